@@ -1,0 +1,182 @@
+"""The application factory: the one place that wires configuration, extensions, blueprints and commands.
+
+    flask --app app run | db upgrade | demo load | scheduler run | mail send
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.accounts.services import load_session_user
+from portal.config import load_settings
+from portal.db import Database, close_db_session, db_session
+from portal.extensions import babel, limiter, login_manager
+from portal.i18n import register_template_helpers, select_locale
+from portal.navigation import navigation_for
+from portal.security import install_security_headers
+
+ROOT = Path(__file__).resolve().parent
+
+
+def create_app(overrides: dict | None = None, instance_path: str | Path | None = None) -> Flask:
+    app = Flask(
+        "portal",
+        root_path=str(ROOT),
+        instance_path=str(instance_path or ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_settings(Path(app.instance_path)).flask_config())
+    app.config.update(overrides or {})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app.extensions["portal.db"] = Database(app.config["DATABASE_URL"])
+    app.teardown_appcontext(close_db_session)
+
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "translations"))
+    register_template_helpers(app)
+    _init_login(app)
+    limiter.init_app(app)
+    install_security_headers(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_commands(app)
+    app.context_processor(lambda: {"navigation": navigation_for()})
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # server-side sessions (AuthSession) do this job
+
+    @login_manager.user_loader
+    def _load_user(token: str):
+        return load_session_user(db_session(), token)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.organisation_views import bp as orgs_bp
+    from portal.accounts.views import bp as accounts_bp
+    from portal.admin.views import bp as admin_bp
+    from portal.core.views import bp as core_bp
+
+    for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+ERROR_MESSAGES = {
+    400: _l("The request could not be understood. Go back, check what you entered and try again."),
+    403: _l("You do not have permission to open this page."),
+    404: _l("This page does not exist. It may have moved, or the address is mistyped."),
+    405: _l("This action is not allowed here."),
+    413: _l("What you sent is too large. Files and forms may be at most 10 MB."),
+    429: _l("Too many attempts. Wait a minute, then try again."),
+    500: _l("Something went wrong on our side. We have been told; please try again later."),
+}
+ERROR_TITLES = {
+    400: _l("Bad request"), 403: _l("Access denied"), 404: _l("Page not found"), 405: _l("Not allowed"),
+    413: _l("Too large"), 429: _l("Too many attempts"), 500: _l("Server error"),
+}
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(code: int, message=None):
+        return render_template("errors/error.html", code=code, title=ERROR_TITLES[code],
+                               message=message or ERROR_MESSAGES[code]), code
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        code = error.code if error.code in ERROR_MESSAGES else None
+        if code is None:
+            return error
+        return render_error(code)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_error):
+        return render_error(400, _l("This form has expired. Go back, reload the page and send it again."))
+
+    @app.errorhandler(500)
+    def _server_error(_error):
+        return render_error(500)
+
+    @app.before_request
+    def _reject_oversized():
+        # Werkzeug only checks MAX_CONTENT_LENGTH when the body is read; checking up front answers 413 early.
+        if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
+            return render_error(413)
+        return None
+
+
+def _register_commands(app: Flask) -> None:
+    import portal.notifications.tasks  # noqa: F401 - registers the scheduler's jobs
+
+    @app.cli.group("db")
+    def db_group():
+        """Database schema (Alembic)."""
+
+    @db_group.command("upgrade")
+    @click.option("--revision", default="head")
+    def db_upgrade(revision: str):
+        from portal.migrate import upgrade
+
+        upgrade(app.config["DATABASE_URL"], revision)
+        click.echo("database is at the newest schema")
+
+    @db_group.command("revision")
+    @click.option("-m", "--message", required=True)
+    def db_revision(message: str):
+        """Autogenerates a revision from the models (run against an up-to-date database)."""
+        from alembic import command
+
+        from portal.migrate import alembic_config
+
+        command.revision(alembic_config(app.config["DATABASE_URL"]), message=message, autogenerate=True)
+
+    @app.cli.group("demo")
+    def demo_group():
+        """Demo data for trying the portal."""
+
+    @demo_group.command("load")
+    def demo_load():
+        from portal.demo import load_demo
+
+        counts = load_demo(app)
+        click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+    @app.cli.group("scheduler")
+    def scheduler_group():
+        """The single process that runs scheduled jobs."""
+
+    @scheduler_group.command("run")
+    def scheduler_run():
+        from portal.notifications.scheduler import build_scheduler
+
+        scheduler = build_scheduler(app)
+        click.echo("scheduler running; Ctrl+C stops it")
+        try:
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            pass
+
+    @app.cli.group("mail")
+    def mail_group():
+        """The outbox."""
+
+    @mail_group.command("send")
+    def mail_send():
+        from portal.notifications.services import deliver_outbox
+
+        click.echo(deliver_outbox(app))
+
+

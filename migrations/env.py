@@ -1,0 +1,37 @@
+from alembic import context
+
+from portal.db import make_engine
+from portal.models import metadata
+
+config = context.config
+
+#: tables owned by libraries, not by our models
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            include_object=include_object,
+            compare_type=True,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
+                      literal_binds=True, include_object=include_object)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations_online()

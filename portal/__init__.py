@@ -1,0 +1,1 @@
+"""Hanoi Innovation Portal: one package per domain (see ARCHITECTURE.md)."""

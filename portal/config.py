@@ -1,0 +1,113 @@
+"""Settings from the environment, with defaults that are safe for development."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable portal."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret(instance_path: Path) -> str:
+    # Generated once and kept, so restarts keep users logged in.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    secret_key: str
+    redis_url: str | None
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_starttls: bool
+    mail_sender: str
+    mail_transport: str
+    base_url: str
+
+    def flask_config(self) -> dict:
+        production = self.env == "production"
+        return {
+            "PORTAL_ENV": self.env,
+            "SECRET_KEY": self.secret_key,
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "SMTP_HOST": self.smtp_host,
+            "SMTP_PORT": self.smtp_port,
+            "SMTP_USER": self.smtp_user,
+            "SMTP_PASSWORD": self.smtp_password,
+            "SMTP_STARTTLS": self.smtp_starttls,
+            "MAIL_SENDER": self.mail_sender,
+            "MAIL_TRANSPORT": self.mail_transport,
+            "BASE_URL": self.base_url,
+            "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": production,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": production,
+            "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
+            "PREFERRED_URL_SCHEME": "https" if production else "http",
+            "BABEL_DEFAULT_LOCALE": "vi",
+            "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+            "RATELIMIT_STORAGE_URI": self.redis_url if (production and self.redis_url) else "memory://",
+            "RATELIMIT_HEADERS_ENABLED": False,
+            "WTF_CSRF_TIME_LIMIT": None,
+        }
+
+
+def load_settings(instance_path: Path, environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    env = environ.get("PORTAL_ENV", "development")
+    if env not in {"development", "production"}:
+        raise ConfigError(f"PORTAL_ENV must be 'development' or 'production', not {env!r}")
+    production = env == "production"
+
+    database_url = environ.get("DATABASE_URL")
+    if not database_url:
+        if production:
+            raise ConfigError("DATABASE_URL is required in production")
+        database_url = f"sqlite:///{instance_path / 'portal.sqlite3'}"
+    secret_key = environ.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise ConfigError("SECRET_KEY is required in production")
+        secret_key = _development_secret(instance_path)
+
+    smtp_host = environ.get("SMTP_HOST") or None
+    default_transport = "smtp" if (smtp_host or production) else "sink"
+    return Settings(
+        env=env,
+        database_url=database_url,
+        secret_key=secret_key,
+        redis_url=environ.get("REDIS_URL") or None,
+        smtp_host=smtp_host or ("localhost" if production else None),
+        smtp_port=int(environ.get("SMTP_PORT", "25")),
+        smtp_user=environ.get("SMTP_USER") or None,
+        smtp_password=environ.get("SMTP_PASSWORD") or None,
+        smtp_starttls=_bool(environ.get("SMTP_STARTTLS")),
+        mail_sender=environ.get("MAIL_SENDER", "Cổng ĐMST Hà Nội <no-reply@innovation.hanoi.example>"),
+        mail_transport=environ.get("MAIL_TRANSPORT", default_transport),
+        base_url=environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+    )

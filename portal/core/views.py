@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from portal.accounts.consents import PURPOSES
+from portal.accounts.forms import ROLE_LABELS
+from portal.accounts.models import Role
+from portal.accounts.services import user_organisations
+from portal.admin.services import site_overview
+from portal.db import db_session
+from portal.events.services import all_events, upcoming_published_events
+from portal.incubation.services import all_calls, open_calls
+
+bp = Blueprint("core", __name__)
+
+#: the order in which a person holding several roles is sent to a dashboard
+DASHBOARD_ORDER = (Role.ADMIN, Role.ORGANISER, Role.INCUBATOR_MANAGER, Role.REVIEWER, Role.MENTOR, Role.STARTUP)
+STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published"), "open": _l("Open"), "closed": _l("Closed")}
+
+
+@bp.route("/")
+def home():
+    db = db_session()
+    return render_template("core/home.html", events=upcoming_published_events(db), calls=open_calls(db))
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("core/privacy.html", purposes=PURPOSES)
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db_session().execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        return jsonify(status="error", database=type(exc).__name__), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    for role in DASHBOARD_ORDER:
+        if current_user.has_role(role):
+            return redirect(url_for("core.role_dashboard", role=role.value))
+    db = db_session()
+    return render_template("core/dashboard_member.html", events=upcoming_published_events(db), calls=open_calls(db))
+
+
+@bp.route("/dashboard/<role>")
+@login_required
+def role_dashboard(role: str):
+    try:
+        role = Role(role)
+    except ValueError:
+        abort(404)
+    if not current_user.has_role(role):
+        abort(403)
+    db = db_session()
+    context: dict = {"role": role, "status_labels": STATUS_LABELS, "role_labels": ROLE_LABELS}
+    if role is Role.STARTUP:
+        context.update(organisations=user_organisations(db, current_user), calls=open_calls(db),
+                       events=upcoming_published_events(db))
+    elif role is Role.ORGANISER:
+        context.update(events=all_events(db))
+    elif role is Role.INCUBATOR_MANAGER:
+        context.update(calls=all_calls(db))
+    elif role is Role.ADMIN:
+        context.update(overview=site_overview(db))
+    elif role is Role.MENTOR:
+        context.update(events=upcoming_published_events(db))
+    return render_template(f"core/dashboard_{role.value}.html", **context)

@@ -1,0 +1,146 @@
+"""Engine, sessions and the declarative base: one way to open a transaction, one way to lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask import current_app, g
+from sqlalchemy import DateTime, MetaData, Select, create_engine, event
+from sqlalchemy import Enum as SqlEnum
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC on every backend and always returns aware UTC datetimes.
+
+    SQLite has no time zones; storing one convention everywhere keeps comparisons honest.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, emit BEGIN, so SAVEPOINT and BEGIN IMMEDIATE work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        # A pool of file connections buys nothing for SQLite and keeps locks around.
+        engine = create_engine(url, poolclass=NullPool, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """The engine and session factory of one app (tests build several apps side by side)."""
+
+    def __init__(self, url: str, **engine_kwargs) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self, *, lock: bool = False) -> Iterator[Session]:
+        """A session in one transaction, committed on success and rolled back on error.
+
+        `lock=True` asks for a write lock up front: SQLite takes its database lock now
+        (BEGIN IMMEDIATE), PostgreSQL leaves locking to `for_update()` on the rows concerned.
+        """
+        session = self.session_factory()
+        if lock and self.is_sqlite:
+            session.connection(execution_options={"sqlite_immediate": True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def for_update(stmt: Select) -> Select:
+    """Locks the selected rows until commit (a no-op on SQLite, whose transaction holds the database lock)."""
+    return stmt.with_for_update()
+
+
+def get_database() -> Database:
+    return current_app.extensions["portal.db"]
+
+
+def db_session() -> Session:
+    """The session of the current request or app context, closed when the context ends."""
+    if "db_session" not in g:
+        g.db_session = get_database().session_factory()
+    return g.db_session
+
+
+def close_db_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def str_enum(enum_cls: type, name: str) -> SqlEnum:
+    """An enum column stored as its string values with a CHECK, the same on both databases."""
+    return SqlEnum(enum_cls, name=name, native_enum=False, length=32,
+                   values_callable=lambda members: [m.value for m in members])

@@ -1,0 +1,20 @@
+"""`flask demo load`: every domain's demo data, in dependency order, safe to run again."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.accounts import demo as accounts_demo
+from portal.events import demo as events_demo
+from portal.incubation import demo as incubation_demo
+
+LOADERS = (("accounts", accounts_demo.load), ("events", events_demo.load), ("incubation", incubation_demo.load))
+
+
+def load_demo(app: Flask) -> dict[str, int]:
+    counts = {}
+    with app.app_context(), app.extensions["portal.db"].transaction() as session:
+        for name, loader in LOADERS:
+            counts[name] = loader(session)
+            session.flush()
+    return counts

@@ -1,0 +1,29 @@
+"""Errors a user can cause: each carries a translatable message and the HTTP status a view answers with."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    status_code = 400
+    default_message = _l("This request could not be completed.")
+
+    def __init__(self, message=None) -> None:
+        self.message = message or self.default_message
+        super().__init__(str(self.message))
+
+
+class NotFound(DomainError):
+    status_code = 404
+    default_message = _l("Not found.")
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    default_message = _l("You do not have permission to do this.")
+
+
+class Conflict(DomainError):
+    status_code = 409
+    default_message = _l("This conflicts with the current state; reload and try again.")

@@ -1,0 +1,58 @@
+"""Languages, money and dates: Vietnamese first, English one click away, times in Hanoi."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.numbers import format_currency
+from flask import request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+SUPPORTED_LOCALES = ("vi", "en")
+DEFAULT_LOCALE = "vi"
+LOCALE_COOKIE = "lang"
+LOCALE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def normalise_locale(value: str | None) -> str | None:
+    return value if value in SUPPORTED_LOCALES else None
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return normalise_locale(request.cookies.get(LOCALE_COOKIE)) or DEFAULT_LOCALE
+
+
+def current_locale() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def format_vnd(amount: int, locale: str | None = None) -> str:
+    """Integer đồng as people read them: '1.500.000 ₫' in Vietnamese, '₫1,500,000' in English."""
+    return format_currency(amount, "VND", locale=locale or current_locale())
+
+
+def localized(obj: object, field: str) -> str:
+    """The vi or en variant of a bilingual field, falling back to the other when one is empty."""
+    locale = current_locale()
+    other = "en" if locale == "vi" else "vi"
+    return getattr(obj, f"{field}_{locale}") or getattr(obj, f"{field}_{other}") or ""
+
+
+def format_local_datetime(value: datetime | None, style: str = "medium") -> str:
+    return format_datetime(value, style) if value else ""
+
+
+def format_local_date(value, style: str = "medium") -> str:
+    return format_date(value, style) if value else ""
+
+
+def register_template_helpers(app) -> None:
+    app.jinja_env.filters.update(
+        vnd=format_vnd, localized=localized, datetime=format_local_datetime, date=format_local_date
+    )
+    app.jinja_env.globals.update(
+        current_locale=current_locale, locale_names=LOCALE_NAMES, supported_locales=SUPPORTED_LOCALES
+    )

@@ -1,0 +1,10 @@
+"""Imports every domain's models, so Base.metadata describes the whole schema (Alembic, tests)."""
+
+from portal.accounts import models as accounts  # noqa: F401
+from portal.audit import models as audit  # noqa: F401
+from portal.db import Base
+from portal.events import models as events  # noqa: F401
+from portal.incubation import models as incubation  # noqa: F401
+from portal.notifications import models as notifications  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,32 @@
+"""The navigation a person sees: one entry per role they hold, in a fixed order."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.accounts.models import Role
+
+ROLE_NAV = (
+    (Role.STARTUP, _l("Startup")),
+    (Role.MENTOR, _l("Mentor")),
+    (Role.REVIEWER, _l("Reviewer")),
+    (Role.ORGANISER, _l("Organiser")),
+    (Role.INCUBATOR_MANAGER, _l("Incubator")),
+    (Role.ADMIN, _l("Admin")),
+)
+
+
+def navigation_for() -> list[tuple[str, dict, object]]:
+    """(endpoint, url values, label) for the current visitor's main menu."""
+    if not current_user.is_authenticated:
+        return []
+    items = [("core.role_dashboard", {"role": role.value}, label)
+             for role, label in ROLE_NAV if current_user.has_role(role)]
+    if not items:
+        items.append(("core.dashboard", {}, _l("Dashboard")))
+    items.append(("orgs.index", {}, _l("Organisations")))
+    if current_user.has_role(Role.ADMIN):
+        items += [("admin.users", {}, _l("Users")), ("admin.audit", {}, _l("Audit log")),
+                  ("admin.mail", {}, _l("Mail"))]
+    return items

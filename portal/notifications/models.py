@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base, UTCDateTime, str_enum, utcnow
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """An e-mail to send. The idempotency key makes a second attempt to queue the same mail a no-op."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. 'verify-email:12:3' or 'reminder:session:42:24h'; unique, so nothing is sent twice
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(5))
+    subject: Mapped[str] = mapped_column(String(255))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus, "outbox_status"),
+        default=OutboxStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

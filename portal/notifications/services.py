@@ -1,0 +1,176 @@
+"""The outbox: mail is queued in the caller's transaction and delivered later by the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.db import Database, utcnow
+from portal.notifications.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+#: how long a claimed message is reserved for its sender before another run may retry it
+SEND_LEASE = timedelta(minutes=10)
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link for mail, built from BASE_URL, never from the request's Host header."""
+    adapter = current_app.url_map.bind("portal.invalid", url_scheme="https")
+    return current_app.config["BASE_URL"] + adapter.build(endpoint, values)
+
+
+def _single_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def queue_mail(
+    session: Session,
+    *,
+    key: str,
+    to: str,
+    locale: str,
+    template: str,
+    subject,
+    **context,
+) -> OutboxMessage:
+    """Renders `mail/<template>.txt` and `.html` in the recipient's language and queues the message once per key."""
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    with force_locale(locale):
+        message = OutboxMessage(
+            idempotency_key=key,
+            to_address=to,
+            locale=locale,
+            subject=_single_line(str(subject)),
+            body_text=render_template(f"mail/{template}.txt", **context),
+            body_html=render_template(f"mail/{template}.html", **context),
+        )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        # Another transaction queued the same key first: that message is the one.
+        return session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    return message
+
+
+class SinkTransport:
+    """Development: nothing leaves the machine; admins read the mail at /admin/mail."""
+
+    def send(self, message: EmailMessage) -> None:
+        log.info("mail sink: %s to %s", message["Subject"], message["To"])
+
+
+@dataclass
+class SmtpTransport:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 20.0
+
+    def send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(message)
+
+
+def transport_from_config(config) -> SinkTransport | SmtpTransport:
+    if config["MAIL_TRANSPORT"] == "sink":
+        return SinkTransport()
+    return SmtpTransport(
+        host=config["SMTP_HOST"],
+        port=config["SMTP_PORT"],
+        username=config["SMTP_USER"],
+        password=config["SMTP_PASSWORD"],
+        starttls=config["SMTP_STARTTLS"],
+    )
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
+    email["Content-Language"] = message.locale
+    email.set_content(message.body_text)
+    email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after each failure, at most six hours."""
+    return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=6))
+
+
+def _claim_due(db: Database, limit: int) -> list[OutboxMessage]:
+    now = utcnow()
+    with db.transaction(lock=True) as session:
+        due = session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.next_attempt_at <= now,
+                # a SENDING row that is due again is one whose sender died and whose lease ran out
+                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            )
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for message in due:
+            message.status = OutboxStatus.SENDING
+            message.attempts += 1
+            message.next_attempt_at = now + SEND_LEASE
+        return list(due)
+
+
+def deliver_due(db: Database, transport, sender: str, *, limit: int = 100) -> dict[str, int]:
+    """Sends what is due; failures are retried with exponential backoff, then marked failed."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    for message in _claim_due(db, limit):
+        error = None
+        try:
+            transport.send(build_email(message, sender))
+        except (OSError, smtplib.SMTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("mail %s to %s failed: %s", message.id, message.to_address, error)
+        with db.transaction() as session:
+            row = session.get(OutboxMessage, message.id)
+            if error is None:
+                row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None
+                counts["sent"] += 1
+            elif row.attempts >= MAX_ATTEMPTS:
+                row.status, row.last_error = OutboxStatus.FAILED, error
+                counts["failed"] += 1
+            else:
+                row.status, row.last_error = OutboxStatus.PENDING, error
+                row.next_attempt_at = utcnow() + retry_delay(row.attempts)
+                counts["retry"] += 1
+    return counts
+
+
+def deliver_outbox(app) -> dict[str, int]:
+    """What the scheduler (and `flask mail send`) runs."""
+    return deliver_due(
+        app.extensions["portal.db"], transport_from_config(app.config), app.config["MAIL_SENDER"]
+    )
