@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from portal.accounts.services import load_session_user
@@ -43,6 +43,9 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "translations"))
     register_template_helpers(app)
+    # Forms check their own token (FlaskForm), so a refused one re-renders with what was typed; templates
+    # only need the token for hand-written forms such as the logout button.
+    app.jinja_env.globals["csrf_token"] = generate_csrf
     _init_login(app)
     limiter.init_app(app)
     install_security_headers(app)

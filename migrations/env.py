@@ -1,16 +1,10 @@
 from alembic import context
 
 from portal.db import make_engine
+from portal.migrate import include_object
 from portal.models import metadata
 
 config = context.config
-
-#: tables owned by libraries, not by our models
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def run_migrations_online() -> None:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from flask import current_app, g
-from sqlalchemy import DateTime, MetaData, Select, create_engine, event
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -90,21 +90,21 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite cannot turn a read transaction into a write one once another writer has committed
+        # (it fails at once instead of waiting), so sessions meant to write take the lock at BEGIN.
+        # PostgreSQL ignores the option and locks rows with for_update().
+        self.write_session_factory = sessionmaker(
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self, *, lock: bool = False) -> Iterator[Session]:
-        """A session in one transaction, committed on success and rolled back on error.
-
-        `lock=True` asks for a write lock up front: SQLite takes its database lock now
-        (BEGIN IMMEDIATE), PostgreSQL leaves locking to `for_update()` on the rows concerned.
-        """
-        session = self.session_factory()
-        if lock and self.is_sqlite:
-            session.connection(execution_options={"sqlite_immediate": True})
+    def transaction(self) -> Iterator[Session]:
+        """A session in one write transaction, committed on success and rolled back on error."""
+        session = self.write_session_factory()
         try:
             yield session
             session.commit()
@@ -118,19 +118,19 @@ class Database:
         self.engine.dispose()
 
 
-def for_update(stmt: Select) -> Select:
-    """Locks the selected rows until commit (a no-op on SQLite, whose transaction holds the database lock)."""
-    return stmt.with_for_update()
-
-
 def get_database() -> Database:
     return current_app.extensions["portal.db"]
 
 
 def db_session() -> Session:
-    """The session of the current request or app context, closed when the context ends."""
+    """The session of the current request or app context, closed when the context ends.
+
+    Requests that may change data (anything but GET/HEAD/OPTIONS) get a write session.
+    """
     if "db_session" not in g:
-        g.db_session = get_database().session_factory()
+        database = get_database()
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        g.db_session = (database.session_factory if reading else database.write_session_factory)()
     return g.db_session
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField
+from wtforms import DateField, EmailField, IntegerField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 required = DataRequired(message=_l("This field is required."))
@@ -16,8 +16,13 @@ def length(max_chars: int, min_chars: int = -1) -> Length:
                   else _l("Use at most %(max)d characters."))
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def email_field(label) -> EmailField:
-    return EmailField(label, validators=[
+    # Phone keyboards and copy-paste add spaces around addresses; they are never part of one.
+    return EmailField(label, filters=[_strip], validators=[
         required, length(254),
         Email(message=_l("Enter a valid e-mail address, like name@example.com."), check_deliverability=False),
     ], render_kw={"autocomplete": "email"})
@@ -33,3 +38,23 @@ class StrongPassword:
         problem = password_problem(field.data or "", email=email)
         if problem:
             raise ValidationError(problem)
+
+
+class WholeNumberField(IntegerField):
+    """An IntegerField whose refusal speaks the user's language (WTForms ships no Vietnamese messages)."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("Enter a whole number, like 12.")) from error
+
+
+class LocalDateField(DateField):
+    """A DateField whose refusal speaks the user's language."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("Enter a date, like 2025-03-31.")) from error

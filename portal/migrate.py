@@ -8,6 +8,12 @@ from alembic import command
 from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: tables owned by libraries (APScheduler's job store), not by our models: autogenerate leaves them alone
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def alembic_config(database_url: str) -> Config:

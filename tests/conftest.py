@@ -8,10 +8,8 @@ import socket
 import threading
 from dataclasses import dataclass
 
-import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -22,6 +20,7 @@ from portal.extensions import limiter
 from portal.migrate import upgrade
 from portal.models import metadata
 from portal.notifications.services import deliver_outbox
+from portal.scratch_schema import fresh_postgres_schema
 from tests.support.mail import SmtpSink
 from tests.support.web import csrf_token, post_form
 
@@ -37,16 +36,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def fresh_postgres_schema(base_url: str, schema: str) -> str:
-    """An empty schema of its own on the shared test database, selected through search_path."""
-    url = make_url(base_url)
-    with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
-                         autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
 def fresh_database_url(tmp_path_factory, name: str) -> str:

@@ -4,19 +4,25 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TextAreaField,
     URLField,
 )
-from wtforms.validators import EqualTo, NumberRange, URL
+from wtforms.validators import URL, EqualTo, NumberRange
 
 from portal.accounts.models import OrganisationKind, Role, StartupStage
-from portal.forms import StrongPassword, email_field, length, optional, required
+from portal.forms import (
+    LocalDateField,
+    StrongPassword,
+    WholeNumberField,
+    email_field,
+    length,
+    optional,
+    required,
+)
 from portal.i18n import LOCALE_NAMES
 
 
@@ -134,8 +140,8 @@ class OrganisationForm(FlaskForm):
 class StartupProfileForm(OrganisationForm):
     sector = StringField(_l("Sector"), validators=[optional, length(80)])
     stage = SelectField(_l("Stage"), choices=STARTUP_STAGES, validators=[required])
-    founded_on = DateField(_l("Founding date"), validators=[optional])
-    team_size = IntegerField(_l("Team size"), validators=[
+    founded_on = LocalDateField(_l("Founding date"), validators=[optional])
+    team_size = WholeNumberField(_l("Team size"), validators=[
         optional, NumberRange(min=1, max=100000, message=_l("Enter a number between 1 and 100000."))])
     description_vi = TextAreaField(_l("Short description (Vietnamese)"), validators=[optional, length(2000)])
     description_en = TextAreaField(_l("Short description (English)"), validators=[optional, length(2000)])

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.accounts.consents import record_consents
 from portal.accounts.models import (
@@ -265,20 +265,23 @@ def start_session(
 
 def load_session_user(session: Session, raw: str) -> User | None:
     now = utcnow()
-    auth = session.scalar(
+    # Every logged-in request runs this: one statement brings the session, its user and the user's roles.
+    auth = session.scalars(
         select(AuthSession)
-        .options(selectinload(AuthSession.user))
+        .options(joinedload(AuthSession.user).joinedload(User.roles))
         .where(AuthSession.token_hash == _digest(raw))
-    )
+    ).unique().one_or_none()
     if auth is None or auth.revoked_at is not None or auth.expires_at <= now or not auth.user.is_active:
         return None
+    user = auth.user
     if now - auth.last_seen_at > SESSION_TOUCH_INTERVAL:
-        auth.last_seen_at = now
-        if not auth.remember:
-            auth.expires_at = now + SESSION_LIFETIME
+        # End the read first, so the write starts its own transaction (SQLite then waits for the lock).
         session.commit()
-    auth.user.auth_token = raw
-    return auth.user
+        values = {"last_seen_at": now} | ({} if auth.remember else {"expires_at": now + SESSION_LIFETIME})
+        session.execute(update(AuthSession).where(AuthSession.id == auth.id).values(**values))
+        session.commit()
+    user.auth_token = raw
+    return user
 
 
 def end_session(session: Session, raw: str | None) -> None:
@@ -463,7 +466,7 @@ def user_organisations(session: Session, user: User) -> list[Organisation]:
         select(Organisation)
         .join(OrganisationMember)
         .where(OrganisationMember.user_id == user.id)
-        .options(selectinload(Organisation.startup_profile))
+        .options(joinedload(Organisation.startup_profile))
         .order_by(Organisation.name)
     ))
 

@@ -35,11 +35,18 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
+def _already_logged_in():
+    """Sends a logged-in visitor on; a post without a valid CSRF token is refused here as on every form."""
+    if request.method == "POST" and not ConfirmForm().validate_on_submit():
+        abort(400)
+    return redirect(url_for("core.dashboard"))
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def signup():
     if current_user.is_authenticated:
-        return redirect(url_for("core.dashboard"))
+        return _already_logged_in()
     form = SignupForm(locale=current_locale())
     if form.validate_on_submit():
         db = db_session()
@@ -94,7 +101,7 @@ def resend_verification():
 @limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.dashboard"))
+        return _already_logged_in()
     form = LoginForm()
     if form.validate_on_submit():
         db = db_session()

@@ -24,8 +24,10 @@ def site_overview(session: Session) -> dict:
 def search_users(session: Session, query: str = "", page: int = 1) -> tuple[list[User], int]:
     stmt = select(User)
     if query:
-        pattern = f"%{query.strip().lower()}%"
-        stmt = stmt.where(or_(User.email.like(pattern, escape="\\"), func.lower(User.full_name).like(pattern)))
+        # autoescape: a % or _ typed in the search box is a character to find, not a wildcard
+        needle = query.strip().lower()
+        stmt = stmt.where(or_(User.email.contains(needle, autoescape=True),
+                              func.lower(User.full_name).contains(needle, autoescape=True)))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     users = session.scalars(stmt.order_by(User.created_at.desc(), User.id.desc())
                             .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()

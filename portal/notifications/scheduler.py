@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
@@ -33,10 +35,11 @@ def run_job(job_id: str) -> None:
     log.info("job %s: %s", job_id, result)
 
 
-def build_scheduler(app: Flask) -> BlockingScheduler:
+def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
+    """The scheduler of `flask scheduler run` (blocking); tests inspect a background one."""
     global _app
     _app = app
-    scheduler = BlockingScheduler(
+    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
         jobstores={"default": SQLAlchemyJobStore(engine=app.extensions["portal.db"].engine)},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},

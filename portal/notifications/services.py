@@ -125,7 +125,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _claim_due(db: Database, limit: int) -> list[OutboxMessage]:
     now = utcnow()
-    with db.transaction(lock=True) as session:
+    with db.transaction() as session:
         due = session.scalars(
             select(OutboxMessage)
             .where(

@@ -1,4 +1,7 @@
 // Progressive enhancement only: every page works without JavaScript.
+// Tells the stylesheet that the menu button works, so phones may fold the navigation behind it.
+document.documentElement.classList.add("js");
+
 document.addEventListener("DOMContentLoaded", () => {
   const toggle = document.querySelector(".nav-toggle");
   const nav = document.getElementById("site-nav");
