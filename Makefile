@@ -26,7 +26,7 @@ install: $(VENV)/.installed translations
 install-test: $(VENV)/.installed-test translations
 
 translations: | $(BIN)/activate
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 # Re-extract the messages after changing strings, then translate the new ones in translations/vi.
 messages:
