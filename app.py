@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
 import click
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from portal.accounts.services import load_session_user
@@ -94,9 +95,9 @@ ERROR_TITLES = {
 
 
 def _register_error_pages(app: Flask) -> None:
-    def render_error(code: int, message=None):
+    def render_error(code: int):
         return render_template("errors/error.html", code=code, title=ERROR_TITLES[code],
-                               message=message or ERROR_MESSAGES[code]), code
+                               message=ERROR_MESSAGES[code]), code
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -104,10 +105,6 @@ def _register_error_pages(app: Flask) -> None:
         if code is None:
             return error
         return render_error(code)
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(_error):
-        return render_error(400, _l("This form has expired. Go back, reload the page and send it again."))
 
     @app.errorhandler(500)
     def _server_error(_error):
@@ -167,10 +164,8 @@ def _register_commands(app: Flask) -> None:
 
         scheduler = build_scheduler(app)
         click.echo("scheduler running; Ctrl+C stops it")
-        try:
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
             scheduler.start()
-        except (KeyboardInterrupt, SystemExit):
-            pass
 
     @app.cli.group("mail")
     def mail_group():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from babel.numbers import format_currency
 from flask import request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_login import current_user
 
 SUPPORTED_LOCALES = ("vi", "en")
@@ -42,11 +43,19 @@ def localized(obj: object, field: str) -> str:
 
 
 def format_local_datetime(value: datetime | None, style: str = "medium") -> str:
-    return format_datetime(value, style) if value else ""
+    return _formatted(format_datetime, value, style, current_locale(), get_timezone()) if value else ""
 
 
 def format_local_date(value, style: str = "medium") -> str:
-    return format_date(value, style) if value else ""
+    return _formatted(format_date, value, style, current_locale(), get_timezone()) if value else ""
+
+
+@lru_cache(maxsize=4096)
+def _formatted(formatter, value, style: str, _locale: str, _timezone) -> str:
+    """Babel's formatting is the costliest part of rendering a list of events, and the same dates come back on
+    every page: each (date, style, language, time zone) is formatted once per process. The formatter reads the
+    language and time zone from the request, which is why both are part of the key."""
+    return formatter(value, style)
 
 
 def register_template_helpers(app) -> None:

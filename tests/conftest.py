@@ -93,7 +93,7 @@ def _clean_tables(db) -> None:
     with db.engine.begin() as conn:
         if db.is_sqlite:
             for name in tables:
-                conn.execute(text(f'DELETE FROM "{name}"'))
+                conn.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our own table names
         else:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"))
 

@@ -20,7 +20,7 @@ from portal.accounts.models import (
 from portal.accounts.services import find_user_by_email, hash_password
 from portal.db import utcnow
 
-DEMO_PASSWORD = "hanoi-demo-2026"
+DEMO_PASSWORD = "hanoi-demo-2026"  # noqa: S105 - documented in the README for trying the portal
 
 DEMO_USERS = (
     ("admin@demo.dmst-hanoi.vn", "Nguyễn Quản Trị", "vi", (Role.ADMIN,)),

@@ -37,7 +37,7 @@ class StartupStage(enum.StrEnum):
 
 class TokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a token purpose, not a password
     CHANGE_EMAIL = "change_email"
 
 

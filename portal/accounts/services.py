@@ -189,6 +189,7 @@ def register(
     _require_strong(password, email)
     existing = find_user_by_email(session, email)
     if existing is not None:
+        hash_password(password)  # the same work as a new account, so timing does not reveal who is registered
         queue_mail(
             session,
             key=f"signup-existing:{existing.id}:{utcnow():%Y%m%d%H}",

@@ -32,13 +32,16 @@ def run_job(job_id: str) -> None:
     func, _ = JOBS[job_id]
     with _app.app_context():
         result = func(_app)
-    log.info("job %s: %s", job_id, result)
+    if result and any(result.values()):
+        log.info("job %s: %s", job_id, result)
 
 
 def build_scheduler(app: Flask, *, blocking: bool = True) -> BaseScheduler:
     """The scheduler of `flask scheduler run` (blocking); tests inspect a background one."""
     global _app
     _app = app
+    # APScheduler logs every run at INFO; a 5-second job would drown the log.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
         jobstores={"default": SQLAlchemyJobStore(engine=app.extensions["portal.db"].engine)},
         executors={"default": ThreadPoolExecutor(2)},

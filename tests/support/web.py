@@ -9,7 +9,6 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
 
 
-
 def csrf_token(client, app) -> str:
     """A valid token for the client's current session, minted as Flask-WTF does."""
     import hashlib

@@ -88,8 +88,8 @@ def test_a_weak_reset_password_leaves_the_link_unused(s, make_user):
 
 def test_signing_up_with_a_taken_address_creates_nothing_and_tells_the_owner(s, make_user):
     owner = make_user(email="taken@example.vn")
-    result = services.register(s, email="Taken@example.vn", full_name="Impostor", password="a-long-passphrase",
-                               locale="vi", consents={"account": True})
+    result = services.register(s, email="Taken@example.vn", full_name="Impostor",
+                               password="a-long-passphrase", locale="vi", consents={"account": True})
     s.commit()
 
     assert result is None
@@ -101,7 +101,8 @@ def test_a_failed_login_is_audited_even_for_an_unknown_address(s, make_user):
     with pytest.raises(services.InvalidCredentials):
         services.authenticate(s, "ghost@example.vn", PASSWORD, ip_address="198.51.100.7")
     entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "auth.login_failed"))
-    assert (entry.actor_id, entry.ip_address, entry.details["email"]) == (None, "198.51.100.7", "ghost@example.vn")
+    assert entry.actor_id is None
+    assert (entry.ip_address, entry.details["email"]) == ("198.51.100.7", "ghost@example.vn")
 
 
 def test_a_deactivated_account_cannot_log_in(s, make_user):

@@ -23,7 +23,10 @@ class _User:
     full_name = "Nguyễn Văn <b>A</b> & Co"
 
 
-def _queue(app, db, key="k1", to="a@example.vn", locale="vi", subject=_l("Reset your password")):
+RESET_SUBJECT = _l("Reset your password")
+
+
+def _queue(app, db, key="k1", to="a@example.vn", locale="vi", subject=RESET_SUBJECT):
     with app.test_request_context(), db.transaction() as s:
         queue_mail(s, key=key, to=to, locale=locale, template="reset_password", subject=subject,
                    user=_User(), link="http://127.0.0.1/reset/abc")

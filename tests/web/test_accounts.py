@@ -1,4 +1,4 @@
-"""Accounts as a visitor meets them: sign-up, confirmation, login and sessions, passwords, e-mail, profile, consents."""
+"""Accounts as visitors meet them: sign-up, login, sessions, passwords, e-mail, profile and consents."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import func, select, update
 
-from portal.accounts.models import AuthToken, ConsentRecord, Role, TokenPurpose, User
+from portal.accounts.models import AuthToken, ConsentRecord, TokenPurpose, User
 from portal.audit.models import AuditEntry
 from portal.db import utcnow
 from tests.conftest import PASSWORD, login
@@ -29,10 +29,13 @@ SIGNUP = {
 }
 
 
+def signup_data(**changes) -> dict:
+    """The sign-up form's fields; a change to None leaves that field out, as an unticked box is."""
+    return {key: value for key, value in {**SIGNUP, **changes}.items() if value is not None}
+
+
 def signup(client, form, **changes):
-    """Posts the sign-up form; a change to None leaves that field out, as an unticked box is."""
-    data = {key: value for key, value in {**SIGNUP, **changes}.items() if value is not None}
-    return form(client, "/signup", data)
+    return form(client, "/signup", signup_data(**changes))
 
 
 def shown_as(app, message: str, locale: str, **params) -> str:
@@ -71,7 +74,6 @@ def assert_sent_to_login(client) -> None:
 
 
 def assert_logged_in(client) -> None:
-    assert client.get("/dashboard").status_code in (200, 302)
     assert client.get("/account").status_code == 200
 
 
@@ -120,18 +122,17 @@ def test_a_confirmation_link_works_once(client, form, mailbox):
     assert shown_as(client.application, "Link not valid", "vi") in again.get_data(as_text=True)
 
 
+FORM_EXPIRED = "This form has expired. Check what you entered and send it again."
 BAD_SIGNUPS = {
     "malformed e-mail": ({"email": "lan@"}, "Enter a valid e-mail address, like name@example.com.", {}),
     "short password": ({"password": "Short-1", "confirm": "Short-1"},
                        "The password must be at least %(n)d characters long.", {"n": 10}),
     "common password": ({"password": "password123", "confirm": "password123"},
                         "This password is too common; choose another.", {}),
-    "mismatched confirmation": ({"confirm": "another-long-passphrase"}, "The two passwords do not match.", {}),
+    "mismatched confirmation": ({"confirm": "another-long-phrase"}, "The two passwords do not match.", {}),
     "required consent missing": ({"consent_account": None}, "This field is required.", {}),
-    "CSRF token missing": ({"csrf_token": None}, "This form has expired. Check what you entered and send it again.",
-                           {}),
-    "CSRF token wrong": ({"csrf_token": "forged"},
-                         "This form has expired. Check what you entered and send it again.", {}),
+    "CSRF token missing": ({"csrf_token": None}, FORM_EXPIRED, {}),
+    "CSRF token wrong": ({"csrf_token": "forged"}, FORM_EXPIRED, {}),
 }
 
 
@@ -140,7 +141,7 @@ BAD_SIGNUPS = {
 def test_bad_signup_is_refused_in_the_page_language_keeping_what_was_typed(app, client, db, locale, case):
     changes, message, params = BAD_SIGNUPS[case]
     use_language(client, locale)
-    data = {key: value for key, value in {**SIGNUP, **changes}.items() if value is not None}
+    data = signup_data(**changes)
     if "csrf_token" not in changes:
         data["csrf_token"] = csrf_token(client, app)
     response = client.post("/signup", data=data)
@@ -164,7 +165,8 @@ def test_a_taken_email_gets_the_same_answer_and_its_owner_is_told(app, db, form,
     taken = signup(impostor, form, email="TAKEN@example.vn ")
 
     assert (taken.status_code, taken.location) == (fresh.status_code, fresh.location)
-    assert without_csrf_tokens(impostor.get(taken.location)) == without_csrf_tokens(new_visitor.get(fresh.location))
+    shown_to_impostor, shown_to_visitor = impostor.get(taken.location), new_visitor.get(fresh.location)
+    assert without_csrf_tokens(shown_to_impostor) == without_csrf_tokens(shown_to_visitor)
     assert count(db, User.id) == 2  # the owner and the fresh visitor: no second account for the taken address
 
     mailbox.deliver()
@@ -176,7 +178,8 @@ def test_a_taken_email_gets_the_same_answer_and_its_owner_is_told(app, db, form,
     assert "/verify/" not in body
 
 
-def test_consents_are_asked_unticked_and_recorded_per_purpose_with_their_version(app, client, db, form, mailbox):
+def test_consents_are_asked_unticked_and_recorded_per_purpose_with_their_version(app, client, db, form,
+                                                                                 mailbox):
     page = client.get("/signup").get_data(as_text=True)
     for purpose in ("account", "newsletter", "analytics"):
         (checkbox,) = re.findall(rf'<input[^>]*name="consent_{purpose}"[^>]*>', page)
@@ -209,7 +212,8 @@ def test_a_wrong_password_is_refused_and_recorded(app, db, client, form, make_us
     assert "The e-mail or password is not correct." in page
     assert f'value="{user.email}"' in page
     assert "not-the-password" not in page
-    assert count(db, AuditEntry.id, AuditEntry.action == "auth.login_failed", AuditEntry.actor_id == user.id) == 1
+    failed = (AuditEntry.action == "auth.login_failed", AuditEntry.actor_id == user.id)
+    assert count(db, AuditEntry.id, *failed) == 1
     assert_sent_to_login(client)
 
 
@@ -277,7 +281,8 @@ def test_login_is_throttled_per_account(app, client, form, make_user):
     target, bystander = make_user(), make_user()
     use_language(client, "en")
     for _attempt in range(5):
-        assert form(client, "/login", {"email": target.email, "password": "guess-guess-guess"}).status_code == 401
+        wrong = form(client, "/login", {"email": target.email, "password": "guess-guess-guess"})
+        assert wrong.status_code == 401
 
     throttled = form(client, "/login", {"email": target.email, "password": PASSWORD})
     assert throttled.status_code == 429
@@ -289,7 +294,8 @@ def test_login_is_throttled_per_address(app, client, make_user):
     user = make_user()
     # The address limit counts every attempt, so cheap refused posts (no CSRF token) reach it quickly.
     for n in range(30):
-        assert client.post("/login", data={"email": f"guess{n}@example.vn", "password": "x"}).status_code == 400
+        refused = client.post("/login", data={"email": f"guess{n}@example.vn", "password": "x"})
+        assert refused.status_code == 400
 
     throttled = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert throttled.status_code == 429
@@ -365,7 +371,8 @@ def test_a_weak_new_password_is_refused_and_the_link_stays_valid(app, client, fo
     assert form(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
 
 
-def test_after_a_reset_only_the_new_password_works_and_other_sessions_end(app, client, form, make_user, mailbox):
+def test_after_a_reset_only_the_new_password_works_and_other_sessions_end(app, client, form, make_user,
+                                                                          mailbox):
     user = make_user()
     elsewhere = app.test_client()
     login(elsewhere, app, user)
@@ -382,8 +389,8 @@ def test_after_a_reset_only_the_new_password_works_and_other_sessions_end(app, c
 
 def test_changing_the_password_needs_the_current_one(app, form, login_as):
     client = login_as(locale="en")
-    response = form(client, "/account/password",
-                    {"current_password": "not-my-password", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = form(client, "/account/password", {"current_password": "not-my-password",
+                                                  "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 400
     assert "The current password is not correct." in response.get_data(as_text=True)
     login(app.test_client(), app, client.user)
@@ -447,6 +454,14 @@ def test_the_profile_language_drives_the_interface(form, login_as):
     assert 'value="0912 345 678"' in page
 
 
+def test_the_language_switch_is_remembered_for_the_account(app, login_as):
+    client = login_as(locale="vi")
+    use_language(client, "en")
+    on_another_device = app.test_client()
+    login(on_another_device, app, client.user)
+    assert 'lang="en"' in on_another_device.get("/account").get_data(as_text=True)
+
+
 def test_a_profile_without_a_name_is_refused(form, login_as):
     client = login_as(locale="en", name="Phạm Hùng")
     response = form(client, "/account/profile", {"full_name": "", "phone": "0912", "locale": "en"})
@@ -481,5 +496,6 @@ def test_the_required_consent_cannot_be_withdrawn_here(db, form, login_as):
     response = form(client, "/account/consents", {"purpose": "account", "granted": "0"})
     assert response.status_code == 400
     assert count(db, ConsentRecord.id) == 0
-    assert "ask the administrators to close your account" in client.get("/account/consents").get_data(as_text=True)
+    page = client.get("/account/consents").get_data(as_text=True)
+    assert "ask the administrators to close your account" in page
 

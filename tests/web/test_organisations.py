@@ -57,7 +57,8 @@ def test_an_organisation_without_a_name_is_refused(db, form, owner):
     page = response.get_data(as_text=True)
     assert "This field is required." in page
     assert 'value="https://x.example"' in page
-    assert "You are not a member of any organisation yet." in owner.get("/organisations/").get_data(as_text=True)
+    listing = owner.get("/organisations/").get_data(as_text=True)
+    assert "You are not a member of any organisation yet." in listing
 
 
 def test_the_owner_edits_the_startup_profile(form, owner, startup_id):
@@ -125,7 +126,8 @@ def test_adding_someone_twice_is_refused(form, owner, startup_id, make_user):
 
 
 def test_the_owner_cannot_be_removed(form, owner, startup_id):
-    response = form(owner, f"/organisations/{startup_id}/members/{owner.user.id}/remove", follow_redirects=True)
+    path = f"/organisations/{startup_id}/members/{owner.user.id}/remove"
+    response = form(owner, path, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "The owner cannot be removed." in page
     assert "Đỗ Thu Hà" in page
