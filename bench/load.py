@@ -43,7 +43,8 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, headers.get("connection") != "close"
 
 
-async def _client(port: int, request: bytes, deadline: float, latencies: list[float], errors: Counter) -> None:
+async def _client(port: int, request: bytes, deadline: float, latencies: list[float],
+                  errors: Counter) -> None:
     reader = writer = None
     while (started := time.perf_counter()) < deadline:
         try:
@@ -102,7 +103,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--path", default="/")
-    parser.add_argument("--header", action="append", default=[], help='an extra request header, "Name: value"')
+    parser.add_argument("--header", action="append", default=[],
+                        help='an extra request header, "Name: value"')
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args()

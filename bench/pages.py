@@ -64,14 +64,14 @@ PAGES = (("home", "/"), ("dashboard", "/dashboard/startup"))
 WARM_UP_SECONDS = 2
 TARGET_RPS, TARGET_P99_MS = 300, 100
 
-# Each request is CPU-bound Python (routing, ORM, templates) with a few short waits on PostgreSQL, and two cores
-# also run PostgreSQL. Three sync workers: one process per core plus one, so a core never idles while a worker
-# waits for the database; more processes only take turns on the same cores. Sync workers pull requests from the
-# one listening socket in arrival order, whichever is free, which keeps the slowest requests close to the
-# median; gthread pins each keep-alive connection to one worker and shares that worker's GIL among its threads,
-# and measured here it had a p99 several times its p50. Sync workers do not keep connections alive, which costs
-# a loopback connection (~0.1 ms) per request here and nothing in production, where the TLS proxy in front of
-# gunicorn keeps the browsers' connections.
+# Each request is CPU-bound Python (routing, ORM, templates) with a few short waits on PostgreSQL, and the two
+# cores also run PostgreSQL. Three sync workers: one process per core plus one, so a core does not idle while a
+# worker waits for the database; more processes only take turns on the same cores. Sync workers take requests
+# from the one listening socket in arrival order, whichever worker is free, which keeps the slowest requests
+# close to the median. gthread pins each keep-alive connection to one worker and shares that worker's GIL among
+# its threads: measured here, its p99 was several times its p50. Sync workers close the connection after each
+# answer, which costs a loopback connection per request here and nothing in production, where the TLS proxy in
+# front of gunicorn keeps the browsers' connections open.
 GUNICORN_OPTIONS = ("--workers", "3", "--worker-class", "sync")
 
 
@@ -83,11 +83,13 @@ def free_port() -> int:
 
 # --- the data -----------------------------------------------------------------------------------------------
 
-def add_rows_beyond_the_demo(db: Database, events: int = 200, calls: int = 100, organisations: int = 50) -> None:
+def add_rows_beyond_the_demo(db: Database, events: int = 200, calls: int = 100,
+                             organisations: int = 50) -> None:
     """Published and draft events, open and closed calls, and organisations, the founder in a few of them."""
     now = utcnow()
     with db.transaction() as s:
-        programme = Programme(slug="bench-programme", name_vi="Chương trình thử tải", name_en="Load-test programme")
+        programme = Programme(slug="bench-programme", name_vi="Chương trình thử tải",
+                              name_en="Load-test programme")
         s.add_all(
             Event(slug=f"bench-event-{n}", name_vi=f"Sự kiện thử tải {n}", name_en=f"Load-test event {n}",
                   description_vi="Mô tả sự kiện. " * 20, description_en="Event description. " * 20,
@@ -138,7 +140,8 @@ def benchmark_database() -> Iterator[tuple[str, dict[str, dict[str, int]]]]:
     try:
         upgrade(url)
         with tempfile.TemporaryDirectory() as instance:
-            app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(32)}, instance_path=instance)
+            app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(32)},
+                             instance_path=instance)
             db = app.extensions["portal.db"]
             try:
                 load_demo(app)
@@ -162,7 +165,8 @@ def gunicorn(database_url: str, log_dir: Path) -> Iterator[int]:
     log_path = log_dir / "gunicorn.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind", f"{HOST}:{port}", *GUNICORN_OPTIONS],
+            [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind", f"{HOST}:{port}",
+             *GUNICORN_OPTIONS],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
@@ -184,7 +188,7 @@ def wait_until_healthy(server: subprocess.Popen, port: int, log_path: Path, time
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer /healthz within {timeout} s:\n{log_path.read_text()[-3000:]}")
+    raise RuntimeError(f"gunicorn did not answer /healthz in {timeout} s:\n{log_path.read_text()[-3000:]}")
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -198,7 +202,7 @@ def stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
-# --- HTTP as a browser would do it ---------------------------------------------------------------------------
+# --- HTTP as a browser does it ------------------------------------------------------------------------------
 
 def fetch(port: int, method: str, path: str, cookies: dict[str, str] | None = None,
           form: dict[str, str] | None = None) -> tuple[int, str, dict[str, str], str | None]:
@@ -229,8 +233,8 @@ def log_in(port: int, email: str, password: str) -> dict[str, str]:
     token = field and re.search(r'value="([^"]+)"', field.group(0))
     if status != 200 or not token:
         raise RuntimeError(f"the login page answered HTTP {status} without a CSRF token")
-    status, _, new_cookies, location = fetch(port, "POST", "/login", cookies,
-                                             {"csrf_token": token.group(1), "email": email, "password": password})
+    form = {"csrf_token": token.group(1), "email": email, "password": password}
+    status, _, new_cookies, location = fetch(port, "POST", "/login", cookies, form)
     cookies.update(new_cookies)
     while status in (301, 302, 303) and location:
         status, _, new_cookies, location = fetch(port, "GET", urlsplit(location).path, cookies)
@@ -247,11 +251,15 @@ def load(port: int, path: str, cookies: dict[str, str], clients: int, seconds: f
                "--clients", str(clients), "--seconds", str(seconds)]
     if cookies:
         command += ["--header", "Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items())]
-    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run(seconds: float, clients: int) -> dict:
+    # Other processes on the machine share its cores with the server: the load before we start says how many.
+    background_load = os.getloadavg()[0]
     with ExitStack() as stack:
         print(f"preparing a fresh PostgreSQL schema on {BASE_DATABASE_URL} ...", flush=True)
         database_url, statement_counts = stack.enter_context(benchmark_database())
@@ -261,18 +269,19 @@ def run(seconds: float, clients: int) -> dict:
         session_cookies = log_in(port, FOUNDER_EMAIL, DEMO_PASSWORD)
         results = {}
         for (name, path), cookies in zip(PAGES, ({}, session_cookies), strict=True):
-            print(f"{name}: {clients} clients, {WARM_UP_SECONDS} s warm-up, then {seconds:g} s ...", flush=True)
+            print(f"{name}: {clients} clients, {WARM_UP_SECONDS} s warm-up, then {seconds:g} s ...",
+                  flush=True)
             load(port, path, cookies, clients, WARM_UP_SECONDS)
             results[name] = load(port, path, cookies, clients, seconds)
-    return {"pages": results, "statements": statement_counts}
+    return {"pages": results, "statements": statement_counts, "background_load": background_load}
 
 
 def summarise(outcome: dict, seconds: float, clients: int) -> dict:
     pages, statements = outcome["pages"], outcome["statements"]
     by_size = list(statements.values())
     constant = all(counts == by_size[0] for counts in by_size)
-    summary: dict = {"clients": clients, "seconds": seconds,
-                     "gunicorn": " ".join(GUNICORN_OPTIONS)}
+    summary: dict = {"clients": clients, "seconds": seconds, "gunicorn": " ".join(GUNICORN_OPTIONS),
+                     "cpus": os.cpu_count(), "background_load_1min": outcome["background_load"]}
     for name, result in pages.items():
         summary.update({f"{name}_rps": result["rps"], f"{name}_p50_ms": result["p50_ms"],
                         f"{name}_p95_ms": result["p95_ms"], f"{name}_p99_ms": result["p99_ms"],
@@ -288,18 +297,19 @@ def summarise(outcome: dict, seconds: float, clients: int) -> dict:
 def print_table(outcome: dict) -> None:
     print()
     print(f"{'page':<28}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'max ms':>8}"
-          f"{'errors':>8}{'client CPU':>12}")
+          f"{'errors':>8}{'load-gen CPU':>14}")
     for name, path in PAGES:
         r = outcome["pages"][name]
-        print(f"{name + ' ' + path:<28}{r['requests']:>9}{r['rps']:>8.1f}{r['p50_ms']:>8.1f}{r['p95_ms']:>8.1f}"
-              f"{r['p99_ms']:>8.1f}{r['max_ms']:>8.1f}{sum(r['errors'].values()):>8}"
-              f"{r['load_generator_cpu_share']:>11.0%}")
+        print(f"{name + ' ' + path:<28}{r['requests']:>9}{r['rps']:>8.1f}{r['p50_ms']:>8.1f}"
+              f"{r['p95_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['max_ms']:>8.1f}{sum(r['errors'].values()):>8}"
+              f"{r['load_generator_cpu_share']:>13.0%}")
         if r["errors"]:
             print(f"    errors: {r['errors']}")
     print()
     print("SQL statements per page: " + "; ".join(
         f"{size}: " + ", ".join(f"{name} {count}" for name, count in counts.items())
         for size, counts in outcome["statements"].items()))
+    print(f"load average before the run: {outcome['background_load']:.2f} on {os.cpu_count()} CPUs")
     print(f"target: home >= {TARGET_RPS} requests/s with p99 < {TARGET_P99_MS} ms, statements constant")
 
 

@@ -20,7 +20,7 @@ from portal.extensions import limiter
 from portal.migrate import upgrade
 from portal.models import metadata
 from portal.notifications.services import deliver_outbox
-from portal.scratch_schema import fresh_postgres_schema
+from portal.scratch_schema import drop_postgres_schema, fresh_postgres_schema
 from tests.support.mail import SmtpSink
 from tests.support.web import csrf_token, post_form
 
@@ -38,10 +38,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_created_schemas: list[tuple[str, str]] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for base, schema in _created_schemas:
+        drop_postgres_schema(base, schema)
+
+
 def fresh_database_url(tmp_path_factory, name: str) -> str:
     base = os.environ.get("TEST_DATABASE_URL")
     if base and base.startswith("postgresql"):
-        return fresh_postgres_schema(base, f"t_{name}_{_worker()}")
+        # the process id keeps two runs on one machine (two developers, CI) out of each other's way
+        schema = f"t_{name}_{_worker()}_{os.getpid()}"
+        _created_schemas.append((base, schema))
+        return fresh_postgres_schema(base, schema)
     return f"sqlite:///{tmp_path_factory.mktemp(name) / 'portal.sqlite3'}"
 
 

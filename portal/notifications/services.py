@@ -112,9 +112,10 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
-    email["Content-Language"] = message.locale
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    # After the parts exist: making the message multipart moves Content-* headers into the first part.
+    email["Content-Language"] = message.locale
     return email
 
 
