@@ -155,18 +155,28 @@ def peek_token(session: Session, raw: str, purpose: TokenPurpose) -> AuthToken:
 
 # --- sign-up and verification ---------------------------------------------------------------
 
-def send_verification(session: Session, user: User) -> None:
-    raw = issue_token(session, user, TokenPurpose.VERIFY_EMAIL)
+def _mail_link(
+    session: Session, user: User, purpose: TokenPurpose, *, endpoint: str, template: str, subject,
+    to: str | None = None, payload: str | None = None, **context,
+) -> None:
+    """Issues a single-use link and queues the mail carrying it, in the user's language."""
+    raw = issue_token(session, user, purpose, payload=payload)
     queue_mail(
         session,
-        key=f"verify-email:{user.id}:{_digest(raw)[:16]}",
-        to=user.email,
+        key=f"{purpose.value}:{user.id}:{_digest(raw)[:16]}",
+        to=to or user.email,
         locale=user.locale,
-        template="verify_email",
-        subject=_l("Confirm your e-mail address"),
+        template=template,
+        subject=subject,
         user=user,
-        link=absolute_url("accounts.verify_email", token=raw),
+        link=absolute_url(endpoint, token=raw),
+        **context,
     )
+
+
+def send_verification(session: Session, user: User) -> None:
+    _mail_link(session, user, TokenPurpose.VERIFY_EMAIL, endpoint="accounts.verify_email",
+               template="verify_email", subject=_l("Confirm your e-mail address"))
 
 
 def register(
@@ -326,17 +336,8 @@ def request_password_reset(session: Session, email: str, *, ip_address: str | No
     user = find_user_by_email(session, email)
     if user is None or not user.is_active:
         return
-    raw = issue_token(session, user, TokenPurpose.RESET_PASSWORD)
-    queue_mail(
-        session,
-        key=f"reset-password:{user.id}:{_digest(raw)[:16]}",
-        to=user.email,
-        locale=user.locale,
-        template="reset_password",
-        subject=_l("Reset your password"),
-        user=user,
-        link=absolute_url("accounts.reset_password", token=raw),
-    )
+    _mail_link(session, user, TokenPurpose.RESET_PASSWORD, endpoint="accounts.reset_password",
+               template="reset_password", subject=_l("Reset your password"))
     record(session, "auth.password_reset_requested", object_type="user", object_id=user.id, ip_address=ip_address)
 
 
@@ -369,18 +370,9 @@ def request_email_change(session: Session, user: User, password: str, new_email:
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise DomainError(_l("This is already your e-mail address."))
-    raw = issue_token(session, user, TokenPurpose.CHANGE_EMAIL, payload=new_email)
-    queue_mail(
-        session,
-        key=f"change-email:{user.id}:{_digest(raw)[:16]}",
-        to=new_email,
-        locale=user.locale,
-        template="change_email",
-        subject=_l("Confirm your new e-mail address"),
-        user=user,
-        new_email=new_email,
-        link=absolute_url("accounts.confirm_email_change", token=raw),
-    )
+    _mail_link(session, user, TokenPurpose.CHANGE_EMAIL, endpoint="accounts.confirm_email_change",
+               template="change_email", subject=_l("Confirm your new e-mail address"), to=new_email,
+               payload=new_email, new_email=new_email)
     record(session, "auth.email_change_requested", actor_id=user.id, object_type="user", object_id=user.id)
 
 

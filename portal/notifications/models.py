@@ -23,7 +23,7 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: e.g. 'verify-email:12:3' or 'reminder:session:42:24h'; unique, so nothing is sent twice
+    #: e.g. 'verify_email:12:3f9a…' or 'reminder:session:42:24h'; unique, so nothing is sent twice
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     to_address: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5))
