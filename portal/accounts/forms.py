@@ -11,6 +11,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, EqualTo, NumberRange
 
 from portal.accounts.models import OrganisationKind, Role, StartupStage
@@ -18,6 +19,7 @@ from portal.forms import (
     LocalDateField,
     StrongPassword,
     WholeNumberField,
+    choices,
     email_field,
     length,
     optional,
@@ -37,7 +39,8 @@ def _new_password_fields():
 
 
 def locale_field():
-    return SelectField(_l("Language"), choices=list(LOCALE_NAMES.items()), validators=[required])
+    options = [SelectChoice(code, name, {"lang": code}) for code, name in LOCALE_NAMES.items()]
+    return SelectField(_l("Language"), choices=options, validators=[required])
 
 
 class SignupForm(FlaskForm):
@@ -126,7 +129,7 @@ ROLE_LABELS = {
 
 class NewOrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[required, length(200)])
-    kind = SelectField(_l("Kind"), choices=ORGANISATION_KINDS, validators=[required])
+    kind = SelectField(_l("Kind"), choices=choices(ORGANISATION_KINDS), validators=[required])
     website = URLField(_l("Website"), validators=[optional, length(255),
                                                   URL(message=_l("Enter a full web address, like https://example.vn."))])
 
@@ -139,7 +142,7 @@ class OrganisationForm(FlaskForm):
 
 class StartupProfileForm(OrganisationForm):
     sector = StringField(_l("Sector"), validators=[optional, length(80)])
-    stage = SelectField(_l("Stage"), choices=STARTUP_STAGES, validators=[required])
+    stage = SelectField(_l("Stage"), choices=choices(STARTUP_STAGES), validators=[required])
     founded_on = LocalDateField(_l("Founding date"), validators=[optional])
     team_size = WholeNumberField(_l("Team size"), validators=[
         optional, NumberRange(min=1, max=100000, message=_l("Enter a number between 1 and 100000."))])
