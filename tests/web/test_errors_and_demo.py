@@ -1,0 +1,49 @@
+from sqlalchemy import func, select
+
+from app import create_app
+from portal.accounts.demo import DEMO_PASSWORD, DEMO_USERS
+from portal.accounts.models import User
+from portal.demo import load_demo
+from portal.events.models import Event
+from tests.conftest import login
+
+
+def test_a_crash_shows_a_bilingual_500_page_without_details(app, database_url, tmp_path):
+    crashing = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x" * 40}, instance_path=tmp_path)
+
+    @crashing.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    client = crashing.test_client()
+    response = client.get("/boom")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "secret internals" not in page and "Traceback" not in page
+    assert 'lang="vi"' in page
+    client.get("/language/en")
+    page = client.get("/boom").get_data(as_text=True)
+    assert "Something went wrong on our side" in page
+    crashing.extensions["portal.db"].dispose()
+
+
+def test_404_page_is_translated(client):
+    response = client.get("/khong-co-trang-nay")
+    assert response.status_code == 404
+    assert "Page not found" not in response.get_data(as_text=True)
+    client.get("/language/en")
+    assert "Page not found" in client.get("/khong-co-trang-nay").get_data(as_text=True)
+
+
+def test_demo_data_loads_once_and_every_demo_login_works(app, db):
+    first = load_demo(app)
+    second = load_demo(app)
+    assert first["accounts"] == len(DEMO_USERS) and first["events"] == 2
+    assert set(second.values()) == {0}
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count(User.id))) == len(DEMO_USERS)
+        assert s.scalar(select(func.count(Event.id))) == 2
+    for email, *_ in DEMO_USERS:
+        client = app.test_client()
+        login(client, app, email, DEMO_PASSWORD)
+        assert client.get("/dashboard", follow_redirects=True).status_code == 200
