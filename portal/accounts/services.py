@@ -129,11 +129,7 @@ def issue_token(session: Session, user: User, purpose: TokenPurpose, payload: st
 
 
 def consume_token(session: Session, raw: str, purpose: TokenPurpose) -> AuthToken:
-    token = session.scalar(
-        select(AuthToken).where(AuthToken.token_hash == _digest(raw), AuthToken.purpose == purpose)
-    )
-    if token is None or token.used_at is not None or token.expires_at <= utcnow():
-        raise InvalidLink()
+    token = peek_token(session, raw, purpose)
     # The conditional update makes the link single-use even when two requests race.
     used = session.execute(
         update(AuthToken).where(AuthToken.id == token.id, AuthToken.used_at.is_(None)).values(used_at=utcnow())
