@@ -1,11 +1,14 @@
+"""Events and their registration: programme, ticket types, quotas, questions, orders, tickets, check-ins."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.accounts.models import User
 from portal.db import Base, UTCDateTime, str_enum, utcnow
 
 
@@ -16,7 +19,7 @@ class EventStatus(enum.StrEnum):
 
 
 class Event(Base):
-    """TechFest Hanoi, Techmart and the like. The registration issue extends this."""
+    """TechFest Hanoi, Techmart and the like."""
 
     __tablename__ = "events"
 
@@ -30,8 +33,254 @@ class Event(Base):
     venue_en: Mapped[str] = mapped_column(String(255), default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[EventStatus] = mapped_column(
-        str_enum(EventStatus, "event_status"),
-        default=EventStatus.DRAFT,
-    )
+    status: Mapped[EventStatus] = mapped_column(str_enum(EventStatus, "event_status"), default=EventStatus.DRAFT)
+    #: file name under the uploads folder, or None
+    cover_image: Mapped[str | None] = mapped_column(String(120))
+    #: how long an unpaid order keeps its seats
+    pending_order_minutes: Mapped[int] = mapped_column(Integer, default=3 * 24 * 60, server_default="4320")
+    #: how long a waiting-list offer reserves its seat
+    waitlist_offer_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
+    #: until when ticket holders may change the attendee name (None: until the event starts)
+    attendee_change_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    team: Mapped[list[EventOrganiser]] = relationship(back_populates="event", cascade="all, delete-orphan")
+    programme: Mapped[list[ProgrammeItem]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="ProgrammeItem.starts_at"
+    )
+    ticket_types: Mapped[list[TicketType]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="TicketType.position"
+    )
+    quotas: Mapped[list[Quota]] = relationship(back_populates="event", cascade="all, delete-orphan",
+                                               order_by="Quota.id")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="Question.position"
+    )
+
+
+class EventOrganiser(Base):
+    """A member of an event's organiser team: they may manage the event and check people in."""
+
+    __tablename__ = "event_organisers"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    event: Mapped[Event] = relationship(back_populates="team")
+    user: Mapped[User] = relationship()
+
+
+class ProgrammeKind(enum.StrEnum):
+    TALK = "talk"
+    PITCH = "pitch"
+    THREE_PARTY = "three_party"
+    WORKSHOP = "workshop"
+    EXHIBITION = "exhibition"
+
+
+class ProgrammeItem(Base):
+    """A slot on a stage: a talk, a pitch session or a three-party (manager–scientist–business) meeting."""
+
+    __tablename__ = "programme_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ProgrammeKind] = mapped_column(str_enum(ProgrammeKind, "programme_kind"))
+    title_vi: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(80), default="")
+    speakers: Mapped[str] = mapped_column(String(500), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    event: Mapped[Event] = relationship(back_populates="programme")
+
+
+class Eligibility(enum.StrEnum):
+    ANYONE = "anyone"
+    #: the buyer belongs to a startup organisation
+    STARTUP = "startup"
+    #: an organiser approves each order before it is confirmed
+    APPROVAL = "approval"
+
+
+quota_ticket_types = Table(
+    "quota_ticket_types",
+    Base.metadata,
+    Column("quota_id", ForeignKey("quotas.id", ondelete="CASCADE"), primary_key=True),
+    Column("ticket_type_id", ForeignKey("ticket_types.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class TicketType(Base):
+    __tablename__ = "ticket_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name_vi: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    description_vi: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    #: integer đồng; 0 is a free ticket
+    price: Mapped[int] = mapped_column(Integer, default=0)
+    sale_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sale_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    max_per_order: Mapped[int] = mapped_column(Integer, default=10)
+    eligibility: Mapped[Eligibility] = mapped_column(str_enum(Eligibility, "eligibility"), default=Eligibility.ANYONE)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="ticket_types")
+    quotas: Mapped[list[Quota]] = relationship(secondary=quota_ticket_types, back_populates="ticket_types",
+                                               order_by="Quota.id")
+
+
+class Quota(Base):
+    """A number of seats shared by one or more ticket types (a day, a hall); a type may count against several."""
+
+    __tablename__ = "quotas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+
+    event: Mapped[Event] = relationship(back_populates="quotas")
+    ticket_types: Mapped[list[TicketType]] = relationship(secondary=quota_ticket_types, back_populates="quotas")
+
+
+class QuestionKind(enum.StrEnum):
+    TEXT = "text"
+    CHOICE = "choice"
+    CHECKBOX = "checkbox"
+
+
+class Question(Base):
+    """A custom registration question, asked for every attendee."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    label_vi: Mapped[str] = mapped_column(String(255))
+    label_en: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[QuestionKind] = mapped_column(str_enum(QuestionKind, "question_kind"))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: for choice questions: the options, each {"vi": …, "en": …}
+    options: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="questions")
+
+
+class OrderStatus(enum.StrEnum):
+    #: waiting for an organiser's approval (holds its seats)
+    AWAITING_APPROVAL = "awaiting_approval"
+    #: waiting for payment until expires_at (holds its seats)
+    PENDING = "pending"
+    PAID = "paid"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+#: orders whose tickets occupy seats (a PENDING one only until it expires)
+HOLDING_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.PAID)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_event_status", "event_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the reference shown to people and carried in transfer memos
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "order_status"))
+    #: integer đồng, computed on the server from the ticket types' prices
+    total: Mapped[int] = mapped_column(Integer)
+    #: which payment provider settles it: 'free', 'manual', later 'stripe', 'vietqr'
+    provider: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(5), default="vi")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    event: Mapped[Event] = relationship()
+    buyer: Mapped[User] = relationship()
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="order", cascade="all, delete-orphan",
+                                                 order_by="Ticket.id")
+
+
+class Ticket(Base):
+    """One seat for one attendee. The code is the QR content: unguessable and unique."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"), index=True)
+    #: the price charged for this ticket, in đồng
+    price: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(43), unique=True)
+    attendee_name: Mapped[str] = mapped_column(String(120))
+    attendee_email: Mapped[str] = mapped_column(String(254))
+    attendee_organisation: Mapped[str] = mapped_column(String(200), default="")
+    #: question id (as text) → answer
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    order: Mapped[Order] = relationship(back_populates="tickets")
+    ticket_type: Mapped[TicketType] = relationship()
+    check_in: Mapped[CheckIn | None] = relationship(back_populates="ticket", uselist=False)
+
+
+class CheckIn(Base):
+    """A ticket let in. One per ticket, enforced by the database, so two scans record one entry."""
+
+    __tablename__ = "check_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: the check-in list (a day or an area) it was recorded on
+    area: Mapped[str] = mapped_column(String(80), default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="check_in")
+    checked_in_by: Mapped[User | None] = relationship()
+
+
+class WaitingListStatus(enum.StrEnum):
+    WAITING = "waiting"
+    #: offered a seat, reserved until offer_expires_at
+    OFFERED = "offered"
+    #: used the offer to buy a ticket
+    CONVERTED = "converted"
+    #: the offer ran out unused
+    LAPSED = "lapsed"
+    REMOVED = "removed"
+
+
+class WaitingListEntry(Base):
+    __tablename__ = "waiting_list_entries"
+    __table_args__ = (UniqueConstraint("ticket_type_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120))
+    locale: Mapped[str] = mapped_column(String(5), default="vi")
+    status: Mapped[WaitingListStatus] = mapped_column(str_enum(WaitingListStatus, "waiting_list_status"),
+                                                      default=WaitingListStatus.WAITING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: hash of the personal link's token while an offer is open
+    offer_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    ticket_type: Mapped[TicketType] = relationship()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, UTCDateTime, str_enum, utcnow
@@ -30,6 +30,8 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(255))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    #: files sent with the mail: [{"filename", "content_type", "data" (base64)}]
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, "outbox_status"),
         default=OutboxStatus.PENDING,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import smtplib
@@ -32,6 +33,17 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + adapter.build(endpoint, values)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+    def as_json(self) -> dict:
+        return {"filename": self.filename, "content_type": self.content_type,
+                "data": base64.b64encode(self.data).decode("ascii")}
+
+
 def _single_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -44,6 +56,7 @@ def queue_mail(
     locale: str,
     template: str,
     subject,
+    attachments: list[Attachment] = (),
     **context,
 ) -> OutboxMessage:
     """Renders `mail/<template>.txt` and `.html` in the recipient's language and queues the message once per key."""
@@ -58,6 +71,7 @@ def queue_mail(
             subject=_single_line(str(subject)),
             body_text=render_template(f"mail/{template}.txt", **context),
             body_html=render_template(f"mail/{template}.html", **context),
+            attachments=[a.as_json() for a in attachments],
         )
     try:
         with session.begin_nested():
@@ -114,6 +128,10 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    for attachment in message.attachments:
+        maintype, subtype = attachment["content_type"].split("/", 1)
+        email.add_attachment(base64.b64decode(attachment["data"]), maintype=maintype, subtype=subtype,
+                             filename=attachment["filename"])
     # After the parts exist: making the message multipart moves Content-* headers into the first part.
     email["Content-Language"] = message.locale
     return email
