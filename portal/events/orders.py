@@ -1,0 +1,381 @@
+"""Orders and tickets: availability, placing an order without overselling, the order lifecycle.
+
+The rule that matters: seats are counted and the order written in one transaction that holds a lock on
+every quota involved, taken in a fixed order (quota id), so concurrent buyers queue instead of overselling.
+PostgreSQL locks the quota rows (SELECT … FOR UPDATE); SQLite's write transaction already holds its
+database lock from BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.accounts.models import OrganisationKind, User
+from portal.audit.services import record
+from portal.db import utcnow
+from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
+from portal.events.models import (
+    HOLDING_STATUSES,
+    Eligibility,
+    Event,
+    EventStatus,
+    Order,
+    OrderStatus,
+    Question,
+    QuestionKind,
+    Quota,
+    Ticket,
+    TicketType,
+    WaitingListEntry,
+    WaitingListStatus,
+    quota_ticket_types,
+)
+from portal.events.tickets import qr_png, ticket_ics
+from portal.i18n import localized
+from portal.notifications.services import Attachment, absolute_url, queue_mail
+from portal.payments.providers import FREE, PROVIDERS
+
+
+class SoldOut(Conflict):
+    default_message = _l("Sorry, these tickets are sold out.")
+
+
+class OrderRefused(DomainError):
+    """The order breaks a rule of its ticket types (window, limit, eligibility, answers)."""
+
+
+@dataclass
+class AttendeeInput:
+    ticket_type_id: int
+    name: str
+    email: str
+    organisation: str = ""
+    #: question id → answer (text, chosen option index as text, or bool)
+    answers: dict[int, object] = field(default_factory=dict)
+
+
+def _new_code(length: int) -> str:
+    return secrets.token_urlsafe(length)
+
+
+# --- availability ---------------------------------------------------------------------------
+
+def _holding_order(now: datetime):
+    """Orders whose tickets occupy seats at `now`."""
+    return or_(
+        Order.status.in_([OrderStatus.AWAITING_APPROVAL, OrderStatus.PAID]),
+        and_(Order.status == OrderStatus.PENDING, Order.expires_at > now),
+    )
+
+
+def seats_taken(session: Session, quota_ids: list[int], now: datetime,
+                exclude_offer_id: int | None = None) -> dict[int, int]:
+    """Seats each quota has given away: live tickets plus open waiting-list offers, in two queries."""
+    if not quota_ids:
+        return {}
+    taken = Counter({quota_id: 0 for quota_id in quota_ids})
+    tickets = session.execute(
+        select(quota_ticket_types.c.quota_id, func.count(Ticket.id))
+        .join(Ticket, Ticket.ticket_type_id == quota_ticket_types.c.ticket_type_id)
+        .join(Order, Order.id == Ticket.order_id)
+        .where(quota_ticket_types.c.quota_id.in_(quota_ids), Ticket.cancelled_at.is_(None), _holding_order(now))
+        .group_by(quota_ticket_types.c.quota_id)
+    )
+    taken.update(dict(tickets.all()))
+    offers = (
+        select(quota_ticket_types.c.quota_id, func.count(WaitingListEntry.id))
+        .join(WaitingListEntry, WaitingListEntry.ticket_type_id == quota_ticket_types.c.ticket_type_id)
+        .where(quota_ticket_types.c.quota_id.in_(quota_ids), WaitingListEntry.status == WaitingListStatus.OFFERED,
+               WaitingListEntry.offer_expires_at > now)
+        .group_by(quota_ticket_types.c.quota_id)
+    )
+    if exclude_offer_id is not None:
+        offers = offers.where(WaitingListEntry.id != exclude_offer_id)
+    taken.update(dict(session.execute(offers).all()))
+    return dict(taken)
+
+
+def availability(session: Session, event: Event, now: datetime | None = None) -> dict[int, int]:
+    """Seats left per ticket type: the smallest room among its quotas; a type without a quota is not on sale."""
+    now = now or utcnow()
+    quotas = {q.id: q for t in event.ticket_types for q in t.quotas}
+    taken = seats_taken(session, list(quotas), now)
+    return {
+        t.id: min((max(quotas[q.id].size - taken[q.id], 0) for q in t.quotas), default=0)
+        for t in event.ticket_types
+    }
+
+
+def load_event_for_sale(session: Session, slug: str) -> Event:
+    event = session.scalar(
+        select(Event).where(Event.slug == slug)
+        .options(selectinload(Event.ticket_types).selectinload(TicketType.quotas), selectinload(Event.questions))
+    )
+    if event is None or event.status is EventStatus.DRAFT:
+        raise NotFound()
+    return event
+
+
+# --- placing an order -----------------------------------------------------------------------
+
+def _is_in_startup(session: Session, user: User) -> bool:
+    return any(m.organisation.kind is OrganisationKind.STARTUP for m in user.memberships)
+
+
+def check_ticket_type(session: Session, event: Event, ticket_type: TicketType, count: int, buyer: User,
+                      now: datetime) -> None:
+    """The rules of one ticket type for an order of `count` of it; raises OrderRefused with the reason."""
+    name = localized(ticket_type, "name")
+    if ticket_type.sale_starts_at and now < ticket_type.sale_starts_at:
+        raise OrderRefused(_l("%(name)s is not on sale yet.", name=name))
+    if (ticket_type.sale_ends_at and now >= ticket_type.sale_ends_at) or now >= event.ends_at:
+        raise OrderRefused(_l("The sale of %(name)s has ended.", name=name))
+    if count > ticket_type.max_per_order:
+        raise OrderRefused(_l("You can buy at most %(n)d of %(name)s in one order.", n=ticket_type.max_per_order,
+                              name=name))
+    if ticket_type.eligibility is Eligibility.STARTUP and not _is_in_startup(session, buyer):
+        raise OrderRefused(_l("%(name)s is for members of a startup. Create or join your startup's "
+                              "organisation first.", name=name))
+
+
+def _clean_answers(questions: list[Question], answers: dict[int, object]) -> dict[str, object]:
+    cleaned: dict[str, object] = {}
+    for question in questions:
+        value = answers.get(question.id)
+        if question.kind is QuestionKind.CHECKBOX:
+            value = bool(value)
+        elif question.kind is QuestionKind.CHOICE:
+            if value in (None, ""):
+                value = None
+            elif str(value) not in {str(i) for i in range(len(question.options))}:
+                raise OrderRefused(_l("Choose one of the offered answers."))
+            else:
+                value = int(value)
+        else:
+            value = str(value or "").strip()[:2000] or None
+        if question.required and value in (None, False):
+            raise OrderRefused(_l("Please answer: %(question)s", question=localized(question, "label")))
+        cleaned[str(question.id)] = value
+    return cleaned
+
+
+def place_order(
+    session: Session,
+    *,
+    event: Event,
+    buyer: User,
+    attendees: list[AttendeeInput],
+    provider_key: str = "manual",
+    offer: WaitingListEntry | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """Checks every rule, locks the quotas, counts the seats and writes the order, all in the caller's
+    write transaction. Prices come from the ticket types, never from the request."""
+    now = now or utcnow()
+    if event.status is not EventStatus.PUBLISHED:
+        raise OrderRefused(_l("Registration for this event is closed."))
+    if not attendees:
+        raise OrderRefused(_l("Choose at least one ticket."))
+    types = {t.id: t for t in event.ticket_types}
+    counts = Counter(a.ticket_type_id for a in attendees)
+    for type_id, count in counts.items():
+        if type_id not in types:
+            raise OrderRefused(_l("This ticket type does not exist for this event."))
+        check_ticket_type(session, event, types[type_id], count, buyer, now)
+    if offer is not None and (set(counts) != {offer.ticket_type_id} or len(attendees) != 1):
+        raise OrderRefused(_l("A waiting-list offer is for one ticket of its type."))
+    answers = [_clean_answers(event.questions, a.answers) for a in attendees]
+
+    quota_ids = sorted({q.id for type_id in counts for q in types[type_id].quotas})
+    if not quota_ids:
+        raise SoldOut()
+    # The lock: quota rows in id order, so two buyers never wait on each other in a cycle.
+    quotas = session.scalars(select(Quota).where(Quota.id.in_(quota_ids)).order_by(Quota.id).with_for_update()).all()
+    taken = seats_taken(session, quota_ids, now, exclude_offer_id=offer.id if offer else None)
+    for quota in quotas:
+        wanted = sum(count for type_id, count in counts.items() if quota in types[type_id].quotas)
+        if taken[quota.id] + wanted > quota.size:
+            sold_out = next(types[t] for t in counts if quota in types[t].quotas)
+            raise SoldOut(_l("Sorry, %(name)s is sold out.", name=localized(sold_out, "name")))
+
+    total = sum(types[a.ticket_type_id].price for a in attendees)
+    needs_approval = any(types[t].eligibility is Eligibility.APPROVAL for t in counts)
+    order = Order(
+        code=_new_code(9)[:12].upper().replace("-", "X").replace("_", "Y"),
+        event_id=event.id, buyer_id=buyer.id, total=total, locale=buyer.locale,
+        provider=FREE.key if total == 0 else PROVIDERS[provider_key].key,
+        status=OrderStatus.AWAITING_APPROVAL if needs_approval else (
+            OrderStatus.PAID if total == 0 else OrderStatus.PENDING),
+        expires_at=None if (needs_approval or total == 0) else now + timedelta(minutes=event.pending_order_minutes),
+        paid_at=now if (total == 0 and not needs_approval) else None,
+    )
+    order.tickets = [
+        Ticket(ticket_type_id=a.ticket_type_id, price=types[a.ticket_type_id].price, code=_new_code(32),
+               attendee_name=a.name.strip(), attendee_email=a.email.strip().lower(),
+               attendee_organisation=a.organisation.strip(), answers=answer)
+        for a, answer in zip(attendees, answers, strict=True)
+    ]
+    session.add(order)
+    if offer is not None:
+        offer.status = WaitingListStatus.CONVERTED
+        offer.offer_token_hash = None
+    session.flush()
+    if order.status is OrderStatus.PAID:
+        send_confirmation(session, order)
+    return order
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+#: the order lifecycle: which status may follow which
+TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
+    OrderStatus.AWAITING_APPROVAL: {OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.CANCELLED},
+    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.EXPIRED, OrderStatus.CANCELLED},
+    OrderStatus.PAID: {OrderStatus.CANCELLED, OrderStatus.REFUNDED},
+    OrderStatus.EXPIRED: set(),
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.REFUNDED: set(),
+}
+
+
+def _move(order: Order, target: OrderStatus, now: datetime) -> None:
+    if target not in TRANSITIONS[order.status]:
+        raise Conflict(_l("This order cannot change from %(old)s to %(new)s.", old=order.status.value,
+                          new=target.value))
+    order.status = target
+    if target is OrderStatus.PAID:
+        order.paid_at, order.expires_at = now, None
+    elif target in (OrderStatus.CANCELLED, OrderStatus.REFUNDED, OrderStatus.EXPIRED):
+        order.cancelled_at = now
+
+
+def mark_paid(session: Session, organiser: User, order: Order, *, now: datetime | None = None) -> None:
+    """The manual provider: an organiser records that the money arrived."""
+    now = now or utcnow()
+    if order.status is OrderStatus.PENDING and order.expires_at and order.expires_at <= now:
+        raise Conflict(_l("This order expired before it was paid; its seats may have been sold."))
+    _move(order, OrderStatus.PAID, now)
+    record(session, "order.marked_paid", actor_id=organiser.id, object_type="order", object_id=order.id,
+           code=order.code, total=order.total)
+    send_confirmation(session, order)
+
+
+def approve_order(session: Session, organiser: User, order: Order, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if order.total == 0:
+        _move(order, OrderStatus.PAID, now)
+        send_confirmation(session, order)
+    else:
+        _move(order, OrderStatus.PENDING, now)
+        order.expires_at = now + timedelta(minutes=order.event.pending_order_minutes)
+    record(session, "order.approved", actor_id=organiser.id, object_type="order", object_id=order.id,
+           code=order.code)
+
+
+def cancel_order(session: Session, actor: User, order: Order, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    _move(order, OrderStatus.CANCELLED, now)
+    for ticket in order.tickets:
+        ticket.cancelled_at = ticket.cancelled_at or now
+    record(session, "order.cancelled", actor_id=actor.id, object_type="order", object_id=order.id, code=order.code)
+
+
+def expire_pending_orders(session: Session, now: datetime | None = None) -> list[Order]:
+    """Pending orders past their time give their seats back (their tickets already stop counting)."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(Order).where(Order.status == OrderStatus.PENDING, Order.expires_at <= now).with_for_update()
+    ).all()
+    for order in due:
+        _move(order, OrderStatus.EXPIRED, now)
+    return list(due)
+
+
+def get_order_for(session: Session, user: User, code: str) -> Order:
+    """An order its buyer may see; anybody else gets 404, so codes cannot be probed."""
+    order = session.scalar(
+        select(Order).where(Order.code == code)
+        .options(selectinload(Order.tickets).selectinload(Ticket.ticket_type), selectinload(Order.event))
+    )
+    if order is None or order.buyer_id != user.id:
+        raise NotFound()
+    return order
+
+
+def get_ticket_for_holder(session: Session, user: User, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.order.buyer_id != user.id:
+        raise NotFound()
+    return ticket
+
+
+def attendee_change_deadline(event: Event) -> datetime:
+    return event.attendee_change_deadline or event.starts_at
+
+
+def change_attendee(session: Session, user: User, ticket: Ticket, *, name: str, email: str, organisation: str,
+                    now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if ticket.order.buyer_id != user.id:
+        raise PermissionDenied()
+    if now >= attendee_change_deadline(ticket.order.event):
+        raise Conflict(_l("Attendee details can no longer be changed for this event."))
+    if ticket.cancelled_at is not None or ticket.order.status not in HOLDING_STATUSES:
+        raise Conflict(_l("This ticket is no longer valid."))
+    ticket.attendee_name, ticket.attendee_email = name.strip(), email.strip().lower()
+    ticket.attendee_organisation = organisation.strip()
+
+
+def cancel_free_ticket(session: Session, user: User, ticket: Ticket, *, now: datetime | None = None) -> None:
+    """The holder gives back a free ticket; its seat is free at once."""
+    now = now or utcnow()
+    order = ticket.order
+    if order.buyer_id != user.id:
+        raise PermissionDenied()
+    if ticket.price != 0:
+        raise Conflict(_l("Paid tickets are cancelled by the organisers (a refund may apply)."))
+    if ticket.cancelled_at is not None or order.status not in HOLDING_STATUSES:
+        raise Conflict(_l("This ticket is already cancelled."))
+    if ticket.check_in is not None:
+        raise Conflict(_l("This ticket has already been used to enter."))
+    ticket.cancelled_at = now
+    if all(t.cancelled_at for t in order.tickets):
+        _move(order, OrderStatus.CANCELLED, now)
+
+
+# --- confirmation mail ----------------------------------------------------------------------
+
+def send_confirmation(session: Session, order: Order) -> None:
+    """The tickets by e-mail, each with its QR code and a calendar file; once per order."""
+    event = order.event
+    tickets = [t for t in order.tickets if t.cancelled_at is None]
+    with force_locale(order.locale):
+        name, venue = localized(event, "name"), localized(event, "venue")
+        attachments = []
+        for ticket in tickets:
+            attachments.append(Attachment(f"ve-{ticket.id}.png", "image/png", qr_png(ticket.code)))
+            attachments.append(Attachment(
+                f"ve-{ticket.id}.ics", "text/calendar",
+                ticket_ics(event, ticket, name=name, venue=venue, description=ticket.attendee_name, stamp=utcnow()),
+            ))
+    queue_mail(
+        session,
+        key=f"order-confirmed:{order.id}",
+        to=order.buyer.email,
+        locale=order.locale,
+        template="order_confirmed",
+        subject=_l("Your tickets for %(event)s", event=name),
+        attachments=attachments,
+        order=order,
+        event=event,
+        tickets=tickets,
+        order_link=absolute_url("events.order_detail", code=order.code),
+    )
