@@ -74,8 +74,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.core.views import bp as core_bp
+    from portal.events.checkin_views import bp as checkin_bp
+    from portal.events.dashboard_views import bp as event_dashboard_bp
+    from portal.events.manage_views import bp as manage_bp
+    from portal.events.views import bp as events_bp
+    from portal.events.waitlist_views import bp as waitlist_bp
 
-    for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp):
+    for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp, event_dashboard_bp, waitlist_bp, checkin_bp, events_bp,
+                      manage_bp):
         app.register_blueprint(blueprint)
 
 
@@ -119,6 +125,7 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    import portal.events.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.notifications.tasks  # noqa: F401 - registers the scheduler's jobs
 
     @app.cli.group("db")

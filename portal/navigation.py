@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -19,13 +20,16 @@ ROLE_NAV = (
 
 def navigation_for() -> list[tuple[str, dict, object]]:
     """(endpoint, url values, label) for the current visitor's main menu."""
-    if not current_user.is_authenticated:
+    # Mail rendered by the scheduler has no request, hence no visitor and no menu.
+    if not has_request_context() or not current_user.is_authenticated:
         return []
     items = [("core.role_dashboard", {"role": role.value}, label)
              for role, label in ROLE_NAV if current_user.has_role(role)]
     if not items:
         items.append(("core.dashboard", {}, _l("Dashboard")))
     items.append(("orgs.index", {}, _l("Organisations")))
+    if current_user.has_role(Role.ORGANISER) or current_user.has_role(Role.ADMIN):
+        items.append(("manage.index", {}, _l("Events")))
     if current_user.has_role(Role.ADMIN):
         items += [("admin.users", {}, _l("Users")), ("admin.audit", {}, _l("Audit log")),
                   ("admin.mail", {}, _l("Mail"))]

@@ -286,6 +286,7 @@ def cancel_order(session: Session, actor: User, order: Order, *, now: datetime |
     for ticket in order.tickets:
         ticket.cancelled_at = ticket.cancelled_at or now
     record(session, "order.cancelled", actor_id=actor.id, object_type="order", object_id=order.id, code=order.code)
+    _offer_freed_seats(session, order.event, now)
 
 
 def expire_pending_orders(session: Session, now: datetime | None = None) -> list[Order]:
@@ -349,6 +350,14 @@ def cancel_free_ticket(session: Session, user: User, ticket: Ticket, *, now: dat
     ticket.cancelled_at = now
     if all(t.cancelled_at for t in order.tickets):
         _move(order, OrderStatus.CANCELLED, now)
+    _offer_freed_seats(session, order.event, now)
+
+
+def _offer_freed_seats(session: Session, event: Event, now: datetime) -> None:
+    # Imported here because the waiting list builds on this module.
+    from portal.events.waitlist import offer_freed_seats
+
+    offer_freed_seats(session, event, now)
 
 
 # --- confirmation mail ----------------------------------------------------------------------

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from portal.accounts.models import Role
 from portal.config import load_settings
+from portal.db import utcnow
+from portal.events.models import WaitingListEntry, WaitingListStatus
 from tests.conftest import PASSWORD, login
+from tests.support.ticketing import add_ticket, create_event
 from tests.support.web import path_of
 
 
@@ -81,7 +86,7 @@ PLAUSIBLE_FORM = {
 }
 
 
-def test_every_post_route_refuses_a_request_without_a_csrf_token(app, form, login_as, make_user):
+def test_every_post_route_refuses_a_request_without_a_csrf_token(app, db, form, login_as, make_user):
     admin = login_as(Role.ADMIN, locale="en")
     created = form(admin, "/organisations/new", {"name": "Admin's Lab", "kind": "startup"})
     org_id = int(re.search(r"/organisations/(\d+)/", created.location).group(1))
@@ -89,6 +94,15 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app, form, logi
     form(admin, f"/organisations/{org_id}/members", {"email": member.email})
     # Real objects behind the URL, so a refusal cannot be a plain "not found".
     ids = {"org_id": org_id, "user_id": member.id}
+    event = create_event(db, team=(admin.user,))
+    ticket = add_ticket(db, event, admin.user)
+    with db.transaction() as s:
+        entry = WaitingListEntry(ticket_type_id=event.ticket_types[0].id, email="wait@example.vn", name="Chờ",
+                                 status=WaitingListStatus.OFFERED, offer_expires_at=utcnow() + timedelta(hours=1),
+                                 offer_token_hash=hashlib.sha256(b"offer-token").hexdigest())
+        s.add(entry)
+    ids.update(token="offer-token", event_id=event.id, slug=event.slug, ticket_type_id=event.ticket_types[0].id,
+               ticket_id=ticket.id, order_id=ticket.order_id, entry_id=entry.id, file_format="csv", action="mark-paid")
 
     post_rules = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
     assert len(post_rules) >= 10

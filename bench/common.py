@@ -1,0 +1,139 @@
+"""What the benchmarks share: a scratch PostgreSQL schema, gunicorn on a free loopback port, and HTTP as a
+browser does it (cookies, CSRF tokens, redirects). Everything started here is stopped here, even on error."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.client import HTTPConnection
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # app.py lives at the root, outside the installed package
+
+from portal.migrate import upgrade  # noqa: E402
+from portal.scratch_schema import drop_postgres_schema, fresh_postgres_schema  # noqa: E402
+
+BASE_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = "redis://127.0.0.1:6379/0"
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+
+@contextmanager
+def scratch_database(name: str) -> Iterator[str]:
+    """A fresh, migrated schema of its own on the shared PostgreSQL database, dropped afterwards."""
+    schema = f"bench_{name}_{os.getpid()}"
+    url = fresh_postgres_schema(BASE_DATABASE_URL, schema)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_postgres_schema(BASE_DATABASE_URL, schema)
+
+
+# --- the server ---------------------------------------------------------------------------------------------
+
+@contextmanager
+def gunicorn(database_url: str, log_dir: Path, options: tuple[str, ...]) -> Iterator[int]:
+    port = free_port()
+    env = {**os.environ, "PORTAL_ENV": "production", "DATABASE_URL": database_url,
+           "SECRET_KEY": secrets.token_urlsafe(32), "REDIS_URL": REDIS_URL, "MAIL_TRANSPORT": "sink"}
+    log_path = log_dir / "gunicorn.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind", f"{HOST}:{port}",
+             *options],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        wait_until_healthy(server, port, log_path)
+        yield port
+    finally:
+        stop(server)
+
+
+def wait_until_healthy(server: subprocess.Popen, port: int, log_path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            status, *_ = fetch(port, "GET", "/healthz")
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer /healthz in {timeout} s:\n{log_path.read_text()[-3000:]}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Ends gunicorn and its workers (its own process group), gracefully first."""
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+# --- HTTP as a browser does it ------------------------------------------------------------------------------
+
+def fetch(port: int, method: str, path: str, cookies: dict[str, str] | None = None,
+          form: dict[str, str] | None = None) -> tuple[int, str, dict[str, str], str | None]:
+    """One request; returns the status, the body, the cookies the answer sets and where it redirects."""
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())} if cookies else {}
+    body = None
+    if form is not None:
+        body = urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    connection = HTTPConnection(HOST, port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        jar = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or ():
+            jar.load(header)
+        return (response.status, response.read().decode(), {name: m.value for name, m in jar.items()},
+                response.headers.get("Location"))
+    finally:
+        connection.close()
+
+
+def log_in(port: int, email: str, password: str) -> dict[str, str]:
+    """Logs in through the real form (with its CSRF token) and follows the redirects to the dashboard, keeping
+    every cookie the answers set, as a browser does; returns the cookies."""
+    status, page, cookies, _ = fetch(port, "GET", "/login")
+    field = re.search(r'<input[^>]*name="csrf_token"[^>]*>', page)
+    token = field and re.search(r'value="([^"]+)"', field.group(0))
+    if status != 200 or not token:
+        raise RuntimeError(f"the login page answered HTTP {status} without a CSRF token")
+    form = {"csrf_token": token.group(1), "email": email, "password": password}
+    status, _, new_cookies, location = fetch(port, "POST", "/login", cookies, form)
+    cookies.update(new_cookies)
+    while status in (301, 302, 303) and location:
+        status, _, new_cookies, location = fetch(port, "GET", urlsplit(location).path, cookies)
+        cookies.update(new_cookies)
+    if status != 200:
+        raise RuntimeError(f"logging in as {email} ended with HTTP {status}, not on a dashboard")
+    return cookies
+
+

@@ -1,0 +1,227 @@
+"""Check-in at the door: one answer per scanned code, one entry per ticket however many staff scan it.
+
+The database keeps the promise: check_ins.ticket_id is unique. Two phones scanning the same ticket at the
+same moment both try to insert; the insert runs in a savepoint, so the loser's IntegrityError only rolls
+back that savepoint and it answers "already checked in" with the winner's time and name.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from portal.accounts.models import User
+from portal.db import utcnow
+from portal.errors import DomainError
+from portal.events.models import CheckIn, Event, Order, OrderStatus, Ticket
+
+#: what orders.place_order writes: secrets.token_urlsafe(32)
+TICKET_CODE = re.compile(r"[A-Za-z0-9_-]{43}")
+AREA_MAX_CHARS = 80
+SEARCH_MIN_CHARS = 2
+SEARCH_LIMIT = 25
+RECENT_LIMIT = 20
+
+
+class InvalidTicketCode(DomainError):
+    default_message = _l("This is not a ticket code: a ticket's QR code holds 43 letters, digits, '-' and '_'. "
+                         "Scan again or type the code printed under the QR code.")
+
+
+class Outcome(enum.StrEnum):
+    VALID = "valid"
+    ALREADY = "already"
+    NOT_PAID = "not_paid"
+    CANCELLED = "cancelled"
+    WRONG_EVENT = "wrong_event"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    outcome: Outcome
+    ticket: Ticket | None = None
+    #: the entry recorded now (VALID) or earlier (ALREADY)
+    entry: CheckIn | None = None
+    #: the event a WRONG_EVENT ticket belongs to
+    other_event: Event | None = None
+
+    @property
+    def admitted(self) -> bool:
+        return self.outcome is Outcome.VALID
+
+
+#: order statuses whose tickets will never admit anybody
+_DEAD_ORDER = (OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+
+
+def normalise_code(code: str) -> str:
+    """The code as scanned or typed, without the spaces phones and copy-paste add; refused when malformed."""
+    cleaned = (code or "").strip()
+    if not TICKET_CODE.fullmatch(cleaned):
+        raise InvalidTicketCode()
+    return cleaned
+
+
+def normalise_area(area: str) -> str:
+    return " ".join((area or "").split())[:AREA_MAX_CHARS]
+
+
+def admission(ticket: Ticket, now: datetime | None = None) -> Outcome:
+    """What scanning this ticket at its own event answers at `now`, before anything is recorded:
+    VALID (may enter), ALREADY, CANCELLED or NOT_PAID."""
+    now = now or utcnow()
+    order = ticket.order
+    if ticket.cancelled_at is not None or order.status in _DEAD_ORDER:
+        return Outcome.CANCELLED
+    if order.status is OrderStatus.PENDING and order.expires_at is not None and order.expires_at <= now:
+        return Outcome.CANCELLED  # expired, even if the expiry job has not run yet
+    if order.status in (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL):
+        return Outcome.NOT_PAID
+    if ticket.check_in is not None:
+        return Outcome.ALREADY
+    return Outcome.VALID
+
+
+def _existing_entry(session: Session, ticket_id: int) -> CheckIn:
+    return session.scalars(
+        select(CheckIn).where(CheckIn.ticket_id == ticket_id).options(joinedload(CheckIn.checked_in_by))
+    ).one()
+
+
+def check_in(session: Session, staff: User, event: Event, code: str, area: str = "", *,
+             now: datetime | None = None) -> CheckInResult:
+    """Admits the ticket with `code` to `event` if it may enter, in the caller's write transaction.
+
+    Raises InvalidTicketCode for something that cannot be a ticket code at all."""
+    now = now or utcnow()
+    code = normalise_code(code)
+    ticket = session.scalar(
+        select(Ticket).where(Ticket.code == code).options(
+            joinedload(Ticket.order).joinedload(Order.event), joinedload(Ticket.ticket_type),
+            joinedload(Ticket.check_in).joinedload(CheckIn.checked_in_by),
+        )
+    )
+    if ticket is None:
+        return CheckInResult(Outcome.UNKNOWN)
+    if ticket.order.event_id != event.id:
+        # Another event's staff learn which event it is for, never who holds it.
+        return CheckInResult(Outcome.WRONG_EVENT, other_event=ticket.order.event)
+    outcome = admission(ticket, now)
+    if outcome is not Outcome.VALID:
+        return CheckInResult(outcome, ticket=ticket, entry=ticket.check_in)
+    entry = CheckIn(ticket_id=ticket.id, checked_in_by_id=staff.id, checked_in_at=now, area=normalise_area(area))
+    try:
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        # Another scan of this ticket committed between our read and our insert.
+        entry = _existing_entry(session, ticket.id)
+        outcome = Outcome.ALREADY
+    else:
+        outcome = Outcome.VALID
+    # Later reads in this session (the page's search results) must see the entry, not the None loaded above.
+    set_committed_value(ticket, "check_in", entry)
+    return CheckInResult(outcome, ticket=ticket, entry=entry)
+
+
+# --- what the check-in page shows --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TypeCount:
+    ticket_type_id: int
+    checked_in: int
+    valid: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    by_type: list[TypeCount]
+    #: check-ins per area ("" is the list without an area), busiest first
+    by_area: list[tuple[str, int]]
+
+    @property
+    def checked_in(self) -> int:
+        return sum(c.checked_in for c in self.by_type)
+
+    @property
+    def valid(self) -> int:
+        return sum(c.valid for c in self.by_type)
+
+
+def _admissible(event: Event):
+    """Tickets that let somebody in: not cancelled, in a paid order of `event`."""
+    return (Order.event_id == event.id, Order.status == OrderStatus.PAID, Ticket.cancelled_at.is_(None))
+
+
+def counts(session: Session, event: Event) -> Counts:
+    """Checked in against valid tickets per ticket type, and check-ins per area: two grouped queries."""
+    rows = session.execute(
+        select(Ticket.ticket_type_id, func.count(CheckIn.id), func.count(Ticket.id))
+        .join(Order, Order.id == Ticket.order_id)
+        .outerjoin(CheckIn, CheckIn.ticket_id == Ticket.id)
+        .where(*_admissible(event))
+        .group_by(Ticket.ticket_type_id)
+    ).all()
+    found = {type_id: TypeCount(type_id, checked_in, valid) for type_id, checked_in, valid in rows}
+    by_type = [found.get(t.id, TypeCount(t.id, 0, 0)) for t in event.ticket_types]
+    by_area = session.execute(
+        select(CheckIn.area, func.count(CheckIn.id))
+        .join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)
+        .where(*_admissible(event))
+        .group_by(CheckIn.area)
+        .order_by(func.count(CheckIn.id).desc(), CheckIn.area)
+    ).all()
+    return Counts(by_type=by_type, by_area=[(area, n) for area, n in by_area])
+
+
+def area_suggestions(event: Event) -> list[str]:
+    """The names staff will most likely use for their check-in list: the event's quotas (days, halls)."""
+    return [quota.name for quota in event.quotas]
+
+
+def _ticket_details():
+    return (joinedload(Ticket.order), joinedload(Ticket.ticket_type),
+            joinedload(Ticket.check_in).joinedload(CheckIn.checked_in_by))
+
+
+def recent_check_ins(session: Session, event: Event, area: str | None = None) -> list[CheckIn]:
+    """The latest entries of the event, of one check-in list when `area` is given."""
+    query = (
+        select(CheckIn).join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)
+        .where(Order.event_id == event.id)
+        .options(joinedload(CheckIn.ticket).joinedload(Ticket.ticket_type), joinedload(CheckIn.checked_in_by))
+        .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc())
+        .limit(RECENT_LIMIT)
+    )
+    if area is not None:
+        query = query.where(CheckIn.area == area)
+    return list(session.scalars(query))
+
+
+def search_attendees(session: Session, event: Event, term: str) -> list[Ticket]:
+    """The event's tickets whose attendee name or e-mail contains `term`, or whose ticket or order code
+    starts with it; at most SEARCH_LIMIT of them, in one query."""
+    term = term.strip()
+    if len(term) < SEARCH_MIN_CHARS:
+        return []
+    return list(session.scalars(
+        select(Ticket).join(Order, Order.id == Ticket.order_id)
+        .where(Order.event_id == event.id, or_(
+            Ticket.attendee_name.icontains(term, autoescape=True),
+            Ticket.attendee_email.icontains(term, autoescape=True),
+            Ticket.code.startswith(term, autoescape=True),
+            Order.code == term.upper(),
+        ))
+        .options(*_ticket_details())
+        .order_by(Ticket.attendee_name, Ticket.id)
+        .limit(SEARCH_LIMIT)
+    ))

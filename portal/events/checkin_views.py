@@ -1,0 +1,192 @@
+"""The check-in page staff open on a phone at the door: camera scanning (static/js/checkin.js), a typed-code
+form and an attendee search that work without JavaScript, and live counts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import validate_csrf
+from wtforms import HiddenField, StringField, ValidationError
+
+from portal.db import db_session
+from portal.errors import DomainError
+from portal.events import checkin
+from portal.events.checkin import CheckInResult, InvalidTicketCode, Outcome
+from portal.events.models import OrderStatus
+from portal.events.permissions import managed_event
+from portal.forms import length, required
+from portal.i18n import format_local_datetime, localized
+
+bp = Blueprint("checkin", __name__, url_prefix="/manage/events/<int:event_id>/checkin")
+
+#: answered with JSON for checkin.js, so an expired login shows as a message, not as a login page
+JSON_ENDPOINTS = {"checkin.scan", "checkin.live_counts"}
+
+
+class CheckInForm(FlaskForm):
+    code = StringField(_l("Ticket code"), validators=[required, length(200)],
+                       description=_l("The 43 characters printed under the ticket's QR code."),
+                       render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    area = HiddenField()
+    #: the attendee search to show again after checking in from its results
+    q = HiddenField()
+
+
+@bp.before_request
+def _staff_only():
+    wants_json = request.endpoint in JSON_ENDPOINTS
+    if not current_user.is_authenticated:
+        if wants_json:
+            return jsonify(error=_("Your login has ended. Reload the page and log in again.")), 401
+        return redirect(url_for("accounts.login", next=request.full_path))
+    try:
+        g.event = managed_event(db_session(), current_user, request.view_args["event_id"])
+    except DomainError as error:
+        if wants_json:
+            return jsonify(error=str(error.message)), error.status_code
+        abort(error.status_code)
+    return None
+
+
+# --- how each answer looks ------------------------------------------------------------------------
+
+#: tone (the panel's colour), icon and HTTP status of each answer; the words carry the meaning, not the colour
+_LOOK = {
+    Outcome.VALID: ("ok", "✓", 200),
+    Outcome.ALREADY: ("warn", "!", 409),
+    Outcome.NOT_PAID: ("stop", "✕", 409),
+    Outcome.CANCELLED: ("stop", "✕", 409),
+    Outcome.WRONG_EVENT: ("stop", "✕", 409),
+    Outcome.UNKNOWN: ("stop", "?", 404),
+}
+
+
+def _headline(result: CheckInResult) -> str:
+    return {
+        Outcome.VALID: _("Valid: let them in"),
+        Outcome.ALREADY: _("Already checked in"),
+        Outcome.NOT_PAID: _("Not paid: do not let in"),
+        Outcome.CANCELLED: _("Cancelled: do not let in"),
+        Outcome.WRONG_EVENT: _("Wrong event: do not let in"),
+        Outcome.UNKNOWN: _("Unknown ticket: do not let in"),
+    }[result.outcome]
+
+
+def _detail(result: CheckInResult) -> str:
+    if result.outcome is Outcome.ALREADY:
+        entry = result.entry
+        by = entry.checked_in_by.full_name if entry.checked_in_by else _("a former staff member")
+        when = format_local_datetime(entry.checked_in_at)
+        if entry.area:
+            return _("Checked in on %(when)s by %(by)s at %(area)s.", when=when, by=by, area=entry.area)
+        return _("Checked in on %(when)s by %(by)s.", when=when, by=by)
+    if result.outcome is Outcome.NOT_PAID:
+        if result.ticket.order.status is OrderStatus.AWAITING_APPROVAL:
+            return _("The order is still waiting for an organiser's approval.")
+        return _("The order is still waiting for payment. Send the attendee to the registration desk.")
+    if result.outcome is Outcome.CANCELLED:
+        return _("This ticket was cancelled, or its order expired, was cancelled or was refunded.")
+    if result.outcome is Outcome.WRONG_EVENT:
+        return _("This ticket is for %(event)s.", event=localized(result.other_event, "name"))
+    if result.outcome is Outcome.UNKNOWN:
+        return _("No ticket has this code. Check the code, or search for the attendee by name.")
+    return ""
+
+
+def describe(result: CheckInResult) -> dict:
+    tone, icon, _status = _LOOK[result.outcome]
+    ticket = result.ticket  # None for another event's ticket: its holder is none of this door's business
+    return {
+        "outcome": result.outcome.value, "tone": tone, "icon": icon,
+        "title": _headline(result), "detail": _detail(result),
+        "attendee": ticket.attendee_name if ticket else "",
+        "ticket_type": localized(ticket.ticket_type, "name") if ticket else "",
+    }
+
+
+def _invalid_code_answer(error: InvalidTicketCode) -> dict:
+    return {"outcome": "invalid", "tone": "stop", "icon": "✕", "title": _("Not a ticket code"),
+            "detail": str(error.message), "attendee": "", "ticket_type": ""}
+
+
+# --- counts -------------------------------------------------------------------------------------
+
+def _counts_json(counts: checkin.Counts) -> dict:
+    return {
+        "checked_in": counts.checked_in, "valid": counts.valid,
+        "types": [{"id": c.ticket_type_id, "checked_in": c.checked_in, "valid": c.valid} for c in counts.by_type],
+        "areas": [{"area": area, "label": area or _("No area"), "count": n} for area, n in counts.by_area],
+    }
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+def _render(form: CheckInForm, *, area: str, term: str, answer: dict | None = None, status: int = 200):
+    db, event = db_session(), g.event
+    counts = checkin.counts(db, event)
+    page = render_template(
+        "events/manage_checkin.html",
+        event=event, form=form, area=area, term=term, answer=answer,
+        counts=counts, counts_by_type={c.ticket_type_id: c for c in counts.by_type},
+        area_suggestions=checkin.area_suggestions(event),
+        recent=checkin.recent_check_ins(db, event, area or None),
+        results=checkin.search_attendees(db, event, term), search_min_chars=checkin.SEARCH_MIN_CHARS,
+        admission=checkin.admission,
+    )
+    return page, status
+
+
+@bp.route("/")
+def page(event_id: int):
+    area = checkin.normalise_area(request.args.get("area", ""))
+    term = request.args.get("q", "")[:100]
+    return _render(CheckInForm(formdata=None, area=area, q=term), area=area, term=term)
+
+
+@bp.route("/", methods=["POST"])
+def check_in_by_form(event_id: int):
+    form = CheckInForm()
+    area, term = checkin.normalise_area(form.area.data or ""), (form.q.data or "")[:100]
+    if not form.validate_on_submit():
+        return _render(form, area=area, term=term, status=400)
+    db = db_session()
+    try:
+        result = checkin.check_in(db, current_user, g.event, form.code.data, area)
+    except InvalidTicketCode as error:
+        db.rollback()
+        form.code.errors.append(str(error.message))
+        return _render(form, area=area, term=term, status=error.status_code)
+    db.commit()
+    # The code field is emptied for the next attendee; the answer stays on screen.
+    return _render(CheckInForm(formdata=None, area=area, q=term), area=area, term=term,
+                   answer=describe(result), status=_LOOK[result.outcome][2])
+
+
+@bp.route("/scan", methods=["POST"])
+def scan(event_id: int):
+    """checkin.js posts each decoded QR code here: {"code": …, "area": …} with the X-CSRFToken header."""
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken"))
+    except ValidationError:
+        return jsonify(error=_("This page has expired. Reload it and scan again.")), 400
+    data = request.get_json(silent=True)
+    code, area = (data.get("code"), data.get("area", "")) if isinstance(data, dict) else (None, None)
+    if not isinstance(code, str) or not isinstance(area, str):
+        return jsonify(error=_("The scan could not be read. Reload the page and scan again.")), 400
+    db = db_session()
+    try:
+        result = checkin.check_in(db, current_user, g.event, code, area)
+    except InvalidTicketCode as error:
+        db.rollback()
+        return jsonify(answer=_invalid_code_answer(error)), error.status_code
+    db.commit()
+    return jsonify(answer=describe(result), counts=_counts_json(checkin.counts(db, g.event))), _LOOK[result.outcome][2]
+
+
+@bp.route("/counts")
+def live_counts(event_id: int):
+    """What checkin.js polls every few seconds to keep the numbers on every staff phone current."""
+    return jsonify(_counts_json(checkin.counts(db_session(), g.event)))

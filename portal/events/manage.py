@@ -1,0 +1,303 @@
+"""Organisers run their events: details and cover image, team, programme, ticket types, quotas, questions and
+the orders that come in. Every change is audited; access is checked by the callers through permissions.py."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.datastructures import FileStorage
+
+from portal.accounts.models import Role, User
+from portal.accounts.services import find_user_by_email
+from portal.audit.services import record
+from portal.errors import Conflict, DomainError, NotFound
+from portal.events import orders, waitlist
+from portal.events.models import (
+    Event,
+    EventOrganiser,
+    Order,
+    OrderStatus,
+    ProgrammeItem,
+    Question,
+    QuestionKind,
+    Quota,
+    Ticket,
+    TicketType,
+)
+from portal.i18n import format_local_datetime
+
+
+class Invalid(DomainError):
+    """Input that breaks one of the event's rules; `field` names the form field it is about, if any."""
+
+    def __init__(self, message, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _assign(item, data: dict) -> None:
+    """Copies form data onto a model's own columns; keys, event and relationships are never set this way."""
+    columns = {column.key for column in item.__table__.columns} - {"id", "event_id"}
+    for name, value in data.items():
+        if name not in columns:
+            raise TypeError(f"{type(item).__name__} has no editable column {name!r}")
+        setattr(item, name, value)
+
+
+# --- events ---------------------------------------------------------------------------------
+
+def slugify(text: str) -> str:
+    # NFKD splits "ư" into "u" + a mark but leaves "đ" whole, so it is spelled out first.
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    ascii_text = plain.encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:70].strip("-") or "event"
+
+
+def unique_slug(session: Session, name: str) -> str:
+    base = slugify(name)
+    taken = set(session.scalars(select(Event.slug).where(
+        (Event.slug == base) | Event.slug.like(f"{base}-%"))))
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+def create_event(session: Session, creator: User, data: dict, *, cover: FileStorage | None,
+                 upload_folder: Path) -> Event:
+    """A new event with its creator on the team; the web address comes from the English name."""
+    event = Event(slug=unique_slug(session, data["name_en"]))
+    _assign(event, data)
+    if cover:
+        event.cover_image = store_cover_image(cover, upload_folder)
+    event.team.append(EventOrganiser(user=creator))
+    session.add(event)
+    session.flush()
+    record(session, "event.created", actor_id=creator.id, object_type="event", object_id=event.id, slug=event.slug)
+    return event
+
+
+def update_event(session: Session, actor: User, event: Event, data: dict, *, cover: FileStorage | None,
+                 upload_folder: Path) -> None:
+    """Keeps the web address: links to the event have already been shared."""
+    _assign(event, data)
+    if cover:
+        event.cover_image = store_cover_image(cover, upload_folder)
+    record(session, "event.updated", actor_id=actor.id, object_type="event", object_id=event.id)
+
+
+# --- cover images ---------------------------------------------------------------------------
+
+MAX_COVER_BYTES = 2 * 1024 * 1024
+#: the first bytes of each accepted image format, and the extension it is stored with
+_IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"))
+COVER_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp)")
+
+
+def image_extension(data: bytes) -> str | None:
+    """The extension matching the file's content, whatever its name claims; None for anything but PNG/JPEG/WebP."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return next((extension for signature, extension in _IMAGE_SIGNATURES if data.startswith(signature)), None)
+
+
+def store_cover_image(upload: FileStorage, folder: Path) -> str:
+    """Checks the upload by its content and size and saves it under a random name; returns that name."""
+    data = upload.stream.read(MAX_COVER_BYTES + 1)
+    if len(data) > MAX_COVER_BYTES:
+        raise Invalid(_l("The cover image is larger than 2 MB. Make it smaller and upload it again."), "cover")
+    extension = image_extension(data)
+    if extension is None:
+        raise Invalid(_l("The cover image must be a PNG, JPEG or WebP picture."), "cover")
+    folder.mkdir(parents=True, exist_ok=True)
+    name = secrets.token_hex(16) + extension
+    (folder / name).write_bytes(data)
+    return name
+
+
+# --- team -----------------------------------------------------------------------------------
+
+def team_of(session: Session, event: Event) -> list[EventOrganiser]:
+    return list(session.scalars(
+        select(EventOrganiser).where(EventOrganiser.event_id == event.id)
+        .options(selectinload(EventOrganiser.user)).order_by(EventOrganiser.id)
+    ))
+
+
+def add_team_member(session: Session, actor: User, event: Event, email: str) -> User:
+    user = find_user_by_email(session, email)
+    if user is None or not user.has_role(Role.ORGANISER):
+        raise Invalid(_l("No organiser uses this e-mail address. An administrator must give them the organiser "
+                         "role first."), "email")
+    if any(member.user_id == user.id for member in event.team):
+        raise Conflict(_l("%(name)s is already on the team.", name=user.full_name))
+    event.team.append(EventOrganiser(user=user))
+    session.flush()
+    record(session, "event.team_member_added", actor_id=actor.id, object_type="event", object_id=event.id,
+           member_id=user.id)
+    return user
+
+
+def remove_team_member(session: Session, actor: User, event: Event, user_id: int) -> None:
+    member = next((m for m in event.team if m.user_id == user_id), None)
+    if member is None:
+        raise NotFound()
+    if user_id == actor.id and len(event.team) == 1:
+        raise Conflict(_l("You are the last organiser of this event. Add someone else before leaving the team."))
+    event.team.remove(member)
+    session.flush()
+    record(session, "event.team_member_removed", actor_id=actor.id, object_type="event", object_id=event.id,
+           member_id=user_id)
+
+
+# --- programme, ticket types, quotas, questions ----------------------------------------------
+
+def _check_programme_item(session: Session, event: Event, data: dict) -> dict:
+    if data["starts_at"] < event.starts_at or data["ends_at"] > event.ends_at:
+        raise Invalid(_l("The programme item must take place during the event (%(start)s – %(end)s).",
+                         start=format_local_datetime(event.starts_at, "short"),
+                         end=format_local_datetime(event.ends_at, "short")), "starts_at")
+    return {}
+
+
+def _check_quota(session: Session, event: Event, data: dict) -> dict:
+    """Turns the chosen ticket-type ids into the event's own ticket types (a tampered id is refused)."""
+    own = {t.id: t for t in event.ticket_types}
+    chosen = data.pop("ticket_types")
+    if not set(chosen) <= set(own):
+        raise Invalid(_l("Choose ticket types of this event."), "ticket_types")
+    return {"ticket_types": [own[type_id] for type_id in chosen]}
+
+
+def _check_question(session: Session, event: Event, data: dict) -> dict:
+    # Options only mean something for a choice; keeping stale ones would show up in exports.
+    if data["kind"] is not QuestionKind.CHOICE:
+        data["options"] = []
+    return {}
+
+
+def _no_rule(session: Session, event: Event, data: dict) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Part:
+    #: its name in the audit log
+    name: str
+    #: the rule its data must follow; it may adjust the data and returns the relationships to set
+    check: Callable[[Session, Event, dict], dict]
+    order_by: tuple
+    #: what its list page shows of it, loaded with the list
+    eager: tuple = ()
+
+
+PARTS = {
+    ProgrammeItem: Part("programme_item", _check_programme_item, (ProgrammeItem.starts_at, ProgrammeItem.id)),
+    TicketType: Part("ticket_type", _no_rule, (TicketType.position, TicketType.id),
+                     (selectinload(TicketType.quotas),)),
+    Quota: Part("quota", _check_quota, (Quota.id,), (selectinload(Quota.ticket_types),)),
+    Question: Part("question", _check_question, (Question.position, Question.id)),
+}
+
+
+def parts_of(session: Session, event: Event, model: type) -> list:
+    part = PARTS[model]
+    return list(session.scalars(
+        select(model).where(model.event_id == event.id).options(*part.eager).order_by(*part.order_by)))
+
+
+def get_part(session: Session, event: Event, model: type, item_id: int):
+    """A programme item, ticket type, quota or question of this event; another event's is not found."""
+    item = session.get(model, item_id)
+    if item is None or item.event_id != event.id:
+        raise NotFound()
+    return item
+
+
+def save_part(session: Session, actor: User, event: Event, model: type, data: dict, item=None):
+    """Creates (item None) or updates a part of the event. Any quota change may free seats, which go to the
+    waiting list at once."""
+    part = PARTS[model]
+    data = dict(data)
+    relationships = part.check(session, event, data)
+    action = "updated" if item is not None else "created"
+    if item is None:
+        item = model(event_id=event.id)
+        session.add(item)
+    _assign(item, data)
+    for relationship, value in relationships.items():
+        setattr(item, relationship, value)
+    session.flush()
+    record(session, f"event.{part.name}_{action}", actor_id=actor.id, object_type=part.name, object_id=item.id,
+           event_id=event.id)
+    if model is Quota:
+        waitlist.offer_freed_seats(session, event)
+    return item
+
+
+def delete_part(session: Session, actor: User, event: Event, item) -> None:
+    name = PARTS[type(item)].name
+    if isinstance(item, TicketType) and session.scalar(
+            select(Ticket.id).where(Ticket.ticket_type_id == item.id).limit(1)) is not None:
+        raise Conflict(_l("Tickets of this type have been ordered, so it cannot be deleted. End its sale instead."))
+    session.delete(item)
+    session.flush()
+    record(session, f"event.{name}_deleted", actor_id=actor.id, object_type=name, object_id=item.id,
+           event_id=event.id)
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+ORDERS_PER_PAGE = 25
+
+
+def list_orders(session: Session, event: Event, *, status: OrderStatus | None = None,
+                page: int = 1) -> tuple[list[Order], int]:
+    """One page of the event's orders, newest first, with buyers and tickets: three queries whatever the page."""
+    query = select(Order).where(Order.event_id == event.id)
+    if status is not None:
+        query = query.where(Order.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page_of_orders = session.scalars(
+        query.options(selectinload(Order.buyer), selectinload(Order.tickets))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(ORDERS_PER_PAGE).offset((page - 1) * ORDERS_PER_PAGE)
+    ).all()
+    return list(page_of_orders), total
+
+
+#: action → (the lifecycle step, the statuses in which it has already been done)
+ORDER_ACTIONS = {
+    "mark-paid": (orders.mark_paid, {OrderStatus.PAID}),
+    "approve": (orders.approve_order, {OrderStatus.PENDING, OrderStatus.PAID}),
+    "cancel": (orders.cancel_order, {OrderStatus.CANCELLED}),
+}
+
+
+def act_on_order(session: Session, organiser: User, event: Event, order_id: int, action: str) -> tuple[Order, bool]:
+    """Runs an organiser's action on an order; False when it had already been done (a double click).
+
+    The order row is locked first, so two clicks arriving together run one after the other."""
+    step, done_statuses = ORDER_ACTIONS[action]
+    order = session.scalar(
+        select(Order).where(Order.id == order_id, Order.event_id == event.id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if order is None:
+        raise NotFound()
+    if order.status in done_statuses:
+        return order, False
+    step(session, organiser, order)
+    if action == "cancel":
+        session.flush()
+        waitlist.offer_freed_seats(session, event)
+    return order, True

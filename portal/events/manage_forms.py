@@ -1,0 +1,277 @@
+"""Forms organisers use to run an event: the event itself, its team, programme, tickets, quotas and questions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_timezone
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import NumberRange, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.events.models import Eligibility, EventStatus, ProgrammeKind, QuestionKind
+from portal.forms import WholeNumberField, choices, email_field, length, optional, required
+
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+#: what browsers send for a datetime-local input (with seconds when a step is set), and what people type
+ACCEPTED_INPUT_FORMATS = [LOCAL_INPUT_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+def local_zone() -> tzinfo:
+    # Flask-Babel hands out a pytz zone, whose replace(tzinfo=…) silently uses the 1906 local mean time.
+    return ZoneInfo(str(get_timezone()))
+
+
+class HanoiDateTimeField(DateTimeLocalField):
+    """A datetime-local input read and shown in Hanoi time; its data is an aware UTC datetime.
+
+    People type the time printed on the poster; storing UTC keeps every comparison on one clock."""
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        super().__init__(label, validators, format=ACCEPTED_INPUT_FORMATS, **kwargs)
+
+    def process_formdata(self, valuelist) -> None:
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None  # an empty box is a missing time, not a malformed one
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("Enter a date and time, like 2026-12-10 08:00.")) from error
+        if self.data is not None:
+            self.data = self.data.replace(tzinfo=local_zone()).astimezone(UTC)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if isinstance(self.data, datetime):
+            return self.data.astimezone(local_zone()).strftime(LOCAL_INPUT_FORMAT)
+        return ""
+
+
+class EndsAfter:
+    """The field's time must come after `start_field`'s (either may be left empty when optional)."""
+
+    def __init__(self, start_field: str, message) -> None:
+        self.start_field, self.message = start_field, message
+
+    def __call__(self, form, field) -> None:
+        start = form[self.start_field].data
+        if start is not None and field.data is not None and field.data <= start:
+            raise ValidationError(self.message)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def text(label, max_chars: int, *, needed: bool = True, **kwargs) -> StringField:
+    return StringField(label, filters=[_strip], validators=[required if needed else optional, length(max_chars)],
+                       **kwargs)
+
+
+def long_text(label) -> TextAreaField:
+    return TextAreaField(label, filters=[_strip], validators=[optional, length(20_000)], default="")
+
+
+class _Filled:
+    """Refuses an empty field. Unlike DataRequired it accepts 0 (a valid price and size) and keeps the message
+    of a value that could not be read ("Enter a whole number"); either way it stops the checks that follow."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            raise StopValidation(None if field.errors else _l("This field is required."))
+
+
+filled = _Filled()
+
+
+class _NumberField(WholeNumberField):
+    def process_formdata(self, valuelist) -> None:
+        if valuelist and not valuelist[0].strip():
+            self.data = None  # an empty box is a missing number, not a malformed one
+            return
+        super().process_formdata(valuelist)
+
+
+def number(label, minimum: int, maximum: int, **kwargs) -> _NumberField:
+    return _NumberField(label, validators=[
+        filled, NumberRange(minimum, maximum, _l("Enter a number between %(min)d and %(max)d."))], **kwargs)
+
+
+class ModelForm(FlaskForm):
+    """A form whose fields of the same name are copied onto a model by the services."""
+
+    model_fields: tuple[str, ...] = ()
+
+    def model_data(self) -> dict:
+        return {name: self[name].data for name in self.model_fields}
+
+    def prepare(self, event) -> None:
+        """Fills choices that depend on the event (none by default)."""
+
+
+EVENT_STATUSES = [
+    (EventStatus.DRAFT.value, _l("Draft")),
+    (EventStatus.PUBLISHED.value, _l("Published")),
+    (EventStatus.CLOSED.value, _l("Closed")),
+]
+
+
+class EventForm(ModelForm):
+    model_fields = ("name_vi", "name_en", "description_vi", "description_en", "venue_vi", "venue_en", "starts_at",
+                    "ends_at", "status", "pending_order_minutes", "waitlist_offer_hours", "attendee_change_deadline")
+
+    name_vi = text(_l("Name (Vietnamese)"), 200)
+    name_en = text(_l("Name (English)"), 200, description=_l("The event's web address is made from it."))
+    description_vi = long_text(_l("Description (Vietnamese)"))
+    description_en = long_text(_l("Description (English)"))
+    venue_vi = text(_l("Venue (Vietnamese)"), 255, needed=False, default="")
+    venue_en = text(_l("Venue (English)"), 255, needed=False, default="")
+    starts_at = HanoiDateTimeField(_l("Starts (Hanoi time)"), validators=[filled])
+    ends_at = HanoiDateTimeField(_l("Ends (Hanoi time)"), validators=[
+        filled, EndsAfter("starts_at", _l("The end must come after the start."))])
+    status = SelectField(_l("Status"), choices=choices(EVENT_STATUSES), validators=[required],
+                         coerce=lambda value: EventStatus(value) if value else None,
+                         description=_l("Only published events are shown to visitors and sell tickets."))
+    pending_order_minutes = number(_l("Minutes an unpaid order keeps its seats"), 5, 60 * 24 * 30, default=3 * 24 * 60)
+    waitlist_offer_hours = number(_l("Hours a waiting-list offer reserves its seat"), 1, 24 * 14, default=48)
+    attendee_change_deadline = HanoiDateTimeField(
+        _l("Attendee names can be changed until (Hanoi time)"), validators=[optional],
+        description=_l("Leave empty to allow changes until the event starts."))
+    cover = FileField(_l("Cover image"), description=_l("PNG, JPEG or WebP, at most 2 MB."),
+                      render_kw={"accept": "image/png,image/jpeg,image/webp"})
+
+
+class TeamMemberForm(FlaskForm):
+    email = email_field(_l("Organiser's e-mail"))
+
+
+PROGRAMME_KINDS = [
+    (ProgrammeKind.TALK.value, _l("Talk")),
+    (ProgrammeKind.PITCH.value, _l("Pitch session")),
+    (ProgrammeKind.THREE_PARTY.value, _l("Three-party meeting (manager–scientist–business)")),
+    (ProgrammeKind.WORKSHOP.value, _l("Workshop")),
+    (ProgrammeKind.EXHIBITION.value, _l("Exhibition")),
+]
+
+
+class ProgrammeItemForm(ModelForm):
+    model_fields = ("kind", "title_vi", "title_en", "stage", "speakers", "starts_at", "ends_at")
+
+    kind = SelectField(_l("Kind"), choices=choices(PROGRAMME_KINDS), validators=[required],
+                       coerce=lambda value: ProgrammeKind(value) if value else None)
+    title_vi = text(_l("Title (Vietnamese)"), 200)
+    title_en = text(_l("Title (English)"), 200)
+    stage = text(_l("Stage"), 80, needed=False, default="")
+    speakers = text(_l("Speakers"), 500, needed=False, default="", description=_l("Names separated by commas."))
+    starts_at = HanoiDateTimeField(_l("Starts (Hanoi time)"), validators=[filled])
+    ends_at = HanoiDateTimeField(_l("Ends (Hanoi time)"), validators=[
+        filled, EndsAfter("starts_at", _l("The end must come after the start."))])
+
+
+ELIGIBILITIES = [
+    (Eligibility.ANYONE.value, _l("Anyone")),
+    (Eligibility.STARTUP.value, _l("Members of a startup")),
+    (Eligibility.APPROVAL.value, _l("Anyone, after an organiser approves the order")),
+]
+
+
+class TicketTypeForm(ModelForm):
+    model_fields = ("name_vi", "name_en", "description_vi", "description_en", "price", "sale_starts_at",
+                    "sale_ends_at", "max_per_order", "eligibility", "position")
+
+    name_vi = text(_l("Name (Vietnamese)"), 120)
+    name_en = text(_l("Name (English)"), 120)
+    description_vi = long_text(_l("Description (Vietnamese)"))
+    description_en = long_text(_l("Description (English)"))
+    price = number(_l("Price (VND)"), 0, 1_000_000_000, default=0, description=_l("0 makes a free ticket."))
+    sale_starts_at = HanoiDateTimeField(_l("Sale starts (Hanoi time)"), validators=[optional],
+                                        description=_l("Leave empty to sell at once."))
+    sale_ends_at = HanoiDateTimeField(_l("Sale ends (Hanoi time)"), validators=[
+        optional, EndsAfter("sale_starts_at", _l("The sale must end after it starts."))],
+        description=_l("Leave empty to sell until the event ends."))
+    max_per_order = number(_l("Most tickets of this type in one order"), 1, 100, default=10)
+    eligibility = SelectField(_l("Who may buy it"), choices=choices(ELIGIBILITIES), validators=[required],
+                              coerce=lambda value: Eligibility(value) if value else None)
+    position = number(_l("Position in the list"), 0, 1000, default=0)
+
+
+class TicketTypeChoices(SelectMultipleField):
+    """Checkboxes for the event's ticket types; reads a quota's types as their ids."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_data(self, value) -> None:
+        super().process_data([getattr(item, "id", item) for item in value or ()])
+
+    def pre_validate(self, form) -> None:
+        """The services refuse ids of other events' ticket types, in the user's language."""
+
+
+class QuotaForm(ModelForm):
+    model_fields = ("name", "size", "ticket_types")
+
+    name = text(_l("Name"), 120, description=_l("For example: Day 1, Main hall."))
+    size = number(_l("Seats"), 0, 1_000_000)
+    ticket_types = TicketTypeChoices(_l("Ticket types it covers"), coerce=int, choices=[],
+                                     description=_l("A ticket type may count against several quotas."))
+
+    def prepare(self, event) -> None:
+        self.ticket_types.choices = [(t.id, f"{t.name_vi} / {t.name_en}") for t in event.ticket_types]
+
+
+class OptionsField(TextAreaField):
+    """Choice options typed one per line as "Vietnamese | English"; its data is [{"vi": …, "en": …}, …]."""
+
+    def process_data(self, value) -> None:
+        self.data = list(value or [])
+
+    def process_formdata(self, valuelist) -> None:
+        options = []
+        for line in (valuelist[0] if valuelist else "").splitlines():
+            if not line.strip():
+                continue
+            vi, separator, en = line.partition("|")
+            if not separator or not vi.strip() or not en.strip():
+                self.data = []
+                raise ValueError(_l('Write each option as "Vietnamese | English" on its own line.'))
+            options.append({"vi": vi.strip()[:200], "en": en.strip()[:200]})
+        self.data = options
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "\n".join(f"{option['vi']} | {option['en']}" for option in self.data or ())
+
+
+QUESTION_KINDS = [
+    (QuestionKind.TEXT.value, _l("Text")),
+    (QuestionKind.CHOICE.value, _l("Choice of options")),
+    (QuestionKind.CHECKBOX.value, _l("Checkbox")),
+]
+
+
+class QuestionForm(ModelForm):
+    model_fields = ("label_vi", "label_en", "kind", "options", "required", "position")
+
+    label_vi = text(_l("Question (Vietnamese)"), 255)
+    label_en = text(_l("Question (English)"), 255)
+    kind = SelectField(_l("Kind of answer"), choices=choices(QUESTION_KINDS), validators=[required],
+                       coerce=lambda value: QuestionKind(value) if value else None)
+    options = OptionsField(_l("Options (for a choice)"),
+                           description=_l('One per line, as "Vietnamese | English", e.g. "Sinh viên | Student".'))
+    required = BooleanField(_l("An answer is required"))
+    position = number(_l("Position in the form"), 0, 1000, default=0)
+
+    def validate_options(self, field) -> None:
+        if self.kind.data is QuestionKind.CHOICE and not field.data and not field.errors:
+            raise ValidationError(_l("A choice question needs at least one option."))

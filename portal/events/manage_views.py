@@ -1,0 +1,328 @@
+"""Organisers' pages for running an event. Every page of one event goes through permissions.managed_event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
+
+from portal.accounts.forms import ConfirmForm
+from portal.accounts.models import Role
+from portal.db import db_session, utcnow
+from portal.errors import DomainError
+from portal.events import manage
+from portal.events.manage_forms import (
+    ELIGIBILITIES,
+    EVENT_STATUSES,
+    PROGRAMME_KINDS,
+    QUESTION_KINDS,
+    EventForm,
+    ProgrammeItemForm,
+    QuestionForm,
+    QuotaForm,
+    TeamMemberForm,
+    TicketTypeForm,
+)
+from portal.events.models import Event, OrderStatus, ProgrammeItem, Question, Quota, TicketType
+from portal.events.orders import seats_taken
+from portal.events.permissions import managed_event, managed_events
+from portal.web import render_domain_error, render_form, role_required, safe_next
+
+bp = Blueprint("manage", __name__, url_prefix="/manage/events")
+
+#: served to everyone: covers appear on the public event pages
+PUBLIC_ENDPOINTS = {"manage.cover_image"}
+COVER_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+ORDER_STATUS_LABELS = {
+    OrderStatus.AWAITING_APPROVAL: _l("Awaiting approval"),
+    OrderStatus.PENDING: _l("Awaiting payment"),
+    OrderStatus.PAID: _l("Paid"),
+    OrderStatus.EXPIRED: _l("Expired"),
+    OrderStatus.CANCELLED: _l("Cancelled"),
+    OrderStatus.REFUNDED: _l("Refunded"),
+}
+
+
+@role_required(Role.ORGANISER, Role.ADMIN)
+def _require_organiser():
+    """Organisers and admins only; which events each may manage is checked per event."""
+
+
+@bp.before_request
+def _organisers_only():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    refusal = _require_organiser()
+    if refusal is None and request.method == "POST":
+        # Before any lookup, so a forged request learns nothing about which events exist.
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError:
+            abort(400)
+    return refusal
+
+
+@bp.context_processor
+def _labels():
+    return {"event_status_labels": dict(EVENT_STATUSES), "programme_kind_labels": dict(PROGRAMME_KINDS),
+            "eligibility_labels": dict(ELIGIBILITIES), "question_kind_labels": dict(QUESTION_KINDS),
+            "order_status_labels": ORDER_STATUS_LABELS}
+
+
+def _event(event_id: int) -> Event:
+    try:
+        return managed_event(db_session(), current_user, event_id)
+    except DomainError as error:
+        abort(error.status_code)
+
+
+def _upload_folder() -> Path:
+    return Path(current_app.instance_path) / "uploads"
+
+
+def _save(form, template: str, save, **context):
+    """Runs `save(session)` for a valid form and commits; a refused form or a rule the service enforces
+    re-renders the page with what was typed, the message next to its field when it has one."""
+    if not form.validate_on_submit():
+        return render_form(template, form, **context)
+    db = db_session()
+    try:
+        response = save(db)
+    except DomainError as error:
+        db.rollback()
+        field = getattr(error, "field", None)
+        if field in form:
+            form[field].errors.append(str(error.message))
+            return render_template(template, form=form, **context), error.status_code
+        return render_domain_error(error, template, form=form, **context)
+    db.commit()
+    return response
+
+
+# --- events ---------------------------------------------------------------------------------
+
+@bp.route("/")
+def index():
+    return render_template("events/manage_index.html", events=managed_events(db_session(), current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = EventForm()
+
+    def save(db):
+        event = manage.create_event(db, current_user, form.model_data(), cover=form.cover.data,
+                                    upload_folder=_upload_folder())
+        flash(_("The event has been created. Add its programme, ticket types and quotas next."), "success")
+        return redirect(url_for("manage.show", event_id=event.id))
+
+    return _save(form, "events/manage_form.html", save, title=_("New event"), event=None, multipart=True)
+
+
+@bp.route("/<int:event_id>")
+def show(event_id: int):
+    event = _event(event_id)
+    return render_template("events/manage_event.html", event=event, team=manage.team_of(db_session(), event),
+                           member_form=TeamMemberForm(formdata=None), confirm_form=ConfirmForm())
+
+
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+def edit(event_id: int):
+    event = _event(event_id)
+    form = EventForm(obj=event)
+
+    def save(db):
+        manage.update_event(db, current_user, event, form.model_data(), cover=form.cover.data,
+                            upload_folder=_upload_folder())
+        flash(_("Saved."), "success")
+        return redirect(url_for("manage.show", event_id=event.id))
+
+    return _save(form, "events/manage_form.html", save, title=_("Edit the event"), event=event, multipart=True)
+
+
+@bp.route("/covers/<name>")
+def cover_image(name: str):
+    match = manage.COVER_NAME.fullmatch(name)
+    if match is None:
+        abort(404)
+    return send_from_directory(_upload_folder(), name, mimetype=COVER_TYPES[match.group(1)], max_age=86400)
+
+
+# --- team -----------------------------------------------------------------------------------
+
+@bp.route("/<int:event_id>/team", methods=["POST"])
+def add_team_member(event_id: int):
+    event = _event(event_id)
+    form = TeamMemberForm()
+
+    def save(db):
+        user = manage.add_team_member(db, current_user, event, form.email.data)
+        flash(_("%(name)s has joined the team.", name=user.full_name), "success")
+        return redirect(url_for("manage.show", event_id=event.id))
+
+    return _save(form, "events/manage_event.html", save, event=event, member_form=form,
+                 team=manage.team_of(db_session(), event), confirm_form=ConfirmForm())
+
+
+@bp.route("/<int:event_id>/team/<int:user_id>/remove", methods=["POST"])
+def remove_team_member(event_id: int, user_id: int):
+    event = _event(event_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    try:
+        manage.remove_team_member(db, current_user, event, user_id)
+    except DomainError as error:
+        db.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("manage.show", event_id=event.id))
+    db.commit()
+    flash(_("The organiser has left the team."), "success")
+    if user_id == current_user.id and not current_user.has_role(Role.ADMIN):
+        return redirect(url_for("manage.index"))
+    return redirect(url_for("manage.show", event_id=event.id))
+
+
+# --- programme, ticket types, quotas, questions ----------------------------------------------
+
+@dataclass(frozen=True)
+class Section:
+    """One kind of part of an event, with a list page and new / edit / delete pages."""
+
+    key: str
+    model: type
+    form: type
+    title: LazyString
+    new_title: LazyString
+    edit_title: LazyString
+
+    @property
+    def endpoint(self) -> str:
+        return self.key.replace("-", "_")
+
+
+SECTIONS = (
+    Section("programme", ProgrammeItem, ProgrammeItemForm, _l("Programme"), _l("New programme item"),
+            _l("Edit the programme item")),
+    Section("ticket-types", TicketType, TicketTypeForm, _l("Ticket types"), _l("New ticket type"),
+            _l("Edit the ticket type")),
+    Section("quotas", Quota, QuotaForm, _l("Quotas"), _l("New quota"), _l("Edit the quota")),
+    Section("questions", Question, QuestionForm, _l("Registration questions"), _l("New question"),
+            _l("Edit the question")),
+)
+
+
+def _section_extras(section: Section, event: Event, items: list) -> dict:
+    """What a list page shows beyond its items: a quota's seats given away."""
+    if section.model is Quota:
+        return {"taken": seats_taken(db_session(), [q.id for q in items], utcnow())}
+    return {}
+
+
+def _register_section(section: Section) -> None:
+    list_endpoint = f"manage.{section.endpoint}"
+
+    def listing(event_id: int):
+        event = _event(event_id)
+        items = manage.parts_of(db_session(), event, section.model)
+        return render_template(f"events/manage_{section.endpoint}.html", event=event, items=items, section=section,
+                               confirm_form=ConfirmForm(), **_section_extras(section, event, items))
+
+    def save_page(event: Event, item, title):
+        form = section.form(obj=item)
+        form.prepare(event)
+
+        def save(db):
+            manage.save_part(db, current_user, event, section.model, form.model_data(), item)
+            flash(_("Saved."), "success")
+            return redirect(url_for(list_endpoint, event_id=event.id))
+
+        return _save(form, "events/manage_form.html", save, title=title, event=event, section=section)
+
+    def create(event_id: int):
+        return save_page(_event(event_id), None, section.new_title)
+
+    def edit(event_id: int, item_id: int):
+        event = _event(event_id)
+        return save_page(event, _part(event, item_id), section.edit_title)
+
+    def delete(event_id: int, item_id: int):
+        event = _event(event_id)
+        item = _part(event, item_id)
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        db = db_session()
+        try:
+            manage.delete_part(db, current_user, event, item)
+        except DomainError as error:
+            db.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.commit()
+            flash(_("Deleted."), "success")
+        return redirect(url_for(list_endpoint, event_id=event.id))
+
+    def _part(event: Event, item_id: int):
+        try:
+            return manage.get_part(db_session(), event, section.model, item_id)
+        except DomainError as error:
+            abort(error.status_code)
+
+    base = f"/<int:event_id>/{section.key}"
+    bp.add_url_rule(f"{base}/", section.endpoint, listing)
+    bp.add_url_rule(f"{base}/new", f"{section.endpoint}_new", create, methods=["GET", "POST"])
+    bp.add_url_rule(f"{base}/<int:item_id>", f"{section.endpoint}_edit", edit, methods=["GET", "POST"])
+    bp.add_url_rule(f"{base}/<int:item_id>/delete", f"{section.endpoint}_delete", delete, methods=["POST"])
+
+
+for _section in SECTIONS:
+    _register_section(_section)
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+@bp.route("/<int:event_id>/orders")
+def orders(event_id: int):
+    event = _event(event_id)
+    status = request.args.get("status", "")
+    status = OrderStatus(status) if status in {s.value for s in OrderStatus} else None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    event_orders, total = manage.list_orders(db_session(), event, status=status, page=page)
+    return render_template("events/manage_orders.html", event=event, orders=event_orders, total=total, page=page,
+                           per_page=manage.ORDERS_PER_PAGE, status=status, confirm_form=ConfirmForm())
+
+
+ORDER_ACTION_MESSAGES = {
+    "mark-paid": (_l("Order %(code)s is marked as paid; the tickets have been sent."),
+                  _l("Order %(code)s had already been marked as paid.")),
+    "approve": (_l("Order %(code)s is approved."), _l("Order %(code)s had already been approved.")),
+    "cancel": (_l("Order %(code)s is cancelled."), _l("Order %(code)s had already been cancelled.")),
+}
+
+
+@bp.route("/<int:event_id>/orders/<int:order_id>/<any('mark-paid', 'approve', 'cancel'):action>", methods=["POST"])
+def order_action(event_id: int, order_id: int, action: str):
+    event = _event(event_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    back = safe_next(request.form.get("next"), url_for("manage.orders", event_id=event.id))
+    db = db_session()
+    try:
+        order, changed = manage.act_on_order(db, current_user, event, order_id, action)
+    except DomainError as error:
+        db.rollback()
+        if error.status_code == 404:
+            abort(404)
+        flash(str(error.message), "error")
+        return redirect(back)
+    db.commit()
+    done, already = ORDER_ACTION_MESSAGES[action]
+    flash(str(done if changed else already) % {"code": order.code}, "success" if changed else "info")
+    return redirect(back)

@@ -1,0 +1,306 @@
+"""What an organiser sees of one event: the dashboard's numbers and the attendee list.
+
+Every function here sends a fixed number of queries, however many orders the event has: the numbers are
+counted and summed by the database, grouped by ticket type, quota, status or day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, Select, and_, case, func, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.sql.functions import FunctionElement
+
+from portal.db import utcnow
+from portal.events.models import CheckIn, Event, Order, OrderStatus, Quota, Ticket, TicketType
+from portal.events.orders import seats_taken
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+#: the registrations chart covers at most this many days, ending today (or on the event's last day)
+CHART_DAYS = 30
+ATTENDEES_PER_PAGE = 50
+
+ORDER_STATUS_LABELS = {
+    OrderStatus.AWAITING_APPROVAL: _l("Awaiting approval"),
+    OrderStatus.PENDING: _l("Awaiting payment"),
+    OrderStatus.PAID: _l("Paid"),
+    OrderStatus.EXPIRED: _l("Expired"),
+    OrderStatus.CANCELLED: _l("Cancelled"),
+    OrderStatus.REFUNDED: _l("Refunded"),
+}
+
+
+def hanoi_time(moment: datetime) -> datetime:
+    return moment.astimezone(HANOI)
+
+
+# --- the day of a timestamp, in Hanoi, computed by the database --------------------------------
+
+class _local_date(FunctionElement):  # noqa: N801 - an SQL function, named like one
+    """The calendar day of a UTC timestamp column shifted by a whole number of minutes (Hanoi: +420)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(_local_date, "sqlite")
+def _local_date_sqlite(element, compiler, **kw):
+    column, minutes = element.clauses
+    return f"date({compiler.process(column, **kw)}, '{compiler.process(minutes, **kw)} minutes')"
+
+
+@compiles(_local_date, "postgresql")
+def _local_date_postgresql(element, compiler, **kw):
+    column, minutes = element.clauses
+    return f"CAST({compiler.process(column, **kw)} + {compiler.process(minutes, **kw)} * INTERVAL '1 minute' AS DATE)"
+
+
+def _hanoi_day(column, now: datetime):
+    # A literal, not a bound parameter: PostgreSQL only accepts the GROUP BY expression if it is the very same
+    # text as the selected one. Hanoi keeps UTC+7 all year, so today's offset holds for every day on the chart.
+    minutes = int(HANOI.utcoffset(now.replace(tzinfo=None)).total_seconds() // 60)
+    return _local_date(column, literal_column(str(minutes)))
+
+
+# --- the dashboard ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    tickets: int
+
+
+@dataclass(frozen=True)
+class TicketTypeSales:
+    ticket_type: TicketType
+    #: tickets in paid orders
+    sold: int
+    #: tickets holding a seat while their order awaits payment or approval
+    reserved: int
+    #: seats still on sale for this type: the smallest room among its quotas
+    left: int
+    #: the size of its smallest quota (None: no quota, so not on sale)
+    quota_size: int | None
+
+    @property
+    def taken(self) -> int:
+        return self.sold + self.reserved
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    quota: Quota
+    #: seats given away: live tickets and open waiting-list offers
+    taken: int
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: OrderStatus
+    orders: int
+    total: int
+
+    @property
+    def label(self):
+        return ORDER_STATUS_LABELS[self.status]
+
+
+@dataclass(frozen=True)
+class EventReport:
+    registrations: list[DayCount]
+    ticket_types: list[TicketTypeSales]
+    quotas: list[QuotaUse]
+    #: tickets that may enter: in paid orders and not cancelled
+    valid_tickets: int
+    checked_in: int
+    orders_by_status: list[StatusCount]
+
+    @property
+    def check_in_rate(self) -> float:
+        return self.checked_in / self.valid_tickets if self.valid_tickets else 0.0
+
+    @property
+    def revenue(self) -> int:
+        """The totals of paid orders, in đồng."""
+        return sum(row.total for row in self.orders_by_status if row.status is OrderStatus.PAID)
+
+    @property
+    def busiest_day(self) -> int:
+        return max((day.tickets for day in self.registrations), default=0)
+
+
+def chart_days(event: Event, ticket_types: list[TicketType], now: datetime) -> list[date]:
+    """The last CHART_DAYS days up to today (or the event's last day), but none before the sale opened."""
+    last = min(hanoi_time(now).date(), hanoi_time(event.ends_at).date())
+    opened = min((t.sale_starts_at or event.created_at for t in ticket_types), default=event.created_at)
+    first = max(last - timedelta(days=CHART_DAYS - 1), hanoi_time(opened).date())
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _registrations(session: Session, event: Event, days: list[date], now: datetime) -> list[DayCount]:
+    """Tickets still holding a seat, by the Hanoi day their order was placed."""
+    if not days:
+        return []
+    since = datetime.combine(days[0], time.min, tzinfo=HANOI)
+    day = _hanoi_day(Order.created_at, now).label("day")
+    counts = dict(session.execute(
+        select(day, func.count(Ticket.id))
+        .join(Order, Order.id == Ticket.order_id)
+        .where(Order.event_id == event.id, Order.created_at >= since, Ticket.cancelled_at.is_(None),
+               _holds_seats(now))
+        .group_by(day)
+    ).all())
+    return [DayCount(d, counts.get(d, 0)) for d in days]
+
+
+def _holds_seats(now: datetime):
+    """As orders.seats_taken counts: approval and paid orders, and pending ones not yet expired."""
+    return or_(Order.status.in_([OrderStatus.AWAITING_APPROVAL, OrderStatus.PAID]),
+               and_(Order.status == OrderStatus.PENDING, Order.expires_at > now))
+
+
+def _ticket_type_sales(session: Session, event: Event, ticket_types: list[TicketType], taken: Mapping[int, int],
+                       now: datetime) -> list[TicketTypeSales]:
+    paid = Order.status == OrderStatus.PAID
+    counts = {
+        type_id: (sold, held)
+        for type_id, sold, held in session.execute(
+            select(Ticket.ticket_type_id, func.count(case((paid, Ticket.id))),
+                   func.count(case((and_(~paid, _holds_seats(now)), Ticket.id))))
+            .join(Order, Order.id == Ticket.order_id)
+            .where(Order.event_id == event.id, Ticket.cancelled_at.is_(None))
+            .group_by(Ticket.ticket_type_id)
+        )
+    }
+    return [
+        TicketTypeSales(
+            ticket_type=t, sold=counts.get(t.id, (0, 0))[0], reserved=counts.get(t.id, (0, 0))[1],
+            left=min((max(q.size - taken[q.id], 0) for q in t.quotas), default=0),
+            quota_size=min((q.size for q in t.quotas), default=None),
+        )
+        for t in ticket_types
+    ]
+
+
+def _check_ins(session: Session, event: Event) -> tuple[int, int]:
+    valid, checked_in = session.execute(
+        select(func.count(Ticket.id), func.count(CheckIn.id))
+        .join(Order, Order.id == Ticket.order_id)
+        .outerjoin(CheckIn, CheckIn.ticket_id == Ticket.id)
+        .where(Order.event_id == event.id, Order.status == OrderStatus.PAID, Ticket.cancelled_at.is_(None))
+    ).one()
+    return valid, checked_in
+
+
+def _orders_by_status(session: Session, event: Event) -> list[StatusCount]:
+    rows = {
+        status: (count, total)
+        for status, count, total in session.execute(
+            select(Order.status, func.count(Order.id), func.coalesce(func.sum(Order.total), 0))
+            .where(Order.event_id == event.id)
+            .group_by(Order.status)
+        )
+    }
+    return [StatusCount(status, *rows[status]) for status in OrderStatus if status in rows]
+
+
+def event_report(session: Session, event: Event, now: datetime | None = None) -> EventReport:
+    now = now or utcnow()
+    ticket_types = list(session.scalars(
+        select(TicketType).where(TicketType.event_id == event.id)
+        .order_by(TicketType.position, TicketType.id).options(selectinload(TicketType.quotas))
+    ))
+    quotas = list(session.scalars(select(Quota).where(Quota.event_id == event.id).order_by(Quota.id)))
+    taken = seats_taken(session, [q.id for q in quotas], now)
+    valid, checked_in = _check_ins(session, event)
+    return EventReport(
+        registrations=_registrations(session, event, chart_days(event, ticket_types, now), now),
+        ticket_types=_ticket_type_sales(session, event, ticket_types, taken, now),
+        quotas=[QuotaUse(q, taken[q.id]) for q in quotas],
+        valid_tickets=valid,
+        checked_in=checked_in,
+        orders_by_status=_orders_by_status(session, event),
+    )
+
+
+# --- the attendee list ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AttendeeFilter:
+    """What the organiser searched for: matched against name, e-mail, organisation, ticket and order code."""
+
+    search: str = ""
+    ticket_type_id: int | None = None
+    order_status: OrderStatus | None = None
+    checked_in: bool | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> AttendeeFilter:
+        """Reads a query string or form; values that make no sense are ignored rather than refused."""
+        type_id = args.get("ticket_type", "")
+        status = args.get("status", "")
+        checked_in = args.get("checked_in", "")
+        return cls(
+            search=args.get("q", "").strip()[:100],
+            ticket_type_id=int(type_id) if type_id.isdigit() else None,
+            order_status=OrderStatus(status) if status in OrderStatus._value2member_map_ else None,
+            checked_in={"yes": True, "no": False}.get(checked_in),
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The inverse of from_args, leaving out what is not set: for links and hidden fields."""
+        args = {
+            "q": self.search,
+            "ticket_type": "" if self.ticket_type_id is None else str(self.ticket_type_id),
+            "status": self.order_status.value if self.order_status else "",
+            "checked_in": {True: "yes", False: "no", None: ""}[self.checked_in],
+        }
+        return {key: value for key, value in args.items() if value}
+
+    def describe(self) -> dict:
+        """For the audit trail."""
+        return {key: value for key, value in asdict(self).items() if value not in ("", None)}
+
+
+def _attendees_query(event: Event, wanted: AttendeeFilter) -> Select:
+    query = (
+        select(Ticket)
+        .join(Ticket.order)
+        .join(Ticket.ticket_type)
+        .outerjoin(Ticket.check_in)
+        .where(Order.event_id == event.id)
+        .options(contains_eager(Ticket.order), contains_eager(Ticket.ticket_type), contains_eager(Ticket.check_in))
+    )
+    if wanted.search:
+        query = query.where(or_(*(
+            column.icontains(wanted.search, autoescape=True)
+            for column in (Ticket.attendee_name, Ticket.attendee_email, Ticket.attendee_organisation)
+        ), Ticket.code == wanted.search, Order.code == wanted.search.upper()))
+    if wanted.ticket_type_id is not None:
+        query = query.where(Ticket.ticket_type_id == wanted.ticket_type_id)
+    if wanted.order_status is not None:
+        query = query.where(Order.status == wanted.order_status)
+    if wanted.checked_in is not None:
+        query = query.where(CheckIn.id.is_not(None) if wanted.checked_in else CheckIn.id.is_(None))
+    return query
+
+
+def attendee_page(session: Session, event: Event, wanted: AttendeeFilter, page: int) -> tuple[list[Ticket], int]:
+    """One page of tickets, in the order they were registered, and how many match in all: two queries."""
+    query = _attendees_query(event, wanted)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    tickets = session.scalars(
+        query.order_by(Ticket.id).limit(ATTENDEES_PER_PAGE).offset((page - 1) * ATTENDEES_PER_PAGE)
+    ).all()
+    return list(tickets), total
+
+
+def all_attendees(session: Session, event: Event, wanted: AttendeeFilter) -> list[Ticket]:
+    """Every matching ticket, for an export: one query."""
+    return list(session.scalars(_attendees_query(event, wanted).order_by(Ticket.id)))

@@ -1,0 +1,342 @@
+"""The waiting list: sold-out ticket types queue people; freed seats are offered to them in turn.
+
+An offer reserves one seat for `event.waitlist_offer_hours` (orders.seats_taken counts open offers as taken)
+and reaches its holder as a personal link whose token is stored only as a hash. Offers are made under the
+same quota lock as orders (quota rows in id order), so two runs never hand one seat to two people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from portal.accounts.models import User
+from portal.accounts.services import normalise_email
+from portal.audit.services import record
+from portal.db import utcnow
+from portal.errors import Conflict, DomainError, NotFound
+from portal.events import orders
+from portal.events.models import (
+    Event,
+    EventStatus,
+    Order,
+    Quota,
+    TicketType,
+    WaitingListEntry,
+    WaitingListStatus,
+)
+from portal.i18n import localized
+from portal.notifications.services import absolute_url, queue_mail
+
+
+class AlreadyOnWaitingList(Conflict):
+    default_message = _l("You are already on the waiting list for this ticket type.")
+
+
+class SeatsAvailable(Conflict):
+    default_message = _l("Seats are available for this ticket type: register for it instead of joining "
+                         "the waiting list.")
+
+
+class NoSeatToOffer(Conflict):
+    default_message = _l("No seat is free for this ticket type. Raise its quota or wait for a cancellation.")
+
+
+class OfferUnavailable(DomainError):
+    """A personal link that cannot be used (any more)."""
+
+    status_code = 410
+    default_message = _l("This waiting-list link can no longer be used: it has already been used, its "
+                         "reservation has run out, or the link is incomplete. You can join the waiting list again "
+                         "from the event page.")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- joining --------------------------------------------------------------------------------
+
+def join(session: Session, *, event: Event, ticket_type: TicketType, user: User, name: str, email: str,
+         now: datetime | None = None) -> WaitingListEntry:
+    """Puts a person at the end of a sold-out ticket type's waiting list."""
+    now = now or utcnow()
+    if event.status is not EventStatus.PUBLISHED:
+        raise orders.OrderRefused(_l("Registration for this event is closed."))
+    # The type's own rules (sale window, eligibility) apply to the waiting list as they do to an order.
+    orders.check_ticket_type(session, event, ticket_type, 1, user, now)
+    if orders.availability(session, event, now)[ticket_type.id] > 0:
+        raise SeatsAvailable()
+    email = normalise_email(email)
+    entry = session.scalar(select(WaitingListEntry).where(WaitingListEntry.ticket_type_id == ticket_type.id,
+                                                          WaitingListEntry.email == email))
+    if entry is not None:
+        return _rejoin(entry, user=user, name=name, now=now)
+    entry = WaitingListEntry(ticket_type_id=ticket_type.id, user_id=user.id, email=email, name=name.strip(),
+                             locale=user.locale, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        # The same person joined from another tab a moment earlier.
+        raise AlreadyOnWaitingList() from None
+    return entry
+
+
+def _rejoin(entry: WaitingListEntry, *, user: User, name: str, now: datetime) -> WaitingListEntry:
+    """Someone whose offer ran out may queue again, at the end; anyone else already has their place."""
+    if entry.status is WaitingListStatus.REMOVED:
+        raise Conflict(_l("The organisers have taken you off this waiting list. Please contact them."))
+    if entry.status is WaitingListStatus.CONVERTED:
+        raise Conflict(_l("You have already booked a ticket through this waiting list."))
+    if entry.status is not WaitingListStatus.LAPSED:
+        raise AlreadyOnWaitingList()
+    entry.status, entry.created_at = WaitingListStatus.WAITING, now
+    entry.user_id, entry.name, entry.locale = user.id, name.strip(), user.locale
+    entry.offered_at = entry.offer_expires_at = None
+    return entry
+
+
+# --- offering seats -------------------------------------------------------------------------
+
+def _lock_quotas(session: Session, quota_ids: list[int]) -> dict[int, Quota]:
+    """The quota rows in id order, as orders.place_order takes them, with their current sizes."""
+    rows = session.scalars(
+        select(Quota).where(Quota.id.in_(quota_ids)).order_by(Quota.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {q.id: q for q in rows}
+
+
+@dataclass
+class _Room:
+    """Free seats per quota while offers are being handed out."""
+
+    quotas: dict[int, Quota]
+    taken: dict[int, int]
+
+    def for_type(self, ticket_type: TicketType) -> int:
+        return min((self.quotas[q.id].size - self.taken[q.id] for q in ticket_type.quotas), default=0)
+
+    def take(self, ticket_type: TicketType) -> None:
+        for quota in ticket_type.quotas:
+            self.taken[quota.id] += 1
+
+
+def _lock_room(session: Session, event: Event, now: datetime) -> _Room:
+    quota_ids = sorted({q.id for t in event.ticket_types for q in t.quotas})
+    quotas = _lock_quotas(session, quota_ids)
+    return _Room(quotas, orders.seats_taken(session, quota_ids, now))
+
+
+def _on_sale(ticket_type: TicketType, event: Event, now: datetime) -> bool:
+    if ticket_type.sale_ends_at and now >= ticket_type.sale_ends_at:
+        return False
+    return now < event.ends_at
+
+
+def _make_offer(session: Session, entry: WaitingListEntry, event: Event, now: datetime) -> None:
+    token = secrets.token_urlsafe(32)
+    entry.status = WaitingListStatus.OFFERED
+    entry.offer_token_hash = _token_hash(token)
+    entry.offered_at = now
+    entry.offer_expires_at = now + timedelta(hours=event.waitlist_offer_hours)
+    session.flush()
+    with force_locale(entry.locale):
+        subject = _l("A seat is waiting for you at %(event)s", event=localized(event, "name"))
+    queue_mail(
+        session,
+        key=f"waitlist-offer:{entry.id}:{now.isoformat()}",
+        to=entry.email,
+        locale=entry.locale,
+        template="waitlist_offer",
+        subject=subject,
+        entry=entry,
+        event=event,
+        ticket_type=entry.ticket_type,
+        link=absolute_url("waitlist.offer", token=token),
+    )
+
+
+def offer_freed_seats(session: Session, event: Event, now: datetime | None = None) -> list[WaitingListEntry]:
+    """Offers every free seat of the event to the people waiting longest, each for a ticket type that has room.
+
+    Runs in the caller's write transaction and holds the quota lock until it commits, so concurrent runs and
+    orders queue behind it instead of giving one seat twice."""
+    now = now or utcnow()
+    if event.status is not EventStatus.PUBLISHED:
+        return []
+    room = _lock_room(session, event, now)
+    types = {t.id: t for t in event.ticket_types if _on_sale(t, event, now)}
+    offered: list[WaitingListEntry] = []
+    while True:
+        free = {type_id: room.for_type(t) for type_id, t in types.items()}
+        open_types = [type_id for type_id, seats in free.items() if seats > 0]
+        if not open_types:
+            return offered
+        # No more offers than free seats can follow from one batch; the first of the batch always fits, so
+        # each round offers at least one seat or finds nobody waiting.
+        batch = session.scalars(
+            select(WaitingListEntry)
+            .where(WaitingListEntry.ticket_type_id.in_(open_types),
+                   WaitingListEntry.status == WaitingListStatus.WAITING)
+            .order_by(WaitingListEntry.created_at, WaitingListEntry.id)
+            .limit(sum(free[type_id] for type_id in open_types))
+            .with_for_update().execution_options(populate_existing=True)
+        ).all()
+        if not batch:
+            return offered
+        for entry in batch:
+            ticket_type = types[entry.ticket_type_id]
+            if room.for_type(ticket_type) > 0:
+                _make_offer(session, entry, event, now)
+                room.take(ticket_type)
+                offered.append(entry)
+
+
+def offer_by_hand(session: Session, organiser: User, event: Event, entry: WaitingListEntry, *,
+                  now: datetime | None = None) -> None:
+    """An organiser offers a free seat to this person, ahead of those who joined earlier."""
+    now = now or utcnow()
+    if event.status is not EventStatus.PUBLISHED:
+        raise Conflict(_l("Registration for this event is closed."))
+    # Quotas before the entry, in the order offer_freed_seats takes them, so the two never deadlock.
+    room = _lock_room(session, event, now)
+    session.refresh(entry, with_for_update=True)
+    if entry.status not in (WaitingListStatus.WAITING, WaitingListStatus.LAPSED):
+        raise Conflict(_l("Only someone who is waiting, or whose offer ran out, can be offered a seat."))
+    if room.for_type(entry.ticket_type) <= 0:
+        raise NoSeatToOffer()
+    _make_offer(session, entry, event, now)
+    record(session, "waitlist.offered_by_hand", actor_id=organiser.id, object_type="waiting_list_entry",
+           object_id=entry.id, event_id=event.id, email=entry.email)
+
+
+def remove(session: Session, organiser: User, event: Event, entry: WaitingListEntry, *,
+           now: datetime | None = None) -> None:
+    """Takes a person off the list; a seat they were offered goes to the next in line."""
+    session.refresh(entry, with_for_update=True)
+    if entry.status not in (WaitingListStatus.WAITING, WaitingListStatus.OFFERED, WaitingListStatus.LAPSED):
+        raise Conflict(_l("This person has already used their offer or been removed."))
+    had_offer = entry.status is WaitingListStatus.OFFERED
+    entry.status, entry.offer_token_hash = WaitingListStatus.REMOVED, None
+    record(session, "waitlist.removed", actor_id=organiser.id, object_type="waiting_list_entry",
+           object_id=entry.id, event_id=event.id, email=entry.email)
+    if had_offer:
+        session.flush()
+        offer_freed_seats(session, event, now)
+
+
+def lapse_offers(session: Session, now: datetime | None = None) -> list[WaitingListEntry]:
+    """Offers past their time end; their seats are already free for the next person."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(WaitingListEntry)
+        .where(WaitingListEntry.status == WaitingListStatus.OFFERED, WaitingListEntry.offer_expires_at <= now)
+        .with_for_update()
+    ).all()
+    for entry in due:
+        entry.status, entry.offer_token_hash = WaitingListStatus.LAPSED, None
+    return list(due)
+
+
+def events_with_people_waiting(session: Session, now: datetime | None = None) -> list[int]:
+    """Published, unfinished events where someone waits: where a freed seat has somebody to go to."""
+    now = now or utcnow()
+    return list(session.scalars(
+        select(Event.id).distinct()
+        .join(TicketType, TicketType.event_id == Event.id)
+        .join(WaitingListEntry, WaitingListEntry.ticket_type_id == TicketType.id)
+        .where(WaitingListEntry.status == WaitingListStatus.WAITING, Event.status == EventStatus.PUBLISHED,
+               Event.ends_at > now)
+        .order_by(Event.id)
+    ))
+
+
+def load_event_for_offers(session: Session, event_id: int) -> Event:
+    event = session.scalar(
+        select(Event).where(Event.id == event_id)
+        .options(selectinload(Event.ticket_types).selectinload(TicketType.quotas))
+    )
+    if event is None:
+        raise NotFound()
+    return event
+
+
+# --- using an offer -------------------------------------------------------------------------
+
+def find_offer(session: Session, token: str, *, now: datetime | None = None,
+               for_update: bool = False) -> WaitingListEntry:
+    """The open offer behind a personal link, found by the token's hash only."""
+    now = now or utcnow()
+    query = select(WaitingListEntry).where(WaitingListEntry.offer_token_hash == _token_hash(token),
+                                           WaitingListEntry.status == WaitingListStatus.OFFERED)
+    # Locking the row makes a link used twice at the same moment give one ticket: the second request
+    # waits here and then finds the offer converted.
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    entry = session.scalar(query)
+    if entry is None:
+        raise OfferUnavailable()
+    if entry.offer_expires_at <= now:
+        raise OfferUnavailable(_l("This offer ran out unused. The seat has passed to the next person on "
+                                  "the waiting list; you can join the list again from the event page."))
+    return entry
+
+
+def accept_offer(session: Session, token: str, *, buyer: User, name: str, email: str, organisation: str,
+                 answers: dict[int, object], now: datetime | None = None) -> Order:
+    """Turns an open offer into an order for its one ticket; a link that cannot be used raises OfferUnavailable."""
+    now = now or utcnow()
+    entry = find_offer(session, token, now=now, for_update=True)
+    event = orders.load_event_for_sale(session, entry.ticket_type.event.slug)
+    attendee = orders.AttendeeInput(ticket_type_id=entry.ticket_type_id, name=name, email=email,
+                                    organisation=organisation, answers=answers)
+    return orders.place_order(session, event=event, buyer=buyer, attendees=[attendee], offer=entry, now=now)
+
+
+# --- the organisers' view -------------------------------------------------------------------
+
+@dataclass
+class ListedEntry:
+    entry: WaitingListEntry
+    #: place in the queue among those still waiting (1 = next to be offered), None for everyone else
+    position: int | None
+
+
+def entries_by_type(session: Session, event: Event) -> list[tuple[TicketType, list[ListedEntry]]]:
+    """Each ticket type with its list: the waiting in queue order first, then everyone else. Two queries."""
+    types = list(session.scalars(select(TicketType).where(TicketType.event_id == event.id)
+                                 .order_by(TicketType.position, TicketType.id)))
+    entries = session.scalars(
+        select(WaitingListEntry).where(WaitingListEntry.ticket_type_id.in_([t.id for t in types]))
+        .order_by(WaitingListEntry.created_at, WaitingListEntry.id)
+    ).all()
+    waiting: dict[int, list[ListedEntry]] = {t.id: [] for t in types}
+    others: dict[int, list[ListedEntry]] = {t.id: [] for t in types}
+    for entry in entries:
+        if entry.status is WaitingListStatus.WAITING:
+            queue = waiting[entry.ticket_type_id]
+            queue.append(ListedEntry(entry, len(queue) + 1))
+        else:
+            others[entry.ticket_type_id].append(ListedEntry(entry, None))
+    return [(t, waiting[t.id] + others[t.id]) for t in types]
+
+
+def managed_entry(session: Session, event: Event, entry_id: int) -> WaitingListEntry:
+    """An entry of this event's lists (another event's entry is not found)."""
+    entry = session.scalar(
+        select(WaitingListEntry).join(TicketType)
+        .where(WaitingListEntry.id == entry_id, TicketType.event_id == event.id)
+    )
+    if entry is None:
+        raise NotFound()
+    return entry

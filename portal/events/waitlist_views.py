@@ -1,0 +1,167 @@
+"""The waiting list's pages: joining a sold-out ticket type, using a personal offer link, and the organisers' list."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import FormField, StringField
+
+from portal.db import db_session
+from portal.errors import DomainError
+from portal.events import orders, waitlist
+from portal.events.forms import ConfirmForm, attendee_form_class
+from portal.events.models import Event, OrderStatus, TicketType, WaitingListEntry, WaitingListStatus
+from portal.events.permissions import managed_event
+from portal.forms import email_field, length, required
+from portal.i18n import localized
+from portal.web import render_domain_error, render_form
+
+bp = Blueprint("waitlist", __name__)
+
+
+class JoinForm(FlaskForm):
+    name = StringField(_l("Your full name"), validators=[required, length(120)], render_kw={"autocomplete": "name"})
+    email = email_field(_l("E-mail for the offer"))
+
+
+def offer_form(event: Event, **kwargs) -> FlaskForm:
+    """The attendee of the one ticket an offer reserves, with the event's questions."""
+
+    class OfferForm(FlaskForm):
+        attendee = FormField(attendee_form_class(event))
+
+    return OfferForm(**kwargs)
+
+
+def _abort_on(error: DomainError):
+    abort(error.status_code)
+
+
+# --- joining --------------------------------------------------------------------------------
+
+def _event_and_type(slug: str, ticket_type_id: int) -> tuple[Event, TicketType]:
+    try:
+        event = orders.load_event_for_sale(db_session(), slug)
+    except DomainError as error:
+        _abort_on(error)
+    ticket_type = next((t for t in event.ticket_types if t.id == ticket_type_id), None)
+    if ticket_type is None:
+        abort(404)
+    return event, ticket_type
+
+
+def _own_entry(ticket_type: TicketType) -> WaitingListEntry | None:
+    return db_session().scalar(select(WaitingListEntry).where(
+        WaitingListEntry.ticket_type_id == ticket_type.id, WaitingListEntry.user_id == current_user.id))
+
+
+@bp.route("/events/<slug>/waitlist/<int:ticket_type_id>", methods=["GET", "POST"])
+@login_required
+def join(slug: str, ticket_type_id: int):
+    event, ticket_type = _event_and_type(slug, ticket_type_id)
+    db = db_session()
+    form = JoinForm(name=current_user.full_name, email=current_user.email)
+    context = {"event": event, "ticket_type": ticket_type, "entry": _own_entry(ticket_type),
+               "seats_left": orders.availability(db, event)[ticket_type.id]}
+    if form.validate_on_submit():
+        try:
+            waitlist.join(db, event=event, ticket_type=ticket_type, user=current_user, name=form.name.data,
+                          email=form.email.data)
+        except DomainError as error:
+            db.rollback()
+            return render_domain_error(error, "events/waitlist_join.html", form=form, **context)
+        db.commit()
+        flash(_("You are on the waiting list for %(name)s. We will e-mail you as soon as a seat is free.",
+                name=localized(ticket_type, "name")), "success")
+        return redirect(url_for("waitlist.join", slug=slug, ticket_type_id=ticket_type_id))
+    return render_form("events/waitlist_join.html", form, **context)
+
+
+# --- the personal offer link ----------------------------------------------------------------
+
+def _refused_offer(error: DomainError):
+    return render_template("events/waitlist_offer_unavailable.html", message=error.message), error.status_code
+
+
+@bp.route("/waitlist/offer/<token>", methods=["GET", "POST"])
+@login_required
+def offer(token: str):
+    db = db_session()
+    try:
+        entry = waitlist.find_offer(db, token)
+        event = orders.load_event_for_sale(db, entry.ticket_type.event.slug)
+    except DomainError as error:
+        return _refused_offer(error)
+    form = offer_form(event, attendee={"name": entry.name, "email": entry.email,
+                                       "ticket_type_id": entry.ticket_type_id})
+    context = {"event": event, "entry": entry, "ticket_type": entry.ticket_type}
+    if form.validate_on_submit():
+        attendee = form.attendee.form
+        try:
+            order = waitlist.accept_offer(db, token, buyer=current_user, name=attendee.name.data,
+                                          email=attendee.email.data, organisation=attendee.organisation.data or "",
+                                          answers=attendee.answers())
+        except waitlist.OfferUnavailable as error:
+            db.rollback()
+            return _refused_offer(error)
+        except DomainError as error:
+            db.rollback()
+            return render_domain_error(error, "events/waitlist_offer.html", form=form, **context)
+        db.commit()
+        flash(_("Your tickets are confirmed. We have sent them to %(email)s.", email=current_user.email)
+              if order.status is OrderStatus.PAID else _("Your order has been registered."), "success")
+        return redirect(url_for("events.order_detail", code=order.code))
+    return render_form("events/waitlist_offer.html", form, **context)
+
+
+# --- organisers -----------------------------------------------------------------------------
+
+def _managed(event_id: int) -> Event:
+    try:
+        return managed_event(db_session(), current_user, event_id)
+    except DomainError as error:
+        _abort_on(error)
+
+
+@bp.route("/manage/events/<int:event_id>/waitlist")
+@login_required
+def manage(event_id: int):
+    event = _managed(event_id)
+    return render_template("events/manage_waitlist.html", event=event, confirm_form=ConfirmForm(),
+                           lists=waitlist.entries_by_type(db_session(), event), Status=WaitingListStatus)
+
+
+def _change_entry(event_id: int, entry_id: int, change, done_message: str):
+    """Applies an organiser's POSTed change to one entry and goes back to the list."""
+    event = _managed(event_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    try:
+        entry = waitlist.managed_entry(db, event, entry_id)
+        change(db, current_user, event, entry)
+    except DomainError as error:
+        db.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("waitlist.manage", event_id=event_id))
+    db.commit()
+    flash(done_message % {"name": entry.name}, "success")
+    return redirect(url_for("waitlist.manage", event_id=event_id))
+
+
+@bp.route("/manage/events/<int:event_id>/waitlist/<int:entry_id>/offer", methods=["POST"])
+@login_required
+def offer_by_hand(event_id: int, entry_id: int):
+    return _change_entry(event_id, entry_id, waitlist.offer_by_hand,
+                         _("A seat has been offered to %(name)s; they have been e-mailed the link."))
+
+
+@bp.route("/manage/events/<int:event_id>/waitlist/<int:entry_id>/remove", methods=["POST"])
+@login_required
+def remove(event_id: int, entry_id: int):
+    return _change_entry(event_id, entry_id, waitlist.remove,
+                         _("%(name)s has been taken off the waiting list."))

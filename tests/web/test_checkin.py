@@ -1,0 +1,289 @@
+"""The check-in page at the door: every answer a scan can get, the JSON the camera scanner uses, the attendee
+search, the check-in lists and counts, and who may open it."""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts.models import Role
+from portal.events.models import CheckIn, OrderStatus
+from tests.support.ticketing import add_ticket, create_event
+from tests.support.web import count_queries, csrf_token
+
+TECHMART = {"slug": "techmart-hanoi-2026", "name_en": "Techmart Hanoi 2026", "name_vi": "Techmart Hà Nội 2026"}
+
+
+@pytest.fixture
+def staff(login_as):
+    return login_as(Role.ORGANISER, locale="en", name="Trần Thị Bình", email="binh@example.vn")
+
+
+@pytest.fixture
+def buyer(make_user):
+    return make_user(email="buyer@example.vn")
+
+
+@pytest.fixture
+def techfest(db, staff):
+    return create_event(db, team=(staff.user,), ticket_types=(("Visitor pass", "Vé khách tham quan", 0),
+                                                               ("Investor pass", "Vé nhà đầu tư", 500_000)),
+                        quota_names=("Day 1", "Main hall"))
+
+
+def checkin_url(event, suffix: str = "") -> str:
+    return f"/manage/events/{event.id}/checkin/{suffix}"
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def answer_panel(response) -> str:
+    """The words of the answer panel, tags removed."""
+    panel = re.search(r'<div id="checkin-answer".*?</div>\s*</div>', response.get_data(as_text=True), re.S).group(0)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", panel)).split())
+
+
+def check_in_by_form(form, client, event, code: str, **extra):
+    return form(client, checkin_url(event), {"code": code, **extra})
+
+
+def scan(app, client, event, body):
+    return client.post(checkin_url(event, "scan"), json=body, headers={"X-CSRFToken": csrf_token(client, app)})
+
+
+def check_ins(db) -> list[CheckIn]:
+    with db.session_factory() as s:
+        return list(s.scalars(select(CheckIn)))
+
+
+# --- the answers ------------------------------------------------------------------------------
+
+def test_a_valid_ticket_is_let_in_once_and_a_second_scan_says_when_and_by_whom(db, form, staff, buyer, techfest):
+    ticket = add_ticket(db, techfest, buyer, name="Nguyễn Văn An")
+
+    first = check_in_by_form(form, staff, techfest, f"  {ticket.code} ", area="Main hall")
+    assert first.status_code == 200
+    assert answer_panel(first) == "✓ Valid: let them in Nguyễn Văn An Visitor pass"
+    [entry] = check_ins(db)
+    assert (entry.ticket_id, entry.checked_in_by_id, entry.area) == (ticket.id, staff.user.id, "Main hall")
+
+    second = check_in_by_form(form, staff, techfest, ticket.code)
+    assert second.status_code == 409
+    assert answer_panel(second).startswith("! Already checked in Nguyễn Văn An Visitor pass Checked in on ")
+    assert "by Trần Thị Bình at Main hall." in answer_panel(second)
+    assert len(check_ins(db)) == 1
+
+
+@pytest.mark.parametrize(("ticket_state", "status", "panel"), [
+    ({"status": OrderStatus.PENDING},
+     409, "✕ Not paid: do not let in An Visitor pass The order is still waiting for payment. "
+          "Send the attendee to the registration desk."),
+    ({"status": OrderStatus.AWAITING_APPROVAL},
+     409, "✕ Not paid: do not let in An Visitor pass The order is still waiting for an organiser's approval."),
+    ({"status": OrderStatus.PENDING, "expires_in": timedelta(minutes=-1)},
+     409, "✕ Cancelled: do not let in An Visitor pass "
+          "This ticket was cancelled, or its order expired, was cancelled or was refunded."),
+    ({"status": OrderStatus.EXPIRED}, 409, "✕ Cancelled: do not let in"),
+    ({"status": OrderStatus.CANCELLED}, 409, "✕ Cancelled: do not let in"),
+    ({"status": OrderStatus.REFUNDED}, 409, "✕ Cancelled: do not let in"),
+    ({"status": OrderStatus.PAID, "cancelled": True}, 409, "✕ Cancelled: do not let in"),
+], ids=["pending", "awaiting-approval", "pending-past-expiry", "expired", "cancelled", "refunded",
+        "ticket-cancelled"])
+def test_a_ticket_that_is_not_held_is_refused_and_nothing_is_recorded(db, form, staff, buyer, techfest,
+                                                                       ticket_state, status, panel):
+    ticket = add_ticket(db, techfest, buyer, name="An", **ticket_state)
+    response = check_in_by_form(form, staff, techfest, ticket.code)
+    assert response.status_code == status
+    assert answer_panel(response).startswith(panel)
+    assert check_ins(db) == []
+
+
+def test_another_events_ticket_names_that_event_but_not_its_holder(db, form, staff, buyer, techfest):
+    techmart = create_event(db, **TECHMART)
+    ticket = add_ticket(db, techmart, buyer, name="Lê Hoàng Cường")
+    response = check_in_by_form(form, staff, techfest, ticket.code)
+    assert response.status_code == 409
+    assert answer_panel(response) == "✕ Wrong event: do not let in This ticket is for Techmart Hanoi 2026."
+    assert "Lê Hoàng Cường" not in text_of(response)
+    assert check_ins(db) == []
+
+
+def test_a_well_formed_code_of_no_ticket_is_unknown(db, form, staff, techfest):
+    response = check_in_by_form(form, staff, techfest, secrets.token_urlsafe(32))
+    assert response.status_code == 404
+    assert answer_panel(response) == ("? Unknown ticket: do not let in "
+                                      "No ticket has this code. Check the code, or search for the attendee by name.")
+
+
+def test_something_that_is_not_a_ticket_code_is_refused_with_the_typed_text_kept(db, form, staff, techfest):
+    response = check_in_by_form(form, staff, techfest, "https://example.com/not-a-ticket")
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "This is not a ticket code: a ticket's QR code holds 43 letters" in page
+    assert 'value="https://example.com/not-a-ticket"' in page
+    assert 'id="checkin-answer" class="checkin-answer checkin-answer-none"' in page  # no answer panel shown
+
+
+def test_the_form_refuses_an_empty_code_and_a_missing_csrf_token(db, staff, buyer, form, techfest):
+    assert "This field is required." in text_of(check_in_by_form(form, staff, techfest, "  "))
+    ticket = add_ticket(db, techfest, buyer)
+    forged = staff.post(checkin_url(techfest), data={"code": ticket.code})
+    assert forged.status_code == 400
+    assert check_ins(db) == []
+
+
+# --- the JSON the camera scanner uses -----------------------------------------------------------
+
+def test_a_scan_answers_in_json_with_the_new_counts(app, db, staff, buyer, techfest):
+    ticket = add_ticket(db, techfest, buyer, name="Phạm Minh Đức", type_index=1)
+    add_ticket(db, techfest, buyer, email="other@example.vn")
+
+    first = scan(app, staff, techfest, {"code": ticket.code, "area": "Day 1"})
+    assert first.status_code == 200
+    assert first.json["answer"] == {"outcome": "valid", "tone": "ok", "icon": "✓", "title": "Valid: let them in",
+                                    "detail": "", "attendee": "Phạm Minh Đức", "ticket_type": "Investor pass"}
+    visitor, investor = techfest.ticket_types
+    assert first.json["counts"] == {
+        "checked_in": 1, "valid": 2,
+        "types": [{"id": visitor.id, "checked_in": 0, "valid": 1}, {"id": investor.id, "checked_in": 1, "valid": 1}],
+        "areas": [{"area": "Day 1", "label": "Day 1", "count": 1}],
+    }
+
+    again = scan(app, staff, techfest, {"code": ticket.code, "area": "Day 1"})
+    assert again.status_code == 409
+    assert again.json["answer"]["outcome"] == "already"
+    assert "by Trần Thị Bình at Day 1." in again.json["answer"]["detail"]
+    assert len(check_ins(db)) == 1
+
+
+def test_a_scan_of_something_else_than_a_ticket_gets_a_clear_400(app, staff, techfest):
+    response = scan(app, staff, techfest, {"code": "WIFI:S:hall;T:WPA;P:secret;;", "area": ""})
+    assert response.status_code == 400
+    assert response.json["answer"]["title"] == "Not a ticket code"
+    assert response.json["answer"]["detail"].startswith("This is not a ticket code")
+
+
+@pytest.mark.parametrize("body", [None, ["a list"], {"area": "Day 1"}, {"code": 42}, {"code": "x", "area": 7}])
+def test_a_malformed_scan_request_gets_a_clear_400(app, staff, techfest, body):
+    response = scan(app, staff, techfest, body)
+    assert response.status_code == 400
+    assert response.json == {"error": "The scan could not be read. Reload the page and scan again."}
+
+
+def test_a_scan_without_the_pages_csrf_token_is_refused(db, staff, buyer, techfest):
+    ticket = add_ticket(db, techfest, buyer)
+    response = staff.post(checkin_url(techfest, "scan"), json={"code": ticket.code})
+    assert response.status_code == 400
+    assert response.json == {"error": "This page has expired. Reload it and scan again."}
+    assert check_ins(db) == []
+
+
+def test_live_counts_leave_out_tickets_that_no_longer_admit_anybody(app, db, staff, buyer, techfest):
+    entered = add_ticket(db, techfest, buyer)
+    add_ticket(db, techfest, buyer, email="late@example.vn")
+    add_ticket(db, techfest, buyer, cancelled=True)
+    add_ticket(db, techfest, buyer, status=OrderStatus.PENDING)
+    scan(app, staff, techfest, {"code": entered.code, "area": ""})
+
+    counts = staff.get(checkin_url(techfest, "counts")).json
+    assert (counts["checked_in"], counts["valid"]) == (1, 2)
+    assert counts["areas"] == [{"area": "", "label": "No area", "count": 1}]
+
+
+# --- the page: lists, search --------------------------------------------------------------------
+
+def test_the_page_offers_the_events_quotas_as_check_in_lists_and_shows_each_lists_entries(
+        db, form, staff, buyer, techfest):
+    in_hall = add_ticket(db, techfest, buyer, name="Vũ Thu Hà")
+    on_day_one = add_ticket(db, techfest, buyer, name="Đặng Quốc Huy")
+    check_in_by_form(form, staff, techfest, in_hall.code, area="Main hall")
+    check_in_by_form(form, staff, techfest, on_day_one.code, area="Day 1")
+
+    page = text_of(staff.get(checkin_url(techfest) + "?area=Main+hall"))
+    assert '<option value="Day 1"></option><option value="Main hall"></option>' in page
+    assert "Checking in on: <strong>Main hall</strong>" in page
+    latest = page[page.index("Latest check-ins: Main hall"):]
+    assert "Vũ Thu Hà" in latest and "Đặng Quốc Huy" not in latest
+    assert '<span data-count="checked_in">2</span> / <span data-count="valid">2</span>' in page
+    assert "<li><span>Day 1</span>: <strong>1</strong></li>" in page
+    assert 'name="area" type="hidden" value="Main hall"' in page  # the typed-code form checks in on this list
+
+
+def search_rows(response) -> list[str]:
+    rows = re.findall(r"<tr>.*?</tr>", response.get_data(as_text=True), re.S)
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows if "<td>" in row]
+
+
+def test_staff_find_attendees_by_name_email_or_code_and_check_them_in_from_the_results(
+        db, form, staff, buyer, techfest):
+    lan = add_ticket(db, techfest, buyer, name="Nguyễn Thị Lan", email="lan@startup.vn")
+    add_ticket(db, techfest, buyer, name="Nguyễn Văn Nam", email="nam@example.vn", status=OrderStatus.PENDING)
+    add_ticket(db, techfest, buyer, name="Hoàng Minh", email="minh@example.vn")
+    add_ticket(db, create_event(db, **TECHMART), buyer, name="Nguyễn Techmart", email="t@example.vn")
+
+    by_name = search_rows(staff.get(checkin_url(techfest) + "?q=Nguy"))
+    assert by_name == ["Nguyễn Thị Lan lan@startup.vn Visitor pass Not checked in yet Check in",
+                       "Nguyễn Văn Nam nam@example.vn Visitor pass Not paid"]
+    assert [row.split(" ")[0] for row in search_rows(staff.get(checkin_url(techfest) + "?q=STARTUP.VN"))] == ["Nguyễn"]
+    assert search_rows(staff.get(checkin_url(techfest) + f"?q={lan.code[:10]}"))[0].startswith("Nguyễn Thị Lan")
+    assert "No attendee matches “nobody”." in text_of(staff.get(checkin_url(techfest) + "?q=nobody"))
+
+    checked = check_in_by_form(form, staff, techfest, lan.code, q="Nguy")
+    assert answer_panel(checked).startswith("✓ Valid: let them in Nguyễn Thị Lan")
+    assert search_rows(checked)[0].startswith("Nguyễn Thị Lan lan@startup.vn Visitor pass Checked in on ")
+
+
+def test_the_search_takes_the_same_few_queries_for_many_results(db, form, staff, buyer, techfest):
+    def queries_for_search(app_engine) -> int:
+        with count_queries(app_engine) as counter:
+            assert staff.get(checkin_url(techfest) + "?q=attendee").status_code == 200
+        return len(counter)
+
+    first = add_ticket(db, techfest, buyer, name="Attendee 0")
+    check_in_by_form(form, staff, techfest, first.code)
+    few = queries_for_search(db.engine)
+    for n in range(1, 20):
+        add_ticket(db, techfest, buyer, name=f"Attendee {n}", type_index=n % 2)
+    many = queries_for_search(db.engine)
+    assert len(search_rows(staff.get(checkin_url(techfest) + "?q=attendee"))) == 20
+    assert many == few <= 12
+
+
+# --- who may open it ----------------------------------------------------------------------------
+
+def test_only_the_events_team_and_admins_may_check_people_in(app, db, form, login_as, buyer, techfest):
+    ticket = add_ticket(db, techfest, buyer)
+    other_organiser = login_as(Role.ORGANISER, locale="en")
+    create_event(db, **TECHMART, team=(other_organiser.user,))
+    member = login_as(locale="en")
+    for refused in (other_organiser, member):
+        assert refused.get(checkin_url(techfest)).status_code == 403
+        assert check_in_by_form(form, refused, techfest, ticket.code).status_code == 403
+        assert scan(app, refused, techfest, {"code": ticket.code}).status_code == 403
+        assert refused.get(checkin_url(techfest, "counts")).status_code == 403
+    assert check_ins(db) == []
+
+    admin = login_as(Role.ADMIN, locale="en")
+    assert admin.get(checkin_url(techfest)).status_code == 200
+    assert check_in_by_form(form, admin, techfest, ticket.code).status_code == 200
+    assert admin.get("/manage/events/999999/checkin/").status_code == 404
+
+
+def test_a_visitor_is_sent_to_log_in_and_the_scanner_is_told_the_login_ended(app, db, client, buyer, techfest):
+    page = client.get(checkin_url(techfest))
+    assert page.status_code == 302
+    assert urlsplit(page.location).path == "/login"
+    ticket = add_ticket(db, techfest, buyer)
+    scanned = scan(app, client, techfest, {"code": ticket.code})
+    assert scanned.status_code == 401
+    assert scanned.json == {"error": "Your login has ended. Reload the page and log in again."}
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count(CheckIn.id))) == 0
