@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from flask import Flask, request
 from flask_login import current_user
 
@@ -37,3 +40,13 @@ def install_security_headers(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
         return response
+
+
+def new_token() -> str:
+    """A random token for a link or a cookie (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(raw: str) -> str:
+    """What we store of a token: its SHA-256, so a copy of the database opens no session and no link."""
+    return hashlib.sha256(raw.encode()).hexdigest()

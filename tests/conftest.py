@@ -106,6 +106,8 @@ def _clean_tables(db) -> None:
             for name in tables:
                 conn.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our own table names
         else:
+            # A test that leaks an open transaction would make TRUNCATE wait forever: fail loudly instead.
+            conn.execute(text("SET LOCAL lock_timeout = '30s'"))
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -32,6 +30,7 @@ from portal.audit.services import record
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.notifications.services import absolute_url, queue_mail
+from portal.security import new_token, token_digest
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_LIFETIMES = {
@@ -114,14 +113,11 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 # --- single-use links -----------------------------------------------------------------------
 
-def _digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
 
 def issue_token(session: Session, user: User, purpose: TokenPurpose, payload: str | None = None) -> str:
-    raw = secrets.token_urlsafe(32)
+    raw = new_token()
     session.add(AuthToken(
-        user=user, purpose=purpose, token_hash=_digest(raw), payload=payload,
+        user=user, purpose=purpose, token_hash=token_digest(raw), payload=payload,
         expires_at=utcnow() + TOKEN_LIFETIMES[purpose],
     ))
     session.flush()
@@ -142,7 +138,7 @@ def consume_token(session: Session, raw: str, purpose: TokenPurpose) -> AuthToke
 def peek_token(session: Session, raw: str, purpose: TokenPurpose) -> AuthToken:
     """Checks a link without using it up (to show the reset form)."""
     token = session.scalar(
-        select(AuthToken).where(AuthToken.token_hash == _digest(raw), AuthToken.purpose == purpose)
+        select(AuthToken).where(AuthToken.token_hash == token_digest(raw), AuthToken.purpose == purpose)
     )
     if token is None or token.used_at is not None or token.expires_at <= utcnow():
         raise InvalidLink()
@@ -159,7 +155,7 @@ def _mail_link(
     raw = issue_token(session, user, purpose, payload=payload)
     queue_mail(
         session,
-        key=f"{purpose.value}:{user.id}:{_digest(raw)[:16]}",
+        key=f"{purpose.value}:{user.id}:{token_digest(raw)[:16]}",
         to=to or user.email,
         locale=user.locale,
         template=template,
@@ -257,10 +253,10 @@ def authenticate(session: Session, email: str, password: str, *, ip_address: str
 def start_session(
     session: Session, user: User, *, remember: bool, ip_address: str | None = None, user_agent: str | None = None
 ) -> str:
-    raw = secrets.token_urlsafe(32)
+    raw = new_token()
     now = utcnow()
     session.add(AuthSession(
-        user_id=user.id, token_hash=_digest(raw), remember=remember, ip_address=ip_address,
+        user_id=user.id, token_hash=token_digest(raw), remember=remember, ip_address=ip_address,
         user_agent=(user_agent or "")[:255], last_seen_at=now,
         expires_at=now + (REMEMBERED_SESSION_LIFETIME if remember else SESSION_LIFETIME),
     ))
@@ -276,7 +272,7 @@ def load_session_user(session: Session, raw: str) -> User | None:
     auth = session.scalars(
         select(AuthSession)
         .options(joinedload(AuthSession.user).joinedload(User.roles))
-        .where(AuthSession.token_hash == _digest(raw))
+        .where(AuthSession.token_hash == token_digest(raw))
     ).unique().one_or_none()
     if auth is None or auth.revoked_at is not None or auth.expires_at <= now or not auth.user.is_active:
         return None
@@ -295,7 +291,7 @@ def end_session(session: Session, raw: str | None) -> None:
     if raw:
         session.execute(
             update(AuthSession)
-            .where(AuthSession.token_hash == _digest(raw), AuthSession.revoked_at.is_(None))
+            .where(AuthSession.token_hash == token_digest(raw), AuthSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
 
@@ -303,7 +299,7 @@ def end_session(session: Session, raw: str | None) -> None:
 def end_all_sessions(session: Session, user: User, *, keep_token: str | None = None) -> int:
     query = update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
     if keep_token:
-        query = query.where(AuthSession.token_hash != _digest(keep_token))
+        query = query.where(AuthSession.token_hash != token_digest(keep_token))
     ended = session.execute(query.values(revoked_at=utcnow())).rowcount
     record(session, "auth.sessions_ended", actor_id=user.id, object_type="user", object_id=user.id, count=ended)
     return ended
@@ -311,7 +307,7 @@ def end_all_sessions(session: Session, user: User, *, keep_token: str | None = N
 
 def active_sessions(session: Session, user: User) -> list[tuple[AuthSession, bool]]:
     """The user's logged-in devices, each with whether it is the one asking."""
-    current = _digest(user.auth_token) if user.auth_token else None
+    current = token_digest(user.auth_token) if user.auth_token else None
     rows = session.scalars(
         select(AuthSession)
         .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None), AuthSession.expires_at > utcnow())

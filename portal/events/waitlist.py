@@ -7,8 +7,6 @@ same quota lock as orders (quota rows in id order), so two runs never hand one s
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,6 +33,7 @@ from portal.events.models import (
 )
 from portal.i18n import localized
 from portal.notifications.services import absolute_url, queue_mail
+from portal.security import new_token, token_digest
 
 
 class AlreadyOnWaitingList(Conflict):
@@ -58,9 +57,6 @@ class OfferUnavailable(DomainError):
                          "reservation has run out, or the link is incomplete. You can join the waiting list again "
                          "from the event page.")
 
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- joining --------------------------------------------------------------------------------
@@ -144,9 +140,9 @@ def _on_sale(ticket_type: TicketType, event: Event, now: datetime) -> bool:
 
 
 def _make_offer(session: Session, entry: WaitingListEntry, event: Event, now: datetime) -> None:
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     entry.status = WaitingListStatus.OFFERED
-    entry.offer_token_hash = _token_hash(token)
+    entry.offer_token_hash = token_digest(token)
     entry.offered_at = now
     entry.offer_expires_at = now + timedelta(hours=event.waitlist_offer_hours)
     session.flush()
@@ -277,7 +273,7 @@ def find_offer(session: Session, token: str, *, now: datetime | None = None,
                for_update: bool = False) -> WaitingListEntry:
     """The open offer behind a personal link, found by the token's hash only."""
     now = now or utcnow()
-    query = select(WaitingListEntry).where(WaitingListEntry.offer_token_hash == _token_hash(token),
+    query = select(WaitingListEntry).where(WaitingListEntry.offer_token_hash == token_digest(token),
                                            WaitingListEntry.status == WaitingListStatus.OFFERED)
     # Locking the row makes a link used twice at the same moment give one ticket: the second request
     # waits here and then finds the offer converted.

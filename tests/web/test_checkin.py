@@ -282,6 +282,7 @@ def test_a_visitor_is_sent_to_log_in_and_the_scanner_is_told_the_login_ended(app
     assert page.status_code == 302
     assert urlsplit(page.location).path == "/login"
     ticket = add_ticket(db, techfest, buyer)
+    client.get("/language/en")
     scanned = scan(app, client, techfest, {"code": ticket.code})
     assert scanned.status_code == 401
     assert scanned.json == {"error": "Your login has ended. Reload the page and log in again."}
