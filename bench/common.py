@@ -51,10 +51,10 @@ def scratch_database(name: str) -> Iterator[str]:
 # --- the server ---------------------------------------------------------------------------------------------
 
 @contextmanager
-def gunicorn(database_url: str, log_dir: Path, options: tuple[str, ...]) -> Iterator[int]:
+def gunicorn(database_url: str, log_dir: Path, options: tuple[str, ...], **extra_env: str) -> Iterator[int]:
     port = free_port()
     env = {**os.environ, "PORTAL_ENV": "production", "DATABASE_URL": database_url,
-           "SECRET_KEY": secrets.token_urlsafe(32), "REDIS_URL": REDIS_URL, "MAIL_TRANSPORT": "sink"}
+           "SECRET_KEY": secrets.token_urlsafe(32), "REDIS_URL": REDIS_URL, "MAIL_TRANSPORT": "sink", **extra_env}
     log_path = log_dir / "gunicorn.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(

@@ -40,7 +40,13 @@ from portal.events.models import (
 )
 from portal.events.tickets import qr_png, ticket_ics
 from portal.i18n import localized
-from portal.notifications.services import Attachment, absolute_url, queue_mail
+from portal.notifications.services import (
+    Attachment,
+    BuiltAtSend,
+    absolute_url,
+    queue_mail,
+    register_attachment_builder,
+)
 from portal.payments.providers import FREE, PROVIDERS
 
 
@@ -362,19 +368,34 @@ def _offer_freed_seats(session: Session, event: Event, now: datetime) -> None:
 
 # --- confirmation mail ----------------------------------------------------------------------
 
+def _ticket_qr(session: Session, ticket_id: int) -> Attachment:
+    ticket = session.get(Ticket, ticket_id)
+    return Attachment(f"ve-{ticket.id}.png", "image/png", qr_png(ticket.code))
+
+
+def _ticket_calendar(session: Session, ticket_id: int, locale: str) -> Attachment:
+    ticket = session.get(Ticket, ticket_id)
+    event = ticket.order.event
+    with force_locale(locale):
+        data = ticket_ics(event, ticket, name=localized(event, "name"), venue=localized(event, "venue"),
+                          description=ticket.attendee_name, stamp=utcnow())
+    return Attachment(f"ve-{ticket.id}.ics", "text/calendar", data)
+
+
+register_attachment_builder("ticket_qr", _ticket_qr)
+register_attachment_builder("ticket_calendar", _ticket_calendar)
+
+
 def send_confirmation(session: Session, order: Order) -> None:
-    """The tickets by e-mail, each with its QR code and a calendar file; once per order."""
+    """The tickets by e-mail, each with its QR code and a calendar file (made by the sender); once per order."""
     event = order.event
     tickets = [t for t in order.tickets if t.cancelled_at is None]
+    attachments = []
+    for ticket in tickets:
+        attachments.append(BuiltAtSend("ticket_qr", {"ticket_id": ticket.id}))
+        attachments.append(BuiltAtSend("ticket_calendar", {"ticket_id": ticket.id, "locale": order.locale}))
     with force_locale(order.locale):
-        name, venue = localized(event, "name"), localized(event, "venue")
-        attachments = []
-        for ticket in tickets:
-            attachments.append(Attachment(f"ve-{ticket.id}.png", "image/png", qr_png(ticket.code)))
-            attachments.append(Attachment(
-                f"ve-{ticket.id}.ics", "text/calendar",
-                ticket_ics(event, ticket, name=name, venue=venue, description=ticket.attendee_name, stamp=utcnow()),
-            ))
+        name = localized(event, "name")
     queue_mail(
         session,
         key=f"order-confirmed:{order.id}",

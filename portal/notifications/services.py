@@ -6,6 +6,7 @@ import base64
 import logging
 import re
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -44,6 +45,35 @@ class Attachment:
                 "data": base64.b64encode(self.data).decode("ascii")}
 
 
+@dataclass(frozen=True)
+class BuiltAtSend:
+    """An attachment the sender makes when it sends the mail, not the request that queues it: a QR code or a
+    calendar file costs CPU that a buyer should not wait for."""
+
+    builder: str
+    args: dict
+
+    def as_json(self) -> dict:
+        return {"builder": self.builder, "args": self.args}
+
+
+#: builder name → function(session, **args) returning an Attachment; domains register theirs at import
+ATTACHMENT_BUILDERS: dict[str, Callable[..., Attachment]] = {}
+
+
+def register_attachment_builder(name: str, builder: Callable[..., Attachment]) -> None:
+    ATTACHMENT_BUILDERS[name] = builder
+
+
+def _attachments(db: Database, message: OutboxMessage) -> list[Attachment]:
+    with db.session_factory() as session:
+        return [
+            ATTACHMENT_BUILDERS[item["builder"]](session, **item["args"]) if "builder" in item
+            else Attachment(item["filename"], item["content_type"], base64.b64decode(item["data"]))
+            for item in message.attachments
+        ]
+
+
 def _single_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -56,7 +86,7 @@ def queue_mail(
     locale: str,
     template: str,
     subject,
-    attachments: list[Attachment] = (),
+    attachments: list[Attachment | BuiltAtSend] = (),
     **context,
 ) -> OutboxMessage:
     """Renders `mail/<template>.txt` and `.html` in the recipient's language and queues the message once per key."""
@@ -119,7 +149,7 @@ def transport_from_config(config) -> SinkTransport | SmtpTransport:
     )
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+def build_email(message: OutboxMessage, sender: str, attachments: list[Attachment] = ()) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.to_address
@@ -128,10 +158,9 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
-    for attachment in message.attachments:
-        maintype, subtype = attachment["content_type"].split("/", 1)
-        email.add_attachment(base64.b64decode(attachment["data"]), maintype=maintype, subtype=subtype,
-                             filename=attachment["filename"])
+    for attachment in attachments:
+        maintype, subtype = attachment.content_type.split("/", 1)
+        email.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     # After the parts exist: making the message multipart moves Content-* headers into the first part.
     email["Content-Language"] = message.locale
     return email
@@ -169,7 +198,7 @@ def deliver_due(db: Database, transport, sender: str, *, limit: int = 100) -> di
     for message in _claim_due(db, limit):
         error = None
         try:
-            transport.send(build_email(message, sender))
+            transport.send(build_email(message, sender, _attachments(db, message)))
         except (OSError, smtplib.SMTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.warning("mail %s to %s failed: %s", message.id, message.to_address, error)
@@ -190,6 +219,7 @@ def deliver_due(db: Database, transport, sender: str, *, limit: int = 100) -> di
 
 def deliver_outbox(app) -> dict[str, int]:
     """What the scheduler (and `flask mail send`) runs."""
-    return deliver_due(
-        app.extensions["portal.db"], transport_from_config(app.config), app.config["MAIL_SENDER"]
-    )
+    with app.app_context():  # attachment builders render in the recipient's language
+        return deliver_due(
+            app.extensions["portal.db"], transport_from_config(app.config), app.config["MAIL_SENDER"]
+        )

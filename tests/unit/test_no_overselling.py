@@ -87,7 +87,7 @@ def test_sold_out_names_the_ticket_type_in_the_pages_language(app, db, make_user
     buyer = make_user(locale="en")
     with app.test_request_context(), force_locale("en"), db.transaction() as s:
         event = load_event_for_sale(s, "rush")
-        attendees = [AttendeeInput(ticket_type_id, "A", "a@example.vn"), AttendeeInput(ticket_type_id, "B", "b@example.vn")]
+        attendees = [AttendeeInput(ticket_type_id, name, f"{name}@example.vn") for name in ("a", "b")]
         try:
             place_order(s, event=event, buyer=s.get(User, buyer.id), attendees=attendees)
         except SoldOut as error:
