@@ -170,7 +170,7 @@ class ProgrammeItemForm(ModelForm):
                        coerce=lambda value: ProgrammeKind(value) if value else None)
     title_vi = text(_l("Title (Vietnamese)"), 200)
     title_en = text(_l("Title (English)"), 200)
-    stage = text(_l("Stage"), 80, needed=False, default="")
+    stage = text(_l("Stage or room"), 80, needed=False, default="")
     speakers = text(_l("Speakers"), 500, needed=False, default="", description=_l("Names separated by commas."))
     starts_at = HanoiDateTimeField(_l("Starts (Hanoi time)"), validators=[filled])
     ends_at = HanoiDateTimeField(_l("Ends (Hanoi time)"), validators=[
