@@ -123,7 +123,7 @@ def availability(session: Session, event: Event, now: datetime | None = None) ->
 def load_event_for_sale(session: Session, slug: str) -> Event:
     event = session.scalar(
         select(Event).where(Event.slug == slug)
-        .options(selectinload(Event.ticket_types).selectinload(TicketType.quotas), selectinload(Event.questions))
+        .options(selectinload(Event.ticket_types).joinedload(TicketType.quotas), selectinload(Event.questions))
     )
     if event is None or event.status is EventStatus.DRAFT:
         raise NotFound()

@@ -90,9 +90,6 @@ def queue_mail(
     **context,
 ) -> OutboxMessage:
     """Renders `mail/<template>.txt` and `.html` in the recipient's language and queues the message once per key."""
-    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
-    if existing is not None:
-        return existing
     with force_locale(locale):
         message = OutboxMessage(
             idempotency_key=key,
@@ -103,11 +100,11 @@ def queue_mail(
             body_html=render_template(f"mail/{template}.html", **context),
             attachments=[a.as_json() for a in attachments],
         )
+    # Insert first: a new key (the usual case) costs no look-up; a repeated one is refused by the unique key.
     try:
         with session.begin_nested():
             session.add(message)
     except IntegrityError:
-        # Another transaction queued the same key first: that message is the one.
         return session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
     return message
 
