@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import OrganisationKind, User
@@ -84,18 +84,16 @@ def _holding_order(now: datetime):
 
 def seats_taken(session: Session, quota_ids: list[int], now: datetime,
                 exclude_offer_id: int | None = None) -> dict[int, int]:
-    """Seats each quota has given away: live tickets plus open waiting-list offers, in two queries."""
+    """Seats each quota has given away: live tickets plus open waiting-list offers, in one round trip."""
     if not quota_ids:
         return {}
-    taken = Counter({quota_id: 0 for quota_id in quota_ids})
-    tickets = session.execute(
+    tickets = (
         select(quota_ticket_types.c.quota_id, func.count(Ticket.id))
         .join(Ticket, Ticket.ticket_type_id == quota_ticket_types.c.ticket_type_id)
         .join(Order, Order.id == Ticket.order_id)
         .where(quota_ticket_types.c.quota_id.in_(quota_ids), Ticket.cancelled_at.is_(None), _holding_order(now))
         .group_by(quota_ticket_types.c.quota_id)
     )
-    taken.update(dict(tickets.all()))
     offers = (
         select(quota_ticket_types.c.quota_id, func.count(WaitingListEntry.id))
         .join(WaitingListEntry, WaitingListEntry.ticket_type_id == quota_ticket_types.c.ticket_type_id)
@@ -105,7 +103,9 @@ def seats_taken(session: Session, quota_ids: list[int], now: datetime,
     )
     if exclude_offer_id is not None:
         offers = offers.where(WaitingListEntry.id != exclude_offer_id)
-    taken.update(dict(session.execute(offers).all()))
+    taken = Counter({quota_id: 0 for quota_id in quota_ids})
+    for quota_id, seats in session.execute(union_all(tickets, offers)):
+        taken[quota_id] += seats
     return dict(taken)
 
 
