@@ -14,11 +14,11 @@ from portal.accounts.models import Role
 from portal.db import db_session
 from portal.errors import DomainError
 from portal.events.exports import export_attendees
+from portal.events.labels import ORDER_STATUS_LABELS
 from portal.events.models import Event, OrderStatus, TicketType
 from portal.events.permissions import managed_event
 from portal.events.reports import (
     ATTENDEES_PER_PAGE,
-    ORDER_STATUS_LABELS,
     AttendeeFilter,
     attendee_page,
     event_report,

@@ -24,8 +24,9 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.db import utcnow
 from portal.errors import NotFound
+from portal.events.labels import ORDER_STATUS_LABELS
 from portal.events.models import Event, Question, QuestionKind, Ticket
-from portal.events.reports import ORDER_STATUS_LABELS, AttendeeFilter, all_attendees, hanoi_time
+from portal.events.reports import AttendeeFilter, all_attendees, hanoi_time
 from portal.i18n import current_locale, localized
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

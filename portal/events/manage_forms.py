@@ -14,6 +14,7 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.validators import NumberRange, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.events.labels import PROGRAMME_KIND_LABELS
 from portal.events.models import Eligibility, EventStatus, ProgrammeKind, QuestionKind
 from portal.forms import WholeNumberField, choices, email_field, length, optional, required
 
@@ -154,13 +155,7 @@ class TeamMemberForm(FlaskForm):
     email = email_field(_l("Organiser's e-mail"))
 
 
-PROGRAMME_KINDS = [
-    (ProgrammeKind.TALK.value, _l("Talk")),
-    (ProgrammeKind.PITCH.value, _l("Pitch session")),
-    (ProgrammeKind.THREE_PARTY.value, _l("Three-party meeting (manager–scientist–business)")),
-    (ProgrammeKind.WORKSHOP.value, _l("Workshop")),
-    (ProgrammeKind.EXHIBITION.value, _l("Exhibition")),
-]
+PROGRAMME_KINDS = [(kind.value, label) for kind, label in PROGRAMME_KIND_LABELS.items()]
 
 
 class ProgrammeItemForm(ModelForm):

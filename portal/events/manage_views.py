@@ -18,10 +18,10 @@ from portal.accounts.models import Role
 from portal.db import db_session, utcnow
 from portal.errors import DomainError
 from portal.events import manage
+from portal.events.labels import ORDER_STATUS_LABELS, PROGRAMME_KIND_LABELS
 from portal.events.manage_forms import (
     ELIGIBILITIES,
     EVENT_STATUSES,
-    PROGRAMME_KINDS,
     QUESTION_KINDS,
     EventForm,
     ProgrammeItemForm,
@@ -40,14 +40,6 @@ bp = Blueprint("manage", __name__, url_prefix="/manage/events")
 #: served to everyone: covers appear on the public event pages
 PUBLIC_ENDPOINTS = {"manage.cover_image"}
 COVER_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
-ORDER_STATUS_LABELS = {
-    OrderStatus.AWAITING_APPROVAL: _l("Awaiting approval"),
-    OrderStatus.PENDING: _l("Awaiting payment"),
-    OrderStatus.PAID: _l("Paid"),
-    OrderStatus.EXPIRED: _l("Expired"),
-    OrderStatus.CANCELLED: _l("Cancelled"),
-    OrderStatus.REFUNDED: _l("Refunded"),
-}
 
 
 @role_required(Role.ORGANISER, Role.ADMIN)
@@ -71,7 +63,7 @@ def _organisers_only():
 
 @bp.context_processor
 def _labels():
-    return {"event_status_labels": dict(EVENT_STATUSES), "programme_kind_labels": dict(PROGRAMME_KINDS),
+    return {"event_status_labels": dict(EVENT_STATUSES), "programme_kind_labels": PROGRAMME_KIND_LABELS,
             "eligibility_labels": dict(ELIGIBILITIES), "question_kind_labels": dict(QUESTION_KINDS),
             "order_status_labels": ORDER_STATUS_LABELS}
 

@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal.db import utcnow
+from portal.events.labels import ORDER_STATUS_LABELS
 from portal.events.models import CheckIn, Event, Order, OrderStatus, Quota, Ticket, TicketType
 from portal.events.orders import seats_taken
 
@@ -26,14 +26,6 @@ HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 CHART_DAYS = 30
 ATTENDEES_PER_PAGE = 50
 
-ORDER_STATUS_LABELS = {
-    OrderStatus.AWAITING_APPROVAL: _l("Awaiting approval"),
-    OrderStatus.PENDING: _l("Awaiting payment"),
-    OrderStatus.PAID: _l("Paid"),
-    OrderStatus.EXPIRED: _l("Expired"),
-    OrderStatus.CANCELLED: _l("Cancelled"),
-    OrderStatus.REFUNDED: _l("Refunded"),
-}
 
 
 def hanoi_time(moment: datetime) -> datetime:

@@ -17,6 +17,7 @@ from portal.db import db_session, utcnow
 from portal.errors import DomainError, NotFound
 from portal.events import orders
 from portal.events.forms import AttendeeChangeForm, ConfirmForm, localized_option, registration_form
+from portal.events.labels import PROGRAMME_KIND_LABELS
 from portal.events.models import (
     HOLDING_STATUSES,
     Eligibility,
@@ -25,7 +26,6 @@ from portal.events.models import (
     Order,
     OrderStatus,
     ProgrammeItem,
-    ProgrammeKind,
     Ticket,
     TicketType,
 )
@@ -36,20 +36,14 @@ from portal.web import render_domain_error, render_form
 
 bp = Blueprint("events", __name__)
 
-ORDER_STATUS_LABELS = {
+#: how a buyer reads an order's status
+BUYER_ORDER_STATUS_LABELS = {
     OrderStatus.AWAITING_APPROVAL: _l("Waiting for the organisers' approval"),
     OrderStatus.PENDING: _l("Waiting for payment"),
     OrderStatus.PAID: _l("Confirmed"),
     OrderStatus.EXPIRED: _l("Expired: it was not paid in time"),
     OrderStatus.CANCELLED: _l("Cancelled"),
     OrderStatus.REFUNDED: _l("Refunded"),
-}
-PROGRAMME_KIND_LABELS = {
-    ProgrammeKind.TALK: _l("Talk"),
-    ProgrammeKind.PITCH: _l("Pitch session"),
-    ProgrammeKind.THREE_PARTY: _l("Three-party meeting (manager – scientist – business)"),
-    ProgrammeKind.WORKSHOP: _l("Workshop"),
-    ProgrammeKind.EXHIBITION: _l("Exhibition"),
 }
 ELIGIBILITY_NOTES = {
     Eligibility.STARTUP: _l("For members of a startup: your account must belong to a startup organisation."),
@@ -62,7 +56,7 @@ REGISTER_TEMPLATE = "events/order_register.html"
 @bp.context_processor
 def _helpers():
     return {
-        "order_status_labels": ORDER_STATUS_LABELS, "programme_kind_labels": PROGRAMME_KIND_LABELS,
+        "order_status_labels": BUYER_ORDER_STATUS_LABELS, "programme_kind_labels": PROGRAMME_KIND_LABELS,
         "eligibility_notes": ELIGIBILITY_NOTES, "time_of": lambda moment: format_time(moment, "short"),
         "qr_svg": qr_svg, "localized_option": localized_option,
     }
