@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
@@ -64,3 +65,7 @@ class LocalDateField(DateField):
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms wants select options."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token is needed."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from portal.accounts.models import Role
+from portal.db import db_session
 from portal.errors import DomainError
+from portal.forms import ConfirmForm
 
 
 def client_ip() -> str | None:
@@ -53,3 +57,24 @@ def render_domain_error(error: DomainError, template: str, **context):
     """Shows a service's refusal above the form, keeping what was typed."""
     flash(str(error.message), "error")
     return render_template(template, **context), error.status_code
+
+
+def button_action(run: Callable[[Session], str | tuple[str, str]], *, back: str, back_when_done: str | None = None):
+    """A POSTed button: checks its CSRF token, runs one service call in the request's write transaction and goes
+    back, flashing the service's refusal or what `run` returns (a message, or a message and its category).
+    A missing object is a 404 page, a forbidden one a 403."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    try:
+        outcome = run(db)
+    except DomainError as error:
+        db.rollback()
+        if error.status_code in (403, 404):
+            abort(error.status_code)
+        flash(str(error.message), "error")
+        return redirect(back)
+    db.commit()
+    message, category = outcome if isinstance(outcome, tuple) else (outcome, "success")
+    flash(message, category)
+    return redirect(back_when_done or back)

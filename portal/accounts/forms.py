@@ -95,10 +95,6 @@ class ProfileForm(FlaskForm):
     locale = locale_field()
 
 
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token is needed."""
-
-
 class ConsentForm(FlaskForm):
     purpose = HiddenField(validators=[required])
     granted = HiddenField(validators=[required])

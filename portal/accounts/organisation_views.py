@@ -11,7 +11,6 @@ from portal.accounts.forms import (
     ORGANISATION_KINDS,
     STARTUP_STAGES,
     AddMemberForm,
-    ConfirmForm,
     NewOrganisationForm,
     OrganisationForm,
     StartupProfileForm,
@@ -19,7 +18,8 @@ from portal.accounts.forms import (
 from portal.accounts.models import OrganisationKind, StartupStage
 from portal.db import db_session
 from portal.errors import DomainError
-from portal.web import render_domain_error, render_form
+from portal.forms import ConfirmForm
+from portal.web import button_action, render_domain_error, render_form
 
 bp = Blueprint("orgs", __name__, url_prefix="/organisations")
 
@@ -114,15 +114,9 @@ def add_member(org_id: int):
 @login_required
 def remove_member(org_id: int, user_id: int):
     org = _load(org_id, manage=True)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    db = db_session()
-    try:
+
+    def run(db):
         services.remove_member(db, current_user, org, user_id)
-    except DomainError as error:
-        db.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("orgs.show", org_id=org.id))
-    db.commit()
-    flash(_("The member has been removed."), "success")
-    return redirect(url_for("orgs.show", org_id=org.id))
+        return _("The member has been removed.")
+
+    return button_action(run, back=url_for("orgs.show", org_id=org.id))

@@ -9,7 +9,6 @@ from portal.accounts import services
 from portal.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
-    ConfirmForm,
     ConsentForm,
     EmailOnlyForm,
     LoginForm,
@@ -21,6 +20,7 @@ from portal.accounts.models import TokenPurpose
 from portal.db import db_session
 from portal.errors import DomainError
 from portal.extensions import limiter
+from portal.forms import ConfirmForm
 from portal.i18n import LOCALE_COOKIE, current_locale, normalise_locale
 from portal.web import client_ip, render_domain_error, render_form, safe_next
 

@@ -87,5 +87,3 @@ class AttendeeChangeForm(FlaskForm, _AttendeeDetails):
     pass
 
 
-class ConfirmForm(FlaskForm):
-    """A button that only says yes: the CSRF token is what it carries."""

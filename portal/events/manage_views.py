@@ -13,7 +13,6 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from portal.accounts.forms import ConfirmForm
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
 from portal.errors import DomainError
@@ -33,7 +32,8 @@ from portal.events.manage_forms import (
 from portal.events.models import Event, OrderStatus, ProgrammeItem, Question, Quota, TicketType
 from portal.events.orders import seats_taken
 from portal.events.permissions import managed_event, managed_events
-from portal.web import render_domain_error, render_form, role_required, safe_next
+from portal.forms import ConfirmForm
+from portal.web import button_action, render_domain_error, render_form, role_required, safe_next
 
 bp = Blueprint("manage", __name__, url_prefix="/manage/events")
 
@@ -166,20 +166,14 @@ def add_team_member(event_id: int):
 @bp.route("/<int:event_id>/team/<int:user_id>/remove", methods=["POST"])
 def remove_team_member(event_id: int, user_id: int):
     event = _event(event_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    db = db_session()
-    try:
+    left_the_team = user_id == current_user.id and not current_user.has_role(Role.ADMIN)
+
+    def run(db):
         manage.remove_team_member(db, current_user, event, user_id)
-    except DomainError as error:
-        db.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("manage.show", event_id=event.id))
-    db.commit()
-    flash(_("The organiser has left the team."), "success")
-    if user_id == current_user.id and not current_user.has_role(Role.ADMIN):
-        return redirect(url_for("manage.index"))
-    return redirect(url_for("manage.show", event_id=event.id))
+        return _("The organiser has left the team.")
+
+    return button_action(run, back=url_for("manage.show", event_id=event.id),
+                         back_when_done=url_for("manage.index") if left_the_team else None)
 
 
 # --- programme, ticket types, quotas, questions ----------------------------------------------
@@ -248,18 +242,12 @@ def _register_section(section: Section) -> None:
     def delete(event_id: int, item_id: int):
         event = _event(event_id)
         item = _part(event, item_id)
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
-        db = db_session()
-        try:
+
+        def run(db):
             manage.delete_part(db, current_user, event, item)
-        except DomainError as error:
-            db.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.commit()
-            flash(_("Deleted."), "success")
-        return redirect(url_for(list_endpoint, event_id=event.id))
+            return _("Deleted.")
+
+        return button_action(run, back=url_for(list_endpoint, event_id=event.id))
 
     def _part(event: Event, item_id: int):
         try:
@@ -302,19 +290,10 @@ ORDER_ACTION_MESSAGES = {
 @bp.route("/<int:event_id>/orders/<int:order_id>/<any('mark-paid', 'approve', 'cancel'):action>", methods=["POST"])
 def order_action(event_id: int, order_id: int, action: str):
     event = _event(event_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    back = safe_next(request.form.get("next"), url_for("manage.orders", event_id=event.id))
-    db = db_session()
-    try:
+
+    def run(db):
         order, changed = manage.act_on_order(db, current_user, event, order_id, action)
-    except DomainError as error:
-        db.rollback()
-        if error.status_code == 404:
-            abort(404)
-        flash(str(error.message), "error")
-        return redirect(back)
-    db.commit()
-    done, already = ORDER_ACTION_MESSAGES[action]
-    flash(str(done if changed else already) % {"code": order.code}, "success" if changed else "info")
-    return redirect(back)
+        done, already = ORDER_ACTION_MESSAGES[action]
+        return str(done if changed else already) % {"code": order.code}, "success" if changed else "info"
+
+    return button_action(run, back=safe_next(request.form.get("next"), url_for("manage.orders", event_id=event.id)))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from portal.db import db_session, utcnow
 from portal.errors import DomainError, NotFound
 from portal.events import orders
-from portal.events.forms import AttendeeChangeForm, ConfirmForm, localized_option, registration_form
+from portal.events.forms import AttendeeChangeForm, localized_option, registration_form
 from portal.events.labels import PROGRAMME_KIND_LABELS
 from portal.events.models import (
     HOLDING_STATUSES,
@@ -30,6 +30,7 @@ from portal.events.models import (
     TicketType,
 )
 from portal.events.tickets import qr_png, qr_svg
+from portal.forms import ConfirmForm
 from portal.i18n import localized
 from portal.payments.providers import PROVIDERS
 from portal.web import render_domain_error, render_form

@@ -13,12 +13,12 @@ from wtforms import FormField, StringField
 from portal.db import db_session
 from portal.errors import DomainError
 from portal.events import orders, waitlist
-from portal.events.forms import ConfirmForm, attendee_form_class
+from portal.events.forms import attendee_form_class
 from portal.events.models import Event, OrderStatus, TicketType, WaitingListEntry, WaitingListStatus
 from portal.events.permissions import managed_event
-from portal.forms import email_field, length, required
+from portal.forms import ConfirmForm, email_field, length, required
 from portal.i18n import localized
-from portal.web import render_domain_error, render_form
+from portal.web import button_action, render_domain_error, render_form
 
 bp = Blueprint("waitlist", __name__)
 
@@ -138,19 +138,13 @@ def manage(event_id: int):
 def _change_entry(event_id: int, entry_id: int, change, done_message: str):
     """Applies an organiser's POSTed change to one entry and goes back to the list."""
     event = _managed(event_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    db = db_session()
-    try:
+
+    def run(db):
         entry = waitlist.managed_entry(db, event, entry_id)
         change(db, current_user, event, entry)
-    except DomainError as error:
-        db.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("waitlist.manage", event_id=event_id))
-    db.commit()
-    flash(done_message % {"name": entry.name}, "success")
-    return redirect(url_for("waitlist.manage", event_id=event_id))
+        return done_message % {"name": entry.name}
+
+    return button_action(run, back=url_for("waitlist.manage", event_id=event_id))
 
 
 @bp.route("/manage/events/<int:event_id>/waitlist/<int:entry_id>/offer", methods=["POST"])
