@@ -140,6 +140,36 @@ def close_db_session(_exc: BaseException | None = None) -> None:
         session.close()
 
 
+_WROTE = "portal.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def end_refused(session: Session) -> None:
+    """Ends the transaction of a refused request, releasing its locks. When it wrote nothing it commits (an empty
+    commit), which keeps what it loaded: a rollback would expire every object and the page answering the refusal
+    would load them all again. Anything written is rolled back."""
+    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+        session.rollback()
+    else:
+        session.commit()
+
+
 def str_enum(enum_cls: type, name: str) -> SqlEnum:
     """An enum column stored as its string values with a CHECK, the same on both databases."""
     return SqlEnum(enum_cls, name=name, native_enum=False, length=32,

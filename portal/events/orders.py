@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.accounts.models import OrganisationKind, User
 from portal.audit.services import record
@@ -121,10 +121,10 @@ def availability(session: Session, event: Event, now: datetime | None = None) ->
 
 
 def load_event_for_sale(session: Session, slug: str) -> Event:
-    event = session.scalar(
+    event = session.scalars(
         select(Event).where(Event.slug == slug)
-        .options(selectinload(Event.ticket_types).joinedload(TicketType.quotas), selectinload(Event.questions))
-    )
+        .options(joinedload(Event.ticket_types).joinedload(TicketType.quotas), selectinload(Event.questions))
+    ).unique().first()
     if event is None or event.status is EventStatus.DRAFT:
         raise NotFound()
     return event
@@ -204,7 +204,8 @@ def place_order(
     if not quota_ids:
         raise SoldOut()
     # The lock: quota rows in id order, so two buyers never wait on each other in a cycle.
-    quotas = session.scalars(select(Quota).where(Quota.id.in_(quota_ids)).order_by(Quota.id).with_for_update()).all()
+    quotas = session.scalars(select(Quota).where(Quota.id.in_(quota_ids)).order_by(Quota.id).with_for_update()
+                             .execution_options(populate_existing=True)).all()
     taken = seats_taken(session, quota_ids, now, exclude_offer_id=offer.id if offer else None)
     for quota in quotas:
         wanted = sum(count for type_id, count in counts.items() if quota in types[type_id].quotas)

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from portal.db import db_session, utcnow
+from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
 from portal.events import orders
 from portal.events.forms import AttendeeChangeForm, localized_option, registration_form
@@ -178,7 +178,7 @@ def register(slug: str):
         order = orders.place_order(db, event=event, buyer=current_user, attendees=attendees,
                                    provider_key=form.provider.data)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         return _render_registration(event, form, error)
     db.commit()
     flash(_("Your tickets are confirmed. We have sent them to %(email)s.", email=current_user.email)

@@ -15,7 +15,8 @@ from email.utils import formatdate, make_msgid
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.db import Database, utcnow
@@ -78,6 +79,10 @@ def _single_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+#: INSERT … ON CONFLICT DO NOTHING, spelled by each database we run on
+_INSERT_IGNORING_DUPLICATES = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
 def queue_mail(
     session: Session,
     *,
@@ -88,25 +93,24 @@ def queue_mail(
     subject,
     attachments: list[Attachment | BuiltAtSend] = (),
     **context,
-) -> OutboxMessage:
-    """Renders `mail/<template>.txt` and `.html` in the recipient's language and queues the message once per key."""
+) -> bool:
+    """Renders `mail/<template>.txt` and `.html` in the recipient's language and queues the message once per key;
+    returns whether it was queued now (False: that key was queued before)."""
     with force_locale(locale):
-        message = OutboxMessage(
-            idempotency_key=key,
-            to_address=to,
-            locale=locale,
-            subject=_single_line(str(subject)),
-            body_text=render_template(f"mail/{template}.txt", **context),
-            body_html=render_template(f"mail/{template}.html", **context),
-            attachments=[a.as_json() for a in attachments],
-        )
-    # Insert first: a new key (the usual case) costs no look-up; a repeated one is refused by the unique key.
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        return session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
-    return message
+        values = {
+            "idempotency_key": key,
+            "to_address": to,
+            "locale": locale,
+            "subject": _single_line(str(subject)),
+            "body_text": render_template(f"mail/{template}.txt", **context),
+            "body_html": render_template(f"mail/{template}.html", **context),
+            "attachments": [a.as_json() for a in attachments],
+        }
+    # One statement: a new key (the usual case) costs no look-up and no savepoint; a repeated one inserts nothing.
+    insert = _INSERT_IGNORING_DUPLICATES[session.get_bind().dialect.name]
+    statement = (insert(OutboxMessage).values(**values)
+                 .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key]).returning(OutboxMessage.id))
+    return session.execute(statement).first() is not None
 
 
 class SinkTransport:
