@@ -273,7 +273,7 @@ def test_a_free_registration_is_confirmed_at_once_and_the_tickets_arrive_by_mail
     assert kinds == ["image/png", "image/png", "text/calendar", "text/calendar"]
     with db.session_factory() as s:
         saved = s.scalars(select(Ticket).order_by(Ticket.id)).first()
-        assert saved.answers[str(techfest.question_ids["source"])] == 1
+        assert saved.answers[str(techfest.question_ids["source"])] == "1"  # the key of "Bạn bè | Friends"
         assert saved.answers[str(techfest.question_ids["interpreter"])] is True
 
 
@@ -351,6 +351,15 @@ def test_a_sold_out_type_is_refused_with_409_and_the_form_kept(db, form, buyer, 
     page = response.get_data(as_text=True)
     assert "Sorry, Investor pass is sold out." in page and 'value="Lê Văn Cường"' in page
     assert order_count(db) == 1
+
+
+def test_a_sold_out_answer_does_not_load_the_event_again(db, form, buyer, make_user):
+    techfest = create_techfest(db, seats=1)
+    add_ticket(db, _event(db, techfest), make_user())
+    with count_queries(db.engine) as queries:
+        response = register(form, buyer, attendee(techfest, "investor"))
+    assert response.status_code == 409
+    assert sum(re.search(r"\bFROM events\b", statement) is not None for statement in queries.statements) == 1
 
 
 # --- the buyer's orders and tickets -----------------------------------------------------------
