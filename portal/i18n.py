@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
 from flask import request
@@ -14,6 +15,13 @@ SUPPORTED_LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 LOCALE_COOKIE = "lang"
 LOCALE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+#: where every event happens; also the app's display time zone (BABEL_DEFAULT_TIMEZONE)
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def hanoi_date(moment: datetime) -> date:
+    """The calendar day a UTC moment falls on in Hanoi."""
+    return moment.astimezone(HANOI).date()
 
 
 def normalise_locale(value: str | None) -> str | None:
