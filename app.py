@@ -79,9 +79,10 @@ def _register_blueprints(app: Flask) -> None:
     from portal.events.manage_views import bp as manage_bp
     from portal.events.views import bp as events_bp
     from portal.events.waitlist_views import bp as waitlist_bp
+    from portal.payments.views import bp as payments_bp
 
     for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp, event_dashboard_bp, waitlist_bp, checkin_bp, events_bp,
-                      manage_bp):
+                      manage_bp, payments_bp):
         app.register_blueprint(blueprint)
 
 
@@ -125,6 +126,7 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    import portal.booths.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.events.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.notifications.tasks  # noqa: F401 - registers the scheduler's jobs
 

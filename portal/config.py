@@ -45,6 +45,10 @@ class Settings:
     mail_transport: str
     base_url: str
     rate_limits: bool
+    stripe_secret_key: str | None
+    stripe_webhook_secret: str | None
+    #: the offline "demo card" payment provider (development only)
+    demo_card: bool
 
     def flask_config(self) -> dict:
         production = self.env == "production"
@@ -75,6 +79,9 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.redis_url if (production and self.redis_url) else "memory://",
             "RATELIMIT_HEADERS_ENABLED": False,
             "RATELIMIT_ENABLED": self.rate_limits,
+            "STRIPE_SECRET_KEY": self.stripe_secret_key,
+            "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
+            "DEMO_CARD": self.demo_card,
             "WTF_CSRF_TIME_LIMIT": None,
         }
 
@@ -97,6 +104,11 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
             raise ConfigError("SECRET_KEY is required in production")
         secret_key = _development_secret(instance_path)
 
+    demo_card = _bool(environ.get("DEMO_CARD"), default=not production)
+    if demo_card and production:
+        # it marks orders paid without any money moving
+        raise ConfigError("DEMO_CARD cannot be enabled in production")
+
     smtp_host = environ.get("SMTP_HOST") or None
     default_transport = "smtp" if (smtp_host or production) else "sink"
     return Settings(
@@ -114,4 +126,8 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         base_url=environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # only a load test from one address turns this off
         rate_limits=_bool(environ.get("RATE_LIMITS"), default=True),
+        # card payment is offered only when both are set
+        stripe_secret_key=environ.get("STRIPE_SECRET_KEY") or None,
+        stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        demo_card=demo_card,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -138,6 +138,32 @@ def close_db_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+_AFTER_COMMIT = "portal.after_commit"
+
+
+def after_commit(session: Session, action: Callable[[], None], *, otherwise: Callable[[], None] | None = None) -> None:
+    """Runs `action` once the session's current transaction has committed, and `otherwise` (if given) when it ends
+    without committing: for what the database cannot roll back, such as files on disk."""
+    session.info.setdefault(_AFTER_COMMIT, []).append((action, otherwise))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    # Savepoints fire this too, while the outer transaction is still open and may yet roll back.
+    if session.in_nested_transaction():
+        return
+    for action, _otherwise in session.info.pop(_AFTER_COMMIT, []):
+        action()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_otherwise(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outer transaction ended without a commit (one would have emptied the list)
+        for _action, otherwise in session.info.pop(_AFTER_COMMIT, []):
+            if otherwise is not None:
+                otherwise()
 
 
 _WROTE = "portal.wrote"

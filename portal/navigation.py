@@ -32,5 +32,5 @@ def navigation_for() -> list[tuple[str, dict, object]]:
         items.append(("manage.index", {}, _l("Events")))
     if current_user.has_role(Role.ADMIN):
         items += [("admin.users", {}, _l("Users")), ("admin.audit", {}, _l("Audit log")),
-                  ("admin.mail", {}, _l("Mail"))]
+                  ("admin.mail", {}, _l("Mail")), ("payments.bank_accounts", {}, _l("Bank accounts"))]
     return items

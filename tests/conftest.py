@@ -87,6 +87,8 @@ def app(database_url, smtp_sink, live_port, tmp_path_factory):
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": smtp_sink.port,
             "BASE_URL": f"http://127.0.0.1:{live_port}",
+            # payment providers are offered only where a test turns them on (tests.support.payments)
+            "DEMO_CARD": False,
         },
         instance_path=tmp_path_factory.mktemp("instance"),
     )

@@ -1,8 +1,9 @@
-"""Check-in at the door: one answer per scanned code, one entry per ticket however many staff scan it.
+"""Check-in at the door: one answer per scanned code, one entry per ticket and event day however many staff
+scan it. A multi-day pass comes in once on each day of the event; the day is the Hanoi calendar date of the scan.
 
-The database keeps the promise: check_ins.ticket_id is unique. Two phones scanning the same ticket at the
-same moment both try to insert; the insert runs in a savepoint, so the loser's IntegrityError only rolls
-back that savepoint and it answers "already checked in" with the winner's time and name.
+The database keeps the promise: (check_ins.ticket_id, check_ins.day) is unique. Two phones scanning the same
+ticket at the same moment both try to insert; the insert runs in a savepoint, so the loser's IntegrityError only
+rolls back that savepoint and it answers "already checked in" with the winner's time and name.
 """
 
 from __future__ import annotations
@@ -10,18 +11,19 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.events.models import CheckIn, Event, Order, OrderStatus, Ticket
+from portal.i18n import hanoi_date
 
 #: what orders.place_order writes: secrets.token_urlsafe(32)
 TICKET_CODE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -36,11 +38,18 @@ class InvalidTicketCode(DomainError):
                          "Scan again or type the code printed under the QR code.")
 
 
+class NotAnEventDay(DomainError):
+    default_message = _l("Choose one of the event's days.")
+
+
 class Outcome(enum.StrEnum):
     VALID = "valid"
+    #: checked in earlier the same day
     ALREADY = "already"
     NOT_PAID = "not_paid"
     CANCELLED = "cancelled"
+    #: scanned on a day the event does not run
+    NOT_EVENT_DAY = "not_event_day"
     WRONG_EVENT = "wrong_event"
     UNKNOWN = "unknown"
 
@@ -49,7 +58,7 @@ class Outcome(enum.StrEnum):
 class CheckInResult:
     outcome: Outcome
     ticket: Ticket | None = None
-    #: the entry recorded now (VALID) or earlier (ALREADY)
+    #: the entry recorded now (VALID) or earlier the same day (ALREADY)
     entry: CheckIn | None = None
     #: the event a WRONG_EVENT ticket belongs to
     other_event: Event | None = None
@@ -75,9 +84,42 @@ def normalise_area(area: str) -> str:
     return " ".join((area or "").split())[:AREA_MAX_CHARS]
 
 
+def event_days(event: Event) -> list[date]:
+    """The Hanoi calendar days the event runs on, first to last."""
+    first, last = hanoi_date(event.starts_at), hanoi_date(event.ends_at)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def runs_on(event: Event, day: date) -> bool:
+    return hanoi_date(event.starts_at) <= day <= hanoi_date(event.ends_at)
+
+
+def default_day(event: Event, now: datetime | None = None) -> date:
+    """The day the check-in page shows: today while the event runs, else its first day."""
+    today = hanoi_date(now or utcnow())
+    return today if runs_on(event, today) else hanoi_date(event.starts_at)
+
+
+def parse_day(event: Event, value: str) -> date:
+    """The event day chosen on the check-in page (YYYY-MM-DD), or the default day when none is given."""
+    if not value:
+        return default_day(event)
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise NotAnEventDay() from None
+    if not runs_on(event, day):
+        raise NotAnEventDay()
+    return day
+
+
+def entry_on(ticket: Ticket, day: date) -> CheckIn | None:
+    return next((entry for entry in ticket.check_ins if entry.day == day), None)
+
+
 def admission(ticket: Ticket, now: datetime | None = None) -> Outcome:
     """What scanning this ticket at its own event answers at `now`, before anything is recorded:
-    VALID (may enter), ALREADY, CANCELLED or NOT_PAID."""
+    VALID (may enter), ALREADY (today), CANCELLED, NOT_PAID or NOT_EVENT_DAY."""
     now = now or utcnow()
     order = ticket.order
     if ticket.cancelled_at is not None or order.status in _DEAD_ORDER:
@@ -86,50 +128,57 @@ def admission(ticket: Ticket, now: datetime | None = None) -> Outcome:
         return Outcome.CANCELLED  # expired, even if the expiry job has not run yet
     if order.status in (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL):
         return Outcome.NOT_PAID
-    if ticket.check_in is not None:
+    today = hanoi_date(now)
+    if not runs_on(order.event, today):
+        return Outcome.NOT_EVENT_DAY
+    if entry_on(ticket, today) is not None:
         return Outcome.ALREADY
     return Outcome.VALID
 
 
-def _existing_entry(session: Session, ticket_id: int) -> CheckIn:
+def _existing_entry(session: Session, ticket_id: int, day: date) -> CheckIn:
     return session.scalars(
-        select(CheckIn).where(CheckIn.ticket_id == ticket_id).options(joinedload(CheckIn.checked_in_by))
+        select(CheckIn).where(CheckIn.ticket_id == ticket_id, CheckIn.day == day)
+        .options(joinedload(CheckIn.checked_in_by))
     ).one()
 
 
 def check_in(session: Session, staff: User, event: Event, code: str, area: str = "", *,
              now: datetime | None = None) -> CheckInResult:
-    """Admits the ticket with `code` to `event` if it may enter, in the caller's write transaction.
+    """Admits the ticket with `code` to `event` for today (in Hanoi) if it may enter, in the caller's write
+    transaction.
 
     Raises InvalidTicketCode for something that cannot be a ticket code at all."""
     now = now or utcnow()
     code = normalise_code(code)
-    ticket = session.scalar(
+    ticket = session.scalars(
         select(Ticket).where(Ticket.code == code).options(
             joinedload(Ticket.order).joinedload(Order.event), joinedload(Ticket.ticket_type),
-            joinedload(Ticket.check_in).joinedload(CheckIn.checked_in_by),
+            joinedload(Ticket.check_ins).joinedload(CheckIn.checked_in_by),
         )
-    )
+    ).unique().one_or_none()
     if ticket is None:
         return CheckInResult(Outcome.UNKNOWN)
     if ticket.order.event_id != event.id:
         # Another event's staff learn which event it is for, never who holds it.
         return CheckInResult(Outcome.WRONG_EVENT, other_event=ticket.order.event)
+    today = hanoi_date(now)
     outcome = admission(ticket, now)
     if outcome is not Outcome.VALID:
-        return CheckInResult(outcome, ticket=ticket, entry=ticket.check_in)
-    entry = CheckIn(ticket_id=ticket.id, checked_in_by_id=staff.id, checked_in_at=now, area=normalise_area(area))
+        return CheckInResult(outcome, ticket=ticket, entry=entry_on(ticket, today))
+    entry = CheckIn(ticket_id=ticket.id, checked_in_by_id=staff.id, checked_in_at=now, day=today,
+                    area=normalise_area(area))
     try:
         with session.begin_nested():
             session.add(entry)
     except IntegrityError:
-        # Another scan of this ticket committed between our read and our insert.
-        entry = _existing_entry(session, ticket.id)
+        # Another scan of this ticket committed today's entry between our read and our insert.
+        entry = _existing_entry(session, ticket.id, today)
         outcome = Outcome.ALREADY
     else:
         outcome = Outcome.VALID
-    # Later reads in this session (the page's search results) must see the entry, not the None loaded above.
-    set_committed_value(ticket, "check_in", entry)
+    # Later reads in this session (the page's search results) must see today's entry, not the list loaded above.
+    set_committed_value(ticket, "check_ins", sorted([*ticket.check_ins, entry], key=lambda e: e.day))
     return CheckInResult(outcome, ticket=ticket, entry=entry)
 
 
@@ -144,8 +193,9 @@ class TypeCount:
 
 @dataclass(frozen=True)
 class Counts:
+    day: date
     by_type: list[TypeCount]
-    #: check-ins per area ("" is the list without an area), busiest first
+    #: the day's check-ins per area ("" is the list without an area), busiest first
     by_area: list[tuple[str, int]]
 
     @property
@@ -162,12 +212,13 @@ def _admissible(event: Event):
     return (Order.event_id == event.id, Order.status == OrderStatus.PAID, Ticket.cancelled_at.is_(None))
 
 
-def counts(session: Session, event: Event) -> Counts:
-    """Checked in against valid tickets per ticket type, and check-ins per area: two grouped queries."""
+def counts(session: Session, event: Event, day: date) -> Counts:
+    """Checked in on `day` against valid tickets per ticket type, and the day's check-ins per area: two grouped
+    queries."""
     rows = session.execute(
         select(Ticket.ticket_type_id, func.count(CheckIn.id), func.count(Ticket.id))
         .join(Order, Order.id == Ticket.order_id)
-        .outerjoin(CheckIn, CheckIn.ticket_id == Ticket.id)
+        .outerjoin(CheckIn, (CheckIn.ticket_id == Ticket.id) & (CheckIn.day == day))
         .where(*_admissible(event))
         .group_by(Ticket.ticket_type_id)
     ).all()
@@ -176,11 +227,11 @@ def counts(session: Session, event: Event) -> Counts:
     by_area = session.execute(
         select(CheckIn.area, func.count(CheckIn.id))
         .join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)
-        .where(*_admissible(event))
+        .where(*_admissible(event), CheckIn.day == day)
         .group_by(CheckIn.area)
         .order_by(func.count(CheckIn.id).desc(), CheckIn.area)
     ).all()
-    return Counts(by_type=by_type, by_area=[(area, n) for area, n in by_area])
+    return Counts(day=day, by_type=by_type, by_area=[(area, n) for area, n in by_area])
 
 
 def area_suggestions(event: Event) -> list[str]:
@@ -190,14 +241,14 @@ def area_suggestions(event: Event) -> list[str]:
 
 def _ticket_details():
     return (joinedload(Ticket.order), joinedload(Ticket.ticket_type),
-            joinedload(Ticket.check_in).joinedload(CheckIn.checked_in_by))
+            selectinload(Ticket.check_ins).joinedload(CheckIn.checked_in_by))
 
 
-def recent_check_ins(session: Session, event: Event, area: str | None = None) -> list[CheckIn]:
-    """The latest entries of the event, of one check-in list when `area` is given."""
+def recent_check_ins(session: Session, event: Event, day: date, area: str | None = None) -> list[CheckIn]:
+    """The latest entries of the event on `day`, of one check-in list when `area` is given."""
     query = (
         select(CheckIn).join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)
-        .where(Order.event_id == event.id)
+        .where(Order.event_id == event.id, CheckIn.day == day)
         .options(joinedload(CheckIn.ticket).joinedload(Ticket.ticket_type), joinedload(CheckIn.checked_in_by))
         .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc())
         .limit(RECENT_LIMIT)

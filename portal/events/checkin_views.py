@@ -1,9 +1,10 @@
 """The check-in page staff open on a phone at the door: camera scanning (static/js/checkin.js), a typed-code
-form and an attendee search that work without JavaScript, and live counts."""
+form and an attendee search that work without JavaScript, and live counts for the chosen event day."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,14 +12,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
 from wtforms import HiddenField, StringField, ValidationError
 
-from portal.db import db_session
+from portal.db import db_session, utcnow
 from portal.errors import DomainError
 from portal.events import checkin
-from portal.events.checkin import CheckInResult, InvalidTicketCode, Outcome
+from portal.events.checkin import CheckInResult, InvalidTicketCode, NotAnEventDay, Outcome
 from portal.events.models import OrderStatus
 from portal.events.permissions import managed_event
 from portal.forms import length, required
-from portal.i18n import format_local_datetime, localized
+from portal.i18n import format_local_date, hanoi_date, localized
 
 bp = Blueprint("checkin", __name__, url_prefix="/manage/events/<int:event_id>/checkin")
 
@@ -31,6 +32,8 @@ class CheckInForm(FlaskForm):
                        description=_l("The 43 characters printed under the ticket's QR code."),
                        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
     area = HiddenField()
+    #: the event day whose counts the page shows (scans always record today)
+    day = HiddenField()
     #: the attendee search to show again after checking in from its results
     q = HiddenField()
 
@@ -60,6 +63,7 @@ _LOOK = {
     Outcome.NOT_PAID: ("stop", "✕", 409),
     Outcome.CANCELLED: ("stop", "✕", 409),
     Outcome.WRONG_EVENT: ("stop", "✕", 409),
+    Outcome.NOT_EVENT_DAY: ("stop", "✕", 409),
     Outcome.UNKNOWN: ("stop", "?", 404),
 }
 
@@ -71,6 +75,7 @@ def _headline(result: CheckInResult) -> str:
         Outcome.NOT_PAID: _("Not paid: do not let in"),
         Outcome.CANCELLED: _("Cancelled: do not let in"),
         Outcome.WRONG_EVENT: _("Wrong event: do not let in"),
+        Outcome.NOT_EVENT_DAY: _("Not an event day: do not let in"),
         Outcome.UNKNOWN: _("Unknown ticket: do not let in"),
     }[result.outcome]
 
@@ -79,10 +84,10 @@ def _detail(result: CheckInResult) -> str:
     if result.outcome is Outcome.ALREADY:
         entry = result.entry
         by = entry.checked_in_by.full_name if entry.checked_in_by else _("a former staff member")
-        when = format_local_datetime(entry.checked_in_at)
+        time = format_time(entry.checked_in_at, "short")
         if entry.area:
-            return _("Checked in on %(when)s by %(by)s at %(area)s.", when=when, by=by, area=entry.area)
-        return _("Checked in on %(when)s by %(by)s.", when=when, by=by)
+            return _("Checked in today at %(time)s by %(by)s at %(area)s.", time=time, by=by, area=entry.area)
+        return _("Checked in today at %(time)s by %(by)s.", time=time, by=by)
     if result.outcome is Outcome.NOT_PAID:
         if result.ticket.order.status is OrderStatus.AWAITING_APPROVAL:
             return _("The order is still waiting for an organiser's approval.")
@@ -91,6 +96,12 @@ def _detail(result: CheckInResult) -> str:
         return _("This ticket was cancelled, or its order expired, was cancelled or was refunded.")
     if result.outcome is Outcome.WRONG_EVENT:
         return _("This ticket is for %(event)s.", event=localized(result.other_event, "name"))
+    if result.outcome is Outcome.NOT_EVENT_DAY:
+        event = result.ticket.order.event
+        days = checkin.event_days(event)
+        return _("%(event)s runs from %(first)s to %(last)s; today is %(today)s.",
+                 event=localized(event, "name"), first=format_local_date(days[0]),
+                 last=format_local_date(days[-1]), today=format_local_date(hanoi_date(utcnow())))
     if result.outcome is Outcome.UNKNOWN:
         return _("No ticket has this code. Check the code, or search for the attendee by name.")
     return ""
@@ -116,7 +127,7 @@ def _invalid_code_answer(error: InvalidTicketCode) -> dict:
 
 def _counts_json(counts: checkin.Counts) -> dict:
     return {
-        "checked_in": counts.checked_in, "valid": counts.valid,
+        "day": counts.day.isoformat(), "checked_in": counts.checked_in, "valid": counts.valid,
         "types": [{"id": c.ticket_type_id, "checked_in": c.checked_in, "valid": c.valid} for c in counts.by_type],
         "areas": [{"area": area, "label": area or _("No area"), "count": n} for area, n in counts.by_area],
     }
@@ -124,45 +135,60 @@ def _counts_json(counts: checkin.Counts) -> dict:
 
 # --- pages --------------------------------------------------------------------------------------
 
-def _render(form: CheckInForm, *, area: str, term: str, answer: dict | None = None, status: int = 200):
+class _PageState:
+    """Which list the page is on: the event day and area whose counts and entries it shows, and the search."""
+
+    def __init__(self, area: str, day: str, term: str) -> None:
+        self.area = checkin.normalise_area(area)
+        self.term = term[:100]
+        self.day_error = ""
+        try:
+            self.day = checkin.parse_day(g.event, day)
+        except NotAnEventDay as error:
+            self.day, self.day_error = checkin.default_day(g.event), str(error.message)
+
+    def empty_form(self) -> CheckInForm:
+        return CheckInForm(formdata=None, area=self.area, day=self.day.isoformat(), q=self.term)
+
+
+def _render(form: CheckInForm, state: _PageState, *, answer: dict | None = None, status: int = 200):
     db, event = db_session(), g.event
-    counts = checkin.counts(db, event)
+    counts = checkin.counts(db, event, state.day)
     page = render_template(
         "events/manage_checkin.html",
-        event=event, form=form, area=area, term=term, answer=answer,
+        event=event, form=form, area=state.area, term=state.term, answer=answer,
+        day=state.day, days=checkin.event_days(event), today=hanoi_date(utcnow()), day_error=state.day_error,
         counts=counts, counts_by_type={c.ticket_type_id: c for c in counts.by_type},
         area_suggestions=checkin.area_suggestions(event),
-        recent=checkin.recent_check_ins(db, event, area or None),
-        results=checkin.search_attendees(db, event, term), search_min_chars=checkin.SEARCH_MIN_CHARS,
-        admission=checkin.admission,
+        recent=checkin.recent_check_ins(db, event, state.day, state.area or None),
+        results=checkin.search_attendees(db, event, state.term), search_min_chars=checkin.SEARCH_MIN_CHARS,
+        admission=checkin.admission, entry_on=checkin.entry_on,
     )
-    return page, status
+    return page, 400 if state.day_error and status == 200 else status
 
 
 @bp.route("/")
 def page(event_id: int):
-    area = checkin.normalise_area(request.args.get("area", ""))
-    term = request.args.get("q", "")[:100]
-    return _render(CheckInForm(formdata=None, area=area, q=term), area=area, term=term)
+    state = _PageState(request.args.get("area", ""), request.args.get("day", ""), request.args.get("q", ""))
+    return _render(state.empty_form(), state)
 
 
 @bp.route("/", methods=["POST"])
 def check_in_by_form(event_id: int):
     form = CheckInForm()
-    area, term = checkin.normalise_area(form.area.data or ""), (form.q.data or "")[:100]
+    state = _PageState(form.area.data or "", form.day.data or "", form.q.data or "")
     if not form.validate_on_submit():
-        return _render(form, area=area, term=term, status=400)
+        return _render(form, state, status=400)
     db = db_session()
     try:
-        result = checkin.check_in(db, current_user, g.event, form.code.data, area)
+        result = checkin.check_in(db, current_user, g.event, form.code.data, state.area)
     except InvalidTicketCode as error:
         db.rollback()
         form.code.errors.append(str(error.message))
-        return _render(form, area=area, term=term, status=error.status_code)
+        return _render(form, state, status=error.status_code)
     db.commit()
     # The code field is emptied for the next attendee; the answer stays on screen.
-    return _render(CheckInForm(formdata=None, area=area, q=term), area=area, term=term,
-                   answer=describe(result), status=_LOOK[result.outcome][2])
+    return _render(state.empty_form(), state, answer=describe(result), status=_LOOK[result.outcome][2])
 
 
 @bp.route("/scan", methods=["POST"])
@@ -183,10 +209,16 @@ def scan(event_id: int):
         db.rollback()
         return jsonify(answer=_invalid_code_answer(error)), error.status_code
     db.commit()
-    return jsonify(answer=describe(result), counts=_counts_json(checkin.counts(db, g.event))), _LOOK[result.outcome][2]
+    # Today's counts: the day the scan was recorded for (checkin.js shows them if the page is on that day).
+    counts = checkin.counts(db, g.event, hanoi_date(utcnow()))
+    return jsonify(answer=describe(result), counts=_counts_json(counts)), _LOOK[result.outcome][2]
 
 
 @bp.route("/counts")
 def live_counts(event_id: int):
-    """What checkin.js polls every few seconds to keep the numbers on every staff phone current."""
-    return jsonify(_counts_json(checkin.counts(db_session(), g.event)))
+    """What checkin.js polls every few seconds to keep the numbers of the page's day on every staff phone current."""
+    try:
+        day = checkin.parse_day(g.event, request.args.get("day", ""))
+    except NotAnEventDay as error:
+        return jsonify(error=str(error.message)), error.status_code
+    return jsonify(_counts_json(checkin.counts(db_session(), g.event, day)))

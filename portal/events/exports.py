@@ -26,8 +26,9 @@ from portal.db import utcnow
 from portal.errors import NotFound
 from portal.events.labels import ORDER_STATUS_LABELS
 from portal.events.models import Event, Question, QuestionKind, Ticket
+from portal.events.options import answer_label
 from portal.events.reports import AttendeeFilter, all_attendees, hanoi_time
-from portal.i18n import current_locale, localized
+from portal.i18n import localized
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -47,10 +48,6 @@ class AttendeeTable:
     rows: list[list[Cell]]
 
 
-def _option_label(option: dict) -> str:
-    return option.get(current_locale()) or option.get("vi") or option.get("en") or ""
-
-
 def _answer(question: Question, value: object) -> str:
     """What the attendee chose, in words: the option's label, yes or no, or the text typed."""
     if value is None:
@@ -58,8 +55,7 @@ def _answer(question: Question, value: object) -> str:
     if question.kind is QuestionKind.CHECKBOX:
         return _("Yes") if value else _("No")
     if question.kind is QuestionKind.CHOICE:
-        index = int(value)
-        return _option_label(question.options[index]) if 0 <= index < len(question.options) else ""
+        return answer_label(question.options, value)
     return str(value)
 
 
@@ -70,14 +66,15 @@ def _local(moment: datetime | None) -> datetime | None:
 def attendee_table(questions: list[Question], tickets: list[Ticket]) -> AttendeeTable:
     headers = [
         _("Order code"), _("Order status"), _("Ticket type"), _("Attendee name"), _("E-mail"), _("Organisation"),
-        _("Price (VND)"), _("Checked in at (Hanoi time)"), _("Ticket cancelled at (Hanoi time)"),
+        _("Price (VND)"), _("Checked in at (Hanoi time)"), _("Days checked in"), _("Ticket cancelled at (Hanoi time)"),
         *(localized(question, "label") for question in questions),
     ]
     rows = [
         [
             ticket.order.code, str(ORDER_STATUS_LABELS[ticket.order.status]), localized(ticket.ticket_type, "name"),
             ticket.attendee_name, ticket.attendee_email, ticket.attendee_organisation, ticket.price,
-            _local(ticket.check_in.checked_in_at if ticket.check_in else None), _local(ticket.cancelled_at),
+            _local(ticket.first_check_in.checked_in_at if ticket.first_check_in else None),
+            ", ".join(entry.day.isoformat() for entry in ticket.check_ins), _local(ticket.cancelled_at),
             *(_answer(question, ticket.answers.get(str(question.id))) for question in questions),
         ]
         for ticket in tickets

@@ -8,9 +8,10 @@ from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, Radio
 from wtforms.validators import AnyOf
 
 from portal.events.models import Event, Question, QuestionKind
+from portal.events.options import localized_option, offered
 from portal.forms import choices, email_field, length, optional, required
-from portal.i18n import current_locale, localized
-from portal.payments.providers import buyer_providers
+from portal.i18n import localized
+from portal.payments.providers import PROVIDERS, buyer_providers
 
 NOT_OFFERED = _l("Choose one of the offered answers.")
 
@@ -35,24 +36,19 @@ class AttendeeFields(Form, _AttendeeDetails):
         return {question_id: self[f"q{question_id}"].data for question_id in self.question_ids}
 
 
-def localized_option(option: dict) -> str:
-    """A choice question's option, {"vi": …, "en": …}, in the reader's language."""
-    return option.get(current_locale()) or option.get("vi") or option.get("en") or ""
-
-
 def _question_field(question: Question):
     label = localized(question, "label")
     if question.kind is QuestionKind.CHECKBOX:
         return BooleanField(label, validators=[required] if question.required else [])
     presence = required if question.required else optional
     if question.kind is QuestionKind.CHOICE:
-        offered = [str(index) for index in range(len(question.options))]
+        options = offered(question.options)
         # AnyOf rather than SelectField's own check, whose message exists in English only.
         return SelectField(
-            label, validate_choice=False, validators=[presence, AnyOf(offered, message=NOT_OFFERED)],
+            label, validate_choice=False,
+            validators=[presence, AnyOf([option["key"] for option in options], message=NOT_OFFERED)],
             choices=choices([("", _l("— choose —"))]
-                            + [(value, localized_option(option))
-                               for value, option in zip(offered, question.options, strict=True)]),
+                            + [(option["key"], localized_option(option)) for option in options]),
         )
     return StringField(label, validators=[presence, length(2000)])
 
@@ -68,19 +64,44 @@ def attendee_form_class(event: Event) -> type[AttendeeFields]:
     return type("EventAttendeeFields", (AttendeeFields,), fields)
 
 
+class PaymentChoiceField(RadioField):
+    """How the buyer will pay, among the providers buyers may choose as they stand when the form is built: the
+    registration and the waiting-list offer both ask with it. The first is chosen unless the buyer picks another;
+    an order that turns out free ignores it."""
+
+    def __init__(self, **kwargs) -> None:
+        providers = buyer_providers()
+        super().__init__(
+            _l("How will you pay?"), default=providers[0].key, validate_choice=False,
+            choices=choices([(p.key, p.label) for p in providers]),
+            # AnyOf rather than RadioField's own check, whose message exists in English only.
+            validators=[AnyOf([p.key for p in providers], message=NOT_OFFERED)], **kwargs,
+        )
+
+    @staticmethod
+    def instructions(provider_key: str):
+        """What the buyer will have to do with this provider, shown under its name."""
+        return PROVIDERS[provider_key].instructions
+
+
 def registration_form(event: Event, **kwargs) -> FlaskForm:
-    """Step 2 of registration: one block per ticket, then how to pay (ignored when the order is free)."""
-    providers = buyer_providers()
+    """Step 2 of registration: one block per ticket, then how to pay."""
 
     class RegistrationForm(FlaskForm):
         attendees = FieldList(FormField(attendee_form_class(event)), max_entries=100)
-        provider = RadioField(
-            _l("How will you pay?"), default=providers[0].key, validate_choice=False,
-            choices=choices([(p.key, p.label) for p in providers]),
-            validators=[AnyOf([p.key for p in providers], message=NOT_OFFERED)],
-        )
+        provider = PaymentChoiceField()
 
     return RegistrationForm(**kwargs)
+
+
+def offer_form(event: Event, **kwargs) -> FlaskForm:
+    """A waiting-list offer: the attendee of the one ticket it reserves, with the event's questions, and how to pay."""
+
+    class OfferForm(FlaskForm):
+        attendee = FormField(attendee_form_class(event))
+        provider = PaymentChoiceField()
+
+    return OfferForm(**kwargs)
 
 
 class AttendeeChangeForm(FlaskForm, _AttendeeDetails):

@@ -3,23 +3,27 @@ the orders that come in. Every change is audited; access is checked by the calle
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts.models import Role, User
 from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
+from portal.db import after_commit
 from portal.errors import Conflict, DomainError, NotFound
-from portal.events import orders, waitlist
+from portal.events import options, orders, waitlist
 from portal.events.models import (
     Event,
     EventOrganiser,
@@ -32,7 +36,9 @@ from portal.events.models import (
     Ticket,
     TicketType,
 )
-from portal.i18n import format_local_datetime
+from portal.i18n import format_local_datetime, localized
+
+logger = logging.getLogger(__name__)
 
 
 class Invalid(DomainError):
@@ -78,7 +84,7 @@ def create_event(session: Session, creator: User, data: dict, *, cover: FileStor
     event = Event(slug=unique_slug(session, data["name_en"]))
     _assign(event, data)
     if cover:
-        event.cover_image = store_cover_image(cover, upload_folder)
+        _change_cover(session, event, upload_folder, store_cover_image(cover, upload_folder))
     event.team.append(EventOrganiser(user=creator))
     session.add(event)
     session.flush()
@@ -87,12 +93,45 @@ def create_event(session: Session, creator: User, data: dict, *, cover: FileStor
 
 
 def update_event(session: Session, actor: User, event: Event, data: dict, *, cover: FileStorage | None,
-                 upload_folder: Path) -> None:
-    """Keeps the web address: links to the event have already been shared."""
+                 upload_folder: Path, remove_cover: bool = False, move_programme: bool = False) -> None:
+    """Keeps the web address: links to the event have already been shared. A new cover replaces the old one
+    (`remove_cover` is then ignored). With `move_programme` every programme item moves as far as the start; either
+    way the programme must still fit the event's dates."""
+    if move_programme:
+        shift = data["starts_at"] - event.starts_at
+        for item in event.programme:
+            item.starts_at, item.ends_at = item.starts_at + shift, item.ends_at + shift
     _assign(event, data)
+    _check_programme_fits(event)
     if cover:
-        event.cover_image = store_cover_image(cover, upload_folder)
+        _change_cover(session, event, upload_folder, store_cover_image(cover, upload_folder))
+    elif remove_cover:
+        _change_cover(session, event, upload_folder, None)
     record(session, "event.updated", actor_id=actor.id, object_type="event", object_id=event.id)
+
+
+#: how many programme items a refused date change names before saying how many more there are
+ITEMS_NAMED = 5
+
+
+def _outside(event: Event, starts_at: datetime, ends_at: datetime) -> bool:
+    return starts_at < event.starts_at or ends_at > event.ends_at
+
+
+def _check_programme_fits(event: Event) -> None:
+    """Refuses dates that would leave programme items outside the event, naming them."""
+    outside = [item for item in event.programme if _outside(event, item.starts_at, item.ends_at)]
+    if not outside:
+        return
+    names = [_l("%(title)s (%(start)s – %(end)s)", title=localized(item, "title"),
+                start=format_local_datetime(item.starts_at, "short"), end=format_local_datetime(item.ends_at, "short"))
+             for item in outside[:ITEMS_NAMED]]
+    if len(outside) > ITEMS_NAMED:
+        names.append(_l("and %(count)d more", count=len(outside) - ITEMS_NAMED))
+    too_early = any(item.starts_at < event.starts_at for item in outside)
+    raise Invalid(_l("These programme items would fall outside the new dates: %(items)s. Move or delete them first, "
+                     "or choose dates that include them.", items="; ".join(str(name) for name in names)),
+                  "starts_at" if too_early else "ends_at")
 
 
 # --- cover images ---------------------------------------------------------------------------
@@ -108,6 +147,26 @@ def image_extension(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return ".webp"
     return next((extension for signature, extension in _IMAGE_SIGNATURES if data.startswith(signature)), None)
+
+
+def _change_cover(session: Session, event: Event, folder: Path, name: str | None) -> None:
+    """Points the event at its new cover file (None: no cover). Files do not roll back, so the old one is deleted
+    only once the change has committed, and the new one if the change never commits."""
+    if inspect(event).persistent:
+        # Locks the event's row, so two organisers replacing the cover at once each delete the one they replace.
+        session.refresh(event, ["cover_image"], with_for_update=True)
+    replaced, event.cover_image = event.cover_image, name
+    after_commit(session, partial(_delete_cover, folder, replaced), otherwise=partial(_delete_cover, folder, name))
+
+
+def _delete_cover(folder: Path, name: str | None) -> None:
+    if name is None:
+        return
+    try:
+        (folder / name).unlink(missing_ok=True)
+    except OSError:
+        # The change has been made; a file left behind wastes space but breaks nothing.
+        logger.warning("Could not delete the cover image %s", name, exc_info=True)
 
 
 def store_cover_image(upload: FileStorage, folder: Path) -> str:
@@ -161,15 +220,15 @@ def remove_team_member(session: Session, actor: User, event: Event, user_id: int
 
 # --- programme, ticket types, quotas, questions ----------------------------------------------
 
-def _check_programme_item(session: Session, event: Event, data: dict) -> dict:
-    if data["starts_at"] < event.starts_at or data["ends_at"] > event.ends_at:
+def _check_programme_item(session: Session, event: Event, data: dict, item: ProgrammeItem | None) -> dict:
+    if _outside(event, data["starts_at"], data["ends_at"]):
         raise Invalid(_l("The programme item must take place during the event (%(start)s – %(end)s).",
                          start=format_local_datetime(event.starts_at, "short"),
                          end=format_local_datetime(event.ends_at, "short")), "starts_at")
     return {}
 
 
-def _check_quota(session: Session, event: Event, data: dict) -> dict:
+def _check_quota(session: Session, event: Event, data: dict, item: Quota | None) -> dict:
     """Turns the chosen ticket-type ids into the event's own ticket types (a tampered id is refused)."""
     own = {t.id: t for t in event.ticket_types}
     chosen = data.pop("ticket_types")
@@ -178,14 +237,29 @@ def _check_quota(session: Session, event: Event, data: dict) -> dict:
     return {"ticket_types": [own[type_id] for type_id in chosen]}
 
 
-def _check_question(session: Session, event: Event, data: dict) -> dict:
-    # Options only mean something for a choice; keeping stale ones would show up in exports.
-    if data["kind"] is not QuestionKind.CHOICE:
+def _answers_to(question: Question) -> Select:
+    """The answers tickets hold for `question`, as text, leaving out those left blank."""
+    answer = Ticket.answers[str(question.id)].as_string()
+    return (select(answer).join(Order, Order.id == Ticket.order_id)
+            .where(Order.event_id == question.event_id, answer.is_not(None)))
+
+
+def _check_question(session: Session, event: Event, data: dict, item: Question | None) -> dict:
+    """Answers already given keep their meaning: the kind of an answered question stays, and options keep their
+    keys (options.py)."""
+    if item is not None and data["kind"] is not item.kind and session.scalar(_answers_to(item).limit(1)) is not None:
+        raise Invalid(_l("People have already answered this question, so its kind of answer cannot change. "
+                         "Add a new question instead."), "kind")
+    if data["kind"] is QuestionKind.CHOICE:
+        answered = {str(key) for key in session.scalars(_answers_to(item).distinct())} if item is not None else set()
+        data["options"] = options.revise(item.options if item is not None else [], data["options"], answered)
+    else:
+        # Options only mean something for a choice; keeping stale ones would show up in exports.
         data["options"] = []
     return {}
 
 
-def _no_rule(session: Session, event: Event, data: dict) -> dict:
+def _no_rule(session: Session, event: Event, data: dict, item) -> dict:
     return {}
 
 
@@ -193,8 +267,9 @@ def _no_rule(session: Session, event: Event, data: dict) -> dict:
 class Part:
     #: its name in the audit log
     name: str
-    #: the rule its data must follow; it may adjust the data and returns the relationships to set
-    check: Callable[[Session, Event, dict], dict]
+    #: the rule its data must follow (the item is None for a new one); it may adjust the data and returns the
+    #: relationships to set
+    check: Callable[[Session, Event, dict, object], dict]
     order_by: tuple
     #: what its list page shows of it, loaded with the list
     eager: tuple = ()
@@ -228,7 +303,7 @@ def save_part(session: Session, actor: User, event: Event, model: type, data: di
     waiting list at once."""
     part = PARTS[model]
     data = dict(data)
-    relationships = part.check(session, event, data)
+    relationships = part.check(session, event, data, item)
     action = "updated" if item is not None else "created"
     if item is None:
         item = model(event_id=event.id)

@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.events.labels import PROGRAMME_KIND_LABELS
 from portal.events.models import Eligibility, EventStatus, ProgrammeKind, QuestionKind
+from portal.events.options import offered
 from portal.forms import WholeNumberField, choices, email_field, length, optional, required
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -139,6 +140,7 @@ class EventForm(ModelForm):
     starts_at = HanoiDateTimeField(_l("Starts (Hanoi time)"), validators=[filled])
     ends_at = HanoiDateTimeField(_l("Ends (Hanoi time)"), validators=[
         filled, EndsAfter("starts_at", _l("The end must come after the start."))])
+    move_programme = BooleanField(_l("Move every programme item by as much as the start moves"))
     status = SelectField(_l("Status"), choices=choices(EVENT_STATUSES), validators=[required],
                          coerce=lambda value: EventStatus(value) if value else None,
                          description=_l("Only published events are shown to visitors and sell tickets."))
@@ -149,6 +151,17 @@ class EventForm(ModelForm):
         description=_l("Leave empty to allow changes until the event starts."))
     cover = FileField(_l("Cover image"), description=_l("PNG, JPEG or WebP, at most 2 MB."),
                       render_kw={"accept": "image/png,image/jpeg,image/webp"})
+    remove_cover = BooleanField(_l("Remove the cover image"))
+
+    def prepare(self, event) -> None:
+        """Offers to move the programme and to remove the cover only when the event has them."""
+        if event is None or not event.programme:
+            del self.move_programme
+        if event is None or not event.cover_image:
+            del self.remove_cover
+
+    def ticked(self, name: str) -> bool:
+        return name in self and bool(self[name].data)
 
 
 class TeamMemberForm(FlaskForm):
@@ -225,7 +238,9 @@ class QuotaForm(ModelForm):
 
 
 class OptionsField(TextAreaField):
-    """Choice options typed one per line as "Vietnamese | English"; its data is [{"vi": …, "en": …}, …]."""
+    """Choice options typed one per line as "Vietnamese | English"; its data is [{"vi": …, "en": …}, …].
+
+    It shows the options still offered; the services match the lines typed to the options' keys (options.py)."""
 
     def process_data(self, value) -> None:
         self.data = list(value or [])
@@ -245,7 +260,7 @@ class OptionsField(TextAreaField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return "\n".join(f"{option['vi']} | {option['en']}" for option in self.data or ())
+        return "\n".join(f"{option['vi']} | {option['en']}" for option in offered(self.data or []))
 
 
 QUESTION_KINDS = [
@@ -263,7 +278,8 @@ class QuestionForm(ModelForm):
     kind = SelectField(_l("Kind of answer"), choices=choices(QUESTION_KINDS), validators=[required],
                        coerce=lambda value: QuestionKind(value) if value else None)
     options = OptionsField(_l("Options (for a choice)"),
-                           description=_l('One per line, as "Vietnamese | English", e.g. "Sinh viên | Student".'))
+                           description=_l('One per line, as "Vietnamese | English", e.g. "Sinh viên | Student". '
+                                          'An option removed after people chose it still shows in their answers.'))
     required = BooleanField(_l("An answer is required"))
     position = number(_l("Position in the form"), 0, 1000, default=0)
 

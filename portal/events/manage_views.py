@@ -108,6 +108,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = EventForm()
+    form.prepare(None)
 
     def save(db):
         event = manage.create_event(db, current_user, form.model_data(), cover=form.cover.data,
@@ -129,10 +130,12 @@ def show(event_id: int):
 def edit(event_id: int):
     event = _event(event_id)
     form = EventForm(obj=event)
+    form.prepare(event)
 
     def save(db):
         manage.update_event(db, current_user, event, form.model_data(), cover=form.cover.data,
-                            upload_folder=_upload_folder())
+                            upload_folder=_upload_folder(), remove_cover=form.ticked("remove_cover"),
+                            move_programme=form.ticked("move_programme"))
         flash(_("Saved."), "success")
         return redirect(url_for("manage.show", event_id=event.id))
 

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.db import Base, UTCDateTime, str_enum, utcnow
+from portal.i18n import hanoi_date
 
 
 class EventStatus(enum.StrEnum):
@@ -48,8 +63,11 @@ class Event(Base):
     programme: Mapped[list[ProgrammeItem]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="ProgrammeItem.starts_at"
     )
+    #: the types on sale to the public; exhibitors' badge types are left out, so the registration form,
+    #: availability and orders never reach them (portal/booths issues badges)
     ticket_types: Mapped[list[TicketType]] = relationship(
-        back_populates="event", cascade="all, delete-orphan", order_by="TicketType.position"
+        back_populates="event", cascade="all, delete-orphan", order_by="TicketType.position",
+        primaryjoin=lambda: and_(Event.id == TicketType.event_id, TicketType.kind == TicketKind.PUBLIC),
     )
     quotas: Mapped[list[Quota]] = relationship(back_populates="event", cascade="all, delete-orphan",
                                                order_by="Quota.id")
@@ -114,8 +132,20 @@ quota_ticket_types = Table(
 )
 
 
+class TicketKind(enum.StrEnum):
+    #: sold on the event's registration form
+    PUBLIC = "public"
+    #: an exhibitor's staff badge, issued with a booth and never sold
+    EXHIBITOR_BADGE = "exhibitor_badge"
+
+
 class TicketType(Base):
     __tablename__ = "ticket_types"
+    __table_args__ = (
+        # One badge type per event, so two exhibitors naming their first badges at once share it.
+        Index("uq_ticket_types_badge_type", "event_id", unique=True,
+              postgresql_where=text("kind = 'exhibitor_badge'"), sqlite_where=text("kind = 'exhibitor_badge'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -130,6 +160,8 @@ class TicketType(Base):
     max_per_order: Mapped[int] = mapped_column(Integer, default=10)
     eligibility: Mapped[Eligibility] = mapped_column(str_enum(Eligibility, "eligibility"), default=Eligibility.ANYONE)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[TicketKind] = mapped_column(str_enum(TicketKind, "ticket_kind"), default=TicketKind.PUBLIC,
+                                             server_default=TicketKind.PUBLIC.value)
 
     event: Mapped[Event] = relationship(back_populates="ticket_types")
     quotas: Mapped[list[Quota]] = relationship(secondary=quota_ticket_types, back_populates="ticket_types",
@@ -167,7 +199,8 @@ class Question(Base):
     label_en: Mapped[str] = mapped_column(String(255))
     kind: Mapped[QuestionKind] = mapped_column(str_enum(QuestionKind, "question_kind"))
     required: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: for choice questions: the options, each {"vi": …, "en": …}
+    #: for choice questions: the options, each {"key": …, "vi": …, "en": …}, "retired": true once no longer
+    #: offered; answers hold the key (see options.py)
     options: Mapped[list] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -235,22 +268,35 @@ class Ticket(Base):
 
     order: Mapped[Order] = relationship(back_populates="tickets")
     ticket_type: Mapped[TicketType] = relationship()
-    check_in: Mapped[CheckIn | None] = relationship(back_populates="ticket", uselist=False)
+    #: one entry per event day the ticket was let in, earliest first
+    check_ins: Mapped[list[CheckIn]] = relationship(back_populates="ticket", order_by="CheckIn.day")
+
+    @property
+    def first_check_in(self) -> CheckIn | None:
+        return self.check_ins[0] if self.check_ins else None
+
+
+def _hanoi_day_of_check_in(context) -> date:
+    return hanoi_date(context.get_current_parameters()["checked_in_at"])
 
 
 class CheckIn(Base):
-    """A ticket let in. One per ticket, enforced by the database, so two scans record one entry."""
+    """A ticket let in on one event day. One per ticket and day, enforced by the database, so two scans the same
+    day record one entry while a multi-day pass comes in again the next day."""
 
     __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("ticket_id", "day"), Index("ix_check_ins_day_area", "day", "area"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: the Asia/Ho_Chi_Minh calendar date of checked_in_at: the event day this entry admits the ticket for
+    day: Mapped[date] = mapped_column(Date, default=_hanoi_day_of_check_in)
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    #: the check-in list (a day or an area) it was recorded on
+    #: the check-in list (an area: a hall, a gate) it was recorded on
     area: Mapped[str] = mapped_column(String(80), default="")
 
-    ticket: Mapped[Ticket] = relationship(back_populates="check_in")
+    ticket: Mapped[Ticket] = relationship(back_populates="check_ins")
     checked_in_by: Mapped[User | None] = relationship()
 
 

@@ -38,14 +38,17 @@ from portal.events.models import (
     WaitingListStatus,
     quota_ticket_types,
 )
+from portal.events.options import offered
 from portal.events.tickets import qr_png, ticket_ics
 from portal.i18n import localized
 from portal.notifications.services import (
     Attachment,
     BuiltAtSend,
+    ComposedAtSend,
     absolute_url,
     queue_mail,
     register_attachment_builder,
+    register_context_builder,
 )
 from portal.payments.providers import FREE, PROVIDERS
 
@@ -64,12 +67,22 @@ class AttendeeInput:
     name: str
     email: str
     organisation: str = ""
-    #: question id → answer (text, chosen option index as text, or bool)
+    #: question id → answer (text, the chosen option's key, or bool)
     answers: dict[int, object] = field(default_factory=dict)
 
 
 def _new_code(length: int) -> str:
     return secrets.token_urlsafe(length)
+
+
+def new_order_code() -> str:
+    """The reference shown to people and carried in transfer memos: 12 capital letters and digits."""
+    return _new_code(9)[:12].upper().replace("-", "X").replace("_", "Y")
+
+
+def new_ticket_code() -> str:
+    """A ticket's QR content: unguessable, 43 URL-safe characters."""
+    return _new_code(32)
 
 
 # --- availability ---------------------------------------------------------------------------
@@ -161,10 +174,10 @@ def _clean_answers(questions: list[Question], answers: dict[int, object]) -> dic
         elif question.kind is QuestionKind.CHOICE:
             if value in (None, ""):
                 value = None
-            elif str(value) not in {str(i) for i in range(len(question.options))}:
+            elif str(value) not in {option["key"] for option in offered(question.options)}:
                 raise OrderRefused(_l("Choose one of the offered answers."))
             else:
-                value = int(value)
+                value = str(value)
         else:
             value = str(value or "").strip()[:2000] or None
         if question.required and value in (None, False):
@@ -204,6 +217,7 @@ def place_order(
     if not quota_ids:
         raise SoldOut()
     # The lock: quota rows in id order, so two buyers never wait on each other in a cycle.
+    # populate_existing: the sizes read under the lock, not those loaded with the event a moment before.
     quotas = session.scalars(select(Quota).where(Quota.id.in_(quota_ids)).order_by(Quota.id).with_for_update()
                              .execution_options(populate_existing=True)).all()
     taken = seats_taken(session, quota_ids, now, exclude_offer_id=offer.id if offer else None)
@@ -216,7 +230,7 @@ def place_order(
     total = sum(types[a.ticket_type_id].price for a in attendees)
     needs_approval = any(types[t].eligibility is Eligibility.APPROVAL for t in counts)
     order = Order(
-        code=_new_code(9)[:12].upper().replace("-", "X").replace("_", "Y"),
+        code=new_order_code(),
         event_id=event.id, buyer_id=buyer.id, total=total, locale=buyer.locale,
         provider=FREE.key if total == 0 else PROVIDERS[provider_key].key,
         status=OrderStatus.AWAITING_APPROVAL if needs_approval else (
@@ -225,7 +239,7 @@ def place_order(
         paid_at=now if (total == 0 and not needs_approval) else None,
     )
     order.tickets = [
-        Ticket(ticket_type_id=a.ticket_type_id, price=types[a.ticket_type_id].price, code=_new_code(32),
+        Ticket(ticket_type_id=a.ticket_type_id, price=types[a.ticket_type_id].price, code=new_ticket_code(),
                attendee_name=a.name.strip(), attendee_email=a.email.strip().lower(),
                attendee_organisation=a.organisation.strip(), answers=answer)
         for a, answer in zip(attendees, answers, strict=True)
@@ -264,15 +278,30 @@ def _move(order: Order, target: OrderStatus, now: datetime) -> None:
         order.cancelled_at = now
 
 
-def mark_paid(session: Session, organiser: User, order: Order, *, now: datetime | None = None) -> None:
-    """The manual provider: an organiser records that the money arrived."""
+def mark_paid(session: Session, organiser: User | None, order: Order, *, now: datetime | None = None,
+              **payment) -> None:
+    """The money arrived: an organiser records it (the manual provider), or a payment provider confirmed it
+    (`organiser` None, `payment` names the payment for the audit log)."""
     now = now or utcnow()
     if order.status is OrderStatus.PENDING and order.expires_at and order.expires_at <= now:
         raise Conflict(_l("This order expired before it was paid; its seats may have been sold."))
     _move(order, OrderStatus.PAID, now)
-    record(session, "order.marked_paid", actor_id=organiser.id, object_type="order", object_id=order.id,
-           code=order.code, total=order.total)
+    record(session, "order.marked_paid" if organiser else "order.paid", actor_id=organiser.id if organiser else None,
+           object_type="order", object_id=order.id, code=order.code, total=order.total, **payment)
     send_confirmation(session, order)
+
+
+def mark_refunded(session: Session, order: Order, *, now: datetime | None = None, **payment) -> None:
+    """All of a paid order's money went back through its payment provider: the tickets stop admitting anyone and
+    the seats go to the waiting list. An order the organisers already cancelled stays as it is."""
+    now = now or utcnow()
+    if order.status is not OrderStatus.PAID:
+        return
+    _move(order, OrderStatus.REFUNDED, now)
+    for ticket in order.tickets:
+        ticket.cancelled_at = ticket.cancelled_at or now
+    record(session, "order.refunded", object_type="order", object_id=order.id, code=order.code, **payment)
+    _offer_freed_seats(session, order.event, now)
 
 
 def approve_order(session: Session, organiser: User, order: Order, *, now: datetime | None = None) -> None:
@@ -352,7 +381,7 @@ def cancel_free_ticket(session: Session, user: User, ticket: Ticket, *, now: dat
         raise Conflict(_l("Paid tickets are cancelled by the organisers (a refund may apply)."))
     if ticket.cancelled_at is not None or order.status not in HOLDING_STATUSES:
         raise Conflict(_l("This ticket is already cancelled."))
-    if ticket.check_in is not None:
+    if ticket.check_ins:
         raise Conflict(_l("This ticket has already been used to enter."))
     ticket.cancelled_at = now
     if all(t.cancelled_at for t in order.tickets):
@@ -387,16 +416,29 @@ register_attachment_builder("ticket_qr", _ticket_qr)
 register_attachment_builder("ticket_calendar", _ticket_calendar)
 
 
+def _confirmation_context(session: Session, order_id: int) -> dict:
+    order = session.scalar(
+        select(Order).where(Order.id == order_id)
+        .options(selectinload(Order.tickets).joinedload(Ticket.ticket_type), joinedload(Order.event),
+                 joinedload(Order.buyer))
+    )
+    return {"order": order, "event": order.event, "tickets": [t for t in order.tickets if t.cancelled_at is None],
+            "order_link": absolute_url("events.order_detail", code=order.code)}
+
+
+register_context_builder("order_confirmed", _confirmation_context)
+
+
 def send_confirmation(session: Session, order: Order) -> None:
-    """The tickets by e-mail, each with its QR code and a calendar file (made by the sender); once per order."""
-    event = order.event
-    tickets = [t for t in order.tickets if t.cancelled_at is None]
+    """The tickets by e-mail, each with its QR code and a calendar file; once per order. The sender renders it all,
+    so the buyer's request only writes one row."""
     attachments = []
-    for ticket in tickets:
-        attachments.append(BuiltAtSend("ticket_qr", {"ticket_id": ticket.id}))
-        attachments.append(BuiltAtSend("ticket_calendar", {"ticket_id": ticket.id, "locale": order.locale}))
+    for ticket in order.tickets:
+        if ticket.cancelled_at is None:
+            attachments.append(BuiltAtSend("ticket_qr", {"ticket_id": ticket.id}))
+            attachments.append(BuiltAtSend("ticket_calendar", {"ticket_id": ticket.id, "locale": order.locale}))
     with force_locale(order.locale):
-        name = localized(event, "name")
+        name = localized(order.event, "name")
     queue_mail(
         session,
         key=f"order-confirmed:{order.id}",
@@ -405,8 +447,5 @@ def send_confirmation(session: Session, order: Order) -> None:
         template="order_confirmed",
         subject=_l("Your tickets for %(event)s", event=name),
         attachments=attachments,
-        order=order,
-        event=event,
-        tickets=tickets,
-        order_link=absolute_url("events.order_detail", code=order.code),
+        composed_at_send=ComposedAtSend("order_confirmed", {"order_id": order.id}),
     )

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
@@ -32,7 +32,9 @@ from portal.events.models import (
 from portal.events.tickets import qr_png, qr_svg
 from portal.forms import ConfirmForm
 from portal.i18n import localized
+from portal.payments.payables import ORDER
 from portal.payments.providers import PROVIDERS
+from portal.payments.views import begin_payment
 from portal.web import render_domain_error, render_form
 
 bp = Blueprint("events", __name__)
@@ -142,8 +144,7 @@ def _summary(event: Event, type_ids: list[str]) -> tuple[list[tuple[TicketType, 
 
 def _render_registration(event: Event, form, error: DomainError | None = None):
     lines, total = _summary(event, [entry.form.ticket_type_id.data for entry in form.attendees])
-    context = {"event": event, "lines": lines, "total": total,
-               "types": {str(t.id): t for t in event.ticket_types}, "providers": PROVIDERS}
+    context = {"event": event, "lines": lines, "total": total, "types": {str(t.id): t for t in event.ticket_types}}
     if error is not None:
         return render_domain_error(error, REGISTER_TEMPLATE, form=form, **context)
     return render_form(REGISTER_TEMPLATE, form, **context)
@@ -183,6 +184,8 @@ def register(slug: str):
     db.commit()
     flash(_("Your tickets are confirmed. We have sent them to %(email)s.", email=current_user.email)
           if order.status is OrderStatus.PAID else _("Your order has been registered."), "success")
+    if order.status is OrderStatus.PENDING:
+        return begin_payment(ORDER, order.code)
     return redirect(url_for("events.order_detail", code=order.code))
 
 
@@ -205,7 +208,7 @@ def my_tickets():
     tickets = db_session().scalars(
         select(Ticket).join(Ticket.order).where(Order.buyer_id == current_user.id)
         .options(contains_eager(Ticket.order).joinedload(Order.event), joinedload(Ticket.ticket_type),
-                 joinedload(Ticket.check_in))
+                 selectinload(Ticket.check_ins))
         .order_by(Order.created_at.desc(), Ticket.id)
     ).unique().all()
     return render_template("events/tickets_list.html", tickets=tickets, now=utcnow(),

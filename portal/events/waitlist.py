@@ -33,6 +33,7 @@ from portal.events.models import (
 )
 from portal.i18n import localized
 from portal.notifications.services import absolute_url, queue_mail
+from portal.payments.providers import MANUAL
 from portal.security import new_token, token_digest
 
 
@@ -289,14 +290,16 @@ def find_offer(session: Session, token: str, *, now: datetime | None = None,
 
 
 def accept_offer(session: Session, token: str, *, buyer: User, name: str, email: str, organisation: str,
-                 answers: dict[int, object], now: datetime | None = None) -> Order:
-    """Turns an open offer into an order for its one ticket; a link that cannot be used raises OfferUnavailable."""
+                 answers: dict[int, object], provider_key: str = MANUAL.key, now: datetime | None = None) -> Order:
+    """Turns an open offer into an order for its one ticket, paid through `provider_key` unless it is free;
+    a link that cannot be used raises OfferUnavailable."""
     now = now or utcnow()
     entry = find_offer(session, token, now=now, for_update=True)
     event = orders.load_event_for_sale(session, entry.ticket_type.event.slug)
     attendee = orders.AttendeeInput(ticket_type_id=entry.ticket_type_id, name=name, email=email,
                                     organisation=organisation, answers=answers)
-    return orders.place_order(session, event=event, buyer=buyer, attendees=[attendee], offer=entry, now=now)
+    return orders.place_order(session, event=event, buyer=buyer, attendees=[attendee], offer=entry,
+                              provider_key=provider_key, now=now)
 
 
 # --- the organisers' view -------------------------------------------------------------------

@@ -8,16 +8,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import FormField, StringField
+from wtforms import StringField
 
 from portal.db import db_session
 from portal.errors import DomainError
 from portal.events import orders, waitlist
-from portal.events.forms import attendee_form_class
+from portal.events.forms import offer_form
 from portal.events.models import Event, OrderStatus, TicketType, WaitingListEntry, WaitingListStatus
 from portal.events.permissions import managed_event
 from portal.forms import ConfirmForm, email_field, length, required
 from portal.i18n import localized
+from portal.payments.payables import ORDER
+from portal.payments.views import begin_payment
 from portal.web import button_action, render_domain_error, render_form
 
 bp = Blueprint("waitlist", __name__)
@@ -26,15 +28,6 @@ bp = Blueprint("waitlist", __name__)
 class JoinForm(FlaskForm):
     name = StringField(_l("Your full name"), validators=[required, length(120)], render_kw={"autocomplete": "name"})
     email = email_field(_l("E-mail for the offer"))
-
-
-def offer_form(event: Event, **kwargs) -> FlaskForm:
-    """The attendee of the one ticket an offer reserves, with the event's questions."""
-
-    class OfferForm(FlaskForm):
-        attendee = FormField(attendee_form_class(event))
-
-    return OfferForm(**kwargs)
 
 
 def _abort_on(error: DomainError):
@@ -104,7 +97,7 @@ def offer(token: str):
         try:
             order = waitlist.accept_offer(db, token, buyer=current_user, name=attendee.name.data,
                                           email=attendee.email.data, organisation=attendee.organisation.data or "",
-                                          answers=attendee.answers())
+                                          answers=attendee.answers(), provider_key=form.provider.data)
         except waitlist.OfferUnavailable as error:
             db.rollback()
             return _refused_offer(error)
@@ -114,6 +107,8 @@ def offer(token: str):
         db.commit()
         flash(_("Your tickets are confirmed. We have sent them to %(email)s.", email=current_user.email)
               if order.status is OrderStatus.PAID else _("Your order has been registered."), "success")
+        if order.status is OrderStatus.PENDING:
+            return begin_payment(ORDER, order.code)
         return redirect(url_for("events.order_detail", code=order.code))
     return render_form("events/waitlist_offer.html", form, **context)
 

@@ -30,6 +30,9 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(255))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    #: for a body rendered by the sender: {"template", "builder", "args"} (services.ComposedAtSend); empty bodies until
+    #: then
+    compose: Mapped[dict | None] = mapped_column(JSON)
     #: files sent with the mail: [{"filename", "content_type", "data" (base64)}]
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[OutboxStatus] = mapped_column(

@@ -75,6 +75,41 @@ def _attachments(db: Database, message: OutboxMessage) -> list[Attachment]:
         ]
 
 
+@dataclass(frozen=True)
+class ComposedAtSend:
+    """A body the sender renders when it sends the mail, from what a registered builder loads then: a buyer waiting
+    for the answer to a rush of orders should not also wait for the e-mail's templates."""
+
+    builder: str
+    args: dict
+
+    def as_json(self, template: str) -> dict:
+        return {"template": template, "builder": self.builder, "args": self.args}
+
+
+#: builder name → function(session, **args) returning the template's context; domains register theirs at import
+CONTEXT_BUILDERS: dict[str, Callable[..., dict]] = {}
+
+
+def register_context_builder(name: str, builder: Callable[..., dict]) -> None:
+    CONTEXT_BUILDERS[name] = builder
+
+
+def _render_bodies(template: str, locale: str, context: dict) -> tuple[str, str]:
+    with force_locale(locale):
+        return (render_template(f"mail/{template}.txt", **context),
+                render_template(f"mail/{template}.html", **context))
+
+
+def compose_pending_body(db: Database, message: OutboxMessage) -> None:
+    """Renders a ComposedAtSend body into the message (the caller stores it with the send's outcome)."""
+    if message.compose is None or message.body_text:
+        return
+    with db.session_factory() as session:
+        context = CONTEXT_BUILDERS[message.compose["builder"]](session, **message.compose["args"])
+        message.body_text, message.body_html = _render_bodies(message.compose["template"], message.locale, context)
+
+
 def _single_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -92,20 +127,23 @@ def queue_mail(
     template: str,
     subject,
     attachments: list[Attachment | BuiltAtSend] = (),
+    composed_at_send: ComposedAtSend | None = None,
     **context,
 ) -> bool:
-    """Renders `mail/<template>.txt` and `.html` in the recipient's language and queues the message once per key;
-    returns whether it was queued now (False: that key was queued before)."""
+    """Queues `mail/<template>.txt` and `.html` in the recipient's language once per key, rendered now from
+    `context` or by the sender from `composed_at_send`; returns whether it was queued now (False: that key was
+    queued before)."""
+    if composed_at_send is None:
+        body_text, body_html = _render_bodies(template, locale, context)
+    else:
+        body_text = body_html = ""
     with force_locale(locale):
-        values = {
-            "idempotency_key": key,
-            "to_address": to,
-            "locale": locale,
-            "subject": _single_line(str(subject)),
-            "body_text": render_template(f"mail/{template}.txt", **context),
-            "body_html": render_template(f"mail/{template}.html", **context),
-            "attachments": [a.as_json() for a in attachments],
-        }
+        subject = _single_line(str(subject))
+    values = {
+        "idempotency_key": key, "to_address": to, "locale": locale, "subject": subject,
+        "body_text": body_text, "body_html": body_html, "attachments": [a.as_json() for a in attachments],
+        "compose": composed_at_send.as_json(template) if composed_at_send else None,
+    }
     # One statement: a new key (the usual case) costs no look-up and no savepoint; a repeated one inserts nothing.
     insert = _INSERT_IGNORING_DUPLICATES[session.get_bind().dialect.name]
     statement = (insert(OutboxMessage).values(**values)
@@ -199,12 +237,14 @@ def deliver_due(db: Database, transport, sender: str, *, limit: int = 100) -> di
     for message in _claim_due(db, limit):
         error = None
         try:
+            compose_pending_body(db, message)
             transport.send(build_email(message, sender, _attachments(db, message)))
         except (OSError, smtplib.SMTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.warning("mail %s to %s failed: %s", message.id, message.to_address, error)
         with db.transaction() as session:
             row = session.get(OutboxMessage, message.id)
+            row.body_text, row.body_html = message.body_text, message.body_html  # kept for the admins' mail reader
             if error is None:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None
                 counts["sent"] += 1

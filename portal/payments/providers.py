@@ -1,11 +1,23 @@
-"""Payment providers: how an order's money arrives. Stripe and VietQR (issue 6) plug in behind the same interface."""
+"""Payment providers: how money for a payable (a ticket order, a booth booking) arrives.
+
+Every provider answers two questions: may buyers choose it now (`available`: its keys are configured, there is an
+account to transfer to), and, once chosen, where does the buyer go to pay (`start`). Whatever the provider, the
+money is confirmed through one function, `portal.payments.services.confirm_payment`, which fulfils the payable.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
+from flask import current_app, url_for
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from portal.payments.payables import Payable
 
 
 @dataclass(frozen=True)
@@ -16,6 +28,53 @@ class PaymentProvider:
     instructions: LazyString
     #: whether buyers may choose it (organisers may still settle an order through it)
     offered_to_buyers: bool = True
+    #: what the button that sends the buyer to pay says (None: nothing to do online)
+    pay_button: LazyString | None = None
+
+    def available(self) -> bool:
+        """Whether buyers may choose it now."""
+        return True
+
+    def start(self, session: Session, payable: Payable, now: datetime) -> str:
+        """Begins paying `payable` in the caller's transaction and returns where to send the buyer. Here: the
+        payable's own page, whose instructions say what to do."""
+        return payable.page_url
+
+
+class _StripeCheckout(PaymentProvider):
+    def available(self) -> bool:
+        config = current_app.config
+        return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
+
+    def start(self, session: Session, payable: Payable, now: datetime) -> str:
+        from portal.payments import stripe_checkout
+
+        return stripe_checkout.start_checkout(session, payable, now)
+
+
+class _DemoCard(PaymentProvider):
+    def available(self) -> bool:
+        return bool(current_app.config.get("DEMO_CARD"))
+
+    def start(self, session: Session, payable: Payable, now: datetime) -> str:
+        from portal.payments import services
+
+        payment = services.open_payment(session, payable, self.key, now)
+        return url_for("payments.demo_card", payment_id=payment.id)
+
+
+class _BankTransfer(PaymentProvider):
+    def available(self) -> bool:
+        from portal.db import db_session
+        from portal.payments import services
+
+        return services.active_bank_account(db_session()) is not None
+
+    def start(self, session: Session, payable: Payable, now: datetime) -> str:
+        from portal.payments import services
+
+        payment = services.open_payment(session, payable, self.key, now)
+        return url_for("payments.transfer", payment_id=payment.id)
 
 
 FREE = PaymentProvider("free", _l("Free"), _l("No payment is needed."), offered_to_buyers=False)
@@ -25,9 +84,28 @@ MANUAL = PaymentProvider(
     _l("Pay as agreed with the organisers (for example at their desk or by invoice). Your seats are held until "
        "the time shown; the organisers confirm the order when they receive the money."),
 )
+STRIPE = _StripeCheckout(
+    "stripe",
+    _l("Card (Visa, Mastercard, JCB)"),
+    _l("Pay by card on Stripe's secure payment page. Your order is confirmed as soon as the payment goes through."),
+    pay_button=_l("Pay by card"),
+)
+DEMO_CARD = _DemoCard(
+    "demo_card",
+    _l("Demo card (no real money)"),
+    _l("For trying out the portal: a pretend card payment that completes at once. No money moves."),
+    pay_button=_l("Pay with the demo card"),
+)
+VIETQR = _BankTransfer(
+    "vietqr",
+    _l("Bank transfer (VietQR)"),
+    _l("Scan the VietQR code with your banking app, or transfer the exact amount with the payment reference in the "
+       "memo. Your order is confirmed once the transfer reaches the organisers' account."),
+    pay_button=_l("Show the transfer details"),
+)
 
-PROVIDERS: dict[str, PaymentProvider] = {p.key: p for p in (FREE, MANUAL)}
+PROVIDERS: dict[str, PaymentProvider] = {p.key: p for p in (FREE, MANUAL, STRIPE, DEMO_CARD, VIETQR)}
 
 
 def buyer_providers() -> list[PaymentProvider]:
-    return [p for p in PROVIDERS.values() if p.offered_to_buyers]
+    return [p for p in PROVIDERS.values() if p.offered_to_buyers and p.available()]

@@ -1,5 +1,6 @@
 // The check-in page: scans ticket QR codes with the phone's camera (jsQR, self-hosted in static/vendor/jsqr)
-// and keeps the counts current. Without JavaScript or without a camera, the page's forms do the same job.
+// and keeps the counts of the page's event day current. Without JavaScript or without a camera, the page's forms
+// do the same job.
 (() => {
   "use strict";
 
@@ -52,6 +53,9 @@
   }
 
   function showCounts(counts) {
+    if (counts.day !== messages.day) {
+      return; // a scan answers with today's counts; the page may be showing another day
+    }
     setCount("checked_in", counts.checked_in);
     setCount("valid", counts.valid);
     counts.types.forEach((type) => {

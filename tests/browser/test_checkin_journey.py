@@ -4,6 +4,8 @@ And the camera scanner (static/js/checkin.js with jsQR) reading a ticket from Ch
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import segno
 from playwright.sync_api import expect
@@ -19,6 +21,8 @@ from tests.support.ticketing import add_ticket, create_event
 pytestmark = pytest.mark.browser
 
 VISITOR = "hoa.pham@example.vn"
+#: the event started an hour ago: a ticket is only let in on one of the event's days
+RUNNING = -timedelta(hours=1)
 
 
 def test_a_visitor_registers_gets_the_qr_by_mail_and_is_checked_in_once(page, app, db, mailbox, make_user,
@@ -27,7 +31,7 @@ def test_a_visitor_registers_gets_the_qr_by_mail_and_is_checked_in_once(page, ap
         return translated(app, message, "vi") % values if values else translated(app, message, "vi")
 
     staff = make_user(Role.ORGANISER, email="door@example.vn", name="Trần Văn Cửa")
-    techfest = create_event(db, team=(staff,))
+    techfest = create_event(db, team=(staff,), starts_in=RUNNING)
     make_user(email=VISITOR, name="Phạm Thị Hoa")
 
     log_in(page, VISITOR)
@@ -87,7 +91,7 @@ def y4m_still(code: str, path, scale: int = 8) -> None:
 def test_the_camera_scanner_checks_a_ticket_in_once_while_it_stays_in_view(browser, live_server, app, db, make_user,
                                                                            tmp_path):
     staff = make_user(Role.ORGANISER, email="scanner@example.vn")
-    techfest = create_event(db, team=(staff,))
+    techfest = create_event(db, team=(staff,), starts_in=RUNNING)
     ticket = add_ticket(db, techfest, make_user(email="guest@example.vn"), name="Đỗ Minh Khang")
     camera = tmp_path / "ticket.y4m"
     y4m_still(ticket.code, camera)

@@ -23,9 +23,10 @@ from portal.events.models import (
 def create_event(db, *, slug: str = "techfest-hanoi-2026", name_en: str = "TechFest Hanoi 2026",
                  name_vi: str = "TechFest Hà Nội 2026", team: tuple[User, ...] = (),
                  ticket_types: tuple[tuple[str, str, int], ...] = (("Visitor pass", "Vé khách tham quan", 0),),
-                 quota_names: tuple[str, ...] = ("Day 1",)) -> Event:
-    """A published event a month ahead; every ticket type counts against every quota (100 seats each)."""
-    start = utcnow() + timedelta(days=30)
+                 quota_names: tuple[str, ...] = ("Day 1",), starts_in: timedelta = timedelta(days=30)) -> Event:
+    """A published three-day event starting `starts_in` from now (a month ahead unless told); every ticket type
+    counts against every quota (100 seats each)."""
+    start = utcnow() + starts_in
     with db.transaction() as s:
         quotas = [Quota(name=name, size=100) for name in quota_names]
         event = Event(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from flask_babel import force_locale
@@ -62,7 +62,8 @@ def test_the_table_spells_out_answers_and_shows_hanoi_time(app):
         answers={"1": 1, "2": False, "3": None},
         order=Order(code="ABC123", status=OrderStatus.PAID),
         ticket_type=TicketType(name_vi="Vé tham quan", name_en="Visitor pass"),
-        check_in=CheckIn(checked_in_at=datetime(2026, 12, 10, 1, 30, tzinfo=UTC)),
+        check_ins=[CheckIn(checked_in_at=datetime(2026, 12, 10, 1, 30, tzinfo=UTC), day=date(2026, 12, 10)),
+                   CheckIn(checked_in_at=datetime(2026, 12, 11, 2, 0, tzinfo=UTC), day=date(2026, 12, 11))],
     )
 
     with app.test_request_context():
@@ -76,4 +77,5 @@ def test_the_table_spells_out_answers_and_shows_hanoi_time(app):
     assert vietnamese.headers[-3:] == ["Lĩnh vực", "Cần phiên dịch", "Ghi chú"]
     assert vietnamese.rows[0][-3] == "Y tế"
     assert english.rows[0][:4] == ["ABC123", "Paid", "Visitor pass", "Nguyễn Văn An"]
-    assert datetime(2026, 12, 10, 8, 30) in english.rows[0]
+    assert datetime(2026, 12, 10, 8, 30) in english.rows[0]  # the first day's entry
+    assert "2026-12-10, 2026-12-11" in english.rows[0]

@@ -11,10 +11,12 @@ from portal.db import utcnow
 from portal.notifications.models import OutboxMessage, OutboxStatus
 from portal.notifications.services import (
     MAX_ATTEMPTS,
+    ComposedAtSend,
     SmtpTransport,
     deliver_due,
     deliver_outbox,
     queue_mail,
+    register_context_builder,
 )
 from tests.support.mail import html_body, text_body
 
@@ -67,6 +69,28 @@ def test_a_subject_cannot_inject_headers(app, db, mailbox):
     [message] = mailbox.wait_for("a@example.vn")
     assert message["Bcc"] is None
     assert message["Subject"] == "Hello Bcc: victim@example.vn"
+
+
+def _reset_context(session, name: str) -> dict:
+    class Named:
+        full_name = name
+    return {"user": Named(), "link": "http://127.0.0.1/reset/later"}
+
+
+register_context_builder("test_reset", _reset_context)
+
+
+def test_a_body_composed_at_send_is_rendered_by_the_sender_and_kept_for_the_admins(app, db, mailbox):
+    with app.test_request_context(), db.transaction() as s:
+        queue_mail(s, key="later", to="later@example.vn", locale="en", template="reset_password",
+                   subject=RESET_SUBJECT, composed_at_send=ComposedAtSend("test_reset", {"name": "Trần Thị Bình"}))
+    with db.session_factory() as s:
+        assert s.scalar(select(OutboxMessage.body_text)) == ""
+    mailbox.deliver()
+    [message] = mailbox.wait_for("later@example.vn")
+    assert "Trần Thị Bình" in text_body(message) and "http://127.0.0.1/reset/later" in html_body(message)
+    with db.session_factory() as s:
+        assert "Trần Thị Bình" in s.scalar(select(OutboxMessage.body_text))
 
 
 class _Failing:

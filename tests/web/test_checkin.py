@@ -6,17 +6,21 @@ from __future__ import annotations
 import html
 import re
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role
+from portal.db import utcnow
 from portal.events.models import CheckIn, OrderStatus
+from portal.i18n import HANOI, hanoi_date
 from tests.support.ticketing import add_ticket, create_event
 from tests.support.web import count_queries, csrf_token
 
+#: an event that started a day ago: it runs yesterday, today and tomorrow
+RUNNING = -timedelta(days=1)
 TECHMART = {"slug": "techmart-hanoi-2026", "name_en": "Techmart Hanoi 2026", "name_vi": "Techmart Hà Nội 2026"}
 
 
@@ -34,7 +38,7 @@ def buyer(make_user):
 def techfest(db, staff):
     return create_event(db, team=(staff.user,), ticket_types=(("Visitor pass", "Vé khách tham quan", 0),
                                                                ("Investor pass", "Vé nhà đầu tư", 500_000)),
-                        quota_names=("Day 1", "Main hall"))
+                        quota_names=("Day 1", "Main hall"), starts_in=RUNNING)
 
 
 def checkin_url(event, suffix: str = "") -> str:
@@ -61,12 +65,29 @@ def scan(app, client, event, body):
 
 def check_ins(db) -> list[CheckIn]:
     with db.session_factory() as s:
-        return list(s.scalars(select(CheckIn)))
+        return list(s.scalars(select(CheckIn).order_by(CheckIn.day)))
+
+
+def checked_in_yesterday(db, staff, *tickets, area: str = "Day 1") -> None:
+    with db.transaction() as s:
+        s.add_all(CheckIn(ticket_id=ticket.id, checked_in_at=utcnow() - timedelta(days=1), checked_in_by_id=staff.id,
+                          area=area) for ticket in tickets)
+
+
+def english_short_time(moment: datetime) -> str:
+    """How the English page writes a time of day in Hanoi, spaces folded as answer_panel does: 9:05 PM."""
+    local = moment.astimezone(HANOI)
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def long_date(day: date) -> str:
+    return f"{day:%A}, {day:%B} {day.day}, {day.year}"
 
 
 # --- the answers ------------------------------------------------------------------------------
 
-def test_a_valid_ticket_is_let_in_once_and_a_second_scan_says_when_and_by_whom(db, form, staff, buyer, techfest):
+def test_a_valid_ticket_is_let_in_once_a_day_and_a_second_scan_says_at_what_time_and_by_whom(
+        db, form, staff, buyer, techfest):
     ticket = add_ticket(db, techfest, buyer, name="Nguyễn Văn An")
 
     first = check_in_by_form(form, staff, techfest, f"  {ticket.code} ", area="Main hall")
@@ -77,9 +98,34 @@ def test_a_valid_ticket_is_let_in_once_and_a_second_scan_says_when_and_by_whom(d
 
     second = check_in_by_form(form, staff, techfest, ticket.code)
     assert second.status_code == 409
-    assert answer_panel(second).startswith("! Already checked in Nguyễn Văn An Visitor pass Checked in on ")
-    assert "by Trần Thị Bình at Main hall." in answer_panel(second)
+    assert answer_panel(second) == ("! Already checked in Nguyễn Văn An Visitor pass Checked in today at "
+                                    f"{english_short_time(entry.checked_in_at)} by Trần Thị Bình at Main hall.")
     assert len(check_ins(db)) == 1
+
+
+def test_a_multi_day_pass_used_yesterday_is_let_in_again_today(db, form, staff, buyer, techfest):
+    ticket = add_ticket(db, techfest, buyer, name="Nguyễn Văn An")
+    checked_in_yesterday(db, staff.user, ticket)
+
+    response = check_in_by_form(form, staff, techfest, ticket.code, area="Main hall")
+    assert answer_panel(response) == "✓ Valid: let them in Nguyễn Văn An Visitor pass"
+    today = hanoi_date(utcnow())
+    assert [(e.day, e.area) for e in check_ins(db)] == [(today - timedelta(days=1), "Day 1"), (today, "Main hall")]
+
+
+def test_a_scan_on_a_day_the_event_does_not_run_is_refused_with_its_days(db, app, form, staff, buyer):
+    next_month = create_event(db, team=(staff.user,))  # starts in 30 days
+    ticket = add_ticket(db, next_month, buyer, name="An")
+    first, *_, last = (hanoi_date(next_month.starts_at) + timedelta(days=n) for n in range(3))
+
+    response = check_in_by_form(form, staff, next_month, ticket.code)
+    assert response.status_code == 409
+    assert answer_panel(response) == (
+        f"✕ Not an event day: do not let in An Visitor pass TechFest Hanoi 2026 runs from {first:%b} {first.day}, "
+        f"{first.year} to {last:%b} {last.day}, {last.year}; today is {utcnow().astimezone(HANOI):%b %-d, %Y}.")
+    assert scan(app, staff, next_month, {"code": ticket.code}).json["answer"]["outcome"] == "not_event_day"
+    assert check_ins(db) == []
+    assert "Not an event day" in search_rows(staff.get(checkin_url(next_month) + "?q=An"))[0]
 
 
 @pytest.mark.parametrize(("ticket_state", "status", "panel"), [
@@ -152,7 +198,7 @@ def test_a_scan_answers_in_json_with_the_new_counts(app, db, staff, buyer, techf
                                     "detail": "", "attendee": "Phạm Minh Đức", "ticket_type": "Investor pass"}
     visitor, investor = techfest.ticket_types
     assert first.json["counts"] == {
-        "checked_in": 1, "valid": 2,
+        "day": hanoi_date(utcnow()).isoformat(), "checked_in": 1, "valid": 2,
         "types": [{"id": visitor.id, "checked_in": 0, "valid": 1}, {"id": investor.id, "checked_in": 1, "valid": 1}],
         "areas": [{"area": "Day 1", "label": "Day 1", "count": 1}],
     }
@@ -210,11 +256,85 @@ def test_the_page_offers_the_events_quotas_as_check_in_lists_and_shows_each_list
     page = text_of(staff.get(checkin_url(techfest) + "?area=Main+hall"))
     assert '<option value="Day 1"></option><option value="Main hall"></option>' in page
     assert "Checking in on: <strong>Main hall</strong>" in page
-    latest = page[page.index("Latest check-ins: Main hall"):]
+    latest = page[page.index(f"Latest check-ins: {long_date(hanoi_date(utcnow()))}, Main hall"):]
     assert "Vũ Thu Hà" in latest and "Đặng Quốc Huy" not in latest
     assert '<span data-count="checked_in">2</span> / <span data-count="valid">2</span>' in page
     assert "<li><span>Day 1</span>: <strong>1</strong></li>" in page
     assert 'name="area" type="hidden" value="Main hall"' in page  # the typed-code form checks in on this list
+
+
+def test_the_page_counts_the_chosen_day_and_offers_every_day_of_the_event(app, db, form, staff, buyer, techfest):
+    both_days = add_ticket(db, techfest, buyer, name="Vũ Thu Hà")
+    only_yesterday = add_ticket(db, techfest, buyer, name="Đặng Quốc Huy")
+    add_ticket(db, techfest, buyer, name="Not come yet")
+    checked_in_yesterday(db, staff.user, both_days, only_yesterday)
+    scan(app, staff, techfest, {"code": both_days.code, "area": "Main hall"})
+    today = hanoi_date(utcnow())
+    yesterday, tomorrow = today - timedelta(days=1), today + timedelta(days=1)
+
+    page = text_of(staff.get(checkin_url(techfest)))
+    options = re.findall(r'<option value="(\d{4}-\d\d-\d\d)"( selected)?>([^<]*)</option>', page)
+    assert options == [(yesterday.isoformat(), "", long_date(yesterday)),
+                       (today.isoformat(), " selected", f"{long_date(today)} (today)"),
+                       (tomorrow.isoformat(), "", long_date(tomorrow))]
+    assert f"Checked in on {long_date(today)}" in page
+    assert '<span data-count="checked_in">1</span> / <span data-count="valid">3</span>' in page
+    assert "<li><span>Main hall</span>: <strong>1</strong></li>" in page and "Day 1</span>" not in page
+    assert "A scan always checks the ticket in for today." not in page
+
+    page = text_of(staff.get(checkin_url(techfest) + f"?day={yesterday.isoformat()}"))
+    assert f"Checked in on {long_date(yesterday)}" in page
+    assert '<span data-count="checked_in">2</span> / <span data-count="valid">3</span>' in page
+    assert "<li><span>Day 1</span>: <strong>2</strong></li>" in page
+    assert (f"You are looking at the counts of {long_date(yesterday)}. "
+            "A scan always checks the ticket in for today.") in page
+    latest = page[page.index(f"Latest check-ins: {long_date(yesterday)}"):]
+    assert "Vũ Thu Hà" in latest and "Đặng Quốc Huy" in latest
+    assert f'data-counts-url="/manage/events/{techfest.id}/checkin/counts?day={yesterday.isoformat()}"' in page
+    assert f'name="day" type="hidden" value="{yesterday.isoformat()}"' in page  # the typed-code form stays on it
+
+    counts = staff.get(checkin_url(techfest, "counts") + f"?day={yesterday.isoformat()}").json
+    assert (counts["day"], counts["checked_in"], counts["areas"]) == (
+        yesterday.isoformat(), 2, [{"area": "Day 1", "label": "Day 1", "count": 2}])
+    assert staff.get(checkin_url(techfest, "counts") + f"?day={tomorrow.isoformat()}").json["checked_in"] == 0
+
+
+def test_a_scan_answers_with_todays_counts_while_the_page_shows_another_day(app, db, staff, buyer, techfest):
+    ticket = add_ticket(db, techfest, buyer)
+    yesterday = hanoi_date(utcnow()) - timedelta(days=1)
+    form_page = checkin_url(techfest) + f"?day={yesterday.isoformat()}"
+    assert staff.get(form_page).status_code == 200
+    counts = scan(app, staff, techfest, {"code": ticket.code, "area": ""}).json["counts"]
+    assert (counts["day"], counts["checked_in"]) == (hanoi_date(utcnow()).isoformat(), 1)
+
+
+@pytest.mark.parametrize("day", ["2020-01-01", "yesterday", "2026-02-30"])
+def test_a_day_the_event_does_not_run_on_is_refused_clearly(staff, techfest, day):
+    page = staff.get(checkin_url(techfest) + f"?day={day}")
+    assert page.status_code == 400
+    assert '<p class="field-error" id="day-error" role="alert">Choose one of the event&#39;s days.</p>' in (
+        page.get_data(as_text=True))
+    assert f"Checked in on {long_date(hanoi_date(utcnow()))}" in text_of(page)  # shown for today instead
+    counts = staff.get(checkin_url(techfest, "counts") + f"?day={day}")
+    assert (counts.status_code, counts.json) == (400, {"error": "Choose one of the event's days."})
+
+
+def test_a_days_list_takes_the_same_few_queries_for_many_entries(db, form, staff, buyer, techfest):
+    yesterday = (hanoi_date(utcnow()) - timedelta(days=1)).isoformat()
+
+    def queries_for_the_day() -> int:
+        with count_queries(db.engine) as counter:
+            assert staff.get(checkin_url(techfest) + f"?day={yesterday}&area=Day+1").status_code == 200
+        return len(counter)
+
+    checked_in_yesterday(db, staff.user, add_ticket(db, techfest, buyer, name="Attendee 0"))
+    few = queries_for_the_day()
+    checked_in_yesterday(db, staff.user, *(add_ticket(db, techfest, buyer, name=f"Attendee {n}", type_index=n % 2)
+                                           for n in range(1, 20)))
+    many = queries_for_the_day()
+    latest = text_of(staff.get(checkin_url(techfest) + f"?day={yesterday}&area=Day+1")).split("Latest check-ins")[1]
+    assert latest.count("Attendee ") == 20
+    assert many == few <= 10
 
 
 def search_rows(response) -> list[str]:
@@ -230,7 +350,7 @@ def test_staff_find_attendees_by_name_email_or_code_and_check_them_in_from_the_r
     add_ticket(db, create_event(db, **TECHMART), buyer, name="Nguyễn Techmart", email="t@example.vn")
 
     by_name = search_rows(staff.get(checkin_url(techfest) + "?q=Nguy"))
-    assert by_name == ["Nguyễn Thị Lan lan@startup.vn Visitor pass Not checked in yet Check in",
+    assert by_name == ["Nguyễn Thị Lan lan@startup.vn Visitor pass Not checked in today Check in",
                        "Nguyễn Văn Nam nam@example.vn Visitor pass Not paid"]
     assert [row.split(" ")[0] for row in search_rows(staff.get(checkin_url(techfest) + "?q=STARTUP.VN"))] == ["Nguyễn"]
     assert search_rows(staff.get(checkin_url(techfest) + f"?q={lan.code[:10]}"))[0].startswith("Nguyễn Thị Lan")

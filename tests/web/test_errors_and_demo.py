@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 from app import create_app
 from portal.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from portal.accounts.models import User
+from portal.booths import demo as booths_demo
 from portal.demo import load_demo
 from portal.events.models import Event
 from tests.conftest import login
@@ -41,7 +42,7 @@ def test_demo_data_loads_once_and_every_demo_login_works(app, db):
     assert first["accounts"] == len(DEMO_USERS) and first["events"] == 2
     assert set(second.values()) == {0}
     with db.session_factory() as s:
-        assert s.scalar(select(func.count(User.id))) == len(DEMO_USERS)
+        assert s.scalar(select(func.count(User.id))) == len(DEMO_USERS) + len(booths_demo.EXHIBITORS)
         assert s.scalar(select(func.count(Event.id))) == 2
     for email, *_ in DEMO_USERS:
         client = app.test_client()

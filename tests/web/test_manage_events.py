@@ -3,6 +3,8 @@ Only the event's team (and admins) may; every change lands in the audit log."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -21,7 +23,9 @@ from portal.events.models import (
     OrderStatus,
     ProgrammeItem,
     Question,
+    QuestionKind,
     Quota,
+    Ticket,
     TicketType,
     WaitingListEntry,
 )
@@ -167,6 +171,62 @@ def test_a_cover_that_is_not_a_small_picture_is_refused(form, session, organiser
     assert session.scalar(select(Event.id)) is None
 
 
+JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+
+
+def uploads(app) -> set[str]:
+    return {path.name for path in (Path(app.instance_path) / "uploads").glob("*")}
+
+
+def cover_of(session, event_id: int) -> str | None:
+    session.rollback()  # a fresh snapshot
+    return session.get(Event, event_id).cover_image
+
+
+def test_replacing_the_cover_deletes_the_old_file_and_serves_the_new_one(form, session, organiser, app):
+    event_id = create_event_through_the_form(form, organiser, cover=(BytesIO(PNG), "poster.png"))
+    old = cover_of(session, event_id)
+    before = uploads(app)
+
+    response = form(organiser, f"/manage/events/{event_id}/edit", {**EVENT_FORM, "cover": (BytesIO(JPEG), "new.jpg")})
+    assert response.status_code == 302
+    new = cover_of(session, event_id)
+    assert new.endswith(".jpg")
+    assert uploads(app) == before - {old} | {new}
+    assert organiser.get(f"/manage/events/covers/{new}").data == JPEG
+    assert organiser.get(f"/manage/events/covers/{old}").status_code == 404
+    assert new in page_text(organiser.get(f"/manage/events/{event_id}"))
+
+
+def test_removing_the_cover_deletes_its_file(form, session, organiser, app):
+    event_id = create_event_through_the_form(form, organiser, cover=(BytesIO(PNG), "poster.png"))
+    old = cover_of(session, event_id)
+    assert "Remove the cover image" in page_text(organiser.get(f"/manage/events/{event_id}/edit"))
+
+    response = form(organiser, f"/manage/events/{event_id}/edit", {**EVENT_FORM, "remove_cover": "y"})
+    assert response.status_code == 302
+    assert cover_of(session, event_id) is None
+    assert old not in uploads(app)
+    assert organiser.get(f"/manage/events/covers/{old}").status_code == 404
+    assert "Remove the cover image" not in page_text(organiser.get(f"/manage/events/{event_id}/edit"))
+
+
+def test_a_refused_edit_keeps_the_current_cover_and_leaves_no_new_file(form, session, organiser, app):
+    event_id = create_event_through_the_form(form, organiser, cover=(BytesIO(PNG), "poster.png"))
+    old = cover_of(session, event_id)
+    form(organiser, f"/manage/events/{event_id}/programme/new",
+         {**PROGRAMME_ITEM, "starts_at": "2026-12-10T09:00", "ends_at": "2026-12-10T10:00"})
+    before = uploads(app)
+
+    # The programme's first day no longer fits, so nothing of the edit is saved.
+    response = form(organiser, f"/manage/events/{event_id}/edit",
+                    {**EVENT_FORM, "starts_at": "2026-12-11T08:00", "cover": (BytesIO(JPEG), "new.jpg")})
+    assert response.status_code == 400
+    assert cover_of(session, event_id) == old
+    assert uploads(app) == before
+    assert organiser.get(f"/manage/events/covers/{old}").data == PNG
+
+
 def test_an_unknown_cover_name_is_not_found(client):
     assert client.get("/manage/events/covers/..%2Fsecret_key").status_code == 404
     assert client.get("/manage/events/covers/" + "a" * 32 + ".png").status_code == 404
@@ -250,6 +310,46 @@ def test_a_programme_item_outside_the_event_is_refused(form, session, organiser,
     assert message in page_text(response)
     assert 'value="Gọi vốn vòng chung kết"' in page_text(response)
     assert session.scalar(select(ProgrammeItem.id)) is None
+
+
+def test_new_event_dates_that_leave_programme_items_outside_are_refused_naming_them(form, session, organiser):
+    event_id = create_event_through_the_form(form, organiser)
+    base = f"/manage/events/{event_id}/programme"
+    for title, starts_at, ends_at in [("Opening", "2026-12-10T08:30", "2026-12-10T09:00"),
+                                      ("Pitch final", "2026-12-12T15:00", "2026-12-12T16:30"),
+                                      ("Workshop", "2026-12-11T09:00", "2026-12-11T11:00")]:
+        assert form(organiser, f"{base}/new", {**PROGRAMME_ITEM, "title_en": title, "starts_at": starts_at,
+                                               "ends_at": ends_at}).status_code == 302
+
+    response = form(organiser, f"/manage/events/{event_id}/edit",
+                    {**EVENT_FORM, "starts_at": "2026-12-10T10:00", "ends_at": "2026-12-12T12:00",
+                     "name_en": "TechFest Hanoi 2026 (shorter)"})
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "These programme items would fall outside the new dates:" in page
+    assert "Opening" in page and "Pitch final" in page and "Workshop" not in page
+    assert 'value="2026-12-10T10:00"' in page and 'value="TechFest Hanoi 2026 (shorter)"' in page
+    session.rollback()
+    event = session.get(Event, event_id)
+    assert (event.starts_at, event.name_en) == (datetime(2026, 12, 10, 1, 0, tzinfo=UTC), "TechFest Hanoi 2026")
+    assert "event.updated" not in audit_actions(session)
+
+
+def test_moving_the_event_can_move_its_programme_along(form, session, organiser):
+    event_id = create_event_through_the_form(form, organiser)
+    assert "Move every programme item" not in page_text(organiser.get(f"/manage/events/{event_id}/edit"))
+    form(organiser, f"/manage/events/{event_id}/programme/new",
+         {**PROGRAMME_ITEM, "starts_at": "2026-12-11T09:00", "ends_at": "2026-12-11T10:30"})
+    assert "Move every programme item" in page_text(organiser.get(f"/manage/events/{event_id}/edit"))
+
+    postponed = {**EVENT_FORM, "starts_at": "2026-12-17T08:00", "ends_at": "2026-12-19T17:00"}
+    assert form(organiser, f"/manage/events/{event_id}/edit", postponed).status_code == 400
+    response = form(organiser, f"/manage/events/{event_id}/edit", {**postponed, "move_programme": "y"})
+    assert response.status_code == 302
+    session.rollback()
+    item = session.scalar(select(ProgrammeItem))
+    assert (item.starts_at, item.ends_at) == (datetime(2026, 12, 18, 2, 0, tzinfo=UTC),
+                                              datetime(2026, 12, 18, 3, 30, tzinfo=UTC))
 
 
 TICKET_TYPE = {"name_vi": "Vé nhà đầu tư", "name_en": "Investor pass", "description_vi": "", "description_en": "",
@@ -342,9 +442,98 @@ def test_a_choice_question_keeps_its_options_in_both_languages(form, session, or
     assert response.status_code == 302
     question = session.scalar(select(Question))
     assert question.required is True
-    assert question.options == [{"vi": "Sinh viên", "en": "Student"}, {"vi": "Nhà đầu tư", "en": "Investor"}]
+    assert [(o["vi"], o["en"]) for o in question.options] == [("Sinh viên", "Student"), ("Nhà đầu tư", "Investor")]
+    assert len({o["key"] for o in question.options}) == 2
     edit_page = page_text(organiser.get(f"/manage/events/{event.id}/questions/{question.id}"))
     assert "Sinh viên | Student\nNhà đầu tư | Investor</textarea>" in edit_page
+
+
+def register_choosing(form, client, event: Event, question_id: int, answer: str, name: str):
+    """Registers one free ticket through the registration form, choosing the option labelled `answer`."""
+    page = page_text(client.get(f"/events/{event.slug}/register?qty-{event.ticket_types[0].id}=1"))
+    select_box = re.search(rf'<select[^>]*name="attendees-0-q{question_id}".*?</select>', page, re.S).group(0)
+    key = re.search(rf'<option value="([^"]+)">{answer}</option>', select_box).group(1)
+    return form(client, f"/events/{event.slug}/register", {
+        "attendees-0-ticket_type_id": str(event.ticket_types[0].id), "attendees-0-name": name,
+        "attendees-0-email": "guest@example.vn", f"attendees-0-q{question_id}": key}), key
+
+
+def exported_answers(form, organiser, event: Event) -> dict[str, str]:
+    """Attendee name → the answer to "Who are you?" in the CSV export."""
+    response = form(organiser, f"/manage/events/{event.id}/attendees/export.csv")
+    rows = csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"), newline=""))
+    return {row["Attendee name"]: row["Who are you?"] for row in rows}
+
+
+def test_editing_the_options_keeps_the_meaning_of_answers_given(form, session, organiser, event, login_as):
+    base = f"/manage/events/{event.id}/questions"
+    form(organiser, f"{base}/new", {**QUESTION, "options": "Sinh viên | Student\nNhà đầu tư | Investor\n"
+                                                           "Báo chí | Press"})
+    question_id = session.scalar(select(Question.id))
+    investor, press = login_as(locale="en"), login_as(locale="en")
+    registered, investor_key = register_choosing(form, investor, event, question_id, "Investor", "Đỗ Đầu Tư")
+    assert registered.status_code == 302
+    assert register_choosing(form, press, event, question_id, "Press", "Phan Báo Chí")[0].status_code == 302
+    assert exported_answers(form, organiser, event) == {"Đỗ Đầu Tư": "Investor", "Phan Báo Chí": "Press"}
+
+    # A new first option shifts every other one down, and "Investor" goes although someone chose it.
+    response = form(organiser, f"{base}/{question_id}", {
+        **QUESTION, "options": "Khách mời | Guest\nSinh viên | Student\nBáo chí | Press"})
+    assert response.status_code == 302
+
+    assert exported_answers(form, organiser, event) == {"Đỗ Đầu Tư": "Investor", "Phan Báo Chí": "Press"}
+    listing = page_text(organiser.get(f"{base}/"))
+    assert "Guest · Student · Press" in listing
+    assert "No longer offered, kept for the answers given: Investor" in listing
+    edit_page = page_text(organiser.get(f"{base}/{question_id}"))
+    assert "Khách mời | Guest\nSinh viên | Student\nBáo chí | Press</textarea>" in edit_page
+
+    # Someone who opened the form before the edit cannot choose the option that went.
+    buyer = login_as(locale="en")
+    offered_now = page_text(buyer.get(f"/events/{event.slug}/register?qty-{event.ticket_types[0].id}=1"))
+    assert ">Guest</option>" in offered_now and ">Investor</option>" not in offered_now
+    late = form(buyer, f"/events/{event.slug}/register", {
+        "attendees-0-ticket_type_id": str(event.ticket_types[0].id), "attendees-0-name": "Lê Muộn",
+        "attendees-0-email": "muon@example.vn", f"attendees-0-q{question_id}": investor_key})
+    assert late.status_code == 400
+    assert "Choose one of the offered answers." in page_text(late)
+    assert 'value="Lê Muộn"' in page_text(late)
+
+
+def test_answers_saved_before_options_had_keys_survive_an_edit(form, db, session, organiser, event, make_user):
+    """Older answers hold the option's position; keyless options are keyed by it, so nothing needs migrating."""
+    with db.transaction() as s:
+        question = Question(event_id=event.id, label_vi="Bạn là ai?", label_en="Who are you?", kind=QuestionKind.CHOICE,
+                            options=[{"vi": "Sinh viên", "en": "Student"}, {"vi": "Nhà đầu tư", "en": "Investor"}])
+        s.add(question)
+    ticket = add_ticket(db, event, make_user(), name="Đỗ Đầu Tư")
+    with db.transaction() as s:
+        s.get(Ticket, ticket.id).answers = {str(question.id): 1}
+    assert exported_answers(form, organiser, event) == {"Đỗ Đầu Tư": "Investor"}
+
+    form(organiser, f"/manage/events/{event.id}/questions/{question.id}", {
+        **QUESTION, "options": "Khách mời | Guest\nSinh viên | Student\nNhà đầu tư | Investors"})
+    assert exported_answers(form, organiser, event) == {"Đỗ Đầu Tư": "Investors"}
+    session.rollback()
+    assert [o["key"] for o in session.get(Question, question.id).options][1:] == ["0", "1"]
+
+
+def test_the_kind_of_an_answered_question_cannot_change(form, db, session, organiser, event, make_user):
+    with db.transaction() as s:
+        question = Question(event_id=event.id, label_vi="Bạn là ai?", label_en="Who are you?", kind=QuestionKind.TEXT)
+        s.add(question)
+    url = f"/manage/events/{event.id}/questions/{question.id}"
+    assert form(organiser, url, {**QUESTION, "kind": "checkbox", "options": ""}).status_code == 302
+    ticket = add_ticket(db, event, make_user())
+    with db.transaction() as s:
+        s.get(Ticket, ticket.id).answers = {str(question.id): False}
+
+    response = form(organiser, url, {**QUESTION, "label_en": "Who are you, really?"})
+    assert response.status_code == 400
+    assert "People have already answered this question, so its kind of answer cannot change." in page_text(response)
+    assert 'value="Who are you, really?"' in page_text(response)
+    session.rollback()
+    assert session.get(Question, question.id).kind is QuestionKind.CHECKBOX
 
 
 @pytest.mark.parametrize(("changes", "message"), [

@@ -27,6 +27,7 @@ from portal.events.models import (
     WaitingListStatus,
 )
 from portal.notifications.scheduler import build_scheduler, run_job
+from portal.payments.providers import PROVIDERS, PaymentProvider
 from tests.support.mail import first_link, text_body
 from tests.support.web import count_queries, path_of
 
@@ -257,6 +258,57 @@ def test_missing_attendee_details_keep_what_was_typed_and_keep_the_offer(db, for
     assert "This field is required." in page and 'value="kept@example.vn"' in page
     assert entry_status(db, 1) is WaitingListStatus.OFFERED
     assert seats_left(db, sale) == 0
+
+
+@pytest.fixture
+def bank_transfer(monkeypatch) -> PaymentProvider:
+    """One more provider buyers may choose, as the payments issue adds them."""
+    provider = PaymentProvider("bank", "Bank transfer", "Transfer the amount with the order code in the memo.")
+    monkeypatch.setitem(PROVIDERS, provider.key, provider)
+    return provider
+
+
+def payment_choices(page: str) -> list[str]:
+    return [re.search(r'value="([^"]*)"', tag).group(1)
+            for tag in re.findall(r'<input[^>]*\bname="provider"[^>]*>', page)]
+
+
+def test_a_paid_offer_asks_how_to_pay_as_the_registration_does(app, db, form, login_as, make_user, mailbox,
+                                                               bank_transfer):
+    sale = create_sale(db, price=250_000)
+    waiting = login_as(locale="en", name="Trần Thị Bình", email="binh@example.vn")
+    registration = waiting.get(f"/events/{SLUG}/register?qty-{sale.ticket_type_id}=1").get_data(as_text=True)
+    assert payment_choices(registration) == ["manual", "bank"]
+
+    holder = make_user()
+    order = take_seat(app, db, sale, holder)
+    join_directly(db, sale, waiting.user)
+    with app.test_request_context(), db.transaction() as s:
+        orders.cancel_order(s, holder, s.get(Order, order.id))
+    link = offer_link(mailbox, "binh@example.vn")
+
+    offer_page = waiting.get(link).get_data(as_text=True)
+    assert payment_choices(offer_page) == payment_choices(registration)
+    assert "How will you pay?" in offer_page and "Transfer the amount with the order code in the memo." in offer_page
+
+    tampered = form(waiting, link, attendee("Trần Thị Bình", "binh@example.vn", sale) | {"provider": "free"})
+    assert tampered.status_code == 400
+    assert "Choose one of the offered answers." in tampered.get_data(as_text=True)
+    assert 'value="binh@example.vn"' in tampered.get_data(as_text=True)
+    assert entry_status(db, 1) is WaitingListStatus.OFFERED
+
+    booked = form(waiting, link, attendee("Trần Thị Bình", "binh@example.vn", sale) | {"provider": "bank"})
+    assert booked.status_code == 302
+    assert "Transfer the amount with the order code in the memo." in waiting.get(booked.location).get_data(
+        as_text=True)
+    with db.session_factory() as s:
+        placed = s.scalar(select(Order).where(Order.buyer_id == waiting.user.id))
+    assert (placed.provider, placed.status.value, placed.total) == ("bank", "pending", 250_000)
+
+
+def test_a_free_offer_does_not_ask_how_to_pay(login_as, mailbox, offered):
+    page = login_as(locale="en").get(offer_link(mailbox, offered.email)).get_data(as_text=True)
+    assert "A seat is reserved for you" in page and "How will you pay?" not in page
 
 
 # --- organisers -----------------------------------------------------------------------------

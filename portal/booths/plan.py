@@ -1,0 +1,282 @@
+"""What the plan, the booking pages and the organisers' reports read. Every function here sends a fixed number of
+SQL statements, however many booths and bookings the event has, and treats a hold past its expiry as free."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+
+from portal.accounts.models import User
+from portal.audit.services import record
+from portal.booths.labels import BOOKING_STATUS_LABELS
+from portal.booths.models import (
+    ACTIVE_STATUSES,
+    BookingStatus,
+    Booth,
+    BoothBooking,
+    BoothSaleSettings,
+    BoothState,
+    FloorPlan,
+    with_defaults,
+)
+from portal.booths.services import (
+    SelectionStatus,
+    booth_state,
+    next_instalment,
+    priority_windows,
+    selection_status,
+    settings_for,
+)
+from portal.db import utcnow
+from portal.errors import NotFound
+from portal.events.exports import FORMATS, AttendeeTable, ExportFile, to_csv, to_xlsx
+from portal.events.models import Event, Order
+from portal.events.permissions import can_manage_event
+from portal.events.reports import hanoi_time
+
+
+def floor_plan_of(session: Session, event: Event) -> FloorPlan:
+    """The event's floor plan; an empty 60 × 40 hall (unsaved) before the organisers draw one."""
+    return session.get(FloorPlan, event.id) or with_defaults(FloorPlan, event_id=event.id)
+
+
+def _booths_with_occupants(session: Session, event: Event, *options) -> list[tuple[Booth, BoothBooking | None]]:
+    """Every booth of the event with its active booking (as stored), in one statement; `options` may join what
+    the bookings should bring along."""
+    rows = session.execute(
+        select(Booth, BoothBooking)
+        .outerjoin(BoothBooking, and_(BoothBooking.booth_id == Booth.id, BoothBooking.status.in_(ACTIVE_STATUSES)))
+        .where(Booth.event_id == event.id).options(*options)
+        .order_by(Booth.zone, Booth.number)
+    ).all()
+    return [(booth, booking) for booth, booking in rows]
+
+
+# --- the plan ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanBooth:
+    booth: Booth
+    #: its state now: a hold past its expiry shows as available
+    state: BoothState
+    #: its booking, when the viewer may see it: their own, or any for the event's organisers
+    booking: BoothBooking | None
+    is_own: bool
+
+    @property
+    def shown(self) -> str:
+        """The legend's colour: available, held, reserved, sold or blocked."""
+        return self.state.shown
+
+
+@dataclass(frozen=True)
+class Plan:
+    event: Event
+    floor_plan: FloorPlan
+    settings: BoothSaleSettings
+    booths: list[PlanBooth]
+    #: whether the viewer may choose a booth now, and if not, when
+    selection: SelectionStatus
+    #: whether the viewer organises the event (and so sees every booking)
+    manages: bool
+    now: datetime
+
+    @property
+    def own_bookings(self) -> list[BoothBooking]:
+        return [b.booking for b in self.booths if b.is_own]
+
+    @property
+    def zones(self) -> list[str]:
+        return sorted({b.booth.zone for b in self.booths})
+
+
+def booth_plan(session: Session, event: Event, viewer: User | None, *, now: datetime | None = None) -> Plan:
+    """Every booth of the event with its state at `now` and, for the viewer, their own booking; organisers see
+    every booking with its exhibitor. A constant number of statements, whatever the number of booths."""
+    now = now or utcnow()
+    manages = viewer is not None and can_manage_event(session, viewer, event)
+    settings = settings_for(session, event)
+    organisation_ids = {m.organisation_id for m in viewer.memberships} if viewer is not None else set()
+    booths = []
+    who = (joinedload(BoothBooking.exhibitor), joinedload(BoothBooking.organisation)) if manages else ()
+    for booth, booking in _booths_with_occupants(session, event, *who):
+        state = booth_state(booth, booking, now)
+        live = booking if state not in (BoothState.AVAILABLE, BoothState.BLOCKED) else None
+        is_own = live is not None and viewer is not None and live.exhibitor_id == viewer.id
+        booths.append(PlanBooth(booth, state, live if (is_own or manages) else None, is_own))
+    return Plan(event=event, floor_plan=floor_plan_of(session, event), settings=settings, booths=booths,
+                selection=selection_status(event, settings, priority_windows(session, event), organisation_ids, now),
+                manages=manages, now=now)
+
+
+@dataclass(frozen=True)
+class BoothFilter:
+    """What the exhibitor narrowed the plan to; empty fields do not filter."""
+
+    zone: str = ""
+    min_m2: float | None = None
+    max_m2: float | None = None
+    max_price: int | None = None
+    features: frozenset[str] = field(default_factory=frozenset)
+    only_available: bool = False
+
+    def matches(self, item: PlanBooth) -> bool:
+        booth = item.booth
+        return ((not self.zone or booth.zone == self.zone)
+                and (self.min_m2 is None or booth.size_m2 >= self.min_m2)
+                and (self.max_m2 is None or booth.size_m2 <= self.max_m2)
+                and (self.max_price is None or booth.price <= self.max_price)
+                and all(getattr(booth, feature) for feature in self.features & FEATURES)
+                and (not self.only_available or item.state is BoothState.AVAILABLE))
+
+    def apply(self, booths: list[PlanBooth]) -> list[PlanBooth]:
+        return [item for item in booths if self.matches(item)]
+
+
+FEATURES = frozenset({"corner", "power", "water"})
+
+
+# --- one exhibitor's bookings -----------------------------------------------------------------
+
+def _booking_details():
+    return (selectinload(BoothBooking.booth), selectinload(BoothBooking.event),
+            selectinload(BoothBooking.badge_order).selectinload(Order.tickets))
+
+
+def bookings_of(session: Session, exhibitor: User, event: Event | None = None) -> list[BoothBooking]:
+    """The exhibitor's bookings, newest first, active and ended, with their booths, events and badges."""
+    query = select(BoothBooking).where(BoothBooking.exhibitor_id == exhibitor.id)
+    if event is not None:
+        query = query.where(BoothBooking.event_id == event.id)
+    return list(session.scalars(query.options(*_booking_details())
+                                .order_by(BoothBooking.held_at.desc(), BoothBooking.id.desc())))
+
+
+def booking_of(session: Session, exhibitor: User, booking_id: int) -> BoothBooking:
+    """One of the exhibitor's bookings; another exhibitor's is not found (404), so ids cannot be probed."""
+    booking = session.scalar(select(BoothBooking).where(BoothBooking.id == booking_id)
+                             .options(*_booking_details()))
+    if booking is None or booking.exhibitor_id != exhibitor.id:
+        raise NotFound()
+    return booking
+
+
+# --- the organisers' lists and figures --------------------------------------------------------
+
+def event_bookings(session: Session, event: Event, *, statuses: tuple[BookingStatus, ...] = ACTIVE_STATUSES,
+                   ) -> list[BoothBooking]:
+    """The event's bookings in these statuses with booth, exhibitor and organisation: the approval queue passes
+    (AWAITING_APPROVAL,), the payments list (AWAITING_PAYMENT,). Oldest application first."""
+    return list(session.scalars(
+        select(BoothBooking).join(BoothBooking.booth)
+        .where(BoothBooking.event_id == event.id, BoothBooking.status.in_(statuses))
+        .options(contains_eager(BoothBooking.booth), selectinload(BoothBooking.exhibitor),
+                 selectinload(BoothBooking.organisation))
+        .order_by(BoothBooking.submitted_at, BoothBooking.held_at, BoothBooking.id)
+    ))
+
+
+def event_booking(session: Session, event: Event, booking_id: int) -> BoothBooking:
+    """A booking of this event for its organisers; another event's is not found."""
+    booking = session.scalar(select(BoothBooking).where(BoothBooking.id == booking_id)
+                             .options(*_booking_details(), selectinload(BoothBooking.exhibitor)))
+    if booking is None or booking.event_id != event.id:
+        raise NotFound()
+    return booking
+
+
+@dataclass
+class ZoneFigures:
+    zone: str
+    #: booths in each state: available, held, reserved, sold, blocked (BoothState.shown)
+    booths: Counter = field(default_factory=Counter)
+    area_m2: float = 0.0
+    #: the area of reserved and sold booths
+    taken_m2: float = 0.0
+    #: what reserved and sold booths will bring, in đồng
+    booked: int = 0
+    paid: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.booths.values())
+
+    @property
+    def occupancy(self) -> float:
+        """Reserved and sold booths among those for sale (blocked ones are not)."""
+        for_sale = self.total - self.booths["blocked"]
+        return (self.booths["reserved"] + self.booths["sold"]) / for_sale if for_sale else 0.0
+
+    def add(self, booth: Booth, state: BoothState, booking: BoothBooking | None) -> None:
+        self.booths[state.shown] += 1
+        self.area_m2 += booth.size_m2
+        if state.shown in ("reserved", "sold"):
+            self.taken_m2 += booth.size_m2
+            self.booked += booking.amount_due
+            self.paid += booking.amount_paid
+
+
+@dataclass(frozen=True)
+class ZoneReport:
+    zones: list[ZoneFigures]
+    total: ZoneFigures
+
+
+def zone_report(session: Session, event: Event, *, now: datetime | None = None) -> ZoneReport:
+    """Occupancy and revenue by zone, in one statement."""
+    now = now or utcnow()
+    zones: dict[str, ZoneFigures] = {}
+    total = ZoneFigures(_("All zones"))
+    for booth, booking in _booths_with_occupants(session, event):
+        state = booth_state(booth, booking, now)
+        zones.setdefault(booth.zone, ZoneFigures(booth.zone)).add(booth, state, booking)
+        total.add(booth, state, booking)
+    return ZoneReport([zones[zone] for zone in sorted(zones)], total)
+
+
+# --- the exhibitor list as a file -------------------------------------------------------------
+
+EXPORTED = (BookingStatus.AWAITING_APPROVAL, BookingStatus.AWAITING_PAYMENT, BookingStatus.SOLD)
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    return hanoi_time(moment).replace(tzinfo=None) if moment else None
+
+
+def exhibitor_table(bookings: list[BoothBooking]) -> AttendeeTable:
+    headers = [
+        _("Booth"), _("Zone"), _("Size (m²)"), _("Status"), _("Company"), _("Tax code"), _("Products"),
+        _("Contact"), _("E-mail"), _("Phone"), _("Account"), _("Price (VND)"), _("Paid (VND)"),
+        _("Next payment (VND)"), _("Payment due (Hanoi time)"), _("Applied at (Hanoi time)"),
+    ]
+    rows = [
+        [
+            b.booth.number, b.booth.zone, f"{b.booth.size_m2:g}", str(BOOKING_STATUS_LABELS[b.status]),
+            b.company_name, b.tax_code, b.products, b.contact_name, b.contact_email, b.contact_phone,
+            b.exhibitor.email, b.amount_due, b.amount_paid,
+            next_instalment(b) if b.status is BookingStatus.AWAITING_PAYMENT else 0,
+            _local(b.payment_due_at), _local(b.submitted_at),
+        ]
+        for b in bookings
+    ]
+    return AttendeeTable(headers, rows)
+
+
+def export_exhibitors(session: Session, actor: User, event: Event, file_format: str, *,
+                      ip_address: str | None = None, now: datetime | None = None) -> ExportFile:
+    """Exhibitors with a reservation or a sale, as CSV or XLSX (safe from formulas), audited."""
+    if file_format not in FORMATS:
+        raise NotFound()
+    now = now or utcnow()
+    bookings = sorted(event_bookings(session, event, statuses=EXPORTED), key=lambda b: b.booth.number)
+    record(session, "booth.exhibitors_exported", actor_id=actor.id, object_type="event", object_id=event.id,
+           ip_address=ip_address, format=file_format, rows=len(bookings))
+    table = exhibitor_table(bookings)
+    content = to_xlsx(table, _("Exhibitors")) if file_format == "xlsx" else to_csv(table)
+    return ExportFile(f"{event.slug}-exhibitors-{hanoi_time(now):%Y-%m-%d}.{file_format}", FORMATS[file_format][0],
+                      content)

@@ -1,0 +1,614 @@
+"""Booth sales: one state machine for every change of a booth, from the hold to the sale, each change audited.
+
+No double booking: booth_bookings has a partial unique index on booth_id over the active statuses, so of two
+exhibitors claiming one booth at once exactly one insert succeeds; the other's runs in a savepoint and becomes
+BoothTaken ("just taken"). A hold past its expiry is free on every read; the service that claims the booth
+expires it first, under a row lock, in the same transaction. Blocking takes the booth row exclusively and claims
+take it shared (PostgreSQL; SQLite's write transaction serialises everything), so a booth is never blocked and
+claimed at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from portal.accounts.models import User
+from portal.audit.services import record
+from portal.booths.labels import BOOKING_STATUS_LABELS, BOOTH_STATE_LABELS
+from portal.booths.models import (
+    ACTIVE_STATUSES,
+    BookingStatus,
+    Booth,
+    BoothBooking,
+    BoothSaleSettings,
+    BoothState,
+    PriorityWindow,
+    with_defaults,
+)
+from portal.booths.uploads import STORED_NAME
+from portal.db import utcnow
+from portal.errors import Conflict, NotFound
+from portal.events.manage import Invalid
+from portal.events.models import Event, EventStatus
+from portal.i18n import format_local_datetime, format_vnd, localized
+from portal.notifications.models import OutboxMessage
+from portal.notifications.services import absolute_url, queue_mail
+from portal.payments.providers import FREE, PROVIDERS
+
+#: how long before a payment deadline the exhibitor is reminded
+REMINDER_LEAD = timedelta(days=2)
+
+
+class BoothTaken(Conflict):
+    default_message = _l("This booth has just been taken by another exhibitor. Please choose another one.")
+
+
+class BoothNotForSale(Conflict):
+    default_message = _l("This booth is not for sale.")
+
+
+class HoldExpired(Conflict):
+    default_message = _l("Your hold on this booth has run out. If the booth is still available, choose it again: "
+                         "what you typed is kept.")
+
+
+class SelectionClosed(Conflict):
+    """Booth selection is not open to this exhibitor now (not yet, or no longer)."""
+
+
+# --- the state machine ------------------------------------------------------------------------
+
+class Action(enum.StrEnum):
+    HOLD = "hold"
+    RELEASE = "release"
+    EXPIRE_HOLD = "expire_hold"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    RECORD_PAYMENT = "record_payment"
+    LAPSE = "lapse"
+    CANCEL = "cancel"
+    #: a booking leaves this booth for another (organisers move exhibitors) …
+    MOVE_OUT = "move_out"
+    #: … and arrives here, keeping its status
+    MOVE_IN = "move_in"
+    BLOCK = "block"
+    UNBLOCK = "unblock"
+
+
+S = BoothState  # short, so the table below reads as one
+_RESERVED_OR_SOLD = {S.AWAITING_APPROVAL: {S.AVAILABLE}, S.AWAITING_PAYMENT: {S.AVAILABLE}, S.SOLD: {S.AVAILABLE}}
+
+#: action → the booth state it may start from → the states it may lead to. Nothing else can happen to a booth.
+TRANSITIONS: dict[Action, dict[BoothState, set[BoothState]]] = {
+    Action.HOLD: {S.AVAILABLE: {S.HELD}},
+    Action.RELEASE: {S.HELD: {S.AVAILABLE}},
+    Action.EXPIRE_HOLD: {S.HELD: {S.AVAILABLE}},
+    # straight to awaiting payment without approval, straight to sold when there is nothing to pay either
+    Action.SUBMIT: {S.HELD: {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.SOLD}},
+    Action.APPROVE: {S.AWAITING_APPROVAL: {S.AWAITING_PAYMENT, S.SOLD}},
+    Action.REJECT: {S.AWAITING_APPROVAL: {S.AVAILABLE}},
+    # a deposit keeps it awaiting payment; the last instalment sells it
+    Action.RECORD_PAYMENT: {S.AWAITING_PAYMENT: {S.AWAITING_PAYMENT, S.SOLD}},
+    Action.LAPSE: {S.AWAITING_PAYMENT: {S.AVAILABLE}},
+    Action.CANCEL: {S.HELD: {S.AVAILABLE}, **_RESERVED_OR_SOLD},
+    Action.MOVE_OUT: _RESERVED_OR_SOLD,
+    Action.MOVE_IN: {S.AVAILABLE: {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.SOLD}},
+    Action.BLOCK: {S.AVAILABLE: {S.BLOCKED}},
+    Action.UNBLOCK: {S.BLOCKED: {S.AVAILABLE}},
+}
+#: actions that end the booking they act on, and the status it ends with
+ENDINGS = {
+    Action.RELEASE: BookingStatus.RELEASED,
+    Action.EXPIRE_HOLD: BookingStatus.EXPIRED,
+    Action.REJECT: BookingStatus.REJECTED,
+    Action.LAPSE: BookingStatus.LAPSED,
+    Action.CANCEL: BookingStatus.CANCELLED,
+}
+#: actions that put a booking on a booth: the unique index may refuse them
+CLAIMS = (Action.HOLD, Action.MOVE_IN)
+
+
+def stored_state(booth: Booth, occupant: BoothBooking | None) -> BoothState:
+    """The booth's state as written in the database; `occupant` is its active booking, if any."""
+    if booth.blocked:
+        return BoothState.BLOCKED
+    if occupant is None or not occupant.is_active:
+        return BoothState.AVAILABLE
+    return BoothState(occupant.status.value)
+
+
+def booth_state(booth: Booth, occupant: BoothBooking | None, now: datetime) -> BoothState:
+    """What the booth is at `now`: a hold past its expiry is available, whether or not the sweep has run."""
+    if occupant is not None and occupant.status is BookingStatus.HELD and occupant.hold_expires_at <= now:
+        occupant = None
+    return stored_state(booth, occupant)
+
+
+def _refusal(action: Action, booth: Booth, source: BoothState) -> Conflict:
+    if source is BoothState.BLOCKED:
+        return BoothNotForSale(_l("Booth %(number)s is not for sale.", number=booth.number))
+    if action in CLAIMS:
+        return BoothTaken(_l("Booth %(number)s has just been taken by another exhibitor. Please choose another "
+                             "one.", number=booth.number))
+    return Conflict(_l("This cannot be done now: booth %(number)s is %(state)s.", number=booth.number,
+                       state=BOOTH_STATE_LABELS[source]))
+
+
+def step(session: Session, action: Action, booth: Booth, occupant: BoothBooking | None, target: BoothState, *,
+         actor_id: int | None, now: datetime, booking: BoothBooking | None = None, **details) -> None:
+    """The one way a booth changes: checks the move against TRANSITIONS, applies it, writes the audit entry.
+
+    `occupant` is the booth's active booking as stored (None when free); `booking` the booking acted on when it
+    is not the occupant (a new hold, a booking moving in)."""
+    booking = booking or occupant
+    if booking is not None and booking is occupant and not booking.is_active:
+        raise Conflict(_l("This booking has ended (%(status)s).", status=BOOKING_STATUS_LABELS[booking.status]))
+    source = stored_state(booth, occupant)
+    if target not in TRANSITIONS[action].get(source, ()):
+        raise _refusal(action, booth, source)
+    if target is BoothState.BLOCKED:
+        booth.blocked = True
+    elif source is BoothState.BLOCKED:
+        booth.blocked = False
+    elif action in ENDINGS:
+        booking.status, booking.ended_at = ENDINGS[action], now
+    elif target is not BoothState.AVAILABLE:
+        booking.status = BookingStatus(target.value)
+    if action in CLAIMS:
+        booking.booth = booth
+        try:
+            with session.begin_nested():
+                session.add(booking)
+        except IntegrityError:
+            # Another exhibitor's claim on this booth committed between our read and our insert.
+            raise _refusal(action, booth, BoothState.HELD) from None
+    record(session, f"booth.{action.value}", actor_id=actor_id, object_type="booth", object_id=booth.id,
+           event_id=booth.event_id, booth=booth.number, booking_id=booking.id if booking else None,
+           source=source.value, target=target.value, **details)
+
+
+# --- loading under locks ----------------------------------------------------------------------
+
+def _locked_booth(session: Session, booth_id: int, *, exclusive: bool, event: Event | None = None) -> Booth:
+    """The booth row, locked shared by claims and exclusively by blocking (PostgreSQL; SQLite ignores it)."""
+    booth = session.scalar(
+        select(Booth).where(Booth.id == booth_id).with_for_update(read=not exclusive)
+        .execution_options(populate_existing=True)
+    )
+    if booth is None or (event is not None and booth.event_id != event.id):
+        raise NotFound()
+    return booth
+
+
+def _occupant(session: Session, booth: Booth, now: datetime) -> BoothBooking | None:
+    """The booth's active booking, locked; a hold past its expiry is expired here and counts as none."""
+    occupant = session.scalar(
+        select(BoothBooking).where(BoothBooking.booth_id == booth.id, BoothBooking.status.in_(ACTIVE_STATUSES))
+        .with_for_update().execution_options(populate_existing=True)
+    )
+    if occupant is not None and occupant.status is BookingStatus.HELD and occupant.hold_expires_at <= now:
+        step(session, Action.EXPIRE_HOLD, booth, occupant, BoothState.AVAILABLE, actor_id=None, now=now)
+        return None
+    return occupant
+
+
+def locked_booking(session: Session, booking_id: int, *, event: Event | None = None,
+                   exhibitor: User | None = None) -> BoothBooking:
+    """A booking, locked so that two clicks or a click and the sweep run one after the other. Another event's
+    booking, or another exhibitor's, is not found."""
+    booking = session.scalar(
+        select(BoothBooking).where(BoothBooking.id == booking_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if (booking is None or (event is not None and booking.event_id != event.id)
+            or (exhibitor is not None and booking.exhibitor_id != exhibitor.id)):
+        raise NotFound()
+    return booking
+
+
+# --- the event's rules ------------------------------------------------------------------------
+
+def settings_for(session: Session, event: Event) -> BoothSaleSettings:
+    """The event's booth-sale settings; the defaults (unsaved) when the organisers have not set any."""
+    return session.get(BoothSaleSettings, event.id) or with_defaults(BoothSaleSettings, event_id=event.id)
+
+
+def priority_windows(session: Session, event: Event) -> list[PriorityWindow]:
+    return list(session.scalars(
+        select(PriorityWindow).where(PriorityWindow.event_id == event.id)
+        .options(selectinload(PriorityWindow.organisations)).order_by(PriorityWindow.opens_at, PriorityWindow.id)
+    ))
+
+
+@dataclass(frozen=True)
+class SelectionStatus:
+    is_open: bool
+    #: why it is not open, with the times it opens ("opens for sponsors at …, for everyone at …")
+    message: object = None
+    #: the window that lets this exhibitor in early, if any
+    window: PriorityWindow | None = None
+
+
+def _when(moment: datetime) -> str:
+    return format_local_datetime(moment, "short")
+
+
+def selection_status(event: Event, settings: BoothSaleSettings, windows: list[PriorityWindow],
+                     organisation_ids: set[int], now: datetime) -> SelectionStatus:
+    """Whether someone from these organisations may choose a booth at `now`, and if not, when they may."""
+    closes_at = settings.selection_closes_at or event.starts_at
+    if event.status is not EventStatus.PUBLISHED:
+        return SelectionStatus(False, _l("Booth selection for this event is not open."))
+    if now >= closes_at:
+        return SelectionStatus(False, _l("Booth selection closed on %(time)s.", time=_when(closes_at)))
+    general = settings.selection_opens_at
+    mine = [w for w in windows if organisation_ids & {o.id for o in w.organisations}]
+    opened = next((w for w in mine if w.opens_at <= now), None)
+    if opened is not None or (general is not None and now >= general):
+        return SelectionStatus(True, window=opened)
+    first = (mine or windows or [None])[0]
+    if first is None:
+        return SelectionStatus(False, _l("Booth selection opens at %(general)s.", general=_when(general))
+                               if general else _l("Booth selection has not opened yet."))
+    who = localized(first, "name")
+    if first.opens_at <= now:  # someone else's window is open, this exhibitor's turn has not come
+        message = (_l("Booth selection is open to %(who)s now; for everyone it opens at %(general)s.", who=who,
+                      general=_when(general)) if general else
+                   _l("Booth selection is open to %(who)s now; for everyone it has not been announced yet.", who=who))
+    else:
+        message = (_l("Booth selection opens for %(who)s at %(time)s, for everyone at %(general)s.", who=who,
+                      time=_when(first.opens_at), general=_when(general)) if general else
+                   _l("Booth selection opens for %(who)s at %(time)s; for everyone it has not been announced yet.",
+                      who=who, time=_when(first.opens_at)))
+    return SelectionStatus(False, message)
+
+
+def _organisation_ids(user: User) -> list[int]:
+    return [membership.organisation_id for membership in user.memberships]
+
+
+def _payment_deadline(settings: BoothSaleSettings, event: Event, now: datetime) -> datetime:
+    """Each instalment is due `payment_days` after the step that asks for it, and never after the event starts."""
+    return min(now + timedelta(days=settings.payment_days), event.starts_at)
+
+
+def first_instalment(price: int, deposit_percent: int) -> int:
+    """The deposit in whole đồng, rounded up; 0 % and 100 % both ask for the full price at once."""
+    if deposit_percent in (0, 100):
+        return price
+    return -(-price * deposit_percent // 100)
+
+
+# --- the exhibitor's way ----------------------------------------------------------------------
+
+def hold_booth(session: Session, exhibitor: User, booth_id: int, *, now: datetime | None = None) -> BoothBooking:
+    """Keeps the booth for the exhibitor for the event's hold time, while they fill in the application.
+
+    Choosing the booth they already hold again is harmless (a double click): the same hold comes back."""
+    now = now or utcnow()
+    booth = _locked_booth(session, booth_id, exclusive=False)
+    event = booth.event
+    settings = settings_for(session, event)
+    organisation_ids = _organisation_ids(exhibitor)
+    status = selection_status(event, settings, priority_windows(session, event), set(organisation_ids), now)
+    if not status.is_open:
+        raise SelectionClosed(status.message)
+    occupant = _occupant(session, booth, now)
+    if occupant is not None and occupant.exhibitor_id == exhibitor.id:
+        if occupant.status is BookingStatus.HELD:
+            return occupant
+        raise Conflict(_l("You have already booked booth %(number)s.", number=booth.number))
+    other_hold = session.scalar(
+        select(BoothBooking).where(BoothBooking.event_id == event.id, BoothBooking.exhibitor_id == exhibitor.id,
+                                   BoothBooking.status == BookingStatus.HELD, BoothBooking.hold_expires_at > now)
+    )
+    if other_hold is not None and occupant is None:
+        raise Conflict(_l("You are holding booth %(number)s. Submit its application or let it go before choosing "
+                          "another booth.", number=other_hold.booth.number))
+    # who the booth is for: the organisation that let them in early, else their first one
+    early = {o.id for o in status.window.organisations} if status.window else set()
+    booking = BoothBooking(
+        event_id=event.id, exhibitor_id=exhibitor.id, held_at=now,
+        organisation_id=next((i for i in organisation_ids if i in early), next(iter(organisation_ids), None)),
+        hold_expires_at=now + timedelta(minutes=settings.hold_minutes),
+    )
+    step(session, Action.HOLD, booth, occupant, BoothState.HELD, actor_id=exhibitor.id, now=now, booking=booking)
+    return booking
+
+
+def release_hold(session: Session, exhibitor: User, booking_id: int, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    booking = locked_booking(session, booking_id, exhibitor=exhibitor)
+    step(session, Action.RELEASE, booking.booth, booking, BoothState.AVAILABLE, actor_id=exhibitor.id, now=now)
+
+
+TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
+
+
+@dataclass
+class Application:
+    """What the exhibitor tells the organisers about themselves; the page's form fills it in."""
+
+    company_name: str
+    tax_code: str
+    products: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    #: a file name from uploads.store_logo, or None
+    logo: str | None = None
+
+    def cleaned(self) -> Application:
+        """Trimmed, and refused (Invalid naming the field) when required text is missing or the tax code is
+        malformed."""
+        values = {name: (value.strip() if isinstance(value, str) else value) for name, value in vars(self).items()}
+        values["contact_email"] = values["contact_email"].lower()
+        for name in ("company_name", "tax_code", "products", "contact_name", "contact_email", "contact_phone"):
+            if not values[name]:
+                raise Invalid(_l("This field is required."), name)
+        if not TAX_CODE.fullmatch(values["tax_code"]):
+            raise Invalid(_l("A tax code has 10 digits, or 10 digits, a hyphen and 3 more for a branch "
+                             "(0101234567-001)."), "tax_code")
+        if values["logo"] is not None and not STORED_NAME.fullmatch(values["logo"]):
+            raise ValueError(f"not a stored upload: {values['logo']!r}")  # only uploads.store_logo names files
+        return Application(**values)
+
+
+def submit_application(session: Session, exhibitor: User, booking_id: int, application: Application, *,
+                       provider_key: str = "manual", now: datetime | None = None) -> BoothBooking:
+    """Turns the exhibitor's hold into a reservation: it then waits for the organisers' approval, or (when the
+    event needs none) for payment, or is sold at once when the booth is free of charge."""
+    now = now or utcnow()
+    booking = locked_booking(session, booking_id, exhibitor=exhibitor)
+    if booking.status is BookingStatus.HELD and booking.hold_expires_at <= now:
+        raise HoldExpired(_l("Your hold on booth %(number)s ran out at %(time)s. If it is still available, choose "
+                             "it again: what you typed is kept.", number=booking.booth.number,
+                             time=_when(booking.hold_expires_at)))
+    if provider_key not in PROVIDERS or not PROVIDERS[provider_key].offered_to_buyers:
+        raise Invalid(_l("Choose one of the offered ways to pay."), "provider")
+    application = application.cleaned()
+    event, booth = booking.event, booking.booth
+    settings = settings_for(session, event)
+    target = BoothState.AWAITING_APPROVAL if settings.approval_required else _payment_state(booth.price)
+    step(session, Action.SUBMIT, booth, booking, target, actor_id=exhibitor.id, now=now)
+    for name, value in vars(application).items():
+        setattr(booking, name, value)
+    booking.submitted_at = now
+    booking.amount_due = booth.price
+    booking.deposit_due = first_instalment(booth.price, settings.deposit_percent)
+    booking.provider = FREE.key if booth.price == 0 else provider_key
+    _set_payment_terms(booking, settings, now)
+    _tell_exhibitor(session, booking, "submitted", key=f"booth:submitted:{booking.id}")
+    return booking
+
+
+def _payment_state(amount_due: int) -> BoothState:
+    """Where a reservation goes once it may be paid: sold at once when there is nothing to pay."""
+    return BoothState.SOLD if amount_due == 0 else BoothState.AWAITING_PAYMENT
+
+
+def _set_payment_terms(booking: BoothBooking, settings: BoothSaleSettings, now: datetime) -> None:
+    if booking.status is BookingStatus.SOLD:
+        booking.paid_at, booking.payment_due_at = now, None
+    elif booking.status is BookingStatus.AWAITING_PAYMENT:
+        booking.payment_due_at = _payment_deadline(settings, booking.event, now)
+
+
+# --- the organisers' way ----------------------------------------------------------------------
+
+def approve_application(session: Session, organiser: User, event: Event, booking_id: int, *, message: str = "",
+                        now: datetime | None = None) -> BoothBooking:
+    now = now or utcnow()
+    booking = locked_booking(session, booking_id, event=event)
+    step(session, Action.APPROVE, booking.booth, booking, _payment_state(booking.amount_due), actor_id=organiser.id,
+         now=now)
+    booking.decided_at, booking.decision_message = now, message.strip()
+    _set_payment_terms(booking, settings_for(session, event), now)
+    _tell_exhibitor(session, booking, "approved", key=f"booth:approved:{booking.id}",
+                    note=booking.decision_message)
+    return booking
+
+
+def reject_application(session: Session, organiser: User, event: Event, booking_id: int, *, message: str,
+                       now: datetime | None = None) -> BoothBooking:
+    now = now or utcnow()
+    if not message.strip():
+        raise Invalid(_l("Tell the exhibitor why their application is not accepted."), "message")
+    booking = locked_booking(session, booking_id, event=event)
+    step(session, Action.REJECT, booking.booth, booking, BoothState.AVAILABLE, actor_id=organiser.id, now=now)
+    booking.decided_at, booking.decision_message = now, message.strip()
+    _tell_exhibitor(session, booking, "rejected", key=f"booth:rejected:{booking.id}",
+                    note=booking.decision_message)
+    return booking
+
+
+def next_instalment(booking: BoothBooking) -> int:
+    """What the exhibitor should pay now: the rest of the deposit, then the balance."""
+    if booking.amount_paid < booking.deposit_due:
+        return booking.deposit_due - booking.amount_paid
+    return booking.amount_outstanding
+
+
+def record_payment(session: Session, organiser: User, event: Event, booking_id: int, *, amount: int | None = None,
+                   expected_paid: int | None = None, now: datetime | None = None) -> BoothBooking:
+    """The manual provider: an organiser records money that arrived, by default the next instalment (the
+    deposit, then the balance). Fully paid, the booth is sold.
+
+    `expected_paid` is the amount paid as the organiser's page showed it: a second click of the same button finds
+    it changed and records nothing twice."""
+    now = now or utcnow()
+    booking = locked_booking(session, booking_id, event=event)
+    if expected_paid is not None and expected_paid != booking.amount_paid:
+        raise Conflict(_l("This payment has already been recorded: the booking now shows %(paid)s paid.",
+                          paid=format_vnd(booking.amount_paid)))
+    paid = booking.amount_paid
+    if booking.status is BookingStatus.AWAITING_PAYMENT:
+        amount = next_instalment(booking) if amount is None else amount
+        if not 0 < amount <= booking.amount_outstanding:
+            raise Invalid(_l("Enter an amount between 1 and %(left)s, what is still to be paid.",
+                             left=format_vnd(booking.amount_outstanding)), "amount")
+        paid += amount
+    target = BoothState.SOLD if paid >= booking.amount_due else BoothState.AWAITING_PAYMENT
+    step(session, Action.RECORD_PAYMENT, booking.booth, booking, target, actor_id=organiser.id, now=now,
+         amount=amount, amount_paid=paid, provider=booking.provider)
+    deposit_completed = booking.amount_paid < booking.deposit_due <= paid
+    booking.amount_paid = paid
+    if target is BoothState.SOLD or deposit_completed:  # the balance gets a deadline of its own
+        _set_payment_terms(booking, settings_for(session, event), now)
+    _tell_exhibitor(session, booking, "paid" if target is BoothState.SOLD else "payment_recorded",
+                    key=f"booth:payment:{booking.id}:{paid}", amount=amount)
+    return booking
+
+
+def cancel_booking(session: Session, organiser: User, event: Event, booking_id: int, *, message: str = "",
+                   now: datetime | None = None) -> BoothBooking:
+    """Frees the booth; the exhibitor's badges stop admitting anyone."""
+    now = now or utcnow()
+    booking = locked_booking(session, booking_id, event=event)
+    step(session, Action.CANCEL, booking.booth, booking, BoothState.AVAILABLE, actor_id=organiser.id, now=now)
+    booking.decision_message = message.strip()
+    _cancel_badges(booking, now)
+    _tell_exhibitor(session, booking, "cancelled", key=f"booth:cancelled:{booking.id}",
+                    note=booking.decision_message)
+    return booking
+
+
+def move_booking(session: Session, organiser: User, event: Event, booking_id: int, to_booth_id: int, *,
+                 message: str = "", now: datetime | None = None) -> BoothBooking:
+    """Moves a reservation or a sale to another available booth of the event, keeping its price and payments;
+    the exhibitor is told."""
+    now = now or utcnow()
+    booking = locked_booking(session, booking_id, event=event)
+    leaving = booking.booth
+    if to_booth_id == leaving.id:
+        raise Invalid(_l("Choose a booth other than the one it is on."), "booth")
+    arriving = _locked_booth(session, to_booth_id, exclusive=False, event=event)
+    details = {"from_booth": leaving.number, "to_booth": arriving.number}
+    step(session, Action.MOVE_OUT, leaving, booking, BoothState.AVAILABLE, actor_id=organiser.id, now=now, **details)
+    step(session, Action.MOVE_IN, arriving, _occupant(session, arriving, now), BoothState(booking.status.value),
+         actor_id=organiser.id, now=now, booking=booking, **details)
+    _tell_exhibitor(session, booking, "moved", key=f"booth:moved:{booking.id}:{arriving.id}:{now:%Y%m%d%H%M%S}",
+                    old_booth=leaving, note=message.strip())
+    return booking
+
+
+def block_booth(session: Session, organiser: User, event: Event, booth_id: int, *,
+                now: datetime | None = None) -> Booth:
+    now = now or utcnow()
+    booth = _locked_booth(session, booth_id, exclusive=True, event=event)
+    step(session, Action.BLOCK, booth, _occupant(session, booth, now), BoothState.BLOCKED, actor_id=organiser.id,
+         now=now)
+    return booth
+
+
+def unblock_booth(session: Session, organiser: User, event: Event, booth_id: int, *,
+                  now: datetime | None = None) -> Booth:
+    now = now or utcnow()
+    booth = _locked_booth(session, booth_id, exclusive=True, event=event)
+    step(session, Action.UNBLOCK, booth, None, BoothState.AVAILABLE, actor_id=organiser.id, now=now)
+    return booth
+
+
+# --- what the scheduler runs ------------------------------------------------------------------
+
+def _due(session: Session, *conditions) -> list[BoothBooking]:
+    """Bookings matching `conditions`, locked; those another transaction is changing right now are left for the
+    next run."""
+    return list(session.scalars(
+        select(BoothBooking).where(*conditions).order_by(BoothBooking.id)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
+    ))
+
+
+def expire_holds(session: Session, now: datetime | None = None) -> list[BoothBooking]:
+    """Holds past their time free their booths (reads already treat them as free)."""
+    now = now or utcnow()
+    due = _due(session, BoothBooking.status == BookingStatus.HELD, BoothBooking.hold_expires_at <= now)
+    for booking in due:
+        step(session, Action.EXPIRE_HOLD, booking.booth, booking, BoothState.AVAILABLE, actor_id=None, now=now)
+    return due
+
+
+def lapse_unpaid_reservations(session: Session, now: datetime | None = None) -> list[BoothBooking]:
+    """Reservations with nothing paid by their deadline free their booths; the exhibitor is told. Once a deposit
+    has arrived, a late balance is for the organisers to chase, not for the clock to cancel."""
+    now = now or utcnow()
+    due = _due(session, BoothBooking.status == BookingStatus.AWAITING_PAYMENT, BoothBooking.amount_paid == 0,
+               BoothBooking.payment_due_at <= now)
+    for booking in due:
+        step(session, Action.LAPSE, booking.booth, booking, BoothState.AVAILABLE, actor_id=None, now=now)
+        _tell_exhibitor(session, booking, "lapsed", key=f"booth:lapsed:{booking.id}")
+    return due
+
+
+def _instalment(booking: BoothBooking) -> str:
+    return "deposit" if booking.amount_paid < booking.deposit_due else "balance"
+
+
+def send_payment_reminders(session: Session, now: datetime | None = None) -> int:
+    """One reminder per instalment, REMINDER_LEAD before its deadline; returns how many were queued now. The
+    outbox key makes a second run (or a second scheduler) queue nothing."""
+    now = now or utcnow()
+    due = list(session.scalars(
+        select(BoothBooking)
+        .where(BoothBooking.status == BookingStatus.AWAITING_PAYMENT, BoothBooking.payment_due_at > now,
+               BoothBooking.payment_due_at <= now + REMINDER_LEAD)
+        .options(selectinload(BoothBooking.booth), selectinload(BoothBooking.event),
+                 selectinload(BoothBooking.exhibitor))
+    ))
+    keys = {booking.id: f"booth:reminder:{booking.id}:{_instalment(booking)}" for booking in due}
+    sent = set(session.scalars(select(OutboxMessage.idempotency_key)
+                               .where(OutboxMessage.idempotency_key.in_(list(keys.values())))))
+    queued = 0
+    for booking in due:
+        if keys[booking.id] not in sent:
+            queued += _tell_exhibitor(session, booking, "reminder", key=keys[booking.id],
+                                      instalment=_instalment(booking))
+    return queued
+
+
+# --- mail -------------------------------------------------------------------------------------
+
+#: the subject of each kind of mail; `kind` also picks the paragraph of mail/booth_booking
+SUBJECTS = {
+    "submitted": _l("We have received your booth application for %(event)s"),
+    "approved": _l("Your booth application for %(event)s is approved"),
+    "rejected": _l("Your booth application for %(event)s"),
+    "payment_recorded": _l("Payment received for your booth at %(event)s"),
+    "paid": _l("Your booth at %(event)s is paid"),
+    "reminder": _l("Payment reminder: your booth at %(event)s"),
+    "lapsed": _l("Your booth reservation for %(event)s has ended"),
+    "cancelled": _l("Your booth booking for %(event)s is cancelled"),
+    "moved": _l("Your booth at %(event)s has changed"),
+}
+
+
+def booking_link(booking: BoothBooking) -> str:
+    """Where the exhibitor follows their booking."""
+    return absolute_url("events.event_page", slug=booking.event.slug)
+
+
+def _tell_exhibitor(session: Session, booking: BoothBooking, kind: str, *, key: str, **context) -> bool:
+    """Mails the exhibitor about their booking, in their language; returns whether it was queued now."""
+    exhibitor, event = booking.exhibitor, booking.event
+    with force_locale(exhibitor.locale):
+        subject = SUBJECTS[kind] % {"event": localized(event, "name")}
+    return queue_mail(session, key=key, to=exhibitor.email, locale=exhibitor.locale, template="booth_booking",
+                      subject=subject, kind=kind, booking=booking, booth=booking.booth, event=event,
+                      exhibitor=exhibitor, due_now=next_instalment(booking), link=booking_link(booking), **context)
+
+
+def _cancel_badges(booking: BoothBooking, now: datetime) -> None:
+    if booking.badge_order is not None:
+        for ticket in booking.badge_order.tickets:
+            ticket.cancelled_at = ticket.cancelled_at or now

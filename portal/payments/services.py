@@ -1,0 +1,360 @@
+"""Payments: opening one for a payable, confirming the money whatever the provider, refunds seen at the provider,
+bank transfers applied by reconciliation, the provider event log, and the organisers' bank accounts.
+
+Every change to a payment takes its row lock first and reads it afresh, so two notifications about one payment
+(two copies of a webhook, a webhook and the demo card's button, a statement imported twice at once) run one
+after the other and the second sees what the first did. The order of locks is payment, then its order or booking,
+then (for seats given back) the quotas.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import User
+from portal.audit.services import record
+from portal.errors import Conflict, DomainError, NotFound
+from portal.payments import vietqr
+from portal.payments.models import (
+    COLLECTED_STATUSES,
+    BankAccount,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    ReviewReason,
+)
+from portal.payments.payables import Payable, kind_of, target_id_of
+
+#: a provider's attempt this close to its expiry is not handed to a buyer any more: they might not finish in time,
+#: and Stripe refuses to open a Checkout Session for less than 30 minutes
+EXPIRY_MARGIN = timedelta(minutes=30)
+#: the payment lifecycle: which status may follow which. The money is the truth: a provider reporting it received
+#: after it said the attempt expired or failed (events arrive in any order) still counts.
+TRANSITIONS: dict[PaymentStatus, set[PaymentStatus]] = {
+    PaymentStatus.PENDING: {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.EXPIRED},
+    PaymentStatus.FAILED: {PaymentStatus.SUCCEEDED},
+    PaymentStatus.EXPIRED: {PaymentStatus.SUCCEEDED},
+    PaymentStatus.SUCCEEDED: {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED},
+    PaymentStatus.PARTIALLY_REFUNDED: {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED},
+    PaymentStatus.REFUNDED: set(),
+}
+
+
+class PaymentClosed(Conflict):
+    default_message = _l("This can no longer be paid: it was paid already, cancelled, or its time to pay ran out.")
+
+
+class Outcome(enum.StrEnum):
+    """What a notification about a payment did: kept in the event log and told to tests and benchmarks."""
+
+    FULFILLED = "fulfilled"
+    #: the money arrived but an organiser decides what happens (see Payment.review_reason)
+    FLAGGED = "flagged"
+    #: part of the amount arrived; the rest is still expected
+    PARTIAL = "partial"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+    #: the provider is still working on it (an asynchronous payment method)
+    WAITING = "waiting"
+    #: this notification was handled before
+    DUPLICATE = "duplicate"
+    #: it changes nothing given what the payment already went through (an expiry after the money arrived)
+    IGNORED = "ignored"
+    UNKNOWN_PAYMENT = "unknown payment"
+
+
+# --- opening a payment ----------------------------------------------------------------------
+
+def open_payment(session: Session, payable: Payable, provider_key: str, now: datetime) -> Payment:
+    """The pending payment through `provider_key` for what `payable` asks now, created unless one is still usable:
+    a second click, or coming back to the payment page, reuses it (and its transfer reference). The payable's row is
+    locked first, so two clicks at once find or create the same one. Refuses what can no longer be paid."""
+    kind = payable.kind
+    payable = kind.describe(kind.locked(session, payable.target.id), now)
+    if not payable.open or payable.amount_due <= 0:
+        raise PaymentClosed()
+    link = getattr(Payment, kind.foreign_key) == payable.target.id
+    candidates = session.scalars(
+        select(Payment).where(link, Payment.provider == provider_key, Payment.status == PaymentStatus.PENDING,
+                              Payment.amount == payable.amount_due).order_by(Payment.id.desc())
+    ).all()
+    for payment in candidates:
+        if payment.expires_at is None or payment.expires_at > now + EXPIRY_MARGIN:
+            return payment
+    payment = Payment(amount=payable.amount_due, currency=payable.currency, provider=provider_key,
+                      status=PaymentStatus.PENDING, created_at=now, updated_at=now, **payable.payment_link)
+    if provider_key == "vietqr":
+        payment.transfer_reference = _unused_reference(session, kind.reference_prefix)
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def _unused_reference(session: Session, prefix: str) -> str:
+    # 32⁵ references per prefix: a clash is rare, two in a row rarer still; the unique column is the guarantee
+    while True:
+        reference = vietqr.new_reference(prefix)
+        if session.scalar(select(Payment.id).where(Payment.transfer_reference == reference)) is None:
+            return reference
+
+
+def payment_for_buyer(session: Session, buyer: User, payment_id: int, now: datetime) -> tuple[Payment, Payable]:
+    """A payment and what it pays for, if `buyer` is the one paying; NotFound otherwise (ids cannot be probed)."""
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound()
+    kind = kind_of(payment)
+    target = payment.order if payment.order_id is not None else payment.booth_booking
+    payable = kind.describe(target, now)
+    if payable.buyer_id != buyer.id:
+        raise NotFound()
+    return payment, payable
+
+
+def locked_payment(session: Session, payment_id: int) -> Payment | None:
+    """The payment, locked until the transaction ends and read afresh."""
+    return session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
+# --- the event log --------------------------------------------------------------------------
+
+def handle_notification(session: Session, *, provider: str, external_id: str, event_type: str,
+                        payment_id: int | None, act: Callable[[Payment], Outcome] | None, now: datetime) -> Outcome:
+    """What every provider's notification goes through, in the caller's transaction: log it (a repeat stops
+    here), lock its payment, `act` on it, note the outcome in the log. A webhook, the demo card and an imported
+    bank transfer all confirm money this way."""
+    logged = record_event(session, provider, external_id, event_type, now)
+    if logged is None:
+        return Outcome.DUPLICATE
+    payment = locked_payment(session, payment_id) if payment_id is not None else None
+    if payment is None:
+        outcome = Outcome.UNKNOWN_PAYMENT
+    else:
+        outcome = act(payment) if act is not None else Outcome.IGNORED
+        logged.payment_id = payment.id
+    logged.outcome = outcome.value
+    return outcome
+
+
+def record_event(session: Session, provider: str, external_id: str, event_type: str, now: datetime
+                 ) -> PaymentEvent | None:
+    """Logs a provider's notification in the caller's transaction; None if it was logged before, which makes a
+    repeat change nothing. Of two copies arriving at once, PostgreSQL makes the second insert wait for the first
+    transaction and then fail on the unique key; SQLite's write lock lets only one in at a time."""
+    event = PaymentEvent(provider=provider, external_id=external_id, type=event_type, received_at=now)
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return None
+    return event
+
+
+# --- confirming the money -------------------------------------------------------------------
+
+def _move(payment: Payment, target: PaymentStatus, now: datetime) -> None:
+    if target not in TRANSITIONS[payment.status]:
+        raise Conflict(_l("This payment cannot change from %(old)s to %(new)s.", old=payment.status.value,
+                          new=target.value))
+    payment.status = target
+    payment.updated_at = now
+    if target is PaymentStatus.SUCCEEDED:
+        payment.succeeded_at = now
+
+
+def _amounts(payment: Payment, received: int, currency: str) -> str:
+    """The review note of a payment that received another sum than it asked for."""
+    return f"asked {payment.amount} {payment.currency}, received {received} {currency.upper()}"
+
+
+def _flag(session: Session, payment: Payment, reason: ReviewReason, note: str) -> Outcome:
+    payment.review_reason, payment.review_note = reason, note
+    record(session, "payment.flagged", object_type="payment", object_id=payment.id, provider=payment.provider,
+           reason=reason.value, note=note)
+    return Outcome.FLAGGED
+
+
+def confirm_payment(session: Session, payment: Payment, *, amount: int, currency: str, now: datetime,
+                    provider_payment_id: str | None = None) -> Outcome:
+    """The provider says the money arrived: `amount` in `currency`. Checked against what the payment asked; then
+    the order or booking is fulfilled, or, when it can no longer take the money, the payment is flagged for an
+    organiser. Call with the payment locked (locked_payment) in the transaction that logged the notification."""
+    if payment.status in COLLECTED_STATUSES:
+        return Outcome.IGNORED
+    if provider_payment_id:
+        payment.provider_payment_id = provider_payment_id
+    _move(payment, PaymentStatus.SUCCEEDED, now)
+    if currency.upper() != payment.currency:
+        return _flag(session, payment, ReviewReason.CURRENCY_MISMATCH, _amounts(payment, amount, currency))
+    payment.amount_received = amount
+    if amount != payment.amount:
+        return _flag(session, payment, ReviewReason.AMOUNT_MISMATCH, _amounts(payment, amount, currency))
+    return _fulfil(session, payment, now)
+
+
+def _fulfil(session: Session, payment: Payment, now: datetime) -> Outcome:
+    kind = kind_of(payment)
+    target = kind.locked(session, target_id_of(payment))
+    try:
+        # a refusal leaves nothing half-done behind
+        with session.begin_nested():
+            kind.fulfil(session, target, payment, now)
+    except DomainError as refusal:
+        return _flag(session, payment, ReviewReason.NOT_FULFILLED, str(refusal.message))
+    payment.review_reason, payment.review_note = None, ""
+    return Outcome.FULFILLED
+
+
+def fail_payment(session: Session, payment: Payment, now: datetime) -> Outcome:
+    """The provider refused the money (a failed bank debit). The order keeps waiting: the buyer may try again."""
+    if payment.status is not PaymentStatus.PENDING:
+        return Outcome.IGNORED
+    _move(payment, PaymentStatus.FAILED, now)
+    return Outcome.FAILED
+
+
+def expire_payment(session: Session, payment: Payment, now: datetime) -> Outcome:
+    """The provider's attempt ran out (an abandoned checkout page). The order keeps waiting until its own time."""
+    if payment.status is not PaymentStatus.PENDING:
+        return Outcome.IGNORED
+    _move(payment, PaymentStatus.EXPIRED, now)
+    payment.checkout_url = None
+    return Outcome.EXPIRED
+
+
+def record_refunds(session: Session, payment: Payment, *, refunded_total: int, currency: str,
+                   refunds: list[tuple[str, int]], now: datetime) -> Outcome:
+    """The provider reports `refunded_total` of the payment given back, listing the refunds it knows by id and
+    amount. Refunds started in the portal are confirmed; those done elsewhere (the provider's dashboard) are
+    recorded without an organiser. All of it refunded, the order is refunded too."""
+    if payment.status not in COLLECTED_STATUSES or currency.upper() != payment.currency:
+        return Outcome.IGNORED
+    if refunded_total <= payment.amount_refunded:
+        return Outcome.IGNORED
+    known = {refund.provider_refund_id: refund for refund in payment.refunds if refund.provider_refund_id}
+    for refund_id, amount in refunds:
+        if refund_id in known:
+            known[refund_id].status = RefundStatus.SUCCEEDED
+        else:
+            payment.refunds.append(Refund(amount=amount, provider_refund_id=refund_id, status=RefundStatus.SUCCEEDED,
+                                          created_at=now))
+    unexplained = refunded_total - sum(r.amount for r in payment.refunds if r.status is RefundStatus.SUCCEEDED)
+    if unexplained > 0:
+        payment.refunds.append(Refund(amount=unexplained, status=RefundStatus.SUCCEEDED, created_at=now))
+    payment.amount_refunded = refunded_total
+    fully = refunded_total >= payment.amount_received
+    _move(payment, PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED, now)
+    record(session, "payment.refunded", object_type="payment", object_id=payment.id, provider=payment.provider,
+           refunded_total=refunded_total)
+    if fully:
+        kind = kind_of(payment)
+        kind.refunded(session, kind.locked(session, target_id_of(payment)), payment, now)
+    return Outcome.REFUNDED
+
+
+def pay_with_demo_card(session: Session, payment_id: int, now: datetime) -> Outcome:
+    """The demo card's "pay" button: the provider confirms the full amount at once, through the same path as a
+    Stripe webhook. A second click is a repeated notification and changes nothing."""
+    return handle_notification(
+        session, provider="demo_card", external_id=f"payment-{payment_id}", event_type="demo_card.paid",
+        payment_id=payment_id, now=now,
+        act=lambda payment: confirm_payment(session, payment, amount=payment.amount, currency=payment.currency,
+                                            now=now, provider_payment_id=f"demo-{payment.id}"),
+    )
+
+
+# --- bank transfers (for reconciliation) ----------------------------------------------------
+
+def find_transfer_payment(session: Session, reference: str) -> Payment | None:
+    """The bank-transfer payment a reference (as vietqr.find_references reads it off a memo) belongs to."""
+    return session.scalar(select(Payment).where(Payment.transfer_reference == reference,
+                                                Payment.provider == "vietqr"))
+
+
+def apply_bank_transfer(session: Session, payment_id: int, *, amount: int, external_id: str,
+                        now: datetime) -> Outcome:
+    """Credits a transfer seen on the bank statement to a payment, in the caller's transaction. `external_id`
+    identifies the statement line (statements.TransferLine.fingerprint): a line applied before credits nothing.
+    Transfers add up; when they reach the amount exactly the order or booking is fulfilled. Less is PARTIAL (the
+    rest is still expected, and the payment waits for review), more is FLAGGED."""
+    return handle_notification(
+        session, provider="vietqr", external_id=external_id, event_type="bank_transfer", payment_id=payment_id,
+        act=lambda payment: _credit_transfer(session, payment, amount, now), now=now,
+    )
+
+
+def _credit_transfer(session: Session, payment: Payment, amount: int, now: datetime) -> Outcome:
+    received = payment.amount_received + amount
+    payment.amount_received = received
+    if received > payment.amount or payment.status in COLLECTED_STATUSES:
+        return _flag(session, payment, ReviewReason.AMOUNT_MISMATCH, _amounts(payment, received, payment.currency))
+    if received < payment.amount:
+        _flag(session, payment, ReviewReason.AMOUNT_MISMATCH, _amounts(payment, received, payment.currency) + " so far")
+        return Outcome.PARTIAL
+    _move(payment, PaymentStatus.SUCCEEDED, now)
+    return _fulfil(session, payment, now)
+
+
+# --- bank accounts --------------------------------------------------------------------------
+
+def active_bank_account(session: Session) -> BankAccount | None:
+    return session.scalar(select(BankAccount).where(BankAccount.active.is_(True)))
+
+
+def list_bank_accounts(session: Session) -> list[BankAccount]:
+    return list(session.scalars(select(BankAccount).order_by(BankAccount.active.desc(), BankAccount.id)))
+
+
+def add_bank_account(session: Session, admin: User, *, bank_bin: str, bank_name: str, account_number: str,
+                     holder_name: str, activate: bool) -> BankAccount:
+    """A new account buyers may transfer to; the details must fit a VietQR code (checked by building one)."""
+    bank_bin, account_number = bank_bin.strip(), account_number.strip()
+    vietqr.transfer_payload(bank_bin, account_number)
+    account = BankAccount(bank_bin=bank_bin, bank_name=bank_name.strip(), account_number=account_number,
+                          holder_name=vietqr.strip_diacritics(holder_name).strip().upper())
+    session.add(account)
+    session.flush()
+    record(session, "bank_account.added", actor_id=admin.id, object_type="bank_account", object_id=account.id,
+           bank_bin=account.bank_bin, account_number=account.account_number)
+    if activate:
+        activate_bank_account(session, admin, account.id)
+    return account
+
+
+def activate_bank_account(session: Session, admin: User, account_id: int) -> BankAccount:
+    """Makes this the account payment pages show; the one shown before is no longer shown to new payments."""
+    account = session.get(BankAccount, account_id)
+    if account is None:
+        raise NotFound()
+    if not account.active:
+        # one statement clears the old one first: the unique index allows one active account at a time
+        session.execute(update(BankAccount).where(BankAccount.active.is_(True)).values(active=False))
+        account.active = True
+        record(session, "bank_account.activated", actor_id=admin.id, object_type="bank_account",
+               object_id=account.id, account_number=account.account_number)
+    return account
+
+
+def deactivate_bank_account(session: Session, admin: User, account_id: int) -> BankAccount:
+    """No account is shown: buyers can no longer choose bank transfer until another is activated."""
+    account = session.get(BankAccount, account_id)
+    if account is None:
+        raise NotFound()
+    if account.active:
+        account.active = False
+        record(session, "bank_account.deactivated", actor_id=admin.id, object_type="bank_account",
+               object_id=account.id, account_number=account.account_number)
+    return account
+
+

@@ -1,0 +1,178 @@
+"""Card payments through Stripe Checkout: the buyer pays on Stripe's page; the money is confirmed by Stripe's signed
+webhook, never by the buyer coming back (PRODUCT.md §5).
+
+VND is a zero-decimal currency at Stripe: 250000 means 250.000 ₫, the same integer the portal stores.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import stripe
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.errors import DomainError
+from portal.notifications.services import absolute_url
+from portal.payments import services
+from portal.payments.models import Payment
+from portal.payments.payables import Payable
+from portal.payments.services import Outcome
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "stripe"
+#: Stripe keeps a Checkout Session open between 30 minutes and 24 hours; ours end with the order's time to pay,
+#: within these bounds (the lower one leaves room to hand the same session out again, see EXPIRY_MARGIN)
+SESSION_LIFETIME_MIN = timedelta(hours=1)
+SESSION_LIFETIME_MAX = timedelta(hours=23)
+#: Stripe's payment_status values that mean the money is there
+PAID_STATUSES = ("paid", "no_payment_required")
+
+
+class CardPaymentUnavailable(DomainError):
+    status_code = 503
+    default_message = _l("Card payment could not be started just now. Please try again in a few minutes.")
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+    expires_at: datetime
+
+
+def create_checkout_session(api_key: str, params: dict, idempotency_key: str) -> CheckoutSession:
+    """The one call to Stripe that starts a payment (tests replace it: they have no network). Stripe answers a
+    repeated idempotency key with the session it made the first time."""
+    client = stripe.StripeClient(api_key, max_network_retries=2)
+    session = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": idempotency_key})
+    return CheckoutSession(session.id, session.url, datetime.fromtimestamp(session.expires_at, UTC))
+
+
+def session_expiry(payable: Payable, now: datetime) -> datetime:
+    latest = now + SESSION_LIFETIME_MAX
+    return max(now + SESSION_LIFETIME_MIN, min(payable.pay_before or latest, latest))
+
+
+def checkout_params(payment: Payment, payable: Payable) -> dict:
+    """What Stripe is asked for. Made from the stored payment only, so two clicks send identical requests, as an
+    idempotency key requires."""
+    metadata = {"payment_id": str(payment.id), **payable.kind.metadata(payable.target)}
+    return {
+        "mode": "payment",
+        "locale": "vi" if payable.locale == "vi" else "en",
+        "customer_email": payable.buyer_email,
+        "client_reference_id": str(payment.id),
+        "line_items": [{
+            "quantity": 1,
+            "price_data": {"currency": payment.currency.lower(), "unit_amount": payment.amount,
+                           "product_data": {"name": payable.description}},
+        }],
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": absolute_url("payments.card_return", payment_id=payment.id),
+        "cancel_url": payable.absolute_page_url,
+        "expires_at": int(payment.expires_at.timestamp()),
+    }
+
+
+def start_checkout(session: Session, payable: Payable, now: datetime) -> str:
+    """The Checkout page for `payable`: the open one if a click before made it, else a new one. Commits the
+    payment before calling Stripe, so no lock is held while Stripe answers; two clicks at once send the same
+    idempotency key and get the same session."""
+    payment = services.open_payment(session, payable, PROVIDER, now)
+    if payment.checkout_url:
+        return payment.checkout_url
+    if payment.expires_at is None:
+        payment.expires_at = session_expiry(payable, now)
+    payment_id, params = payment.id, checkout_params(payment, payable)
+    session.commit()
+    try:
+        checkout = create_checkout_session(current_app.config["STRIPE_SECRET_KEY"], params,
+                                           idempotency_key=f"checkout-session-{payment_id}")
+    except stripe.StripeError as error:
+        log.warning("Stripe refused a Checkout Session for payment %s: %s", payment_id, error)
+        raise CardPaymentUnavailable() from error
+    payment = services.locked_payment(session, payment_id)
+    if payment.provider_reference is None:
+        payment.provider_reference, payment.checkout_url = checkout.id, checkout.url
+        payment.expires_at = checkout.expires_at
+    return checkout.url
+
+
+# --- the webhook ------------------------------------------------------------------------------
+
+def verified_event(payload: bytes, signature: str | None, secret: str | None) -> dict:
+    """The event in a webhook request, after checking its signature on the raw body and its age (at most five
+    minutes, against replays). Raises ValueError or stripe.SignatureVerificationError otherwise."""
+    return stripe.Webhook.construct_event(payload, signature, secret).to_dict()
+
+
+def process_event(session: Session, event: dict, now: datetime) -> Outcome:
+    """Acts on one verified event in the caller's transaction, which also logs its id: a repeat does nothing."""
+    handler = HANDLERS.get(event["type"])
+    obj = event["data"]["object"]
+    payment_id = _payment_id(session, event["type"], obj) if handler else None
+    return services.handle_notification(
+        session, provider=PROVIDER, external_id=event["id"], event_type=event["type"], payment_id=payment_id,
+        act=(lambda payment: handler(session, payment, obj, now)) if handler else None, now=now,
+    )
+
+
+def _payment_id(session: Session, event_type: str, obj: dict) -> int | None:
+    if event_type == "charge.refunded":
+        return session.scalar(select(Payment.id).where(Payment.provider == PROVIDER,
+                                                       Payment.provider_payment_id == obj.get("payment_intent")))
+    # our metadata first; the session id in case the metadata was lost (a session made by hand in the dashboard)
+    claimed = str((obj.get("metadata") or {}).get("payment_id", ""))
+    found = session.scalar(select(Payment.id).where(Payment.provider == PROVIDER, Payment.id == int(claimed))
+                           ) if claimed.isdigit() else None
+    return found or session.scalar(select(Payment.id).where(Payment.provider_reference == obj.get("id")))
+
+
+def _note_session(payment: Payment, checkout: dict) -> None:
+    payment.provider_reference = payment.provider_reference or checkout.get("id")
+    payment.provider_payment_id = checkout.get("payment_intent") or payment.provider_payment_id
+
+
+def _completed(session: Session, payment: Payment, checkout: dict, now: datetime) -> Outcome:
+    _note_session(payment, checkout)
+    if checkout.get("payment_status") not in PAID_STATUSES:
+        return Outcome.WAITING  # a bank debit and the like: async_payment_succeeded or _failed follows
+    return _async_succeeded(session, payment, checkout, now)
+
+
+def _async_succeeded(session: Session, payment: Payment, checkout: dict, now: datetime) -> Outcome:
+    _note_session(payment, checkout)
+    return services.confirm_payment(session, payment, amount=int(checkout.get("amount_total") or 0),
+                                    currency=checkout.get("currency") or "", now=now)
+
+
+def _async_failed(session: Session, payment: Payment, checkout: dict, now: datetime) -> Outcome:
+    return services.fail_payment(session, payment, now)
+
+
+def _expired(session: Session, payment: Payment, checkout: dict, now: datetime) -> Outcome:
+    return services.expire_payment(session, payment, now)
+
+
+def _charge_refunded(session: Session, payment: Payment, charge: dict, now: datetime) -> Outcome:
+    listed = [(refund["id"], int(refund["amount"])) for refund in (charge.get("refunds") or {}).get("data", [])
+              if refund.get("status", "succeeded") == "succeeded"]
+    return services.record_refunds(session, payment, refunded_total=int(charge.get("amount_refunded") or 0),
+                                   currency=charge.get("currency") or "", refunds=listed, now=now)
+
+
+HANDLERS: dict[str, Callable[[Session, Payment, dict, datetime], Outcome]] = {
+    "checkout.session.completed": _completed,
+    "checkout.session.async_payment_succeeded": _async_succeeded,
+    "checkout.session.async_payment_failed": _async_failed,
+    "checkout.session.expired": _expired,
+    "charge.refunded": _charge_refunded,
+}

@@ -1,0 +1,215 @@
+"""The buyer's side of paying (starting a payment, Stripe's return page, the demo card, the bank-transfer page),
+Stripe's webhook, and the admins' bank accounts."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from portal.accounts.models import Role
+from portal.db import db_session, utcnow
+from portal.errors import DomainError, NotFound
+from portal.forms import ConfirmForm
+from portal.i18n import format_vnd
+from portal.payments import services, stripe_checkout, vietqr
+from portal.payments.forms import BankAccountForm
+from portal.payments.models import COLLECTED_STATUSES, BankAccount, Payment, PaymentStatus
+from portal.payments.payables import ORDER, Payable, PayableKind
+from portal.payments.providers import DEMO_CARD, PROVIDERS, VIETQR
+from portal.web import button_action, render_domain_error, render_form, role_required
+
+log = logging.getLogger(__name__)
+bp = Blueprint("payments", __name__)
+
+
+class PaymentUnavailable(DomainError):
+    status_code = 409
+    default_message = _l("This way of paying is not available at the moment. Please contact the organisers.")
+
+
+# --- starting -------------------------------------------------------------------------------
+
+def begin_payment(kind: PayableKind, key: str):
+    """Sends the buyer to pay what they chose, through the provider they chose: Stripe's page, the demo card, the
+    transfer details, or (to pay the organiser) the order's own page. Used right after an order is placed and by
+    the order page's "pay" button."""
+    db, now = db_session(), utcnow()
+    try:
+        payable = kind.for_buyer(db, current_user, key, now)
+    except NotFound:
+        abort(404)
+    provider = PROVIDERS[payable.provider_key]
+    try:
+        if not provider.available():
+            raise PaymentUnavailable()
+        destination = provider.start(db, payable, now)
+    except DomainError as error:
+        db.rollback()
+        flash(str(error.message), "error")
+        return redirect(payable.page_url)
+    db.commit()
+    return redirect(destination)
+
+
+@bp.route("/orders/<code>/pay", methods=["POST"])
+@login_required
+def pay_order(code: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return begin_payment(ORDER, code)
+
+
+def _buyers_payment(payment_id: int, provider_key: str | None = None) -> tuple[Payment, Payable]:
+    try:
+        payment, payable = services.payment_for_buyer(db_session(), current_user, payment_id, utcnow())
+    except NotFound:
+        abort(404)
+    if provider_key is not None and payment.provider != provider_key:
+        abort(404)
+    return payment, payable
+
+
+def _state(payment: Payment) -> str:
+    """How the buyer reads a payment: processing, done, in review, or did not go through."""
+    if payment.review_reason is not None:
+        return "review"
+    if payment.status in COLLECTED_STATUSES:
+        return "done"
+    if payment.status is PaymentStatus.PENDING:
+        return "processing"
+    return "unpaid"
+
+
+# --- card (Stripe) --------------------------------------------------------------------------
+
+@bp.route("/payments/<int:payment_id>/card")
+@login_required
+def card_return(payment_id: int):
+    """Where Stripe sends the buyer back. The money is confirmed by the webhook, never by this visit: the page says
+    "processing" and asks (payments.js) until the webhook has been."""
+    payment, payable = _buyers_payment(payment_id, stripe_checkout.PROVIDER)
+    return render_template("payments/card_return.html", payment=payment, payable=payable, state=_state(payment))
+
+
+@bp.route("/payments/<int:payment_id>/status")
+@login_required
+def payment_status(payment_id: int):
+    payment, _payable = _buyers_payment(payment_id)
+    return jsonify(state=_state(payment))
+
+
+@bp.route("/payments/stripe/webhook", methods=["POST"])
+def stripe_webhook():
+    """Stripe's notifications. No CSRF token (Stripe signs the raw body instead); a bad or old signature is a 400
+    and changes nothing. Any error rolls the whole event back and answers 500, so Stripe sends it again."""
+    try:
+        event = stripe_checkout.verified_event(request.get_data(), request.headers.get("Stripe-Signature"),
+                                               current_app.config.get("STRIPE_WEBHOOK_SECRET"))
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        log.warning("refused a Stripe webhook: %s", error)
+        return jsonify(error="invalid signature"), 400
+    db = db_session()
+    outcome = stripe_checkout.process_event(db, event, utcnow())
+    db.commit()
+    return jsonify(outcome=outcome.value)
+
+
+# --- demo card ------------------------------------------------------------------------------
+
+@bp.route("/payments/<int:payment_id>/demo-card", methods=["GET", "POST"])
+@login_required
+def demo_card(payment_id: int):
+    form = ConfirmForm()
+    if request.method == "POST" and not form.validate_on_submit():
+        abort(400)
+    if not DEMO_CARD.available():
+        abort(404)
+    payment, payable = _buyers_payment(payment_id, DEMO_CARD.key)
+    if request.method == "POST":
+        db = db_session()
+        services.pay_with_demo_card(db, payment.id, utcnow())
+        db.commit()
+        return redirect(payable.page_url)
+    return render_template("payments/demo_card.html", form=form, payment=payment, payable=payable,
+                           state=_state(payment))
+
+
+# --- bank transfer (VietQR) -----------------------------------------------------------------
+
+def _transfer_details(payment: Payment) -> tuple[BankAccount | None, str | None]:
+    """The account to transfer to and the VietQR payload for this payment; (None, None) without an account."""
+    account = services.active_bank_account(db_session())
+    if account is None:
+        return None, None
+    return account, vietqr.transfer_payload(account.bank_bin, account.account_number, payment.amount,
+                                             payment.transfer_reference)
+
+
+@bp.route("/payments/<int:payment_id>/transfer")
+@login_required
+def transfer(payment_id: int):
+    payment, payable = _buyers_payment(payment_id, VIETQR.key)
+    account, payload = _transfer_details(payment)
+    title = _("VietQR code: transfer %(amount)s with the memo %(reference)s", amount=format_vnd(payment.amount),
+              reference=payment.transfer_reference)
+    return render_template("payments/transfer.html", payment=payment, payable=payable, account=account,
+                           state=_state(payment), payload=payload,
+                           qr=vietqr.qr_svg(payload, title) if payload else None)
+
+
+@bp.route("/payments/<int:payment_id>/vietqr.png")
+@login_required
+def transfer_qr_png(payment_id: int):
+    """The code as an image to save: a buyer on their phone opens it from their banking app's gallery."""
+    payment, _payable = _buyers_payment(payment_id, VIETQR.key)
+    _account, payload = _transfer_details(payment)
+    if payload is None:
+        abort(404)
+    return Response(vietqr.qr_png(payload), mimetype="image/png")
+
+
+# --- bank accounts (admins) -----------------------------------------------------------------
+
+@bp.route("/admin/bank-accounts", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def bank_accounts():
+    db = db_session()
+    form = BankAccountForm()
+    if form.validate_on_submit():
+        try:
+            services.add_bank_account(db, current_user, bank_bin=form.bank_bin.data, bank_name=form.bank_name.data,
+                                      account_number=form.account_number.data, holder_name=form.holder_name.data,
+                                      activate=form.activate.data)
+        except DomainError as error:
+            db.rollback()
+            return render_domain_error(error, "payments/bank_accounts.html", form=form,
+                                       accounts=services.list_bank_accounts(db))
+        db.commit()
+        flash(_("The bank account has been added."), "success")
+        return redirect(url_for("payments.bank_accounts"))
+    return render_form("payments/bank_accounts.html", form, accounts=services.list_bank_accounts(db))
+
+
+@bp.route("/admin/bank-accounts/<int:account_id>/activate", methods=["POST"])
+@role_required(Role.ADMIN)
+def activate_bank_account(account_id: int):
+    def run(db) -> str:
+        services.activate_bank_account(db, current_user, account_id)
+        return _("Payment pages now show this account.")
+
+    return button_action(run, back=url_for("payments.bank_accounts"))
+
+
+@bp.route("/admin/bank-accounts/<int:account_id>/deactivate", methods=["POST"])
+@role_required(Role.ADMIN)
+def deactivate_bank_account(account_id: int):
+    def run(db) -> str:
+        services.deactivate_bank_account(db, current_user, account_id)
+        return _("No account is shown now: buyers cannot choose bank transfer until you activate one.")
+
+    return button_action(run, back=url_for("payments.bank_accounts"))
