@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale
+from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -234,7 +234,7 @@ def priority_windows(session: Session, event: Event) -> list[PriorityWindow]:
 class SelectionStatus:
     is_open: bool
     #: why it is not open, with the times it opens ("opens for sponsors at …, for everyone at …")
-    message: object = None
+    message: LazyString | None = None
     #: the window that lets this exhibitor in early, if any
     window: PriorityWindow | None = None
 
@@ -451,6 +451,21 @@ def record_payment(session: Session, organiser: User, event: Event, booking_id: 
     if expected_paid is not None and expected_paid != booking.amount_paid:
         raise Conflict(_l("This payment has already been recorded: the booking now shows %(paid)s paid.",
                           paid=format_vnd(booking.amount_paid)))
+    return _take_payment(session, booking, amount, actor_id=organiser.id, provider=booking.provider, now=now)
+
+
+def record_provider_payment(session: Session, booking_id: int, *, amount: int, provider: str, payment_id: int,
+                            now: datetime | None = None) -> BoothBooking:
+    """Money a payment provider confirmed for the booking (portal.payments fulfils through this): the same step
+    as an organiser's entry, with no actor. A DomainError means the booking cannot take it (ended, already paid,
+    more than is owed), and nothing changes."""
+    now = now or utcnow()
+    booking = locked_booking(session, booking_id)
+    return _take_payment(session, booking, amount, actor_id=None, provider=provider, now=now, payment_id=payment_id)
+
+
+def _take_payment(session: Session, booking: BoothBooking, amount: int | None, *, actor_id: int | None,
+                  provider: str | None, now: datetime, **details) -> BoothBooking:
     paid = booking.amount_paid
     if booking.status is BookingStatus.AWAITING_PAYMENT:
         amount = next_instalment(booking) if amount is None else amount
@@ -459,12 +474,12 @@ def record_payment(session: Session, organiser: User, event: Event, booking_id: 
                              left=format_vnd(booking.amount_outstanding)), "amount")
         paid += amount
     target = BoothState.SOLD if paid >= booking.amount_due else BoothState.AWAITING_PAYMENT
-    step(session, Action.RECORD_PAYMENT, booking.booth, booking, target, actor_id=organiser.id, now=now,
-         amount=amount, amount_paid=paid, provider=booking.provider)
+    step(session, Action.RECORD_PAYMENT, booking.booth, booking, target, actor_id=actor_id, now=now,
+         amount=amount, amount_paid=paid, provider=provider, **details)
     deposit_completed = booking.amount_paid < booking.deposit_due <= paid
-    booking.amount_paid = paid
+    booking.amount_paid, booking.provider = paid, provider
     if target is BoothState.SOLD or deposit_completed:  # the balance gets a deadline of its own
-        _set_payment_terms(booking, settings_for(session, event), now)
+        _set_payment_terms(booking, settings_for(session, booking.event), now)
     _tell_exhibitor(session, booking, "paid" if target is BoothState.SOLD else "payment_recorded",
                     key=f"booth:payment:{booking.id}:{paid}", amount=amount)
     return booking

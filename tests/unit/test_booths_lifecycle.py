@@ -230,3 +230,25 @@ def test_the_booth_sweep_runs_every_minute_and_expires_holds(app, db, make_user)
                         now=utcnow() - timedelta(minutes=16))
     run_job("sweep_booths")
     assert booking(db, held.id).status is BookingStatus.EXPIRED
+
+
+def test_a_providers_payment_takes_the_same_step_without_an_organiser(app, db, make_user):
+    hall = create_hall(db, make_user, deposit_percent=50)
+    reserved = reserve(app, db, make_user(locale="en"), hall.booths["A-01"])
+
+    def provider_pays(amount: int) -> BoothBooking:
+        with app.test_request_context(), db.transaction() as s:
+            return services.record_provider_payment(s, reserved.id, amount=amount, provider="bank", payment_id=42)
+
+    with pytest.raises(Invalid):  # more than is owed goes to the payments' review list, not onto the booking
+        provider_pays(20_000_001)
+    deposit = provider_pays(10_000_000)
+    assert (deposit.status, deposit.amount_paid, deposit.provider) == (BookingStatus.AWAITING_PAYMENT, 10_000_000,
+                                                                        "bank")
+    assert provider_pays(10_000_000).status is BookingStatus.SOLD
+    with pytest.raises(Conflict):
+        provider_pays(1)
+    with db.session_factory() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "booth.record_payment")
+                          .order_by(AuditEntry.id.desc())).first()
+    assert (entry.actor_id, entry.details["payment_id"], entry.details["target"]) == (None, 42, "sold")
