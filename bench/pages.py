@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root, where app.py lives
 
 from app import create_app  # noqa: E402
-from bench.common import BASE_DATABASE_URL, HOST, ROOT, gunicorn, log_in, scratch_database  # noqa: E402
+from bench.common import BASE_DATABASE_URL, HOST, ROOT, cpu_calibration_ms, gunicorn, log_in, scratch_database  # noqa: E402
 from portal.accounts.demo import DEMO_PASSWORD  # noqa: E402
 from portal.accounts.models import (  # noqa: E402
     Organisation,
@@ -146,7 +146,7 @@ def load(port: int, path: str, cookies: dict[str, str], clients: int, seconds: f
 
 def run(seconds: float, clients: int) -> dict:
     # Other processes on the machine share its cores with the server: the load before we start says how many.
-    background_load = os.getloadavg()[0]
+    background_load, calibration = os.getloadavg()[0], cpu_calibration_ms()
     with ExitStack() as stack:
         print(f"preparing a fresh PostgreSQL schema on {BASE_DATABASE_URL} ...", flush=True)
         database_url, statement_counts = stack.enter_context(benchmark_database())
@@ -160,7 +160,8 @@ def run(seconds: float, clients: int) -> dict:
                   flush=True)
             load(port, path, cookies, clients, WARM_UP_SECONDS)
             results[name] = load(port, path, cookies, clients, seconds)
-    return {"pages": results, "statements": statement_counts, "background_load": background_load}
+    return {"pages": results, "statements": statement_counts, "background_load": background_load,
+            "calibration": calibration}
 
 
 def summarise(outcome: dict, seconds: float, clients: int) -> dict:
@@ -168,7 +169,8 @@ def summarise(outcome: dict, seconds: float, clients: int) -> dict:
     by_size = list(statements.values())
     constant = all(counts == by_size[0] for counts in by_size)
     summary: dict = {"clients": clients, "seconds": seconds, "gunicorn": " ".join(GUNICORN_OPTIONS),
-                     "cpus": os.cpu_count(), "background_load_1min": outcome["background_load"]}
+                     "cpus": os.cpu_count(), "background_load_1min": outcome["background_load"],
+                     "cpu_calibration_ms": outcome["calibration"]}
     for name, result in pages.items():
         summary.update({f"{name}_rps": result["rps"], f"{name}_p50_ms": result["p50_ms"],
                         f"{name}_p95_ms": result["p95_ms"], f"{name}_p99_ms": result["p99_ms"],
@@ -196,7 +198,8 @@ def print_table(outcome: dict) -> None:
     print("SQL statements per page: " + "; ".join(
         f"{size}: " + ", ".join(f"{name} {count}" for name, count in counts.items())
         for size, counts in outcome["statements"].items()))
-    print(f"load average before the run: {outcome['background_load']:.2f} on {os.cpu_count()} CPUs")
+    print(f"load average before the run: {outcome['background_load']:.2f} on {os.cpu_count()} CPUs; "
+          f"CPU calibration loop {outcome['calibration']} ms")
     print(f"target: home >= {TARGET_RPS} requests/s with p99 < {TARGET_P99_MS} ms, statements constant")
 
 

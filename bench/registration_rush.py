@@ -33,7 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root, whe
 from sqlalchemy import func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from bench.common import BASE_DATABASE_URL, HOST, fetch, gunicorn, log_in, scratch_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    BASE_DATABASE_URL,
+    HOST,
+    cpu_calibration_ms,
+    fetch,
+    gunicorn,
+    log_in,
+    scratch_database,
+)
 from bench.load import percentile  # noqa: E402
 from portal.accounts.models import User  # noqa: E402
 from portal.accounts.services import hash_password  # noqa: E402
@@ -140,7 +148,7 @@ def client(port: int, email: str, ticket_type_id: int, rush: Rush, start: thread
 
 
 def run(attempts: int, clients: int, seats: int) -> dict:
-    background_load = os.getloadavg()[0]
+    background_load, calibration = os.getloadavg()[0], cpu_calibration_ms()
     with ExitStack() as stack:
         print(f"preparing a fresh PostgreSQL schema on {BASE_DATABASE_URL} ...", flush=True)
         database_url = stack.enter_context(scratch_database("rush"))
@@ -163,7 +171,8 @@ def run(attempts: int, clients: int, seats: int) -> dict:
         finished = time.monotonic()
         sold = count_sold(database_url)
     return {"rush": rush, "began": began, "finished": finished, "sold": sold, "seats": seats,
-            "background_load": background_load}
+            "background_load": background_load,
+            "calibration": calibration}
 
 
 def summarise(outcome: dict, attempts: int, clients: int) -> dict:
@@ -174,6 +183,7 @@ def summarise(outcome: dict, attempts: int, clients: int) -> dict:
     summary = {
         "attempts": attempts, "clients": clients, "seats": outcome["seats"], "gunicorn": " ".join(GUNICORN_OPTIONS),
         "cpus": os.cpu_count(), "background_load_1min": round(outcome["background_load"], 2),
+        "cpu_calibration_ms": outcome["calibration"],
         "sold": outcome["sold"], "oversold": max(outcome["sold"] - outcome["seats"], 0),
         "orders": rush.outcomes["ordered"], "sold_out_answers": rush.outcomes["sold_out"],
         "errors": rush.outcomes["error"], "orders_per_s": orders_per_s,
@@ -201,7 +211,7 @@ def main() -> None:
     summary = summarise(outcome, args.attempts, args.clients)
     print()
     for key in ("sold", "oversold", "orders", "sold_out_answers", "errors", "orders_per_s", "selling_seconds",
-                "p50_ms", "p95_ms", "p99_ms", "background_load_1min"):
+                "p50_ms", "p95_ms", "p99_ms", "background_load_1min", "cpu_calibration_ms"):
         print(f"{key:>20}: {summary[key]}")
     for sample in outcome["rush"].error_samples:
         print(f"  error: {sample}")
