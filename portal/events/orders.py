@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.accounts.models import OrganisationKind, User
@@ -87,12 +87,34 @@ def new_ticket_code() -> str:
 
 # --- availability ---------------------------------------------------------------------------
 
-def _holding_order(now: datetime):
-    """Orders whose tickets occupy seats at `now`."""
-    return or_(
-        Order.status.in_([OrderStatus.AWAITING_APPROVAL, OrderStatus.PAID]),
-        and_(Order.status == OrderStatus.PENDING, Order.expires_at > now),
-    )
+#: Statements of the ordering path, built once: on this path building and compiling a statement costs more than
+#: the database takes to run it.
+_SEATS_TAKEN = union_all(
+    # live tickets: of orders holding seats (awaiting approval, paid, or pending and not yet expired)
+    select(quota_ticket_types.c.quota_id, func.count(Ticket.id))
+    .join(Ticket, Ticket.ticket_type_id == quota_ticket_types.c.ticket_type_id)
+    .join(Order, Order.id == Ticket.order_id)
+    .where(quota_ticket_types.c.quota_id.in_(bindparam("quota_ids", expanding=True)), Ticket.cancelled_at.is_(None),
+           or_(Order.status.in_([OrderStatus.AWAITING_APPROVAL, OrderStatus.PAID]),
+               and_(Order.status == OrderStatus.PENDING, Order.expires_at > bindparam("now"))))
+    .group_by(quota_ticket_types.c.quota_id),
+    # open waiting-list offers, except the one being used now (exclude_offer_id 0 excludes none)
+    select(quota_ticket_types.c.quota_id, func.count(WaitingListEntry.id))
+    .join(WaitingListEntry, WaitingListEntry.ticket_type_id == quota_ticket_types.c.ticket_type_id)
+    .where(quota_ticket_types.c.quota_id.in_(bindparam("quota_ids", expanding=True)),
+           WaitingListEntry.status == WaitingListStatus.OFFERED, WaitingListEntry.offer_expires_at > bindparam("now"),
+           WaitingListEntry.id != bindparam("exclude_offer_id"))
+    .group_by(quota_ticket_types.c.quota_id),
+)
+_EVENT_FOR_SALE = (
+    select(Event).where(Event.slug == bindparam("slug"))
+    .options(joinedload(Event.ticket_types).joinedload(TicketType.quotas), selectinload(Event.questions))
+)
+# populate_existing: the sizes read under the lock, not those loaded with the event a moment before.
+_LOCK_QUOTAS = (
+    select(Quota).where(Quota.id.in_(bindparam("quota_ids", expanding=True))).order_by(Quota.id).with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 def seats_taken(session: Session, quota_ids: list[int], now: datetime,
@@ -100,24 +122,9 @@ def seats_taken(session: Session, quota_ids: list[int], now: datetime,
     """Seats each quota has given away: live tickets plus open waiting-list offers, in one round trip."""
     if not quota_ids:
         return {}
-    tickets = (
-        select(quota_ticket_types.c.quota_id, func.count(Ticket.id))
-        .join(Ticket, Ticket.ticket_type_id == quota_ticket_types.c.ticket_type_id)
-        .join(Order, Order.id == Ticket.order_id)
-        .where(quota_ticket_types.c.quota_id.in_(quota_ids), Ticket.cancelled_at.is_(None), _holding_order(now))
-        .group_by(quota_ticket_types.c.quota_id)
-    )
-    offers = (
-        select(quota_ticket_types.c.quota_id, func.count(WaitingListEntry.id))
-        .join(WaitingListEntry, WaitingListEntry.ticket_type_id == quota_ticket_types.c.ticket_type_id)
-        .where(quota_ticket_types.c.quota_id.in_(quota_ids), WaitingListEntry.status == WaitingListStatus.OFFERED,
-               WaitingListEntry.offer_expires_at > now)
-        .group_by(quota_ticket_types.c.quota_id)
-    )
-    if exclude_offer_id is not None:
-        offers = offers.where(WaitingListEntry.id != exclude_offer_id)
     taken = Counter({quota_id: 0 for quota_id in quota_ids})
-    for quota_id, seats in session.execute(union_all(tickets, offers)):
+    parameters = {"quota_ids": list(quota_ids), "now": now, "exclude_offer_id": exclude_offer_id or 0}
+    for quota_id, seats in session.execute(_SEATS_TAKEN, parameters):
         taken[quota_id] += seats
     return dict(taken)
 
@@ -134,10 +141,7 @@ def availability(session: Session, event: Event, now: datetime | None = None) ->
 
 
 def load_event_for_sale(session: Session, slug: str) -> Event:
-    event = session.scalars(
-        select(Event).where(Event.slug == slug)
-        .options(joinedload(Event.ticket_types).joinedload(TicketType.quotas), selectinload(Event.questions))
-    ).unique().first()
+    event = session.scalars(_EVENT_FOR_SALE, {"slug": slug}).unique().first()
     if event is None or event.status is EventStatus.DRAFT:
         raise NotFound()
     return event
@@ -217,9 +221,7 @@ def place_order(
     if not quota_ids:
         raise SoldOut()
     # The lock: quota rows in id order, so two buyers never wait on each other in a cycle.
-    # populate_existing: the sizes read under the lock, not those loaded with the event a moment before.
-    quotas = session.scalars(select(Quota).where(Quota.id.in_(quota_ids)).order_by(Quota.id).with_for_update()
-                             .execution_options(populate_existing=True)).all()
+    quotas = session.scalars(_LOCK_QUOTAS, {"quota_ids": quota_ids}).all()
     taken = seats_taken(session, quota_ids, now, exclude_offer_id=offer.id if offer else None)
     for quota in quotas:
         wanted = sum(count for type_id, count in counts.items() if quota in types[type_id].quotas)

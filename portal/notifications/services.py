@@ -114,8 +114,13 @@ def _single_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-#: INSERT … ON CONFLICT DO NOTHING, spelled by each database we run on
-_INSERT_IGNORING_DUPLICATES = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+#: One statement per message, spelled by each database we run on: a new key (the usual case) costs no look-up and
+#: no savepoint; a repeated one inserts nothing. Built once: building it costs more than running it.
+_INSERT_IGNORING_DUPLICATES = {
+    dialect: insert(OutboxMessage.__table__)
+    .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key]).returning(OutboxMessage.id)
+    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 def queue_mail(
@@ -144,11 +149,8 @@ def queue_mail(
         "body_text": body_text, "body_html": body_html, "attachments": [a.as_json() for a in attachments],
         "compose": composed_at_send.as_json(template) if composed_at_send else None,
     }
-    # One statement: a new key (the usual case) costs no look-up and no savepoint; a repeated one inserts nothing.
-    insert = _INSERT_IGNORING_DUPLICATES[session.get_bind().dialect.name]
-    statement = (insert(OutboxMessage).values(**values)
-                 .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key]).returning(OutboxMessage.id))
-    return session.execute(statement).first() is not None
+    statement = _INSERT_IGNORING_DUPLICATES[session.get_bind().dialect.name]
+    return session.execute(statement, values).first() is not None
 
 
 class SinkTransport:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -29,6 +29,7 @@ from portal.events.models import (
     Ticket,
     TicketType,
 )
+from portal.i18n import HANOI
 from tests.browser.steps import translated
 from tests.support.mail import text_body
 from tests.support.ticketing import add_ticket
@@ -54,7 +55,8 @@ def create_techfest(db, *, seats: int = 100, status: EventStatus = EventStatus.P
     approval, a startup pass, and an early-bird pass whose sale has ended; every type counts against the day quota
     and the hall quota (`seats` each). Three questions: a required text, an optional choice, an optional checkbox."""
     now = utcnow()
-    start = now + timedelta(days=30)
+    # 9:00 in Hanoi a month ahead, so the programme's two days are two days whatever the hour the tests run
+    start = datetime.combine((now + timedelta(days=30)).astimezone(HANOI).date(), time(9), HANOI).astimezone(UTC)
     with db.transaction() as s:
         day, hall = Quota(name="Ngày 1", size=seats), Quota(name="Hội trường", size=seats)
         specs = {
