@@ -73,6 +73,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.organisation_views import bp as orgs_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
+    from portal.booths.manage_views import bp as booth_manage_bp
+    from portal.booths.views import bp as booths_bp
     from portal.core.views import bp as core_bp
     from portal.events.checkin_views import bp as checkin_bp
     from portal.events.dashboard_views import bp as event_dashboard_bp
@@ -82,7 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.views import bp as payments_bp
 
     for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp, event_dashboard_bp, waitlist_bp, checkin_bp, events_bp,
-                      manage_bp, payments_bp):
+                      manage_bp, payments_bp, booths_bp, booth_manage_bp):
         app.register_blueprint(blueprint)
 
 

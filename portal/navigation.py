@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import has_request_context
+from flask import has_request_context, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal.accounts.models import Role
+from portal.booths.models import BoothBooking
+from portal.db import db_session
 
 ROLE_NAV = (
     (Role.STARTUP, _l("Startup")),
@@ -16,6 +19,25 @@ ROLE_NAV = (
     (Role.INCUBATOR_MANAGER, _l("Incubator")),
     (Role.ADMIN, _l("Admin")),
 )
+
+
+#: the session remembers, for one user, whether they have booth bookings: [user id, yes or no]
+BOOTH_BOOKINGS_KEY = "booth_bookings"
+
+
+def _has_booth_bookings() -> bool:
+    """Asked of the database once per browser session, not on every page; choosing a booth sets it (see
+    note_booth_booking), so only a booking made on another device shows late, at the next login."""
+    remembered = session.get(BOOTH_BOOKINGS_KEY)
+    if remembered is None or remembered[0] != current_user.id:
+        found = db_session().scalar(select(BoothBooking.id).where(BoothBooking.exhibitor_id == current_user.id)
+                                    .limit(1)) is not None
+        remembered = session[BOOTH_BOOKINGS_KEY] = [current_user.id, found]
+    return remembered[1]
+
+
+def note_booth_booking() -> None:
+    session[BOOTH_BOOKINGS_KEY] = [current_user.id, True]
 
 
 def navigation_for() -> list[tuple[str, dict, object]]:
@@ -28,6 +50,8 @@ def navigation_for() -> list[tuple[str, dict, object]]:
     if not items:
         items.append(("core.dashboard", {}, _l("Dashboard")))
     items.append(("orgs.index", {}, _l("Organisations")))
+    if _has_booth_bookings():
+        items.append(("booths.my_bookings", {}, _l("My booths")))
     if current_user.has_role(Role.ORGANISER) or current_user.has_role(Role.ADMIN):
         items.append(("manage.index", {}, _l("Events")))
     if current_user.has_role(Role.ADMIN):

@@ -370,7 +370,8 @@ def submit_application(session: Session, exhibitor: User, booking_id: int, appli
     event needs none) for payment, or is sold at once when the booth is free of charge."""
     now = now or utcnow()
     booking = locked_booking(session, booking_id, exhibitor=exhibitor)
-    if booking.status is BookingStatus.HELD and booking.hold_expires_at <= now:
+    # expired by the clock, or already by the sweep or another exhibitor's claim on the booth
+    if booking.status in (BookingStatus.HELD, BookingStatus.EXPIRED) and booking.hold_expires_at <= now:
         raise HoldExpired(_l("Your hold on booth %(number)s ran out at %(time)s. If it is still available, choose "
                              "it again: what you typed is kept.", number=booking.booth.number,
                              time=_when(booking.hold_expires_at)))
@@ -610,7 +611,7 @@ SUBJECTS = {
 
 def booking_link(booking: BoothBooking) -> str:
     """Where the exhibitor follows their booking."""
-    return absolute_url("events.event_page", slug=booking.event.slug)
+    return absolute_url("booths.booking", booking_id=booking.id)
 
 
 def _tell_exhibitor(session: Session, booking: BoothBooking, kind: str, *, key: str, **context) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.accounts.models import User
 from portal.db import utcnow
 from portal.errors import DomainError
-from portal.events.models import CheckIn, Event, Order, OrderStatus, Ticket
+from portal.events.models import CheckIn, Event, Order, OrderStatus, Ticket, TicketType
 from portal.i18n import hanoi_date
 
 #: what orders.place_order writes: secrets.token_urlsafe(32)
@@ -215,15 +215,19 @@ def _admissible(event: Event):
 def counts(session: Session, event: Event, day: date) -> Counts:
     """Checked in on `day` against valid tickets per ticket type, and the day's check-ins per area: two grouped
     queries."""
+    # Every type of the event, exhibitor badges included (event.ticket_types holds the public ones only): badges
+    # check in at the door too. Loading the types here spares the page's list a query per type.
+    paid_orders = select(Order.id).where(Order.event_id == event.id, Order.status == OrderStatus.PAID)
     rows = session.execute(
-        select(Ticket.ticket_type_id, func.count(CheckIn.id), func.count(Ticket.id))
-        .join(Order, Order.id == Ticket.order_id)
+        select(TicketType, func.count(CheckIn.id), func.count(Ticket.id)).select_from(TicketType)
+        .outerjoin(Ticket, (Ticket.ticket_type_id == TicketType.id) & Ticket.cancelled_at.is_(None)
+                   & Ticket.order_id.in_(paid_orders))
         .outerjoin(CheckIn, (CheckIn.ticket_id == Ticket.id) & (CheckIn.day == day))
-        .where(*_admissible(event))
-        .group_by(Ticket.ticket_type_id)
+        .where(TicketType.event_id == event.id)
+        .group_by(TicketType.id)
+        .order_by(TicketType.position, TicketType.id)
     ).all()
-    found = {type_id: TypeCount(type_id, checked_in, valid) for type_id, checked_in, valid in rows}
-    by_type = [found.get(t.id, TypeCount(t.id, 0, 0)) for t in event.ticket_types]
+    by_type = [TypeCount(ticket_type.id, checked_in, valid) for ticket_type, checked_in, valid in rows]
     by_area = session.execute(
         select(CheckIn.area, func.count(CheckIn.id))
         .join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)

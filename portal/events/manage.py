@@ -34,6 +34,7 @@ from portal.events.models import (
     QuestionKind,
     Quota,
     Ticket,
+    TicketKind,
     TicketType,
 )
 from portal.i18n import format_local_datetime, localized
@@ -273,12 +274,15 @@ class Part:
     order_by: tuple
     #: what its list page shows of it, loaded with the list
     eager: tuple = ()
+    #: which rows of the table organisers manage here
+    scope: tuple = ()
 
 
 PARTS = {
     ProgrammeItem: Part("programme_item", _check_programme_item, (ProgrammeItem.starts_at, ProgrammeItem.id)),
+    # Exhibitor badge types are issued with booths (portal/booths), never edited or sold here.
     TicketType: Part("ticket_type", _no_rule, (TicketType.position, TicketType.id),
-                     (selectinload(TicketType.quotas),)),
+                     (selectinload(TicketType.quotas),), (TicketType.kind == TicketKind.PUBLIC,)),
     Quota: Part("quota", _check_quota, (Quota.id,), (selectinload(Quota.ticket_types),)),
     Question: Part("question", _check_question, (Question.position, Question.id)),
 }
@@ -287,13 +291,13 @@ PARTS = {
 def parts_of(session: Session, event: Event, model: type) -> list:
     part = PARTS[model]
     return list(session.scalars(
-        select(model).where(model.event_id == event.id).options(*part.eager).order_by(*part.order_by)))
+        select(model).where(model.event_id == event.id, *part.scope).options(*part.eager).order_by(*part.order_by)))
 
 
 def get_part(session: Session, event: Event, model: type, item_id: int):
     """A programme item, ticket type, quota or question of this event; another event's is not found."""
-    item = session.get(model, item_id)
-    if item is None or item.event_id != event.id:
+    item = session.scalar(select(model).where(model.id == item_id, model.event_id == event.id, *PARTS[model].scope))
+    if item is None:
         raise NotFound()
     return item
 

@@ -17,7 +17,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from portal.db import utcnow
 from portal.events.labels import ORDER_STATUS_LABELS
-from portal.events.models import CheckIn, Event, Order, OrderStatus, Quota, Ticket, TicketType
+from portal.events.models import CheckIn, Event, Order, OrderStatus, Quota, Ticket, TicketKind, TicketType
 from portal.events.orders import seats_taken
 from portal.i18n import HANOI
 
@@ -208,7 +208,7 @@ def _orders_by_status(session: Session, event: Event) -> list[StatusCount]:
 def event_report(session: Session, event: Event, now: datetime | None = None) -> EventReport:
     now = now or utcnow()
     ticket_types = list(session.scalars(
-        select(TicketType).where(TicketType.event_id == event.id)
+        select(TicketType).where(TicketType.event_id == event.id, TicketType.kind == TicketKind.PUBLIC)
         .order_by(TicketType.position, TicketType.id).options(selectinload(TicketType.quotas))
     ))
     quotas = list(session.scalars(select(Quota).where(Quota.event_id == event.id).order_by(Quota.id)))

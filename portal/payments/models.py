@@ -80,7 +80,8 @@ class Payment(Base):
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
     #: set when the payment waits for an organiser's decision instead of fulfilling by itself
     review_reason: Mapped[ReviewReason | None] = mapped_column(str_enum(ReviewReason, "payment_review_reason"))
-    #: what the provider said, for the organiser reviewing it (amounts, currency, the refusal)
+    #: what the provider said, for the organiser reviewing it (amounts, currency, the refusal), in English like the
+    #: audit log: written by webhooks, which have no reader's language
     review_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session, joinedload
 from portal.accounts.models import User
 from portal.booths import services as booth_services
 from portal.booths.models import BookingStatus, BoothBooking
-from portal.errors import Conflict, NotFound
+from portal.errors import NotFound
 from portal.events import orders
 from portal.events.models import Order, OrderStatus
 from portal.i18n import localized
 from portal.notifications.services import absolute_url
 from portal.payments.models import Payment
+from portal.payments.providers import MANUAL
 
 CURRENCY = "VND"
 
@@ -152,7 +153,8 @@ class _BoothBookingKind(PayableKind):
                                  number=booking.booth.number))
         open_ = booking.status is BookingStatus.AWAITING_PAYMENT and (
             booking.payment_due_at is None or booking.payment_due_at > now)
-        return Payable(kind=self, target=booking, buyer_id=booking.exhibitor_id, provider_key=booking.provider or "",
+        return Payable(kind=self, target=booking, buyer_id=booking.exhibitor_id,
+                       provider_key=booking.provider or MANUAL.key,
                        amount_due=booth_services.next_instalment(booking), description=description,
                        buyer_email=exhibitor.email, locale=exhibitor.locale, open=open_,
                        pay_before=booking.payment_due_at)
@@ -167,27 +169,17 @@ class _BoothBookingKind(PayableKind):
         return booth_services.locked_booking(session, target_id)
 
     def page_endpoint(self, booking: BoothBooking) -> tuple[str, dict]:
-        # where booths.services.booking_link sends exhibitors until bookings have a page of their own
-        return "events.event_page", {"slug": booking.event.slug}
+        return "booths.booking", {"booking_id": booking.id}
 
     def metadata(self, booking: BoothBooking) -> dict[str, str]:
         return {"booth_booking_id": str(booking.id), "booth": booking.booth.number}
 
     def fulfil(self, session: Session, booking: BoothBooking, payment: Payment, now: datetime) -> None:
-        record_booth_payment(session, booking, payment, now)
+        booth_services.record_provider_payment(session, booking.id, amount=payment.amount, provider=payment.provider,
+                                               payment_id=payment.id, now=now)
 
     def refunded(self, session: Session, booking: BoothBooking, payment: Payment, now: datetime) -> None:
         """Booth refunds follow the organisers' decision (a cancelled booking), not the money: nothing to do."""
-
-
-def record_booth_payment(session: Session, booking: BoothBooking, payment: Payment, now: datetime) -> None:
-    """HOOK for portal/booths: money a provider confirmed for a booking (a deposit or the balance).
-
-    booths.services.record_payment is the organiser's manual entry and needs the organiser; a provider has none.
-    Until booths offers `record_provider_payment(session, booking_id, *, amount, provider, payment_id, now)`
-    (the same state step with actor None), booth payments cannot be fulfilled online and are flagged for review."""
-    raise Conflict(_l("Online payment of booth bookings is not connected yet; an organiser records "
-                                     "this payment by hand."))
 
 
 ORDER = _OrderKind()

@@ -13,6 +13,7 @@ import enum
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -53,6 +54,11 @@ class PaymentClosed(Conflict):
     default_message = _l("This can no longer be paid: it was paid already, cancelled, or its time to pay ran out.")
 
 
+class PaymentInReview(Conflict):
+    default_message = _l("We have received a payment for this that the organisers are checking. They will contact "
+                         "you; please do not pay again.")
+
+
 class Outcome(enum.StrEnum):
     """What a notification about a payment did: kept in the event log and told to tests and benchmarks."""
 
@@ -78,7 +84,8 @@ class Outcome(enum.StrEnum):
 def open_payment(session: Session, payable: Payable, provider_key: str, now: datetime) -> Payment:
     """The pending payment through `provider_key` for what `payable` asks now, created unless one is still usable:
     a second click, or coming back to the payment page, reuses it (and its transfer reference). The payable's row is
-    locked first, so two clicks at once find or create the same one. Refuses what can no longer be paid."""
+    locked first, so two clicks at once find or create the same one. Refuses what can no longer be paid, and a new
+    attempt while money already received waits for an organiser's review (the buyer would pay twice)."""
     kind = payable.kind
     payable = kind.describe(kind.locked(session, payable.target.id), now)
     if not payable.open or payable.amount_due <= 0:
@@ -91,6 +98,8 @@ def open_payment(session: Session, payable: Payable, provider_key: str, now: dat
     for payment in candidates:
         if payment.expires_at is None or payment.expires_at > now + EXPIRY_MARGIN:
             return payment
+    if session.scalar(select(Payment.id).where(link, Payment.review_reason.is_not(None)).limit(1)) is not None:
+        raise PaymentInReview()
     payment = Payment(amount=payable.amount_due, currency=payable.currency, provider=provider_key,
                       status=PaymentStatus.PENDING, created_at=now, updated_at=now, **payable.payment_link)
     if provider_key == "vietqr":
@@ -138,11 +147,13 @@ def handle_notification(session: Session, *, provider: str, external_id: str, ev
     if logged is None:
         return Outcome.DUPLICATE
     payment = locked_payment(session, payment_id) if payment_id is not None else None
-    if payment is None:
+    if act is None:
+        outcome = Outcome.IGNORED
+    elif payment is None:
         outcome = Outcome.UNKNOWN_PAYMENT
     else:
-        outcome = act(payment) if act is not None else Outcome.IGNORED
-        logged.payment_id = payment.id
+        outcome = act(payment)
+    logged.payment_id = payment.id if payment is not None else None
     logged.outcome = outcome.value
     return outcome
 
@@ -211,7 +222,8 @@ def _fulfil(session: Session, payment: Payment, now: datetime) -> Outcome:
         with session.begin_nested():
             kind.fulfil(session, target, payment, now)
     except DomainError as refusal:
-        return _flag(session, payment, ReviewReason.NOT_FULFILLED, str(refusal.message))
+        with force_locale("en"):
+            return _flag(session, payment, ReviewReason.NOT_FULFILLED, str(refusal.message))
     payment.review_reason, payment.review_note = None, ""
     return Outcome.FULFILLED
 

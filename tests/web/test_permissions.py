@@ -18,7 +18,8 @@ DASHBOARD_HEADINGS = {
     Role.REVIEWER: "Reviewer dashboard",
     Role.ADMIN: "Administration",
 }
-ADMIN_PAGES = {"/admin/users": "Users", "/admin/audit": "Audit log", "/admin/mail": "Mail"}
+ADMIN_PAGES = {"/admin/users": "Users", "/admin/audit": "Audit log", "/admin/mail": "Mail",
+               "/admin/bank-accounts": "Bank accounts"}
 
 
 def protected_pages() -> dict[str, tuple[Role, str]]:

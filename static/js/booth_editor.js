@@ -1,0 +1,294 @@
+// The organisers' floor-plan editor: booths drawn as SVG are chosen, dragged, resized (snapping to the grid) and
+// edited in the side form; every change is saved at once as JSON. A refusal (an overlap, outside the hall, a
+// number already used, a booked booth) is shown in the page's language and the booth is put back where the
+// server says it is. Without JavaScript the side form adds booths by their coordinates.
+(() => {
+  "use strict";
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const root = document.getElementById("booth-editor");
+  if (!root) {
+    return;
+  }
+  const texts = root.dataset;
+  const unit = Number(texts.unit);
+  const hall = { width: Number(texts.width), height: Number(texts.height) };
+  const svg = document.getElementById("booth-plan");
+  const shapes = document.getElementById("booth-shapes");
+  const form = document.getElementById("booth-form");
+  const title = document.getElementById("booth-form-title");
+  const message = document.getElementById("editor-message");
+  const newButton = document.getElementById("booth-new");
+  const deleteButton = document.getElementById("booth-delete");
+  const WHOLE_FIELDS = ["x", "y", "w", "h", "price"];
+  let selected = null; // the <g> of the booth in the side form, or null for a new one
+  let handle = null;
+
+  const boothOf = (shape) => JSON.parse(shape.dataset.booth);
+  const csrfToken = () => form.querySelector("input[name=csrf_token]").value;
+
+  function say(text, isError) {
+    message.hidden = false;
+    message.textContent = text;
+    message.className = "flash " + (isError ? "flash-error" : "flash-success");
+    message.setAttribute("role", isError ? "alert" : "status");
+  }
+
+  // --- drawing ------------------------------------------------------------------------------------
+
+  function place(shape, booth) {
+    const rect = shape.querySelector("rect");
+    const label = shape.querySelector("text");
+    rect.setAttribute("x", booth.x * unit);
+    rect.setAttribute("y", booth.y * unit);
+    rect.setAttribute("width", booth.w * unit);
+    rect.setAttribute("height", booth.h * unit);
+    label.setAttribute("x", booth.x * unit + 4);
+    label.setAttribute("y", booth.y * unit + 14);
+    if (shape === selected) {
+      placeHandle(booth);
+    }
+  }
+
+  function draw(shape, booth) {
+    shape.dataset.booth = JSON.stringify(booth);
+    shape.setAttribute("class", `booth booth-${booth.state}` + (shape === selected ? " is-selected" : ""));
+    shape.setAttribute("aria-label", `${booth.number}, ${booth.state_label}`);
+    shape.querySelector("text").textContent = booth.number;
+    place(shape, booth);
+  }
+
+  function newShape(booth) {
+    const shape = document.createElementNS(SVG_NS, "g");
+    shape.setAttribute("tabindex", "0");
+    shape.append(document.createElementNS(SVG_NS, "rect"), document.createElementNS(SVG_NS, "text"));
+    shapes.append(shape);
+    draw(shape, booth);
+    return shape;
+  }
+
+  function placeHandle(booth) {
+    if (!handle) {
+      handle = document.createElementNS(SVG_NS, "rect");
+      handle.setAttribute("class", "booth-handle");
+      handle.setAttribute("width", "10");
+      handle.setAttribute("height", "10");
+      handle.addEventListener("pointerdown", (event) => startDrag(event, "resize"));
+      svg.append(handle);
+    }
+    handle.setAttribute("x", (booth.x + booth.w) * unit - 5);
+    handle.setAttribute("y", (booth.y + booth.h) * unit - 5);
+  }
+
+  // --- the side form ------------------------------------------------------------------------------
+
+  function fill(booth) {
+    ["number", "zone", "x", "y", "w", "h", "price"].forEach((name) => {
+      form.elements[name].value = booth ? booth[name] : "";
+    });
+    form.elements.size_m2.value = booth ? booth.size_m2 : "";
+    ["corner", "power", "water"].forEach((name) => {
+      form.elements[name].checked = Boolean(booth && booth[name]);
+    });
+    title.textContent = booth ? texts.editTitle.replace("{number}", booth.number) : texts.newTitle;
+    newButton.hidden = deleteButton.hidden = !booth;
+  }
+
+  function select(shape) {
+    if (selected) {
+      selected.classList.remove("is-selected");
+    }
+    selected = shape;
+    if (shape) {
+      shape.classList.add("is-selected");
+      placeHandle(boothOf(shape));
+    } else if (handle) {
+      handle.remove();
+      handle = null;
+    }
+    fill(shape ? boothOf(shape) : null);
+  }
+
+  function typedBooth() {
+    const booth = { id: selected ? boothOf(selected).id : null };
+    for (const name of WHOLE_FIELDS) {
+      const value = form.elements[name].value.trim();
+      if (!/^-?\d+$/.test(value)) {
+        return null; // the server's form explains what is wrong with it
+      }
+      booth[name] = Number(value);
+    }
+    const size = form.elements.size_m2.value.trim().replace(",", ".");
+    if (size && Number.isNaN(Number(size))) {
+      return null;
+    }
+    booth.size_m2 = size ? Number(size) : null;
+    booth.number = form.elements.number.value;
+    booth.zone = form.elements.zone.value;
+    ["corner", "power", "water"].forEach((name) => {
+      booth[name] = form.elements[name].checked;
+    });
+    return booth;
+  }
+
+  // --- talking to the server ----------------------------------------------------------------------
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try {
+      data = await response.json();
+    } catch {
+      data = {};
+    }
+    return { ok: response.ok, data };
+  }
+
+  // Saves `booth`; on a refusal puts `shape` back as the server has it (or as it was).
+  async function save(booth, shape) {
+    const before = shape ? boothOf(shape) : null;
+    let answer;
+    try {
+      answer = await post(texts.saveUrl, booth);
+    } catch {
+      answer = { ok: false, data: { error: texts.failed } };
+    }
+    if (answer.ok) {
+      const target = shape || newShape(answer.data.booth);
+      draw(target, answer.data.booth);
+      select(target);
+      say(answer.data.message, false);
+      return;
+    }
+    say(answer.data.error || texts.failed, true);
+    if (shape) {
+      draw(shape, answer.data.booth || before);
+      if (shape === selected) {
+        fill(boothOf(shape));
+      }
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    const booth = typedBooth();
+    if (!booth) {
+      return; // sent as a plain form: the page comes back with the field marked
+    }
+    event.preventDefault();
+    save(booth, selected);
+  });
+
+  newButton.addEventListener("click", () => {
+    select(null);
+    form.elements.number.focus();
+  });
+
+  deleteButton.addEventListener("click", async () => {
+    const shape = selected;
+    const booth = boothOf(shape);
+    if (!window.confirm(texts.confirmDelete.replace("{number}", booth.number))) {
+      return;
+    }
+    let answer;
+    try {
+      answer = await post(texts.deleteUrl.replace("/0/delete", `/${booth.id}/delete`));
+    } catch {
+      answer = { ok: false, data: { error: texts.failed } };
+    }
+    if (answer.ok) {
+      select(null);
+      shape.remove();
+      document.querySelector(`[data-booth-row="${booth.id}"]`)?.remove();
+    }
+    say(answer.ok ? answer.data.message : answer.data.error || texts.failed, !answer.ok);
+  });
+
+  // --- dragging and resizing ----------------------------------------------------------------------
+
+  function pointerUnits(event) {
+    const point = new DOMPoint(event.clientX, event.clientY).matrixTransform(svg.getScreenCTM().inverse());
+    return { x: point.x / unit, y: point.y / unit };
+  }
+
+  const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
+  let drag = null;
+
+  function startDrag(event, mode) {
+    if (event.button !== 0) {
+      return;
+    }
+    const shape = mode === "resize" ? selected : event.currentTarget;
+    if (shape !== selected) {
+      select(shape);
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    drag = { shape, mode, from: pointerUnits(event), booth: boothOf(shape), moved: false };
+    svg.setPointerCapture(event.pointerId);
+    shape.classList.add("is-dragging");
+  }
+
+  svg.addEventListener("pointermove", (event) => {
+    if (!drag) {
+      return;
+    }
+    const at = pointerUnits(event);
+    const dx = Math.round(at.x - drag.from.x);
+    const dy = Math.round(at.y - drag.from.y);
+    const start = drag.booth;
+    const next = { ...start };
+    if (drag.mode === "move") {
+      next.x = clamp(start.x + dx, 0, hall.width - start.w);
+      next.y = clamp(start.y + dy, 0, hall.height - start.h);
+    } else {
+      next.w = clamp(start.w + dx, 1, hall.width - start.x);
+      next.h = clamp(start.h + dy, 1, hall.height - start.y);
+    }
+    drag.moved = ["x", "y", "w", "h"].some((key) => next[key] !== start[key]);
+    drag.next = next;
+    place(drag.shape, next);
+  });
+
+  function endDrag() {
+    if (!drag) {
+      return;
+    }
+    const { shape, moved, next, booth } = drag;
+    drag = null;
+    shape.classList.remove("is-dragging");
+    if (moved) {
+      // A resized booth covers another area: its size follows unless the organiser typed one.
+      save({ ...next, size_m2: next.w === booth.w && next.h === booth.h ? booth.size_m2 : null }, shape);
+    }
+  }
+
+  svg.addEventListener("pointerup", endDrag);
+  svg.addEventListener("pointercancel", endDrag);
+
+  const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+  function watch(shape) {
+    shape.addEventListener("pointerdown", (event) => startDrag(event, "move"));
+    shape.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        select(shape);
+      } else if (ARROWS[event.key] && shape === selected) {
+        event.preventDefault();
+        const booth = boothOf(shape);
+        const [dx, dy] = ARROWS[event.key];
+        save({ ...booth, x: booth.x + dx, y: booth.y + dy }, shape);
+      }
+    });
+  }
+
+  shapes.querySelectorAll(".booth").forEach(watch);
+  new MutationObserver((changes) => {
+    changes.forEach((change) => change.addedNodes.forEach(watch));
+  }).observe(shapes, { childList: true });
+})();
