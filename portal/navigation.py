@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import has_request_context, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, user_logged_in
 from sqlalchemy import select
 
 from portal.accounts.models import Role
@@ -25,14 +25,25 @@ ROLE_NAV = (
 BOOTH_BOOKINGS_KEY = "booth_bookings"
 
 
+def _remember_booth_bookings(user_id: int) -> bool:
+    found = db_session().scalar(select(BoothBooking.id).where(BoothBooking.exhibitor_id == user_id)
+                                .limit(1)) is not None
+    session[BOOTH_BOOKINGS_KEY] = [user_id, found]
+    return found
+
+
+@user_logged_in.connect
+def _on_login(_app, user, **_extra) -> None:
+    # Asked once, at login, rather than on every page: page query counts stay what the pages themselves need.
+    _remember_booth_bookings(user.id)
+
+
 def _has_booth_bookings() -> bool:
-    """Asked of the database once per browser session, not on every page; choosing a booth sets it (see
-    note_booth_booking), so only a booking made on another device shows late, at the next login."""
+    """Whether the menu shows "My booths": known since login (a session restored otherwise asks once), and set
+    when a booth is chosen (note_booth_booking); a booking made on another device shows at the next login."""
     remembered = session.get(BOOTH_BOOKINGS_KEY)
     if remembered is None or remembered[0] != current_user.id:
-        found = db_session().scalar(select(BoothBooking.id).where(BoothBooking.exhibitor_id == current_user.id)
-                                    .limit(1)) is not None
-        remembered = session[BOOTH_BOOKINGS_KEY] = [current_user.id, found]
+        return _remember_booth_bookings(current_user.id)
     return remembered[1]
 
 
@@ -53,7 +64,7 @@ def navigation_for() -> list[tuple[str, dict, object]]:
     if _has_booth_bookings():
         items.append(("booths.my_bookings", {}, _l("My booths")))
     if current_user.has_role(Role.ORGANISER) or current_user.has_role(Role.ADMIN):
-        items.append(("manage.index", {}, _l("Events")))
+        items += [("manage.index", {}, _l("Events")), ("reconciliation.index", {}, _l("Bank transfers"))]
     if current_user.has_role(Role.ADMIN):
         items += [("admin.users", {}, _l("Users")), ("admin.audit", {}, _l("Audit log")),
                   ("admin.mail", {}, _l("Mail")), ("payments.bank_accounts", {}, _l("Bank accounts"))]

@@ -101,10 +101,10 @@ class BadgeRulesField(TextAreaField):
 
 class SaleSettingsForm(FlaskForm):
     hold_minutes = whole_number(_l("Minutes a chosen booth is held"), 1, 120, default=15,
-                          description=_l("While the exhibitor fills in the application."))
+                                description=_l("While the exhibitor fills in the application."))
     approval_required = BooleanField(_l("Organisers approve each application before it is paid"), default=True)
-    deposit_percent = whole_number(_l("Deposit (% of the price)"), 0, 100, default=100,
-                             description=_l("0 or 100: the full price in one payment."))
+    deposit_percent = whole_number(_l("Deposit (percent of the price)"), 0, 100, default=100,
+                                   description=_l("0 or 100: the full price in one payment."))
     payment_days = whole_number(_l("Days to pay each instalment"), 1, 90, default=7)
     selection_opens_at = HanoiDateTimeField(_l("Selection opens for everyone (Hanoi time)"), validators=[optional],
                                             description=_l("Leave empty until you announce it."))
@@ -154,7 +154,7 @@ class DecisionForm(FlaskForm):
 
 class PaymentForm(FlaskForm):
     amount = whole_number(_l("Amount received (VND)"), 1, MAX_PRICE,
-                    description=_l("Leave as it is to record the instalment due now."))
+                          description=_l("Leave as it is to record the instalment due now."))
     #: the amount paid as the page showed it, so a second click records nothing twice
     expected_paid = HiddenField()
 

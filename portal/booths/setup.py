@@ -158,7 +158,7 @@ def save_sale_settings(session: Session, actor: User, event: Event, *, hold_minu
     if not 1 <= hold_minutes <= 120:
         raise Invalid(_l("A hold lasts between 1 and 120 minutes."), "hold_minutes")
     if not 0 <= deposit_percent <= 100:
-        raise Invalid(_l("The deposit is between 0 and 100 % of the price."), "deposit_percent")
+        raise Invalid(_l("The deposit is between 0 and 100 percent of the price."), "deposit_percent")
     if not 1 <= payment_days <= 90:
         raise Invalid(_l("Exhibitors have between 1 and 90 days to pay."), "payment_days")
     if selection_opens_at and selection_closes_at and selection_closes_at <= selection_opens_at:

@@ -168,3 +168,85 @@ class BankAccount(Base):
     holder_name: Mapped[str] = mapped_column(String(120))
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LineStatus(enum.StrEnum):
+    """What became of a bank statement line (reconciliation.py)."""
+
+    #: reference and amount matched a payment: its order or booking is paid
+    MATCHED = "matched"
+    #: credited to its payment, which still waits for the rest
+    PARTIAL = "partial"
+    #: credited to its payment, but more than it asked for: not fulfilled, an organiser decides
+    EXCESS = "excess"
+    #: credited to a payment that had been paid before: the payer paid twice
+    DUPLICATE = "duplicate"
+    #: the right amount, but the order or booking could no longer take it (expired, cancelled)
+    UNFULFILLED = "unfulfilled"
+    #: no known payment reference in the memo: not credited to anything
+    UNMATCHED = "unmatched"
+    #: an organiser credited it to a payment from the review queue
+    LINKED = "linked"
+    #: an organiser closed it without crediting it (further), saying why
+    REJECTED = "rejected"
+
+
+#: lines waiting in the review queue
+REVIEW_STATUSES = (LineStatus.PARTIAL, LineStatus.EXCESS, LineStatus.DUPLICATE, LineStatus.UNFULFILLED,
+                   LineStatus.UNMATCHED)
+
+
+class StatementImport(Base):
+    """One upload of a bank statement by an organiser."""
+
+    __tablename__ = "statement_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    #: bookings of money received the file holds
+    lines_read: Mapped[int] = mapped_column(Integer, default=0)
+    #: of those, how many an earlier import had taken already (and were skipped)
+    lines_already_imported: Mapped[int] = mapped_column(Integer, default=0)
+
+    bank_account: Mapped[BankAccount] = relationship()
+    imported_by: Mapped[User | None] = relationship()
+    lines: Mapped[list[StatementLine]] = relationship(back_populates="statement_import",
+                                                      order_by="StatementLine.line_number")
+
+
+class StatementLine(Base):
+    """A booking of money received, imported once per bank account (the fingerprint is what makes a second import
+    of the same statement, or of an overlapping one, credit nothing twice)."""
+
+    __tablename__ = "statement_lines"
+    __table_args__ = (
+        UniqueConstraint("bank_account_id", "fingerprint"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_statement_lines_status_booked", "status", "booked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("statement_imports.id", ondelete="CASCADE"), index=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id", ondelete="CASCADE"))
+    #: statements.TransferLine.fingerprint
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    line_number: Mapped[int] = mapped_column(Integer)
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    amount: Mapped[int] = mapped_column(Integer)
+    memo: Mapped[str] = mapped_column(Text, default="")
+    bank_transaction_id: Mapped[str | None] = mapped_column(String(100))
+    #: the payment reference found in the memo, if any ("VE 7K3Q9X")
+    reference: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[LineStatus] = mapped_column(str_enum(LineStatus, "statement_line_status"))
+    #: the payment the money was credited to
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"), index=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str] = mapped_column(Text, default="")
+
+    statement_import: Mapped[StatementImport] = relationship(back_populates="lines")
+    payment: Mapped[Payment | None] = relationship()
+    reviewed_by: Mapped[User | None] = relationship()

@@ -163,10 +163,22 @@ def _expired(session: Session, payment: Payment, checkout: dict, now: datetime) 
 
 
 def _charge_refunded(session: Session, payment: Payment, charge: dict, now: datetime) -> Outcome:
-    listed = [(refund["id"], int(refund["amount"])) for refund in (charge.get("refunds") or {}).get("data", [])
+    stripe_refunds = (charge.get("refunds") or {}).get("data", [])
+    _name_portal_refunds(payment, stripe_refunds)
+    listed = [(refund["id"], int(refund["amount"])) for refund in stripe_refunds
               if refund.get("status", "succeeded") == "succeeded"]
     return services.record_refunds(session, payment, refunded_total=int(charge.get("amount_refunded") or 0),
                                    currency=charge.get("currency") or "", refunds=listed, now=now)
+
+
+def _name_portal_refunds(payment: Payment, stripe_refunds: list[dict]) -> None:
+    """Notes Stripe's id on refunds started in the portal (refunds.py) that it reports before the portal heard
+    Stripe's answer: their metadata names our row, so they are confirmed instead of counted a second time."""
+    ours = {str(refund.id): refund for refund in payment.refunds if refund.provider_refund_id is None}
+    for stripe_refund in stripe_refunds:
+        portal_refund = ours.get(str((stripe_refund.get("metadata") or {}).get("refund_id", "")))
+        if portal_refund is not None:
+            portal_refund.provider_refund_id = stripe_refund["id"]
 
 
 HANDLERS: dict[str, Callable[[Session, Payment, dict, datetime], Outcome]] = {

@@ -480,6 +480,18 @@ def test_someone_elses_booking_cannot_be_paid_from_this_account(db, hall, exhibi
     assert form(exhibitor, f"/booths/bookings/{theirs.id}/pay").status_code == 404
 
 
+def test_the_menu_shows_my_booths_after_login_to_someone_who_booked_elsewhere(app, db, hall, make_user):
+    exhibitor = make_user(locale="en")
+    as_exhibitor(app, db, services.hold_booth, exhibitor, hall.booths["A-01"])  # on another device
+    browser = app.test_client()
+    login(browser, app, exhibitor)
+
+    with count_queries(db.engine) as counter:
+        home = browser.get("/")
+    assert 'href="/booths/mine"' in home.get_data(as_text=True)
+    assert not [s for s in counter.statements if "booth_bookings" in s]  # known since login, not asked per page
+
+
 def test_mails_about_a_booking_link_to_its_page(app, db, hall, exhibitor, form):
     hold(form, exhibitor, hall.booths["A-02"])
     booking = booking_of(db, exhibitor.user)

@@ -1,0 +1,149 @@
+"""An event's finance page, refunds and receipts for its organisers (blueprint `finance`), and buyers' own receipts
+(blueprint `receipts`). Organiser pages go through permissions.managed_event, buyers see their own orders only."""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import NumberRange
+
+from portal.accounts.models import Role
+from portal.db import db_session, utcnow
+from portal.errors import DomainError
+from portal.events.models import Event
+from portal.events.permissions import managed_event
+from portal.forms import WholeNumberField, length, required
+from portal.payments import finance, receipts, refunds
+from portal.payments.services import Outcome
+from portal.web import client_ip, render_form, role_required
+
+bp = Blueprint("finance", __name__, url_prefix="/manage/events/<int:event_id>/finance")
+buyer_bp = Blueprint("receipts", __name__, url_prefix="/receipts")
+
+REFUND_MESSAGES = {
+    Outcome.REFUNDED: _l("The refund is recorded and the buyer has been told."),
+    Outcome.WAITING: _l("Stripe is processing the refund; the buyer has been told."),
+    Outcome.DUPLICATE: _l("This refund had already been recorded."),
+    Outcome.FAILED: _l("Stripe refused the refund; nothing was refunded."),
+}
+
+
+class RefundForm(FlaskForm):
+    amount = WholeNumberField(_l("Amount to refund (VND)"), validators=[
+        required, NumberRange(min=1, message=_l("Enter an amount of at least 1 ₫."))])
+    reason = StringField(_l("Reason (the buyer reads it)"), validators=[required, length(500)])
+    #: made when the form is shown: a second submission of the same form refunds nothing more
+    request_token = HiddenField(validators=[required, length(64, 16)])
+
+
+@bp.before_request
+@role_required(Role.ORGANISER, Role.ADMIN)
+def _organisers_only():
+    """Visitors are sent to log in, people who organise nothing are refused; the event's team is checked below."""
+
+
+def _event(event_id: int) -> Event:
+    try:
+        return managed_event(db_session(), current_user, event_id)
+    except DomainError as error:
+        abort(error.status_code)
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+@bp.route("")
+def page(event_id: int):
+    db = db_session()
+    event = _event(event_id)
+    payments, total = finance.payment_page(db, event, _page())
+    return render_template("payments/finance.html", event=event, summary=finance.summary(db, event),
+                           payments=payments, total=total, page=_page(), per_page=finance.PAYMENTS_PER_PAGE,
+                           refunds=finance.recent_refunds(db, event), refundable=refunds.refundable,
+                           status_labels=finance.PAYMENT_STATUS_LABELS,
+                           refund_status_labels=finance.REFUND_STATUS_LABELS,
+                           provider_label=finance.provider_label, export_form=FlaskForm())
+
+
+@bp.route("/payments/export.<file_format>", methods=["POST"])
+def export(event_id: int, file_format: str):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    event = _event(event_id)
+    try:
+        exported = finance.export_payments(db, current_user, event, file_format, ip_address=client_ip())
+    except DomainError as error:
+        abort(error.status_code)
+    db.commit()
+    return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
+                     download_name=exported.filename)
+
+
+@bp.route("/payments/<int:payment_id>/refund", methods=["GET", "POST"])
+def refund(event_id: int, payment_id: int):
+    db = db_session()
+    event = _event(event_id)
+    try:
+        payment = refunds.event_payment(db, event, payment_id)
+    except DomainError as error:
+        abort(error.status_code)
+    form = RefundForm()
+    if request.method == "GET":
+        form.request_token.data = secrets.token_urlsafe(24)
+        form.amount.data = refunds.refundable(payment)
+    context = {"event": event, "payment": payment, "left": refunds.refundable(payment),
+               "status_labels": finance.PAYMENT_STATUS_LABELS, "provider_label": finance.provider_label}
+    if not form.validate_on_submit():
+        return render_form("payments/refund.html", form, **context)
+    try:
+        outcome = refunds.refund(db, current_user, event, payment_id, amount=form.amount.data,
+                                 reason=form.reason.data, request_token=form.request_token.data, now=utcnow())
+    except DomainError as error:
+        db.rollback()
+        flash(str(error.message), "error")
+        return render_template("payments/refund.html", form=form, **context), error.status_code
+    db.commit()
+    flash(str(REFUND_MESSAGES.get(outcome, REFUND_MESSAGES[Outcome.REFUNDED])),
+          "error" if outcome is Outcome.FAILED else "success")
+    return redirect(url_for("finance.page", event_id=event.id))
+
+
+def _receipt_response(receipt: receipts.Receipt, as_pdf: bool):
+    if as_pdf:
+        return send_file(io.BytesIO(receipts.to_pdf(receipt)), mimetype="application/pdf",
+                         download_name=f"receipt-{receipt.order.code}.pdf")
+    return render_template("payments/receipt.html", receipt=receipt,
+                           not_an_e_invoice=receipts.NOT_AN_E_INVOICE,
+                           pdf_url=request.path + ".pdf")
+
+
+@bp.route("/orders/<int:order_id>/receipt", defaults={"as_pdf": False})
+@bp.route("/orders/<int:order_id>/receipt.pdf", defaults={"as_pdf": True})
+def receipt(event_id: int, order_id: int, as_pdf: bool):
+    event = _event(event_id)
+    try:
+        found = receipts.for_event(db_session(), event, order_id)
+    except DomainError as error:
+        abort(error.status_code)
+    return _receipt_response(found, as_pdf)
+
+
+@buyer_bp.route("/<code>", defaults={"as_pdf": False})
+@buyer_bp.route("/<code>.pdf", defaults={"as_pdf": True})
+@login_required
+def buyer_receipt(code: str, as_pdf: bool):
+    """The buyer's receipt of their order; anybody else's is not found (codes cannot be probed)."""
+    try:
+        found = receipts.for_buyer(db_session(), current_user, code)
+    except DomainError:
+        abort(404)
+    return _receipt_response(found, as_pdf)
+

@@ -1,0 +1,179 @@
+"""Receipts of paid ticket orders: what was bought, what was paid how and when, what went back. One `Receipt` feeds
+the printable page and the PDF, so both say the same.
+
+A receipt is not a Vietnamese e-invoice (hóa đơn điện tử, which only an invoicing provider registered with the tax
+office can issue), and says so in both languages whatever the reader's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask_babel import gettext as _
+from fpdf import FPDF
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from portal.accounts.models import Organisation, OrganisationMember, User
+from portal.errors import NotFound
+from portal.events.models import Event, Order, Ticket
+from portal.i18n import format_local_datetime, format_vnd, localized
+from portal.payments.finance import PAYMENT_STATUS_LABELS, SETTLED_ORDER_STATUSES, provider_label
+from portal.payments.models import COLLECTED_STATUSES, Payment, Refund, RefundStatus
+
+#: shown in both languages on every receipt, untranslated on purpose
+NOT_AN_E_INVOICE = ("Biên nhận này không phải là hóa đơn điện tử hợp lệ theo quy định của pháp luật Việt Nam.",
+                    "This receipt is not a legal e-invoice under Vietnamese law.")
+FONT_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts"
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    description: str
+    quantity: int
+    unit_price: int
+
+    @property
+    def amount(self) -> int:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class ReceiptPayment:
+    method: str
+    status: str
+    paid_at: datetime | None
+    amount: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    order: Order
+    event: Event
+    buyer: User
+    #: the buyer's organisation, if they belong to one
+    company: str
+    lines: list[ReceiptLine]
+    payments: list[ReceiptPayment]
+    refunds: list[Refund]
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def paid(self) -> int:
+        return sum(payment.amount for payment in self.payments)
+
+    @property
+    def refunded(self) -> int:
+        return sum(refund.amount for refund in self.refunds)
+
+    @property
+    def net(self) -> int:
+        return self.paid - self.refunded
+
+
+def _load(session: Session, order_id: int) -> Order:
+    return session.scalar(
+        select(Order).where(Order.id == order_id)
+        .options(joinedload(Order.event), joinedload(Order.buyer),
+                 selectinload(Order.tickets).joinedload(Ticket.ticket_type))
+    )
+
+
+def build(session: Session, order: Order) -> Receipt:
+    """The receipt of a paid (or since refunded) order; NotFound for one that took no money."""
+    if order.status not in SETTLED_ORDER_STATUSES or order.total <= 0:
+        raise NotFound()
+    order = _load(session, order.id)
+    counts = Counter((ticket.ticket_type_id, ticket.price) for ticket in order.tickets)
+    types = {ticket.ticket_type_id: ticket.ticket_type for ticket in order.tickets}
+    lines = [ReceiptLine(localized(types[type_id], "name"), count, price)
+             for (type_id, price), count in counts.items()]
+    collected = list(session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.status.in_(COLLECTED_STATUSES))
+        .options(selectinload(Payment.refunds)).order_by(Payment.id)
+    ))
+    payments = [ReceiptPayment(provider_label(p.provider), str(PAYMENT_STATUS_LABELS[p.status]), p.succeeded_at,
+                               p.amount_received) for p in collected]
+    if not payments:
+        # marked paid by an organiser: the money came outside the portal
+        payments = [ReceiptPayment(provider_label(order.provider), "", order.paid_at, order.total)]
+    refunds = [refund for payment in collected for refund in payment.refunds
+               if refund.status is RefundStatus.SUCCEEDED]
+    company = session.scalar(
+        select(Organisation.name).join(OrganisationMember)
+        .where(OrganisationMember.user_id == order.buyer_id).order_by(OrganisationMember.id).limit(1)
+    ) or ""
+    return Receipt(order=order, event=order.event, buyer=order.buyer, company=company, lines=lines,
+                   payments=payments, refunds=refunds)
+
+
+def for_buyer(session: Session, buyer: User, code: str) -> Receipt:
+    order = session.scalar(select(Order).where(Order.code == code))
+    if order is None or order.buyer_id != buyer.id:
+        raise NotFound()
+    return build(session, order)
+
+
+def for_event(session: Session, event: Event, order_id: int) -> Receipt:
+    order = session.get(Order, order_id)
+    if order is None or order.event_id != event.id:
+        raise NotFound()
+    return build(session, order)
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+def _when(moment: datetime | None) -> str:
+    return format_local_datetime(moment, "short") if moment else ""
+
+
+def to_pdf(receipt: Receipt) -> bytes:
+    """The receipt as an A4 PDF in DejaVu Sans, which has every Vietnamese letter."""
+    pdf = FPDF(format="A4")
+    pdf.set_title(_("Receipt for order %(code)s", code=receipt.order.code))
+    pdf.add_font("DejaVu", "", FONT_DIR / "DejaVuSans.ttf")
+    pdf.add_font("DejaVu", "B", FONT_DIR / "DejaVuSans-Bold.ttf")
+    pdf.add_page()
+    width = pdf.epw
+
+    def text(value: str, size: int = 10, style: str = "") -> None:
+        pdf.set_font("DejaVu", style, size)
+        pdf.multi_cell(width, 6, value, new_x="LMARGIN", new_y="NEXT")
+
+    text(_("Hanoi Innovation Portal"), 9)
+    text(_("Receipt for order %(code)s", code=receipt.order.code), 16, "B")
+    text(localized(receipt.event, "name"), 12)
+    pdf.ln(2)
+    text(_("Buyer: %(name)s <%(email)s>", name=receipt.buyer.full_name, email=receipt.buyer.email))
+    if receipt.company:
+        text(_("Company: %(company)s", company=receipt.company))
+    text(_("Ordered: %(when)s", when=_when(receipt.order.created_at)))
+    pdf.ln(2)
+    with pdf.table(col_widths=(50, 12, 19, 19), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")) as table:
+        pdf.set_font("DejaVu", "", 10)
+        table.row([_("Item"), _("Quantity"), _("Unit price"), _("Amount")])
+        for line in receipt.lines:
+            table.row([line.description, str(line.quantity), format_vnd(line.unit_price), format_vnd(line.amount)])
+        table.row([_("Total"), "", "", format_vnd(receipt.total)])
+    pdf.ln(2)
+    text(_("Prices include VAT where it applies."), 9)
+    pdf.ln(2)
+    text(_("Payments"), 12, "B")
+    for payment in receipt.payments:
+        text(f"{payment.method} · {_when(payment.paid_at)} · {format_vnd(payment.amount)}")
+    if receipt.refunds:
+        text(_("Refunds"), 12, "B")
+        for refund in receipt.refunds:
+            reason = f" · {refund.reason}" if refund.reason else ""
+            text(f"{_when(refund.created_at)} · {format_vnd(refund.amount)}{reason}")
+    text(_("Paid in the end: %(amount)s", amount=format_vnd(receipt.net)), 11, "B")
+    pdf.ln(4)
+    for line in NOT_AN_E_INVOICE:
+        text(line, 10, "B")
+    return bytes(pdf.output())

@@ -1,0 +1,249 @@
+"""Reconciling bank transfers: an organiser imports the bank's statement; each booking of money received is matched to
+the payment whose reference its memo carries, and credited to it through services.apply_bank_transfer (the
+order is fulfilled, the ticket mail goes out). What does not fit exactly waits in a review queue, where an
+organiser links a line to a payment or rejects it with a note; both go to the audit log.
+
+A line is imported once per bank account (StatementLine's unique fingerprint), so importing the same statement
+twice, or two overlapping ones, credits nothing twice: the repeated lines are counted as already imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from portal.accounts.models import User
+from portal.audit.services import record
+from portal.errors import Conflict, DomainError, NotFound
+from portal.events.models import Order
+from portal.payments import services, statements, vietqr
+from portal.payments.models import (
+    COLLECTED_STATUSES,
+    REVIEW_STATUSES,
+    BankAccount,
+    LineStatus,
+    Payment,
+    StatementImport,
+    StatementLine,
+)
+from portal.payments.payables import REFERENCE_PREFIXES
+
+#: what a line becomes, from what crediting it did (services.Outcome) and whether its payment had been paid before
+_STATUS_BY_OUTCOME = {
+    services.Outcome.FULFILLED: LineStatus.MATCHED,
+    services.Outcome.PARTIAL: LineStatus.PARTIAL,
+}
+#: a review queue page
+QUEUE_PAGE_SIZE = 100
+#: a month of a busy account's bookings is far smaller; anything bigger is not a statement
+MAX_STATEMENT_BYTES = 2 * 1024 * 1024
+
+
+class PaymentNotFound(DomainError):
+    status_code = 404
+    default_message = _l("No bank-transfer payment has this reference or number.")
+
+
+class LineAlreadyReviewed(Conflict):
+    default_message = _l("This line is no longer waiting for review: someone dealt with it already.")
+
+
+class LineAlreadyCredited(Conflict):
+    default_message = _l("This line's money has been credited to a payment already; reject it with a note saying "
+                         "what was done instead (for example, that the excess was refunded).")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    statement_import: StatementImport
+    counts: dict[LineStatus, int]
+
+    @property
+    def lines_new(self) -> int:
+        return sum(self.counts.values())
+
+
+# --- importing ------------------------------------------------------------------------------
+
+def read_upload(filename: str, stream: BinaryIO) -> bytes:
+    """The bytes of an uploaded statement, refused unless it is a CSV file of at most MAX_STATEMENT_BYTES."""
+    if not filename.lower().endswith((".csv", ".txt")):
+        raise statements.StatementError(_l("Choose a CSV file (.csv), as your bank's online banking exports it."))
+    data = stream.read(MAX_STATEMENT_BYTES + 1)
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise statements.StatementError(_l("The file is larger than %(size)s MB: export a shorter period.",
+                                           size=MAX_STATEMENT_BYTES // (1024 * 1024)))
+    return data
+
+
+def import_statement(session: Session, actor: User, bank_account: BankAccount, filename: str, data: bytes,
+                     now: datetime) -> ImportResult:
+    """Reads the whole statement first (a StatementError, naming the line, imports nothing), then credits each
+    line not imported before, in the bank's order, in the caller's transaction."""
+    lines = statements.parse_statement(data)
+    statement_import = StatementImport(bank_account_id=bank_account.id, filename=filename[:255],
+                                       imported_by_id=actor.id, imported_at=now, lines_read=len(lines))
+    session.add(statement_import)
+    session.flush()
+    known = set(session.scalars(select(StatementLine.fingerprint).where(
+        StatementLine.bank_account_id == bank_account.id,
+        StatementLine.fingerprint.in_([line.fingerprint for line in lines]))))
+    counts = {status: 0 for status in LineStatus}
+    for line in lines:
+        row = None if line.fingerprint in known else _claimed(session, statement_import, line)
+        if row is None:
+            statement_import.lines_already_imported += 1
+            continue
+        row.status = _credit(session, row, now)
+        counts[row.status] += 1
+    record(session, "statement.imported", actor_id=actor.id, object_type="statement_import",
+           object_id=statement_import.id, bank_account_id=bank_account.id, filename=statement_import.filename,
+           lines_read=statement_import.lines_read, already_imported=statement_import.lines_already_imported,
+           **{status.value: count for status, count in counts.items() if count})
+    return ImportResult(statement_import, {status: count for status, count in counts.items() if count})
+
+
+def _claimed(session: Session, statement_import: StatementImport, line: statements.TransferLine
+             ) -> StatementLine | None:
+    """The line's row, inserted now; None when an import running at the same time took it first (the unique
+    fingerprint: PostgreSQL makes this insert wait for the other transaction, then refuses it)."""
+    row = StatementLine(import_id=statement_import.id, bank_account_id=statement_import.bank_account_id,
+                        fingerprint=line.fingerprint, line_number=line.line_number, booked_at=line.booked_at,
+                        amount=line.amount, memo=line.memo, bank_transaction_id=line.bank_transaction_id,
+                        status=LineStatus.UNMATCHED)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def _credit(session: Session, row: StatementLine, now: datetime) -> LineStatus:
+    """Credits the line to the first payment a reference in its memo names; UNMATCHED when none does."""
+    references = vietqr.find_references(row.memo, REFERENCE_PREFIXES)
+    row.reference = references[0] if references else None
+    for reference in references:
+        payment = services.find_transfer_payment(session, reference)
+        if payment is not None:
+            row.reference = reference
+            return _apply(session, row, payment, now)
+    return LineStatus.UNMATCHED
+
+
+def _apply(session: Session, row: StatementLine, payment: Payment, now: datetime) -> LineStatus:
+    paid_before = payment.status in COLLECTED_STATUSES
+    outcome = services.apply_bank_transfer(session, payment.id, amount=row.amount, now=now,
+                                           external_id=f"statement:{row.bank_account_id}:{row.fingerprint}")
+    row.payment_id = payment.id
+    if outcome in _STATUS_BY_OUTCOME:
+        return _STATUS_BY_OUTCOME[outcome]
+    if paid_before:
+        return LineStatus.DUPLICATE
+    # locked and read afresh by apply_bank_transfer: amount_received includes this line
+    return LineStatus.EXCESS if payment.amount_received > payment.amount else LineStatus.UNFULFILLED
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def status_counts(session: Session, import_id: int | None = None) -> dict[LineStatus, int]:
+    """Lines per status, of one import or of all."""
+    query = select(StatementLine.status, func.count()).group_by(StatementLine.status)
+    if import_id is not None:
+        query = query.where(StatementLine.import_id == import_id)
+    return dict(session.execute(query).all())
+
+
+def _with_payment():
+    return (joinedload(StatementLine.payment).joinedload(Payment.order).joinedload(Order.event),
+            joinedload(StatementLine.reviewed_by))
+
+
+def get_import(session: Session, import_id: int) -> StatementImport:
+    statement_import = session.scalar(
+        select(StatementImport).where(StatementImport.id == import_id)
+        .options(joinedload(StatementImport.bank_account), joinedload(StatementImport.imported_by),
+                 selectinload(StatementImport.lines).options(*_with_payment()))
+    )
+    if statement_import is None:
+        raise NotFound()
+    return statement_import
+
+
+def recent_imports(session: Session, limit: int = 20) -> list[StatementImport]:
+    return list(session.scalars(
+        select(StatementImport).options(joinedload(StatementImport.bank_account),
+                                        joinedload(StatementImport.imported_by))
+        .order_by(StatementImport.imported_at.desc(), StatementImport.id.desc()).limit(limit)))
+
+
+def review_queue(session: Session, statuses: tuple[LineStatus, ...] = REVIEW_STATUSES) -> list[StatementLine]:
+    """Lines in `statuses`, oldest booking first, one page."""
+    return list(session.scalars(
+        select(StatementLine).where(StatementLine.status.in_(statuses)).options(*_with_payment())
+        .order_by(StatementLine.booked_at, StatementLine.id).limit(QUEUE_PAGE_SIZE)))
+
+
+# --- reviewing ------------------------------------------------------------------------------
+
+def _line_for_review(session: Session, line_id: int) -> StatementLine:
+    line = session.scalar(select(StatementLine).where(StatementLine.id == line_id).with_for_update()
+                          .execution_options(populate_existing=True))
+    if line is None:
+        raise NotFound()
+    if line.status not in REVIEW_STATUSES:
+        raise LineAlreadyReviewed()
+    return line
+
+
+def find_payment(session: Session, reference_or_id: str) -> Payment:
+    """A bank-transfer payment by its reference as typed ("VE 7K3Q9X", "ve7k3q9x") or by its number."""
+    text = reference_or_id.strip().lstrip("#")
+    payment = None
+    if text.isdigit():
+        payment = session.get(Payment, int(text))
+    else:
+        references = vietqr.find_references(text, REFERENCE_PREFIXES)
+        payment = services.find_transfer_payment(session, references[0]) if references else None
+    if payment is None or payment.transfer_reference is None:
+        raise PaymentNotFound()
+    return payment
+
+
+def link_line(session: Session, reviewer: User, line_id: int, reference_or_id: str, note: str,
+              now: datetime) -> tuple[StatementLine, services.Outcome]:
+    """Credits an unmatched line to the payment the organiser names (the payer mistyped the reference, or wrote
+    none); its order is fulfilled when the amount is now complete."""
+    line = _line_for_review(session, line_id)
+    if line.payment_id is not None:
+        raise LineAlreadyCredited()
+    payment = find_payment(session, reference_or_id)
+    outcome = services.apply_bank_transfer(session, payment.id, amount=line.amount, now=now,
+                                           external_id=f"statement:{line.bank_account_id}:{line.fingerprint}")
+    line.payment_id, line.reference = payment.id, payment.transfer_reference
+    _reviewed(line, reviewer, LineStatus.LINKED, note, now)
+    record(session, "statement_line.linked", actor_id=reviewer.id, object_type="statement_line", object_id=line.id,
+           payment_id=payment.id, amount=line.amount, outcome=outcome.value, note=line.review_note)
+    return line, outcome
+
+
+def reject_line(session: Session, reviewer: User, line_id: int, note: str, now: datetime) -> StatementLine:
+    """Closes a line without crediting it further: money that is not for us, or returned to the payer. Money
+    already credited to a payment stays recorded there (it did arrive); the note says what was done about it."""
+    line = _line_for_review(session, line_id)
+    if not note.strip():
+        raise DomainError(_l("Say why the line is rejected: the note is kept in the audit log."))
+    _reviewed(line, reviewer, LineStatus.REJECTED, note, now)
+    record(session, "statement_line.rejected", actor_id=reviewer.id, object_type="statement_line",
+           object_id=line.id, payment_id=line.payment_id, amount=line.amount, note=line.review_note)
+    return line
+
+
+def _reviewed(line: StatementLine, reviewer: User, status: LineStatus, note: str, now: datetime) -> None:
+    line.status, line.reviewed_by_id, line.reviewed_at, line.review_note = status, reviewer.id, now, note.strip()

@@ -1,0 +1,149 @@
+"""Organisers' reconciliation pages: importing a bank statement, an import's result, the review queue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.models import Role
+from portal.db import db_session, utcnow
+from portal.errors import DomainError, NotFound
+from portal.payments import reconciliation, services
+from portal.payments.models import REVIEW_STATUSES, BankAccount, LineStatus
+from portal.payments.reconciliation_forms import STATUS_LABELS, LinkLineForm, RejectLineForm, StatementUploadForm
+from portal.web import render_domain_error, render_form, role_required
+
+bp = Blueprint("reconciliation", __name__, url_prefix="/payments/reconciliation")
+#: a statement is the organisation's, not one event's: every organiser reconciles, as admins do
+RECONCILERS = (Role.ORGANISER, Role.ADMIN)
+
+
+@bp.context_processor
+def _labels():
+    return {"status_labels": STATUS_LABELS, "review_statuses": REVIEW_STATUSES}
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required(*RECONCILERS)
+def index():
+    db = db_session()
+    form = StatementUploadForm()
+    form.offer(services.list_bank_accounts(db))
+    context = {"imports": reconciliation.recent_imports(db), "waiting": _waiting(db)}
+    if form.validate_on_submit():
+        upload = form.statement.data
+        account = db.get(BankAccount, form.bank_account.data)
+        try:
+            data = reconciliation.read_upload(upload.filename or "", upload.stream)
+            result = reconciliation.import_statement(db, current_user, account, upload.filename, data, utcnow())
+        except DomainError as error:
+            db.rollback()
+            return render_domain_error(error, "payments/reconciliation/index.html", form=form, **context)
+        db.commit()
+        flash(_("The statement has been imported: %(new)s new lines, %(old)s imported before.",
+                new=result.lines_new, old=result.statement_import.lines_already_imported), "success")
+        return redirect(url_for("reconciliation.statement_import", import_id=result.statement_import.id))
+    return render_form("payments/reconciliation/index.html", form, **context)
+
+
+def _waiting(db) -> int:
+    counts = reconciliation.status_counts(db)
+    return sum(counts.get(status, 0) for status in REVIEW_STATUSES)
+
+
+@bp.route("/imports/<int:import_id>")
+@role_required(*RECONCILERS)
+def statement_import(import_id: int):
+    db = db_session()
+    try:
+        found = reconciliation.get_import(db, import_id)
+    except NotFound:
+        abort(404)
+    return render_template("payments/reconciliation/import.html", statement_import=found,
+                           counts=reconciliation.status_counts(db, import_id))
+
+
+def _status_filter() -> tuple[LineStatus, ...]:
+    """?status=… chooses one status; without it, every status that waits for review."""
+    value = request.args.get("status", "")
+    if not value:
+        return REVIEW_STATUSES
+    try:
+        return (LineStatus(value),)
+    except ValueError:
+        abort(400)
+
+
+def _render_queue(bound: dict[int, LinkLineForm | RejectLineForm] | None = None, status_code: int = 200):
+    db = db_session()
+    statuses = _status_filter()
+    lines = reconciliation.review_queue(db, statuses)
+    forms = {}
+    for line in lines:
+        if line.status in REVIEW_STATUSES:
+            forms[line.id] = {
+                "link": LinkLineForm(prefix=f"link-{line.id}", formdata=None) if line.payment_id is None else None,
+                "reject": RejectLineForm(prefix=f"reject-{line.id}", formdata=None),
+            }
+    for line_id, form in (bound or {}).items():
+        if line_id in forms:
+            forms[line_id]["link" if isinstance(form, LinkLineForm) else "reject"] = form
+    return render_template("payments/reconciliation/queue.html", lines=lines, forms=forms,
+                           status=request.args.get("status", ""), counts=reconciliation.status_counts(db),
+                           statuses=list(LineStatus)), status_code
+
+
+@bp.route("/review")
+@role_required(*RECONCILERS)
+def queue():
+    return _render_queue()
+
+
+def _review(line_id: int, form: LinkLineForm | RejectLineForm, act):
+    """Runs a review action; a refused form or service shows the queue again with the form as typed."""
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _render_queue({line_id: form}, 400)
+    db = db_session()
+    try:
+        message = act(db)
+    except DomainError as error:
+        db.rollback()
+        if error.status_code == 404 and not isinstance(error, reconciliation.PaymentNotFound):
+            abort(404)
+        flash(str(error.message), "error")
+        return _render_queue({line_id: form}, error.status_code)
+    db.commit()
+    flash(message, "success")
+    return redirect(url_for("reconciliation.queue", status=request.args.get("status", "")))
+
+
+@bp.route("/lines/<int:line_id>/link", methods=["POST"])
+@role_required(*RECONCILERS)
+def link_line(line_id: int):
+    form = LinkLineForm(prefix=f"link-{line_id}")
+
+    def act(db) -> str:
+        line, outcome = reconciliation.link_line(db, current_user, line_id, form.payment.data, form.note.data or "",
+                                                 utcnow())
+        if outcome is services.Outcome.FULFILLED:
+            return _("The transfer has been credited to %(reference)s and its order is paid.",
+                     reference=line.reference)
+        return _("The transfer has been credited to %(reference)s; the payment still waits for review: %(note)s",
+                 reference=line.reference, note=line.payment.review_note or outcome.value)
+
+    return _review(line_id, form, act)
+
+
+@bp.route("/lines/<int:line_id>/reject", methods=["POST"])
+@role_required(*RECONCILERS)
+def reject_line(line_id: int):
+    form = RejectLineForm(prefix=f"reject-{line_id}")
+
+    def act(db) -> str:
+        reconciliation.reject_line(db, current_user, line_id, form.note.data, utcnow())
+        return _("The line has been rejected.")
+
+    return _review(line_id, form, act)

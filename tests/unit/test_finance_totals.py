@@ -1,0 +1,87 @@
+"""The money adds up: whatever orders are paid by card or transfer and however they are refunded, in full, in part
+or beyond what is left, the finance page's totals are what came in minus what went back, and never negative."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.db import utcnow
+from portal.errors import DomainError
+from portal.events.models import Event, EventStatus, Quota, TicketType
+from portal.payments import finance, refunds
+from portal.payments.models import Payment
+from tests.support.finance import FakeStripeRefunds, pay
+from tests.support.payments import PRICE, SLUG, enable_stripe
+
+_slugs = itertools.count(1)
+
+order_plans = st.lists(
+    st.tuples(
+        st.sampled_from(["stripe", "vietqr"]),
+        st.integers(min_value=1, max_value=3),
+        # refunds asked for, as amounts that may exceed what is left
+        st.lists(st.integers(min_value=1, max_value=3 * PRICE + 10), max_size=3),
+    ),
+    min_size=1, max_size=5,
+)
+
+
+@pytest.fixture
+def setup(app, db, make_user, monkeypatch):
+    enable_stripe(app, monkeypatch)
+    monkeypatch.setattr(refunds, "create_stripe_refund", FakeStripeRefunds())
+    return make_user(email="ke-toan@example.vn", locale="vi"), make_user(email="mua@example.vn", locale="en")
+
+
+def _fresh_event(db) -> tuple[int, int]:
+    """A new event per example (the database is not emptied between them); pay() finds it by the shared slug,
+    so the previous example's event gives the slug up first."""
+    start = utcnow()
+    with db.transaction() as s:
+        for old in s.scalars(select(Event).where(Event.slug == SLUG)):
+            old.slug = f"done-{next(_slugs)}"
+        event = Event(slug=SLUG, name_vi="Hội thảo", name_en="Conference", status=EventStatus.PUBLISHED,
+                      starts_at=start.replace(year=start.year + 1), ends_at=start.replace(year=start.year + 1))
+        ticket_type = TicketType(name_vi="Vé", name_en="Pass", price=PRICE, max_per_order=5)
+        event.ticket_types.append(ticket_type)
+        event.quotas.append(Quota(name="Hội trường", size=1000, ticket_types=[ticket_type]))
+        s.add(event)
+        s.flush()
+        return event.id, ticket_type.id
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plans=order_plans)
+def test_the_finance_totals_are_payments_minus_refunds_and_never_negative(app, db, setup, plans):
+    organiser, buyer = setup
+    event_id, ticket_type_id = _fresh_event(db)
+    received = refunded = 0
+    for provider, tickets, asked_refunds in plans:
+        _, payment = pay(app, db, buyer, ticket_type_id, provider=provider, tickets=tickets)
+        received += payment.amount
+        left = payment.amount
+        for amount in asked_refunds:
+            with app.test_request_context(), db.transaction() as s:
+                try:
+                    refunds.refund(s, s.get(User, organiser.id), s.get(Event, event_id), payment.id, amount=amount,
+                                   reason="", request_token=f"t-{payment.id}-{left}-{amount}", now=utcnow())
+                except DomainError:
+                    assert amount > left
+                    continue
+            assert amount <= left
+            left -= amount
+            refunded += amount
+
+    with app.test_request_context(), db.session_factory() as s:
+        summary = finance.summary(s, s.get(Event, event_id))
+        kept = sum(p.amount_kept for p in s.scalars(select(Payment).where(Payment.order.has(event_id=event_id))))
+    assert (summary.received, summary.refunded) == (received, refunded)
+    assert summary.net == received - refunded == kept
+    assert summary.net >= 0 and all(line.received - line.refunded >= 0 for line in summary.lines)
+    assert summary.difference == 0

@@ -1,0 +1,167 @@
+"""The reconciliation pages: importing a statement, bad files refused with the line named, the review queue's
+link and reject forms, who may see them, and the queue's bounded queries."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts.models import Role
+from portal.events.models import Order, OrderStatus
+from portal.payments.models import LineStatus, Payment, StatementImport, StatementLine
+from tests.support.payments import PRICE, add_bank_account, create_paid_event, load, open_payment, place_pending_order
+from tests.support.reconciliation import statement_csv
+from tests.support.web import count_queries, csrf_token
+
+INDEX = "/payments/reconciliation/"
+QUEUE = "/payments/reconciliation/review"
+
+
+@pytest.fixture
+def account_id(db) -> int:
+    return add_bank_account(db)
+
+
+@pytest.fixture
+def organiser(login_as):
+    return login_as(Role.ORGANISER, locale="en")
+
+
+@pytest.fixture
+def payment(app, db, make_user) -> Payment:
+    buyer = make_user(email="binh@example.vn")
+    order = place_pending_order(app, db, buyer, create_paid_event(db), provider="vietqr")
+    return open_payment(app, db, order, "vietqr")
+
+
+def upload(app, client, account_id: int, data: bytes, filename: str = "sao-ke.csv"):
+    return client.post(INDEX, data={"csrf_token": csrf_token(client, app), "bank_account": str(account_id),
+                                    "statement": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def imported_lines(db) -> int:
+    with db.session_factory() as s:
+        return s.scalar(select(func.count()).select_from(StatementLine))
+
+
+def test_an_organiser_imports_a_statement_and_sees_each_line_and_the_counts(app, db, organiser, account_id, payment,
+                                                                            mailbox):
+    data = statement_csv((PRICE, f"IBFT {payment.transfer_reference} thanh toan"), (300_000, "ung ho"))
+
+    response = upload(app, organiser, account_id, data)
+
+    assert response.status_code == 302
+    page = organiser.get(response.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert "2 new lines, 0 imported before" in page
+    assert "Matched: 1" in page and "Unmatched: 1" in page
+    assert payment.transfer_reference in page and "ung ho" in page
+    assert load(db, Order, payment.order_id).status is OrderStatus.PAID
+    mailbox.deliver()
+    assert len(mailbox.to("binh@example.vn")) == 1
+
+    again = organiser.get(upload(app, organiser, account_id, data).headers["Location"]).get_data(as_text=True)
+    assert "Already imported before (skipped): 2" in again
+    assert imported_lines(db) == 2
+
+
+@pytest.mark.parametrize(("data", "filename", "message"), [
+    (unicodedata.normalize("NFD", "Date,Credit,Description\n01/12/2026,250.000,Thanh toán vé\n").encode("cp1258"),
+     "a.csv",
+     "Line 2 is not UTF-8 text"),
+    (b"Date,Amount,Description\n01/12/2026,250000,VE 7K3Q9X\n", "a.csv",
+     "Line 1 looks like the row of column names, but it has no column for the money received"),
+    (statement_csv((PRICE, "VE AAAAAA")) + b"9,2026-12-01,X,,100.000,sai ngay\n", "a.csv",
+     "Line 6: “2026-12-01” is not a date written day/month/year"),
+    (statement_csv((PRICE, "VE AAAAAA")), "sao-ke.xlsx", "Choose a CSV file"),
+    (b"x" * (2 * 1024 * 1024 + 1), "big.csv", "larger than 2 MB"),
+])
+def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_imported(app, db, organiser, account_id, data,
+                                                                           filename, message):
+    response = upload(app, organiser, account_id, data, filename)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert imported_lines(db) == 0
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(StatementImport)) == 0
+
+
+def test_the_queue_links_an_unmatched_transfer_to_the_payment_the_organiser_names(app, db, organiser, account_id,
+                                                                                  payment):
+    upload(app, organiser, account_id, statement_csv((PRICE, "CHUYEN TIEN VE TECHFEST")))
+    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    queue = organiser.get(QUEUE)
+    assert "CHUYEN TIEN VE TECHFEST" in queue.get_data(as_text=True)
+
+    refused = organiser.post(f"/payments/reconciliation/lines/{line_id}/link", data={
+        f"link-{line_id}-csrf_token": csrf_token(organiser, app), f"link-{line_id}-payment": "VE 222222",
+        f"link-{line_id}-note": "đã gọi điện"})
+    assert refused.status_code == 404
+    body = refused.get_data(as_text=True)
+    assert "No bank-transfer payment has this reference" in body and "đã gọi điện" in body  # kept as typed
+
+    done = organiser.post(f"/payments/reconciliation/lines/{line_id}/link", data={
+        f"link-{line_id}-csrf_token": csrf_token(organiser, app),
+        f"link-{line_id}-payment": payment.transfer_reference, f"link-{line_id}-note": ""}, follow_redirects=True)
+    assert "its order is paid" in done.get_data(as_text=True)
+    assert load(db, StatementLine, line_id).status is LineStatus.LINKED
+    assert load(db, Order, payment.order_id).status is OrderStatus.PAID
+    assert "CHUYEN TIEN VE TECHFEST" not in organiser.get(QUEUE).get_data(as_text=True)
+    assert "CHUYEN TIEN VE TECHFEST" in organiser.get(QUEUE, query_string={"status": "linked"}).get_data(as_text=True)
+
+
+def test_rejecting_needs_a_note_and_then_leaves_the_queue(app, db, organiser, account_id):
+    upload(app, organiser, account_id, statement_csv((120_000, "ung ho quy")))
+    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    url = f"/payments/reconciliation/lines/{line_id}/reject"
+    token = f"reject-{line_id}-csrf_token"
+
+    empty = organiser.post(url, data={token: csrf_token(organiser, app), f"reject-{line_id}-note": ""})
+    assert empty.status_code == 400
+    assert "This field is required" in empty.get_data(as_text=True)
+    assert load(db, StatementLine, line_id).status is LineStatus.UNMATCHED
+
+    organiser.post(url, data={token: csrf_token(organiser, app), f"reject-{line_id}-note": "not for an order"})
+    line = load(db, StatementLine, line_id)
+    assert (line.status, line.review_note) == (LineStatus.REJECTED, "not for an order")
+
+
+@pytest.mark.parametrize("url", [INDEX, QUEUE])
+def test_only_organisers_and_admins_reconcile(app, login_as, client, url):
+    assert login_as(Role.STARTUP).get(url).status_code == 403
+    assert client.get(url).status_code == 302  # to the login page
+    assert login_as(Role.ADMIN).get(url).status_code == 200
+
+
+def test_a_startup_cannot_import_or_review(app, db, login_as, account_id):
+    startup = login_as(Role.STARTUP)
+    assert upload(app, startup, account_id, statement_csv((PRICE, "x"))).status_code == 403
+    assert startup.post("/payments/reconciliation/lines/1/reject", data={}).status_code == 403
+    assert imported_lines(db) == 0
+
+
+def test_the_queue_sends_as_many_queries_for_many_lines_as_for_few(app, db, organiser, account_id, make_user):
+    ticket_type_id = create_paid_event(db)
+
+    def add_payments(count: int, first: int) -> list[str]:
+        references = []
+        for number in range(first, first + count):
+            order = place_pending_order(app, db, make_user(email=f"b{number}@example.vn"), ticket_type_id,
+                                        provider="vietqr")
+            references.append(open_payment(app, db, order, "vietqr").transfer_reference)
+        return references
+
+    def queries() -> int:
+        with count_queries(db.engine) as counter:
+            assert organiser.get(QUEUE).status_code == 200
+        return len(counter)
+
+    upload(app, organiser, account_id, statement_csv(*[(1_000, ref) for ref in add_payments(2, 0)], (5, "?")))
+    few = queries()
+    upload(app, organiser, account_id, statement_csv(*[(2_000, ref) for ref in add_payments(8, 2)],
+                                                     *[(n, f"khong ro {n}") for n in range(6, 14)]))
+    assert imported_lines(db) == 19
+    assert queries() == few
