@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,30 @@ from portal.accounts.models import Role
 from portal.db import db_session
 from portal.errors import DomainError
 from portal.forms import ConfirmForm
+
+
+def upload_folder() -> Path:
+    """Where uploaded files (covers, hall drawings, logos) are kept: in the instance folder, outside static/."""
+    return Path(current_app.instance_path) / "uploads"
+
+
+def save_form(form, template: str, save, **context):
+    """Runs `save(session)` for a valid form and commits, returning what it returns; a refused form or a rule the
+    service enforces re-renders the page with what was typed, the message next to its field when it has one."""
+    if not form.validate_on_submit():
+        return render_form(template, form, **context)
+    db = db_session()
+    try:
+        response = save(db)
+    except DomainError as error:
+        db.rollback()
+        field = getattr(error, "field", None)
+        if field in form:
+            form[field].errors.append(str(error.message))
+            return render_template(template, form=form, **context), error.status_code
+        return render_domain_error(error, template, form=form, **context)
+    db.commit()
+    return response
 
 
 def client_ip() -> str | None:

@@ -45,12 +45,10 @@ from portal.booths.models import ACTIVE_STATUSES, BookingStatus, Booth, BoothBoo
 from portal.booths.uploads import STORED_NAME, store_plan_background
 from portal.db import db_session, utcnow
 from portal.errors import DomainError
-from portal.events.manage_views import _save as save_form
-from portal.events.manage_views import _upload_folder as upload_folder
 from portal.events.permissions import managed_event
 from portal.forms import ConfirmForm
 from portal.i18n import format_vnd
-from portal.web import button_action, client_ip, role_required
+from portal.web import button_action, client_ip, role_required, save_form, upload_folder
 
 bp = Blueprint("booth_manage", __name__, url_prefix="/manage/events/<int:event_id>/booths")
 

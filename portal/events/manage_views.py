@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,7 +32,7 @@ from portal.events.models import Event, OrderStatus, ProgrammeItem, Question, Qu
 from portal.events.orders import seats_taken
 from portal.events.permissions import managed_event, managed_events
 from portal.forms import ConfirmForm
-from portal.web import button_action, render_domain_error, render_form, role_required, safe_next
+from portal.web import button_action, role_required, safe_next, save_form, upload_folder
 
 bp = Blueprint("manage", __name__, url_prefix="/manage/events")
 
@@ -75,29 +74,6 @@ def _event(event_id: int) -> Event:
         abort(error.status_code)
 
 
-def _upload_folder() -> Path:
-    return Path(current_app.instance_path) / "uploads"
-
-
-def _save(form, template: str, save, **context):
-    """Runs `save(session)` for a valid form and commits; a refused form or a rule the service enforces
-    re-renders the page with what was typed, the message next to its field when it has one."""
-    if not form.validate_on_submit():
-        return render_form(template, form, **context)
-    db = db_session()
-    try:
-        response = save(db)
-    except DomainError as error:
-        db.rollback()
-        field = getattr(error, "field", None)
-        if field in form:
-            form[field].errors.append(str(error.message))
-            return render_template(template, form=form, **context), error.status_code
-        return render_domain_error(error, template, form=form, **context)
-    db.commit()
-    return response
-
-
 # --- events ---------------------------------------------------------------------------------
 
 @bp.route("/")
@@ -112,11 +88,11 @@ def create():
 
     def save(db):
         event = manage.create_event(db, current_user, form.model_data(), cover=form.cover.data,
-                                    upload_folder=_upload_folder())
+                                    upload_folder=upload_folder())
         flash(_("The event has been created. Add its programme, ticket types and quotas next."), "success")
         return redirect(url_for("manage.show", event_id=event.id))
 
-    return _save(form, "events/manage_form.html", save, title=_("New event"), event=None, multipart=True)
+    return save_form(form, "events/manage_form.html", save, title=_("New event"), event=None, multipart=True)
 
 
 @bp.route("/<int:event_id>")
@@ -134,12 +110,12 @@ def edit(event_id: int):
 
     def save(db):
         manage.update_event(db, current_user, event, form.model_data(), cover=form.cover.data,
-                            upload_folder=_upload_folder(), remove_cover=form.ticked("remove_cover"),
+                            upload_folder=upload_folder(), remove_cover=form.ticked("remove_cover"),
                             move_programme=form.ticked("move_programme"))
         flash(_("Saved."), "success")
         return redirect(url_for("manage.show", event_id=event.id))
 
-    return _save(form, "events/manage_form.html", save, title=_("Edit the event"), event=event, multipart=True)
+    return save_form(form, "events/manage_form.html", save, title=_("Edit the event"), event=event, multipart=True)
 
 
 @bp.route("/covers/<name>")
@@ -147,7 +123,7 @@ def cover_image(name: str):
     match = manage.COVER_NAME.fullmatch(name)
     if match is None:
         abort(404)
-    return send_from_directory(_upload_folder(), name, mimetype=COVER_TYPES[match.group(1)], max_age=86400)
+    return send_from_directory(upload_folder(), name, mimetype=COVER_TYPES[match.group(1)], max_age=86400)
 
 
 # --- team -----------------------------------------------------------------------------------
@@ -162,7 +138,7 @@ def add_team_member(event_id: int):
         flash(_("%(name)s has joined the team.", name=user.full_name), "success")
         return redirect(url_for("manage.show", event_id=event.id))
 
-    return _save(form, "events/manage_event.html", save, event=event, member_form=form,
+    return save_form(form, "events/manage_event.html", save, event=event, member_form=form,
                  team=manage.team_of(db_session(), event), confirm_form=ConfirmForm())
 
 
@@ -233,7 +209,7 @@ def _register_section(section: Section) -> None:
             flash(_("Saved."), "success")
             return redirect(url_for(list_endpoint, event_id=event.id))
 
-        return _save(form, "events/manage_form.html", save, title=title, event=event, section=section)
+        return save_form(form, "events/manage_form.html", save, title=title, event=event, section=section)
 
     def create(event_id: int):
         return save_page(_event(event_id), None, section.new_title)
