@@ -134,6 +134,7 @@ def _register_commands(app: Flask) -> None:
     import portal.booths.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.events.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.notifications.tasks  # noqa: F401 - registers the scheduler's jobs
+    import portal.payments.tasks  # noqa: F401 - registers the scheduler's jobs
 
     @app.cli.group("db")
     def db_group():

@@ -10,8 +10,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import validate_csrf
 from wtforms import HiddenField, StringField
-from wtforms.validators import NumberRange
+from wtforms.validators import NumberRange, ValidationError
 
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
@@ -42,10 +43,21 @@ class RefundForm(FlaskForm):
     request_token = HiddenField(validators=[required, length(64, 16)])
 
 
-@bp.before_request
 @role_required(Role.ORGANISER, Role.ADMIN)
-def _organisers_only():
+def _require_organiser():
     """Visitors are sent to log in, people who organise nothing are refused; the event's team is checked below."""
+
+
+@bp.before_request
+def _organisers_only():
+    refusal = _require_organiser()
+    if refusal is None and request.method == "POST":
+        # before any lookup, so a forged request learns nothing about which payments exist
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError:
+            abort(400)
+    return refusal
 
 
 def _event(event_id: int) -> Event:
@@ -97,15 +109,18 @@ def refund(event_id: int, payment_id: int):
         abort(error.status_code)
     form = RefundForm()
     if request.method == "GET":
-        form.request_token.data = secrets.token_urlsafe(24)
         form.amount.data = refunds.refundable(payment)
     context = {"event": event, "payment": payment, "left": refunds.refundable(payment),
                "status_labels": finance.PAYMENT_STATUS_LABELS, "provider_label": finance.provider_label}
-    if not form.validate_on_submit():
+    submitted = form.validate_on_submit()
+    token = form.request_token.data
+    # a page shown again gets a new token: what it sends next is a new request, not a repeat of a refused one
+    form.request_token.data = secrets.token_urlsafe(24)
+    if not submitted:
         return render_form("payments/refund.html", form, **context)
     try:
         outcome = refunds.refund(db, current_user, event, payment_id, amount=form.amount.data,
-                                 reason=form.reason.data, request_token=form.request_token.data, now=utcnow())
+                                 reason=form.reason.data, request_token=token, now=utcnow())
     except DomainError as error:
         db.rollback()
         flash(str(error.message), "error")

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -142,12 +142,21 @@ def _apply(session: Session, row: StatementLine, payment: Payment, now: datetime
     outcome = services.apply_bank_transfer(session, payment.id, amount=row.amount, now=now,
                                            external_id=f"statement:{row.bank_account_id}:{row.fingerprint}")
     row.payment_id = payment.id
+    if outcome is services.Outcome.FULFILLED:
+        _settle_partials(session, payment.id)
     if outcome in _STATUS_BY_OUTCOME:
         return _STATUS_BY_OUTCOME[outcome]
     if paid_before:
         return LineStatus.DUPLICATE
     # locked and read afresh by apply_bank_transfer: amount_received includes this line
     return LineStatus.EXCESS if payment.amount_received > payment.amount else LineStatus.UNFULFILLED
+
+
+def _settle_partials(session: Session, payment_id: int) -> None:
+    """The earlier part-payments of a payment now complete leave the review queue: together they paid it."""
+    session.execute(update(StatementLine).where(StatementLine.payment_id == payment_id,
+                                                StatementLine.status == LineStatus.PARTIAL)
+                    .values(status=LineStatus.MATCHED))
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -227,6 +236,8 @@ def link_line(session: Session, reviewer: User, line_id: int, reference_or_id: s
     outcome = services.apply_bank_transfer(session, payment.id, amount=line.amount, now=now,
                                            external_id=f"statement:{line.bank_account_id}:{line.fingerprint}")
     line.payment_id, line.reference = payment.id, payment.transfer_reference
+    if outcome is services.Outcome.FULFILLED:
+        _settle_partials(session, payment.id)
     _reviewed(line, reviewer, LineStatus.LINKED, note, now)
     record(session, "statement_line.linked", actor_id=reviewer.id, object_type="statement_line", object_id=line.id,
            payment_id=payment.id, amount=line.amount, outcome=outcome.value, note=line.review_note)

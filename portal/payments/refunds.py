@@ -114,7 +114,7 @@ def refund(session: Session, organiser: User, event: Event, payment_id: int, *, 
         return outcome
 
     outcome = services.handle_notification(
-        session, provider=REQUEST_PROVIDER, external_id=request_token, event_type="refund.requested",
+        session, provider=REQUEST_PROVIDER, external_id=f"{payment_id}:{request_token}", event_type="refund.requested",
         payment_id=payment_id, act=start, now=now)
     if outcome is Outcome.WAITING:
         return _through_stripe(session, created[0].id, now)

@@ -56,8 +56,8 @@ def test_a_transfer_on_the_imported_statement_sends_the_tickets(page, app, db, m
     books.get_by_role("button", name=vi("Import")).click()
     expect(books.locator(".flashes")).to_contain_text(
         vi("The statement has been imported: %(new)s new lines, %(old)s imported before.", new=2, old=0))
-    expect(books.get_by_text(f"{vi('Matched')}: 1")).to_be_visible()
-    expect(books.get_by_text(f"{vi('Unmatched')}: 1")).to_be_visible()
+    expect(books.get_by_text(f"{vi('Matched')}: 1", exact=True)).to_be_visible()
+    expect(books.get_by_role("link", name=f"{vi('Unmatched')}: 1")).to_be_visible()
     assert_accessible(books)
 
     books.get_by_role("link", name=vi("Go to the review queue")).click()

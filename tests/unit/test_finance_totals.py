@@ -4,6 +4,8 @@ or beyond what is left, the finance page's totals are what came in minus what we
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +16,7 @@ from portal.accounts.models import User
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.events.models import Event, EventStatus, Quota, TicketType
-from portal.payments import finance, refunds
+from portal.payments import finance, refunds, services
 from portal.payments.models import Payment
 from tests.support.finance import FakeStripeRefunds, pay
 from tests.support.payments import PRICE, SLUG, enable_stripe
@@ -85,3 +87,35 @@ def test_the_finance_totals_are_payments_minus_refunds_and_never_negative(app, d
     assert summary.net == received - refunded == kept
     assert summary.net >= 0 and all(line.received - line.refunded >= 0 for line in summary.lines)
     assert summary.difference == 0
+
+
+def test_two_organisers_refunding_at_once_give_back_no_more_than_was_paid(app, db, setup, monkeypatch):
+    """Two tabs, two request tokens, each asking for the whole amount of a card payment while Stripe is slow: the
+    second waits for the first's lock, sees its refund in progress and is refused."""
+    organiser, buyer = setup
+    event_id, ticket_type_id = _fresh_event(db)
+    _, payment = pay(app, db, buyer, ticket_type_id, tickets=2)
+    stripe_api = FakeStripeRefunds(during=lambda *_: time.sleep(0.2))
+    monkeypatch.setattr(refunds, "create_stripe_refund", stripe_api)
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def refund_everything(token: str) -> None:
+        barrier.wait()
+        try:
+            with app.test_request_context(), db.transaction() as s:
+                results.append(refunds.refund(s, s.get(User, organiser.id), s.get(Event, event_id), payment.id,
+                                              amount=2 * PRICE, reason="", request_token=token, now=utcnow()))
+        except DomainError as refusal:
+            results.append(type(refusal))
+
+    threads = [threading.Thread(target=refund_everything, args=(token,)) for token in ("tab-one", "tab-two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(map(str, results)) == sorted(map(str, [services.Outcome.REFUNDED, refunds.RefundTooLarge]))
+    assert len(stripe_api.calls) == 1
+    with db.session_factory() as s:
+        assert s.get(Payment, payment.id).amount_refunded == 2 * PRICE

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEntry
 from portal.db import utcnow
+from portal.demo import load_demo
 from portal.events.models import Order, OrderStatus
 from portal.payments import reconciliation
 from portal.payments.models import (
@@ -21,7 +22,7 @@ from portal.payments.models import (
     StatementImport,
     StatementLine,
 )
-from portal.payments.statements import StatementError
+from portal.payments.statements import SAMPLES_DIR, StatementError
 from tests.support.payments import PRICE, add_bank_account, create_paid_event, load, open_payment, place_pending_order
 from tests.support.reconciliation import statement_csv
 
@@ -123,6 +124,8 @@ def test_the_rest_of_a_partial_payment_on_a_later_statement_pays_the_order(app, 
                                                                      bom=False))
     assert later.counts == {LineStatus.MATCHED: 1}
     assert order_status(db, payment) is OrderStatus.PAID
+    # together they paid it: the first part leaves the review queue
+    assert {line.status for line in lines(db).values()} == {LineStatus.MATCHED}
 
 
 def test_an_exact_transfer_for_an_expired_order_waits_for_review(app, db, organiser, account_id, pay_by_transfer):
@@ -240,3 +243,20 @@ def test_two_imports_of_one_statement_at_once_credit_it_once(app, db, organiser,
     with db.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(StatementLine)) == 2
         assert sorted(s.scalars(select(StatementImport.lines_already_imported))) == [0, 2]
+
+
+# --- the demo -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sample", "expected"), [
+    ("vietcombank.csv", {LineStatus.MATCHED: 2, LineStatus.PARTIAL: 1, LineStatus.EXCESS: 1, LineStatus.DUPLICATE: 1,
+                         LineStatus.UNMATCHED: 1}),
+    ("vietinbank.csv", {LineStatus.MATCHED: 3, LineStatus.UNMATCHED: 2}),
+])
+def test_the_sample_statements_reconcile_against_the_demo_orders(app, db, sample, expected):
+    load_demo(app)
+    with db.session_factory() as s:
+        account_id = s.scalar(select(BankAccount.id))
+        organiser = s.scalar(select(User).where(User.email == "organiser@demo.dmst-hanoi.vn"))
+    result = run_import(app, db, organiser, account_id, (SAMPLES_DIR / sample).read_bytes(), sample)
+    assert result.counts == expected
+    assert load_demo(app)["payments"] == 0

@@ -61,7 +61,7 @@ def test_a_vietcombank_export_gives_its_credits_in_utc_after_its_title_lines():
         (13, utc(2026, 12, 3, 0, 5, 33), 2_000_000, "5215.00054", 18_589_000),
         (14, utc(2026, 12, 3, 9, 20, 41), 1_500_000, "5215.03391", 20_089_000),
     ]
-    assert lines[1].memo == "Thanh toán vé Techmart TM26 5RT2N9 - Công ty Cơ khí Đông Anh (demo)"
+    assert lines[1].memo == "Thanh toán vé Techmart VE 5RT2N9 - Công ty Cơ khí Đông Anh (demo)"
 
 
 def test_a_vietinbank_export_with_bilingual_headers_and_dates_without_time():
@@ -74,7 +74,7 @@ def test_a_vietinbank_export_with_bilingual_headers_and_dates_without_time():
         (11, utc(2026, 12, 3, 17), 200_000, None, 8_678_000),
         (12, utc(2026, 12, 3, 17), 200_000, None, 8_878_000),
     ]
-    assert lines[1].memo == "Nguyễn Thị Demo chuyển tiền vé Techmart TM26W6KY4Y"
+    assert lines[1].memo == "Nguyễn Thị Demo chuyển tiền vé Techmart VEW6KY4Y"
 
 
 def test_the_byte_order_mark_changes_nothing():

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from portal.accounts.models import Role
+from portal.booths import services
 from portal.config import load_settings
 from portal.db import utcnow
 from portal.events.models import WaitingListEntry, WaitingListStatus
 from tests.conftest import PASSWORD, login
+from tests.support.booths import as_exhibitor, create_hall
 from tests.support.ticketing import add_ticket, create_event
 from tests.support.web import path_of
 
@@ -103,6 +105,9 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app, db, form, 
         s.add(entry)
     ids.update(token="offer-token", event_id=event.id, slug=event.slug, ticket_type_id=event.ticket_types[0].id,
                ticket_id=ticket.id, order_id=ticket.order_id, entry_id=entry.id, file_format="csv", action="mark-paid")
+    hall = create_hall(db, make_user, event=event)
+    held = as_exhibitor(app, db, services.hold_booth, admin.user, hall.booths["A-01"])
+    ids.update(booking_id=held.id, booth_id=hall.booths["A-01"])
 
     post_rules = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
     assert len(post_rules) >= 10
