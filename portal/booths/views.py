@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -37,7 +36,7 @@ from portal.navigation import note_booth_booking
 from portal.payments.payables import BOOTH_BOOKING
 from portal.payments.providers import PROVIDERS
 from portal.payments.views import begin_payment
-from portal.web import button_action
+from portal.web import button_action, upload_folder
 
 bp = Blueprint("booths", __name__)
 
@@ -84,10 +83,6 @@ def _event(slug: str) -> Event:
                          and not (current_user.is_authenticated and can_manage_event(db, current_user, event))):
         abort(404)
     return event
-
-
-def _upload_folder() -> Path:
-    return Path(current_app.instance_path) / "uploads"
 
 
 # --- the plan -------------------------------------------------------------------------------
@@ -173,7 +168,7 @@ def plan_background(slug: str):
     floor_plan = floor_plan_of(db_session(), _event(slug))
     if floor_plan.background is None or not STORED_NAME.fullmatch(floor_plan.background):
         abort(404)
-    response = send_from_directory(_upload_folder(), floor_plan.background,
+    response = send_from_directory(upload_folder(), floor_plan.background,
                                    mimetype=BACKGROUND_TYPES[floor_plan.background_kind], max_age=3600)
     response.headers["Content-Security-Policy"] = DRAWING_POLICY
     return response
@@ -188,7 +183,7 @@ def _keep_logo(form: ApplicationForm) -> bool:
     if upload is None or not getattr(upload, "filename", ""):
         return True
     try:
-        form.logo_name.data = store_logo(upload, _upload_folder())
+        form.logo_name.data = store_logo(upload, upload_folder())
     except Invalid as error:
         form.logo.errors = [*form.logo.errors, str(error.message)]
         return False
