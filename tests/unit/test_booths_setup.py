@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from werkzeug.datastructures import FileStorage
 
 from portal.booths import services, setup, uploads
@@ -26,7 +27,7 @@ def booth(number: str, x: int, y: int, w: int = 3, h: int = 3, **more) -> setup.
 def refusal(app, db, hall, service, *args, **kwargs) -> tuple[str, str]:
     with pytest.raises(Invalid) as refused:
         as_organiser(app, db, service, hall, *args, **kwargs)
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("en"):
         return str(refused.value.message), refused.value.field
 
 
