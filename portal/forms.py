@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField
+from wtforms import DateField, EmailField, IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from portal.tax_codes import TAX_CODE, TAX_CODE_RULE
 
 required = DataRequired(message=_l("This field is required."))
 optional = Optional()
@@ -28,6 +30,13 @@ def email_field(label) -> EmailField:
         required, length(254),
         Email(message=_l("Enter a valid e-mail address, like name@example.com."), check_deliverability=False),
     ], render_kw={"autocomplete": "email"})
+
+
+def tax_code_field(label, *, required_here: bool) -> StringField:
+    """A Vietnamese tax code, spaces ignored; the rule is portal.tax_codes'."""
+    return StringField(label, filters=[_strip], description=TAX_CODE_RULE, render_kw={"inputmode": "numeric"},
+                       validators=[required if required_here else optional, length(14),
+                                   Regexp(TAX_CODE, message=TAX_CODE_RULE)])
 
 
 class StrongPassword:

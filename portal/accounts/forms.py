@@ -24,6 +24,7 @@ from portal.forms import (
     length,
     optional,
     required,
+    tax_code_field,
 )
 from portal.i18n import LOCALE_NAMES
 
@@ -134,6 +135,7 @@ class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[required, length(200)])
     website = URLField(_l("Website"), validators=[optional, length(255),
                                                   URL(message=_l("Enter a full web address, like https://example.vn."))])
+    tax_code = tax_code_field(_l("Tax code (printed on receipts)"), required_here=False)
 
 
 class StartupProfileForm(OrganisationForm):

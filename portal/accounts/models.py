@@ -145,6 +145,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind, "organisation_kind"))
     website: Mapped[str | None] = mapped_column(String(255))
+    #: mã số thuế, printed on receipts when set (portal/tax_codes.py)
+    tax_code: Mapped[str] = mapped_column(String(14), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     members: Mapped[list[OrganisationMember]] = relationship(

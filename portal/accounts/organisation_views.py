@@ -71,7 +71,7 @@ def edit(org_id: int):
     profile = org.startup_profile
     form_class = StartupProfileForm if profile is not None else OrganisationForm
     form = form_class(obj=org) if profile is None else form_class(
-        name=org.name, website=org.website, sector=profile.sector, stage=profile.stage.value,
+        name=org.name, website=org.website, tax_code=org.tax_code, sector=profile.sector, stage=profile.stage.value,
         founded_on=profile.founded_on, team_size=profile.team_size,
         description_vi=profile.description_vi, description_en=profile.description_en,
     )
@@ -84,7 +84,8 @@ def edit(org_id: int):
                 "team_size": form.team_size.data, "description_vi": form.description_vi.data or "",
                 "description_en": form.description_en.data or "",
             }
-        services.update_organisation(db, current_user, org, name=form.name.data, website=form.website.data, **extra)
+        services.update_organisation(db, current_user, org, name=form.name.data, website=form.website.data,
+                                     tax_code=form.tax_code.data or "", **extra)
         db.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("orgs.show", org_id=org.id))

@@ -487,6 +487,7 @@ def update_organisation(
     *,
     name: str,
     website: str | None,
+    tax_code: str = "",
     sector: str | None = None,
     stage: StartupStage | None = None,
     founded_on: date | None = None,
@@ -496,6 +497,7 @@ def update_organisation(
 ) -> None:
     org.name = name.strip()
     org.website = website or None
+    org.tax_code = tax_code.strip()
     profile = org.startup_profile
     if profile is not None:
         profile.sector = (sector or "").strip()

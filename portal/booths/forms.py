@@ -12,7 +12,7 @@ from portal.booths.plan import FEATURES, BoothFilter
 from portal.booths.services import Application
 from portal.booths.uploads import STORED_NAME
 from portal.events.forms import PaymentChoiceField
-from portal.forms import WholeNumberField, choices, email_field, length, optional, required
+from portal.forms import WholeNumberField, choices, email_field, length, optional, required, tax_code_field
 
 FEATURE_LABELS = {"corner": _l("Corner booth"), "power": _l("Power"), "water": _l("Water")}
 
@@ -74,10 +74,7 @@ class ApplicationForm(FlaskForm):
 
     company_name = StringField(_l("Company name"), validators=[required, length(200)],
                                render_kw={"autocomplete": "organization"})
-    tax_code = StringField(_l("Tax code"), validators=[required, length(14)],
-                           description=_l("10 digits, or 10 digits, a hyphen and 3 more for a branch "
-                                          "(0101234567-001)."),
-                           render_kw={"inputmode": "numeric"})
+    tax_code = tax_code_field(_l("Tax code"), required_here=True)
     products = TextAreaField(_l("Products and services you will show"), validators=[required, length(2000)])
     contact_name = StringField(_l("Contact person"), validators=[required, length(120)],
                                render_kw={"autocomplete": "name"})

@@ -11,7 +11,6 @@ claimed at once.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,6 +42,7 @@ from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.models import OutboxMessage
 from portal.notifications.services import absolute_url, queue_mail
 from portal.payments.providers import FREE, PROVIDERS
+from portal.tax_codes import TAX_CODE, TAX_CODE_RULE
 
 #: how long before a payment deadline the exhibitor is reminded
 REMINDER_LEAD = timedelta(days=2)
@@ -332,9 +332,6 @@ def release_hold(session: Session, exhibitor: User, booking_id: int, *, now: dat
     step(session, Action.RELEASE, booking.booth, booking, BoothState.AVAILABLE, actor_id=exhibitor.id, now=now)
 
 
-TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
-
-
 @dataclass
 class Application:
     """What the exhibitor tells the organisers about themselves; the page's form fills it in."""
@@ -357,8 +354,7 @@ class Application:
             if not values[name]:
                 raise Invalid(_l("This field is required."), name)
         if not TAX_CODE.fullmatch(values["tax_code"]):
-            raise Invalid(_l("A tax code has 10 digits, or 10 digits, a hyphen and 3 more for a branch "
-                             "(0101234567-001)."), "tax_code")
+            raise Invalid(TAX_CODE_RULE, "tax_code")
         if values["logo"] is not None and not STORED_NAME.fullmatch(values["logo"]):
             raise ValueError(f"not a stored upload: {values['logo']!r}")  # only uploads.store_logo names files
         return Application(**values)

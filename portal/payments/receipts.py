@@ -54,8 +54,9 @@ class Receipt:
     order: Order
     event: Event
     buyer: User
-    #: the buyer's organisation, if they belong to one
+    #: the buyer's organisation, if they belong to one, and its tax code when its profile has one
     company: str
+    tax_code: str
     lines: list[ReceiptLine]
     payments: list[ReceiptPayment]
     refunds: list[Refund]
@@ -105,12 +106,12 @@ def build(session: Session, order: Order) -> Receipt:
         payments = [ReceiptPayment(provider_label(order.provider), "", order.paid_at, order.total)]
     refunds = [refund for payment in collected for refund in payment.refunds
                if refund.status is RefundStatus.SUCCEEDED]
-    company = session.scalar(
-        select(Organisation.name).join(OrganisationMember)
+    company, tax_code = session.execute(
+        select(Organisation.name, Organisation.tax_code).join(OrganisationMember)
         .where(OrganisationMember.user_id == order.buyer_id).order_by(OrganisationMember.id).limit(1)
-    ) or ""
-    return Receipt(order=order, event=order.event, buyer=order.buyer, company=company, lines=lines,
-                   payments=payments, refunds=refunds)
+    ).first() or ("", "")
+    return Receipt(order=order, event=order.event, buyer=order.buyer, company=company, tax_code=tax_code,
+                   lines=lines, payments=payments, refunds=refunds)
 
 
 def for_buyer(session: Session, buyer: User, code: str) -> Receipt:
@@ -153,6 +154,8 @@ def to_pdf(receipt: Receipt) -> bytes:
     text(_("Buyer: %(name)s <%(email)s>", name=receipt.buyer.full_name, email=receipt.buyer.email))
     if receipt.company:
         text(_("Company: %(company)s", company=receipt.company))
+    if receipt.tax_code:
+        text(_("Tax code: %(code)s", code=receipt.tax_code))
     text(_("Ordered: %(when)s", when=_when(receipt.order.created_at)))
     pdf.ln(2)
     with pdf.table(col_widths=(50, 12, 19, 19), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")) as table:

@@ -60,7 +60,7 @@ def organiser(db, login_as, event_id):
 def buyer(db, make_user) -> User:
     user = make_user(email="ha@example.vn", locale="en", name="Phạm Thu Hà")
     with db.transaction() as s:
-        company = Organisation(name="Công ty Cổ phần Sen Vàng", kind=OrganisationKind.COMPANY)
+        company = Organisation(name="Công ty Cổ phần Sen Vàng", kind=OrganisationKind.COMPANY, tax_code="0101234567")
         company.members.append(OrganisationMember(user_id=user.id, is_owner=True))
         s.add(company)
     return user
@@ -230,7 +230,7 @@ def test_the_buyer_gets_a_receipt_with_company_lines_refunds_and_the_e_invoice_n
     page = client.get(f"/receipts/{order.code}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Công ty Cổ phần Sen Vàng" in html
+    assert "Công ty Cổ phần Sen Vàng" in html and "0101234567" in html
     assert "Investor pass" in html and "500,000" in html
     assert "Giảm giá nhóm" in html and "400,000" in html
     assert "không phải là hóa đơn điện tử" in html and "not a legal e-invoice" in html
@@ -238,7 +238,7 @@ def test_the_buyer_gets_a_receipt_with_company_lines_refunds_and_the_e_invoice_n
     pdf = client.get(f"/receipts/{order.code}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
-    assert "Công ty Cổ phần Sen Vàng" in text
+    assert "Công ty Cổ phần Sen Vàng" in text and "0101234567" in text
     assert "không phải là hóa đơn điện tử" in text and "not a legal e-invoice" in text
     assert order.code in text
 

@@ -11,6 +11,7 @@ from tests.support.web import path_of
 PROFILE = {
     "name": "Sen Vàng AI",
     "website": "https://senvang.example.vn",
+    "tax_code": "0101234567-001",
     "sector": "Agritech",
     "stage": "mvp",
     "founded_on": "2023-04-15",
@@ -67,13 +68,15 @@ def test_the_owner_edits_the_startup_profile(form, owner, startup_id):
 
     page = owner.get(f"/organisations/{startup_id}").get_data(as_text=True)
     for shown in ("Agritech", "Minimum viable product", "12", "Artificial intelligence for farming.",
-                  "https://senvang.example.vn"):
+                  "https://senvang.example.vn", "0101234567-001"):
         assert shown in page
     assert "Apr 15, 2023" in page
 
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"website": "senvang dot vn"}, "Enter a full web address, like https://example.vn."),
+    ({"tax_code": "0101234567-1"},
+     "A tax code has 10 digits, or 10 digits, a hyphen and 3 more for a branch (0101234567-001)."),
     ({"team_size": "a dozen"}, "Enter a whole number, like 12."),
     ({"team_size": "0"}, "Enter a number between 1 and 100000."),
     ({"founded_on": "15/04/2023x"}, "Enter a date, like 2025-03-31."),
@@ -86,7 +89,7 @@ def test_a_bad_startup_profile_is_refused_keeping_what_was_typed(form, owner, st
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert message in page
-    for field in ("website", "sector", "team_size", "founded_on"):
+    for field in ("website", "tax_code", "sector", "team_size", "founded_on"):
         assert f'value="{typed[field]}"' in page
     assert typed["description_en"] in page
     assert "Agritech" not in owner.get(f"/organisations/{startup_id}").get_data(as_text=True)
