@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# two processes: the suite waits on the databases and the browser as much as it computes
+PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
 .PHONY: run test test-sqlite test-postgres install install-test translations messages chromium bench lint clean
@@ -52,11 +54,11 @@ test: install-test chromium
 
 test-sqlite:
 	@echo "=== tests on SQLite"
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres:
 	@echo "=== tests on PostgreSQL"
-	TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python bench/pages.py
