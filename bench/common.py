@@ -21,6 +21,9 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # app.py lives at the root, outside the installed package
 
+import psycopg  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
 from portal.migrate import upgrade  # noqa: E402
 from portal.scratch_schema import drop_postgres_schema, fresh_postgres_schema  # noqa: E402
 
@@ -62,8 +65,18 @@ def scratch_database(name: str) -> Iterator[str]:
 
 # --- the server ---------------------------------------------------------------------------------------------
 
+def checkpoint() -> None:
+    """Writes what the preparation changed to disk now: a checkpoint that falls inside the measurement takes a
+    core from the server being measured (seen here: the checkpointer at 40 % of a CPU right after a test run)."""
+    url = make_url(BASE_DATABASE_URL)
+    with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
+                         autocommit=True) as connection:
+        connection.execute("CHECKPOINT")
+
+
 @contextmanager
 def gunicorn(database_url: str, log_dir: Path, options: tuple[str, ...], **extra_env: str) -> Iterator[int]:
+    checkpoint()
     port = free_port()
     env = {**os.environ, "PORTAL_ENV": "production", "DATABASE_URL": database_url,
            "SECRET_KEY": secrets.token_urlsafe(32), "REDIS_URL": REDIS_URL, "MAIL_TRANSPORT": "sink", **extra_env}
