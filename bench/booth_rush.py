@@ -42,6 +42,7 @@ from app import create_app  # noqa: E402
 from bench.common import (  # noqa: E402
     BASE_DATABASE_URL,
     HOST,
+    checkpoint,
     cpu_calibration_ms,
     fetch,
     gunicorn,
@@ -237,6 +238,7 @@ def run(exhibitors: int, clients: int, booths: int, popular_count: int) -> dict:
         print(f"plan page: {PLAN_CLIENTS} clients, {WARM_UP_SECONDS} s warm-up, then {PLAN_SECONDS} s ...",
               flush=True)
         plan_cookies = signed_in[0][0]
+        checkpoint()  # the race's writes reach the disk before the plan is measured, not during it
         load(port, PLAN, plan_cookies, PLAN_CLIENTS, WARM_UP_SECONDS)
         plan = load(port, PLAN, plan_cookies, PLAN_CLIENTS, PLAN_SECONDS)
         statements = plan_statements(database_url, emails[0])
