@@ -41,6 +41,11 @@ def save_form(form, template: str, save, **context):
     return response
 
 
+def page_number() -> int:
+    """The ?page= of a paginated list, 1 when missing or nonsense."""
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
 def client_ip() -> str | None:
     return request.remote_addr
 

@@ -13,7 +13,7 @@ from portal.audit.services import list_entries
 from portal.db import db_session
 from portal.errors import DomainError
 from portal.notifications.models import OutboxMessage
-from portal.web import role_required
+from portal.web import page_number, role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,15 +24,12 @@ def require_admin():
     """Every page of this blueprint is for admins only."""
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
 
 @bp.route("/users")
 def users():
     query = request.args.get("q", "")[:100]
-    users, total = services.search_users(db_session(), query, _page())
-    return render_template("admin/users.html", users=users, total=total, query=query, page=_page(),
+    users, total = services.search_users(db_session(), query, page_number())
+    return render_template("admin/users.html", users=users, total=total, query=query, page=page_number(),
                            per_page=services.PER_PAGE, role_labels=ROLE_LABELS)
 
 
@@ -76,15 +73,15 @@ def user_detail(user_id: int):
 @bp.route("/audit")
 def audit():
     prefix = request.args.get("action", "")[:60]
-    entries, total = list_entries(db_session(), action_prefix=prefix or None, page=_page())
-    return render_template("admin/audit.html", entries=entries, total=total, page=_page(),
+    entries, total = list_entries(db_session(), action_prefix=prefix or None, page=page_number())
+    return render_template("admin/audit.html", entries=entries, total=total, page=page_number(),
                            per_page=50, action=prefix)
 
 
 @bp.route("/mail")
 def mail():
-    messages, total = services.list_mail(db_session(), _page())
-    return render_template("admin/mail.html", messages=messages, total=total, page=_page(),
+    messages, total = services.list_mail(db_session(), page_number())
+    return render_template("admin/mail.html", messages=messages, total=total, page=page_number(),
                            per_page=services.PER_PAGE)
 
 

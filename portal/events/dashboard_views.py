@@ -15,15 +15,15 @@ from portal.db import db_session
 from portal.errors import DomainError
 from portal.events.exports import export_attendees
 from portal.events.labels import ORDER_STATUS_LABELS
-from portal.events.models import Event, OrderStatus, TicketType
-from portal.events.permissions import managed_event
+from portal.events.models import OrderStatus, TicketType
+from portal.events.permissions import managed_event_or_abort
 from portal.events.reports import (
     ATTENDEES_PER_PAGE,
     AttendeeFilter,
     attendee_page,
     event_report,
 )
-from portal.web import client_ip, role_required
+from portal.web import client_ip, page_number, role_required
 
 bp = Blueprint("event_dashboard", __name__, url_prefix="/manage/events/<int:event_id>")
 
@@ -34,35 +34,27 @@ def require_organiser():
     """Visitors are sent to log in, people who organise nothing are refused; the event's team is checked below."""
 
 
-def _event(event_id: int) -> Event:
-    try:
-        return managed_event(db_session(), current_user, event_id)
-    except DomainError as error:
-        abort(error.status_code)
-
 
 @bp.route("/dashboard")
 def dashboard(event_id: int):
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     report = event_report(db_session(), event)
     return render_template("events/manage_dashboard.html", event=event, report=report,
                            check_in_rate=format_percent(report.check_in_rate))
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
 
 @bp.route("/attendees")
 def attendees(event_id: int):
     db = db_session()
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     wanted = AttendeeFilter.from_args(request.args)
-    tickets, total = attendee_page(db, event, wanted, _page())
+    page = page_number()
+    tickets, total = attendee_page(db, event, wanted, page)
     ticket_types = db.scalars(
         select(TicketType).where(TicketType.event_id == event.id).order_by(TicketType.position, TicketType.id)
     ).all()
-    return render_template("events/manage_attendees.html", event=event, tickets=tickets, total=total, page=_page(),
+    return render_template("events/manage_attendees.html", event=event, tickets=tickets, total=total, page=page,
                            per_page=ATTENDEES_PER_PAGE, wanted=wanted, ticket_types=ticket_types,
                            order_statuses=list(OrderStatus), status_labels=ORDER_STATUS_LABELS,
                            export_form=FlaskForm())
@@ -73,7 +65,7 @@ def export(event_id: int, file_format: str):
     if not FlaskForm().validate_on_submit():
         abort(400)
     db = db_session()
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     try:
         exported = export_attendees(db, current_user, event, AttendeeFilter.from_args(request.form), file_format,
                                     ip_address=client_ip())

@@ -30,9 +30,9 @@ from portal.events.manage_forms import (
 )
 from portal.events.models import Event, OrderStatus, ProgrammeItem, Question, Quota, TicketType
 from portal.events.orders import seats_taken
-from portal.events.permissions import managed_event, managed_events
+from portal.events.permissions import managed_event_or_abort, managed_events
 from portal.forms import ConfirmForm
-from portal.web import button_action, role_required, safe_next, save_form, upload_folder
+from portal.web import button_action, page_number, role_required, safe_next, save_form, upload_folder
 
 bp = Blueprint("manage", __name__, url_prefix="/manage/events")
 
@@ -67,12 +67,6 @@ def _labels():
             "order_status_labels": ORDER_STATUS_LABELS}
 
 
-def _event(event_id: int) -> Event:
-    try:
-        return managed_event(db_session(), current_user, event_id)
-    except DomainError as error:
-        abort(error.status_code)
-
 
 # --- events ---------------------------------------------------------------------------------
 
@@ -97,14 +91,14 @@ def create():
 
 @bp.route("/<int:event_id>")
 def show(event_id: int):
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     return render_template("events/manage_event.html", event=event, team=manage.team_of(db_session(), event),
                            member_form=TeamMemberForm(formdata=None), confirm_form=ConfirmForm())
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
 def edit(event_id: int):
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     form = EventForm(obj=event)
     form.prepare(event)
 
@@ -130,7 +124,7 @@ def cover_image(name: str):
 
 @bp.route("/<int:event_id>/team", methods=["POST"])
 def add_team_member(event_id: int):
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     form = TeamMemberForm()
 
     def save(db):
@@ -144,7 +138,7 @@ def add_team_member(event_id: int):
 
 @bp.route("/<int:event_id>/team/<int:user_id>/remove", methods=["POST"])
 def remove_team_member(event_id: int, user_id: int):
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     left_the_team = user_id == current_user.id and not current_user.has_role(Role.ADMIN)
 
     def run(db):
@@ -195,7 +189,7 @@ def _register_section(section: Section) -> None:
     list_endpoint = f"manage.{section.endpoint}"
 
     def listing(event_id: int):
-        event = _event(event_id)
+        event = managed_event_or_abort(event_id)
         items = manage.parts_of(db_session(), event, section.model)
         return render_template(f"events/manage_{section.endpoint}.html", event=event, items=items, section=section,
                                confirm_form=ConfirmForm(), **_section_extras(section, event, items))
@@ -212,14 +206,14 @@ def _register_section(section: Section) -> None:
         return save_form(form, "events/manage_form.html", save, title=title, event=event, section=section)
 
     def create(event_id: int):
-        return save_page(_event(event_id), None, section.new_title)
+        return save_page(managed_event_or_abort(event_id), None, section.new_title)
 
     def edit(event_id: int, item_id: int):
-        event = _event(event_id)
+        event = managed_event_or_abort(event_id)
         return save_page(event, _part(event, item_id), section.edit_title)
 
     def delete(event_id: int, item_id: int):
-        event = _event(event_id)
+        event = managed_event_or_abort(event_id)
         item = _part(event, item_id)
 
         def run(db):
@@ -249,10 +243,10 @@ for _section in SECTIONS:
 
 @bp.route("/<int:event_id>/orders")
 def orders(event_id: int):
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     status = request.args.get("status", "")
     status = OrderStatus(status) if status in {s.value for s in OrderStatus} else None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     event_orders, total = manage.list_orders(db_session(), event, status=status, page=page)
     return render_template("events/manage_orders.html", event=event, orders=event_orders, total=total, page=page,
                            per_page=manage.ORDERS_PER_PAGE, status=status, confirm_form=ConfirmForm())
@@ -268,7 +262,7 @@ ORDER_ACTION_MESSAGES = {
 
 @bp.route("/<int:event_id>/orders/<int:order_id>/<any('mark-paid', 'approve', 'cancel'):action>", methods=["POST"])
 def order_action(event_id: int, order_id: int, action: str):
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
 
     def run(db):
         order, changed = manage.act_on_order(db, current_user, event, order_id, action)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from flask import abort
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Role, User
+from portal.db import db_session
 from portal.errors import NotFound, PermissionDenied
 from portal.events.models import Event, EventOrganiser
 
@@ -28,6 +31,14 @@ def managed_event(session: Session, user: User, event_id: int) -> Event:
     if not can_manage_event(session, user, event):
         raise PermissionDenied()
     return event
+
+
+def managed_event_or_abort(event_id: int) -> Event:
+    """For views: the event the request's user may manage; otherwise the request ends with 403 or 404."""
+    try:
+        return managed_event(db_session(), current_user, event_id)
+    except (NotFound, PermissionDenied) as error:
+        abort(error.status_code)
 
 
 def managed_events(session: Session, user: User) -> list[Event]:

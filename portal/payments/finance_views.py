@@ -17,12 +17,11 @@ from wtforms.validators import NumberRange, ValidationError
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
 from portal.errors import DomainError
-from portal.events.models import Event
-from portal.events.permissions import managed_event
+from portal.events.permissions import managed_event_or_abort
 from portal.forms import WholeNumberField, length, required
 from portal.payments import finance, receipts, refunds
 from portal.payments.services import Outcome
-from portal.web import client_ip, render_form, role_required
+from portal.web import client_ip, page_number, render_form, role_required
 
 bp = Blueprint("finance", __name__, url_prefix="/manage/events/<int:event_id>/finance")
 buyer_bp = Blueprint("receipts", __name__, url_prefix="/receipts")
@@ -60,24 +59,15 @@ def _organisers_only():
     return refusal
 
 
-def _event(event_id: int) -> Event:
-    try:
-        return managed_event(db_session(), current_user, event_id)
-    except DomainError as error:
-        abort(error.status_code)
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 @bp.route("")
 def page(event_id: int):
     db = db_session()
-    event = _event(event_id)
-    payments, total = finance.payment_page(db, event, _page())
+    event = managed_event_or_abort(event_id)
+    payments, total = finance.payment_page(db, event, page_number())
     return render_template("payments/finance.html", event=event, summary=finance.summary(db, event),
-                           payments=payments, total=total, page=_page(), per_page=finance.PAYMENTS_PER_PAGE,
+                           payments=payments, total=total, page=page_number(), per_page=finance.PAYMENTS_PER_PAGE,
                            refunds=finance.recent_refunds(db, event), refundable=refunds.refundable,
                            status_labels=finance.PAYMENT_STATUS_LABELS,
                            refund_status_labels=finance.REFUND_STATUS_LABELS,
@@ -89,7 +79,7 @@ def export(event_id: int, file_format: str):
     if not FlaskForm().validate_on_submit():
         abort(400)
     db = db_session()
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     try:
         exported = finance.export_payments(db, current_user, event, file_format, ip_address=client_ip())
     except DomainError as error:
@@ -102,7 +92,7 @@ def export(event_id: int, file_format: str):
 @bp.route("/payments/<int:payment_id>/refund", methods=["GET", "POST"])
 def refund(event_id: int, payment_id: int):
     db = db_session()
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     try:
         payment = refunds.event_payment(db, event, payment_id)
     except DomainError as error:
@@ -143,7 +133,7 @@ def _receipt_response(receipt: receipts.Receipt, as_pdf: bool):
 @bp.route("/orders/<int:order_id>/receipt", defaults={"as_pdf": False})
 @bp.route("/orders/<int:order_id>/receipt.pdf", defaults={"as_pdf": True})
 def receipt(event_id: int, order_id: int, as_pdf: bool):
-    event = _event(event_id)
+    event = managed_event_or_abort(event_id)
     try:
         found = receipts.for_event(db_session(), event, order_id)
     except DomainError as error:
