@@ -23,15 +23,12 @@ from portal.events.reports import (
     attendee_page,
     event_report,
 )
-from portal.web import client_ip, page_number, role_required
+from portal.web import client_ip, page_number, staff_only
 
 bp = Blueprint("event_dashboard", __name__, url_prefix="/manage/events/<int:event_id>")
 
 
-@bp.before_request
-@role_required(Role.ORGANISER, Role.ADMIN)
-def require_organiser():
-    """Visitors are sent to log in, people who organise nothing are refused; the event's team is checked below."""
+bp.before_request(staff_only(Role.ORGANISER, Role.ADMIN))
 
 
 

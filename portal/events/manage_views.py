@@ -9,8 +9,6 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.csrf import validate_csrf
-from wtforms.validators import ValidationError
 
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
@@ -32,7 +30,7 @@ from portal.events.models import Event, OrderStatus, ProgrammeItem, Question, Qu
 from portal.events.orders import seats_taken
 from portal.events.permissions import managed_event_or_abort, managed_events
 from portal.forms import ConfirmForm
-from portal.web import button_action, page_number, role_required, safe_next, save_form, upload_folder
+from portal.web import button_action, page_number, safe_next, save_form, staff_only, upload_folder
 
 bp = Blueprint("manage", __name__, url_prefix="/manage/events")
 
@@ -41,23 +39,7 @@ PUBLIC_ENDPOINTS = {"manage.cover_image"}
 COVER_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 
 
-@role_required(Role.ORGANISER, Role.ADMIN)
-def _require_organiser():
-    """Organisers and admins only; which events each may manage is checked per event."""
-
-
-@bp.before_request
-def _organisers_only():
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    refusal = _require_organiser()
-    if refusal is None and request.method == "POST":
-        # Before any lookup, so a forged request learns nothing about which events exist.
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except ValidationError:
-            abort(400)
-    return refusal
+bp.before_request(staff_only(Role.ORGANISER, Role.ADMIN, public_endpoints=PUBLIC_ENDPOINTS))
 
 
 @bp.context_processor

@@ -10,9 +10,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import validate_csrf
 from wtforms import HiddenField, StringField
-from wtforms.validators import NumberRange, ValidationError
+from wtforms.validators import NumberRange
 
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
@@ -21,7 +20,7 @@ from portal.events.permissions import managed_event_or_abort
 from portal.forms import WholeNumberField, length, required
 from portal.payments import finance, receipts, refunds
 from portal.payments.services import Outcome
-from portal.web import client_ip, page_number, render_form, role_required
+from portal.web import client_ip, page_number, render_form, staff_only
 
 bp = Blueprint("finance", __name__, url_prefix="/manage/events/<int:event_id>/finance")
 buyer_bp = Blueprint("receipts", __name__, url_prefix="/receipts")
@@ -42,21 +41,7 @@ class RefundForm(FlaskForm):
     request_token = HiddenField(validators=[required, length(64, 16)])
 
 
-@role_required(Role.ORGANISER, Role.ADMIN)
-def _require_organiser():
-    """Visitors are sent to log in, people who organise nothing are refused; the event's team is checked below."""
-
-
-@bp.before_request
-def _organisers_only():
-    refusal = _require_organiser()
-    if refusal is None and request.method == "POST":
-        # before any lookup, so a forged request learns nothing about which payments exist
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except ValidationError:
-            abort(400)
-    return refusal
+bp.before_request(staff_only(Role.ORGANISER, Role.ADMIN))
 
 
 
