@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import Column, DateTime, MetaData, Table, TextClause, bindparam, create_engine, event, text
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -200,3 +200,40 @@ def str_enum(enum_cls: type, name: str) -> SqlEnum:
     """An enum column stored as its string values with a CHECK, the same on both databases."""
     return SqlEnum(enum_cls, name=name, native_enum=False, length=32,
                    values_callable=lambda members: [m.value for m in members])
+
+
+class InsertIgnoringDuplicates:
+    """One INSERT … ON CONFLICT DO NOTHING RETURNING, the same on both databases: a new key, the usual case, costs no
+    look-up and no savepoint; a repeated one inserts nothing. Of two copies at once, PostgreSQL makes the second wait
+    for the first transaction and then insert nothing; SQLite's write lock lets one in at a time.
+
+    Written as text because SQLAlchemy compiles its dialects' ON CONFLICT inserts afresh on every execution (they
+    are not cacheable), which cost more than running them. The columns' types still convert the values, and the
+    columns' Python defaults fill in what the caller leaves out, as an ORM or Core insert would."""
+
+    def __init__(self, table: Table, conflict_columns: list[Column], returning: Column) -> None:
+        self.table, self.returning = table, returning
+        self.conflict = ", ".join(column.name for column in conflict_columns)
+        self.defaults = {column.name: column.default for column in table.columns
+                         if column.default is not None and not column.primary_key}
+        self.statements: dict[frozenset[str], TextClause] = {}
+
+    def _statement(self, names: frozenset[str]) -> TextClause:
+        if names not in self.statements:
+            # only the table's own column names reach the text (an unknown key is a KeyError); values are bound
+            columns = [self.table.columns[name] for name in sorted(names)]
+            sql = (f"INSERT INTO {self.table.name} ({', '.join(column.name for column in columns)}) "  # noqa: S608
+                   f"VALUES ({', '.join(':' + column.name for column in columns)}) "
+                   f"ON CONFLICT ({self.conflict}) DO NOTHING RETURNING {self.returning.name}")
+            typed = [bindparam(column.name, type_=column.type) for column in columns]
+            self.statements[names] = text(sql).bindparams(*typed)
+        return self.statements[names]
+
+    def __call__(self, session: Session, values: dict):
+        """The new row's `returning` column, or None when the key was there already."""
+        row = dict(values)
+        for name, default in self.defaults.items():
+            if name not in row:
+                row[name] = default.arg(None) if default.is_callable else default.arg
+        session.info[_WROTE] = True  # a text statement is not seen as a write by _note_statement
+        return session.execute(self._statement(frozenset(row)), row).scalar()

@@ -30,4 +30,5 @@ BOOKING_STATUS_LABELS = {
     BookingStatus.REJECTED: _l("Rejected"),
     BookingStatus.LAPSED: _l("Not paid in time"),
     BookingStatus.CANCELLED: _l("Cancelled"),
+    BookingStatus.WITHDRAWN: _l("Withdrawn by the exhibitor"),
 }

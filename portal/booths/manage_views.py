@@ -43,6 +43,7 @@ from portal.booths.manage_forms import (
 )
 from portal.booths.models import ACTIVE_STATUSES, BookingStatus, Booth, BoothBooking, BoothState, PriorityWindow
 from portal.booths.uploads import STORED_NAME, store_plan_background
+from portal.booths.views import BACKGROUND_TYPES, DRAWING_POLICY
 from portal.db import db_session, utcnow
 from portal.errors import DomainError
 from portal.events.permissions import managed_event
@@ -54,7 +55,6 @@ bp = Blueprint("booth_manage", __name__, url_prefix="/manage/events/<int:event_i
 
 #: answered with JSON for booth_editor.js, so a refusal shows as a message next to the plan
 JSON_ENDPOINTS = {"booth_manage.editor_save", "booth_manage.editor_delete"}
-FILE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "svg": "image/svg+xml"}
 #: the list's status filter: the active bookings unless told, "all", or one status
 STATUS_FILTERS = {"": ACTIVE_STATUSES, "all": tuple(BookingStatus),
                   **{status.value: (status,) for status in BookingStatus}}
@@ -119,7 +119,7 @@ def _plan_context(**forms) -> dict:
     booth_plan = plan.booth_plan(db_session(), event, current_user)
     floor_plan = booth_plan.floor_plan
     return {
-        "event": event, "plan": booth_plan, "floor_plan": floor_plan, "confirm_form": ConfirmForm(),
+        "event": event, "plan": booth_plan, "floor_plan": floor_plan,
         "floor_form": forms.get("floor_form") or FloorPlanForm(formdata=None, obj=floor_plan),
         "booth_form": forms.get("booth_form") or BoothForm(formdata=None),
         "booths_json": [_booth_json(item.booth, item.state) for item in booth_plan.booths],
@@ -226,14 +226,22 @@ def _editor_input(data) -> setup.BoothInput:
                             water=data.get("water") is True)
 
 
-def _stored_booth(booth_id) -> dict | None:
-    """The booth as the database has it, for the editor to put back after a refusal."""
+def _stored_booth(booth_id) -> plan.PlanBooth | None:
+    """The booth as the database has it now, with its state and booking as the booth list shows them."""
     booth = db_session().get(Booth, booth_id) if isinstance(booth_id, int) else None
     if booth is None or booth.event_id != g.event.id:
         return None
     occupant = db_session().scalar(select(BoothBooking).where(BoothBooking.booth_id == booth.id,
                                                               BoothBooking.status.in_(ACTIVE_STATUSES)))
-    return _booth_json(booth, services.booth_state(booth, occupant, utcnow()))
+    state = services.booth_state(booth, occupant, utcnow())
+    return plan.PlanBooth(booth, state, occupant if state not in (BoothState.AVAILABLE, BoothState.BLOCKED) else None,
+                          is_own=False)
+
+
+def _stored_json(booth_id) -> dict | None:
+    """The booth as the database has it, for the editor to put back after a refusal."""
+    item = _stored_booth(booth_id)
+    return _booth_json(item.booth, item.state) if item else None
 
 
 @bp.route("/editor", methods=["POST"])
@@ -245,7 +253,7 @@ def editor_save(event_id: int):
         booth_input = _editor_input(data)
     except _Unreadable:
         return _json_error(_("The booth could not be read. Reload the page and try again."), 400,
-                           booth=_stored_booth(booth_id))
+                           booth=_stored_json(booth_id))
     db = db_session()
     try:
         booth = setup.save_booth(db, current_user, g.event, booth_input, booth_id if isinstance(booth_id, int)
@@ -255,10 +263,13 @@ def editor_save(event_id: int):
         if error.status_code in (403, 404):
             return _json_error(str(error.message), error.status_code)
         return _json_error(str(error.message), error.status_code, field=getattr(error, "field", None),
-                           booth=_stored_booth(booth_id))
+                           booth=_stored_json(booth_id))
     db.commit()
-    return jsonify(booth=_stored_booth(booth.id),
-                   message=_("Booth %(number)s is saved.", number=booth.number))
+    item = _stored_booth(booth.id)
+    # the booth list's row too, drawn by the plan page's own template
+    return jsonify(booth=_booth_json(item.booth, item.state),
+                   message=_("Booth %(number)s is saved.", number=booth.number),
+                   row=render_template("booths/_manage_booth_row.html", item=item, event=g.event))
 
 
 @bp.route("/editor/<int:booth_id>/delete", methods=["POST"])
@@ -268,22 +279,22 @@ def editor_delete(event_id: int, booth_id: int):
         setup.delete_booth(db, current_user, g.event, booth_id)
     except DomainError as error:
         db.rollback()
-        return _json_error(str(error.message), error.status_code, booth=_stored_booth(booth_id))
+        return _json_error(str(error.message), error.status_code, booth=_stored_json(booth_id))
     db.commit()
     return jsonify(deleted=booth_id, message=_("The booth is deleted."))
 
 
 @bp.route("/files/<name>")
 def plan_file(event_id: int, name: str):
-    """The hall's drawing and exhibitors' logos, for this event's organisers."""
-    match = STORED_NAME.fullmatch(name)
-    db = db_session()
-    if match is None or (plan.floor_plan_of(db, g.event).background != name and db.scalar(
-            select(BoothBooking.id).where(BoothBooking.event_id == g.event.id, BoothBooking.logo == name)) is None):
+    """The hall's drawing, for this event's organisers, also while the event is a draft (exhibitors' logos:
+    booths.logo)."""
+    floor_plan = plan.floor_plan_of(db_session(), g.event)
+    if floor_plan.background != name or not STORED_NAME.fullmatch(name):
         abort(404)
-    response = send_from_directory(Path(upload_folder()), name, mimetype=FILE_TYPES[match.group(1)], max_age=3600)
+    response = send_from_directory(Path(upload_folder()), name, mimetype=BACKGROUND_TYPES[floor_plan.background_kind],
+                                   max_age=3600)
     # An SVG opened on its own is a document: it may never run anything (it was sanitised on upload as well).
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Content-Security-Policy"] = DRAWING_POLICY
     return response
 
 

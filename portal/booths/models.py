@@ -166,6 +166,8 @@ class BookingStatus(enum.StrEnum):
     #: nothing was paid by the payment deadline
     LAPSED = "lapsed"
     CANCELLED = "cancelled"
+    #: the exhibitor took back their application or reservation before paying anything
+    WITHDRAWN = "withdrawn"
 
 
 #: bookings that occupy their booth (a HELD one only until its hold expires)
@@ -186,7 +188,12 @@ class BoothState(enum.StrEnum):
     @property
     def shown(self) -> str:
         """The plan's five colours: both kinds of reservation are 'reserved'."""
-        return "reserved" if self in (BoothState.AWAITING_APPROVAL, BoothState.AWAITING_PAYMENT) else self.value
+        return _SHOWN[self]
+
+
+#: looked up rather than compared: a plan page asks it of every booth, and enum member lookups are slow
+_SHOWN = {state: "reserved" if state in (BoothState.AWAITING_APPROVAL, BoothState.AWAITING_PAYMENT) else state.value
+          for state in BoothState}
 _ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES))
 
 
@@ -237,7 +244,7 @@ class BoothBooking(Base):
     #: when the next instalment must have arrived
     payment_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: when it stopped occupying its booth (released, expired, rejected, lapsed or cancelled)
+    #: when it stopped occupying its booth (released, expired, rejected, lapsed, cancelled or withdrawn)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: the free order holding the staff badges (tickets of the event's exhibitor-badge type)
     badge_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))

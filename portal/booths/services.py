@@ -61,6 +61,11 @@ class HoldExpired(Conflict):
                          "what you typed is kept.")
 
 
+class PaidAlready(Conflict):
+    default_message = _l("Money has already been paid for this booth, so it cannot be withdrawn here. Please contact "
+                         "the organisers: they will settle what you have paid.")
+
+
 class SelectionClosed(Conflict):
     """Booth selection is not open to this exhibitor now (not yet, or no longer)."""
 
@@ -77,6 +82,8 @@ class Action(enum.StrEnum):
     RECORD_PAYMENT = "record_payment"
     LAPSE = "lapse"
     CANCEL = "cancel"
+    #: the exhibitor takes back their application or reservation, nothing paid yet
+    WITHDRAW = "withdraw"
     #: a booking leaves this booth for another (organisers move exhibitors) …
     MOVE_OUT = "move_out"
     #: … and arrives here, keeping its status
@@ -101,6 +108,8 @@ TRANSITIONS: dict[Action, dict[BoothState, set[BoothState]]] = {
     Action.RECORD_PAYMENT: {S.AWAITING_PAYMENT: {S.AWAITING_PAYMENT, S.SOLD}},
     Action.LAPSE: {S.AWAITING_PAYMENT: {S.AVAILABLE}},
     Action.CANCEL: {S.HELD: {S.AVAILABLE}, **_RESERVED_OR_SOLD},
+    # sold only when there was nothing to pay (a free booth): the service refuses once money was paid
+    Action.WITHDRAW: _RESERVED_OR_SOLD,
     Action.MOVE_OUT: _RESERVED_OR_SOLD,
     Action.MOVE_IN: {S.AVAILABLE: {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.SOLD}},
     Action.BLOCK: {S.AVAILABLE: {S.BLOCKED}},
@@ -113,6 +122,7 @@ ENDINGS = {
     Action.REJECT: BookingStatus.REJECTED,
     Action.LAPSE: BookingStatus.LAPSED,
     Action.CANCEL: BookingStatus.CANCELLED,
+    Action.WITHDRAW: BookingStatus.WITHDRAWN,
 }
 #: actions that put a booking on a booth: the unique index may refuse them
 CLAIMS = (Action.HOLD, Action.MOVE_IN)
@@ -327,9 +337,42 @@ def hold_booth(session: Session, exhibitor: User, booth_id: int, *, now: datetim
 
 
 def release_hold(session: Session, exhibitor: User, booking_id: int, *, now: datetime | None = None) -> None:
+    """Lets the booth go; a second click finds it let go already and changes nothing."""
     now = now or utcnow()
     booking = locked_booking(session, booking_id, exhibitor=exhibitor)
-    step(session, Action.RELEASE, booking.booth, booking, BoothState.AVAILABLE, actor_id=exhibitor.id, now=now)
+    if booking.status is not BookingStatus.RELEASED:
+        step(session, Action.RELEASE, booking.booth, booking, BoothState.AVAILABLE, actor_id=exhibitor.id, now=now)
+
+
+def may_withdraw(booking: BoothBooking) -> bool:
+    """Whether the exhibitor may take back this application or reservation themselves: once submitted, while
+    nothing has been paid (a hold is let go instead; paid money is for the organisers to settle)."""
+    return booking.is_active and booking.status is not BookingStatus.HELD and booking.amount_paid == 0
+
+
+def withdraw_booking(session: Session, exhibitor: User, booking_id: int, *,
+                     now: datetime | None = None) -> BoothBooking:
+    """The exhibitor takes back their application or reservation: the booth is offered to others again, any badges
+    stop admitting anyone. A second click finds it withdrawn already and changes nothing."""
+    now = now or utcnow()
+    booking = locked_booking(session, booking_id, exhibitor=exhibitor)
+    if booking.status is BookingStatus.WITHDRAWN:
+        return booking
+    if booking.is_active and booking.amount_paid > 0:
+        raise PaidAlready()
+    step(session, Action.WITHDRAW, booking.booth, booking, BoothState.AVAILABLE, actor_id=exhibitor.id, now=now)
+    _cancel_badges(booking, now)
+    return booking
+
+
+def hold_expired(booking: BoothBooking, now: datetime) -> HoldExpired | None:
+    """Why the booking's hold can no longer be submitted: run out by the clock, or already expired by the sweep
+    or by another exhibitor's claim on the booth; None while it lasts (or once it was submitted)."""
+    if booking.status in (BookingStatus.HELD, BookingStatus.EXPIRED) and booking.hold_expires_at <= now:
+        return HoldExpired(_l("Your hold on booth %(number)s ran out at %(time)s. If it is still available, choose "
+                              "it again: what you typed is kept.", number=booking.booth.number,
+                              time=_when(booking.hold_expires_at)))
+    return None
 
 
 @dataclass
@@ -366,11 +409,8 @@ def submit_application(session: Session, exhibitor: User, booking_id: int, appli
     event needs none) for payment, or is sold at once when the booth is free of charge."""
     now = now or utcnow()
     booking = locked_booking(session, booking_id, exhibitor=exhibitor)
-    # expired by the clock, or already by the sweep or another exhibitor's claim on the booth
-    if booking.status in (BookingStatus.HELD, BookingStatus.EXPIRED) and booking.hold_expires_at <= now:
-        raise HoldExpired(_l("Your hold on booth %(number)s ran out at %(time)s. If it is still available, choose "
-                             "it again: what you typed is kept.", number=booking.booth.number,
-                             time=_when(booking.hold_expires_at)))
+    if (expired := hold_expired(booking, now)) is not None:
+        raise expired
     if provider_key not in PROVIDERS or not PROVIDERS[provider_key].offered_to_buyers:
         raise Invalid(_l("Choose one of the offered ways to pay."), "provider")
     application = application.cleaned()

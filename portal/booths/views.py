@@ -9,7 +9,6 @@ now stands and every field the exhibitor typed: the plan's booths are then butto
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
@@ -20,8 +19,9 @@ from sqlalchemy import select
 
 from portal.booths import badges as badge_services
 from portal.booths import services
-from portal.booths.forms import FEATURE_LABELS, ApplicationForm, BadgeForm, PlanFilterForm
-from portal.booths.labels import BOOKING_STATUS_LABELS, BOOTH_STATE_LABELS, LEGEND_LABELS
+from portal.booths.drawing import booth_rows, booth_shapes, drawn_booths
+from portal.booths.forms import ApplicationForm, BadgeForm, PlanFilterForm
+from portal.booths.labels import BOOKING_STATUS_LABELS, LEGEND_LABELS
 from portal.booths.models import BookingStatus, Booth, BoothBooking, PlanImageKind
 from portal.booths.plan import Plan, PlanBooth, booking_of, bookings_of, booth_plan, floor_plan_of
 from portal.booths.uploads import STORED_NAME, store_logo
@@ -31,7 +31,6 @@ from portal.events.manage import Invalid
 from portal.events.models import Event, EventStatus
 from portal.events.permissions import can_manage_event
 from portal.forms import ConfirmForm
-from portal.i18n import format_vnd
 from portal.navigation import note_booth_booking
 from portal.payments.payables import BOOTH_BOOKING
 from portal.payments.providers import PROVIDERS
@@ -42,7 +41,9 @@ bp = Blueprint("booths", __name__)
 
 BACKGROUND_TYPES = {PlanImageKind.PNG: "image/png", PlanImageKind.JPEG: "image/jpeg",
                     PlanImageKind.SVG: "image/svg+xml"}
-#: a drawing is shown as an image, never as a document: even a sanitised SVG opened on its own runs nothing
+#: a logo's type by the extension its stored name got from its content (uploads.store_logo)
+LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+#: a drawing or logo is shown as an image, never as a document: even a sanitised SVG opened on its own runs nothing
 DRAWING_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 #: what the exhibitor is asked to do next, by the status of their booking
 NEXT_STEPS = {
@@ -57,12 +58,15 @@ NEXT_STEPS = {
     BookingStatus.REJECTED: _l("The organisers did not accept this application."),
     BookingStatus.LAPSED: _l("The payment did not arrive by the deadline, so the booth was freed."),
     BookingStatus.CANCELLED: _l("The organisers cancelled this booking."),
+    BookingStatus.WITHDRAWN: _l("You withdrew this application, and the booth is offered to other exhibitors again. "
+                                "You can choose a booth on the plan."),
 }
 
 
 @bp.context_processor
 def _labels():
-    return {"legend_labels": LEGEND_LABELS, "booking_status_labels": BOOKING_STATUS_LABELS, "next_steps": NEXT_STEPS}
+    return {"legend_labels": LEGEND_LABELS, "booking_status_labels": BOOKING_STATUS_LABELS, "next_steps": NEXT_STEPS,
+            "booth_shapes": booth_shapes, "booth_rows": booth_rows}
 
 
 @bp.app_template_global()
@@ -86,39 +90,6 @@ def _event(slug: str) -> Event:
 
 
 # --- the plan -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DrawnBooth:
-    """A booth as the plan pages show it, its words worked out in Python once per page: a plan of 200 booths
-    formatted in the template costs more than everything else on the page."""
-
-    item: PlanBooth
-    #: its accessible name on the drawing: number, zone, size, price and state
-    name: str
-    size: str
-    price: str
-    features: str
-    state: str
-    #: where it leads on the drawing, if anywhere
-    href: str | None
-
-
-def drawn_booths(plan: Plan, link: Callable[[PlanBooth], str] | None = None) -> list[DrawnBooth]:
-    states = {state: str(label) for state, label in BOOTH_STATE_LABELS.items()}
-    feature_names = {key: str(label) for key, label in FEATURE_LABELS.items()}
-    prices = {price: format_vnd(price) for price in {item.booth.price for item in plan.booths}}
-    name = _("Booth %(number)s, zone %(zone)s, %(size)s m², %(price)s: %(state)s")
-    drawn = []
-    for item in plan.booths:
-        booth = item.booth
-        size, price, state = f"{booth.size_m2:g}", prices[booth.price], states[item.state]
-        features = ", ".join(text for key, text in feature_names.items() if getattr(booth, key)) or "—"
-        drawn.append(DrawnBooth(
-            item, name % {"number": booth.number, "zone": booth.zone or "—", "size": size, "price": price,
-                          "state": state},
-            size, price, features, state, link(item) if link else None))
-    return drawn
-
 
 def _booth_texts() -> dict[str, str]:
     """The list's per-booth words as patterns (filled in with |format): one translation lookup, not one per booth."""
@@ -270,20 +241,35 @@ def _submit(booking: BoothBooking, form: ApplicationForm):
     return redirect(url_for("booths.booking", booking_id=booking.id))
 
 
+def _refresh(booking: BoothBooking, form: ApplicationForm):
+    """The application as the server now sees it, with what was typed and nothing submitted: booth_plan.js posts
+    the form here when the countdown reaches zero, so a hold that ran out shows the plan as it now stands."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    _keep_logo(form)
+    expired = services.hold_expired(booking, utcnow())
+    if expired is None:  # the device's clock ran ahead: the hold goes on
+        return _render_application(booking.event, booking, form)
+    flash(str(expired.message), "error")
+    return _render_application(booking.event, booking, form, expired.status_code)
+
+
 @bp.route("/booths/bookings/<int:booking_id>", methods=["GET", "POST"])
 @login_required
 def booking(booking_id: int):
-    """A hold's application form (POST submits it), or the booking's status and what to do next."""
+    """A hold's application form (POST submits it, or with `refresh` only shows it again as it now stands), or
+    the booking's status and what to do next."""
     booking = _own_booking(booking_id)
     if request.method == "POST" and booking.submitted_at is not None:  # "Submit" clicked twice
         flash(_("Your application for booth %(number)s has already been sent.", number=booking.booth.number), "info")
         return redirect(url_for("booths.booking", booking_id=booking.id))
     if request.method == "POST":
-        return _submit(booking, ApplicationForm())
+        return (_refresh if "refresh" in request.form else _submit)(booking, ApplicationForm())
     if booking.status is BookingStatus.HELD:
         return _render_application(booking.event, booking, ApplicationForm(data=_prefilled(booking)))
     return render_template("booths/booking.html", booking=booking, event=booking.event, now=utcnow(),
-                           next_instalment=services.next_instalment(booking), provider=PROVIDERS.get(booking.provider))
+                           next_instalment=services.next_instalment(booking), provider=PROVIDERS.get(booking.provider),
+                           may_withdraw=services.may_withdraw(booking))
 
 
 @bp.route("/booths/bookings/<int:booking_id>/pay", methods=["POST"])
@@ -307,6 +293,44 @@ def release(booking_id: int):
 
     return button_action(run, back=url_for("booths.booking", booking_id=booking_id),
                          back_when_done=url_for("booths.plan_page", slug=slug))
+
+
+@bp.route("/booths/bookings/<int:booking_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(booking_id: int):
+    """Asks the exhibitor to confirm (GET), then withdraws the application or reservation (POST)."""
+    booking = _own_booking(booking_id)
+    back = url_for("booths.booking", booking_id=booking_id)
+    if request.method == "GET":
+        if not services.may_withdraw(booking):
+            return redirect(back)
+        return render_template("booths/withdraw.html", booking=booking, event=booking.event, back=back)
+    number = booking.booth.number
+
+    def run(db):
+        services.withdraw_booking(db, current_user, booking_id)
+        return _("You have withdrawn your application for booth %(number)s. The booth is offered to other "
+                 "exhibitors again.", number=number)
+
+    return button_action(run, back=back)
+
+
+@bp.route("/booths/bookings/<int:booking_id>/logo")
+@login_required
+def logo(booking_id: int):
+    """The company logo sent with the application, for the exhibitor and the event's organisers only."""
+    db = db_session()
+    booking = db.get(BoothBooking, booking_id)
+    if booking is None or not booking.logo or not (
+            booking.exhibitor_id == current_user.id or can_manage_event(db, current_user, booking.event)):
+        abort(404)
+    match = STORED_NAME.fullmatch(booking.logo)
+    if match is None or match.group(1) not in LOGO_TYPES:
+        abort(404)
+    # Logged in, so no cache keeps it (portal.security: no-store); a picture opened on its own runs nothing.
+    response = send_from_directory(upload_folder(), booking.logo, mimetype=LOGO_TYPES[match.group(1)])
+    response.headers["Content-Security-Policy"] = DRAWING_POLICY
+    return response
 
 
 @bp.route("/booths/mine")

@@ -414,8 +414,17 @@ def _ticket_calendar(session: Session, ticket_id: int, locale: str) -> Attachmen
     return Attachment(f"ve-{ticket.id}.ics", "text/calendar", data)
 
 
+def _order_tickets(session: Session, order_id: int, locale: str) -> list[Attachment]:
+    """Each ticket of the order still valid when the mail is sent, with its QR code and its calendar file."""
+    ticket_ids = session.scalars(select(Ticket.id).where(Ticket.order_id == order_id, Ticket.cancelled_at.is_(None))
+                                 .order_by(Ticket.id))
+    return [attachment for ticket_id in ticket_ids
+            for attachment in (_ticket_qr(session, ticket_id), _ticket_calendar(session, ticket_id, locale))]
+
+
 register_attachment_builder("ticket_qr", _ticket_qr)
-register_attachment_builder("ticket_calendar", _ticket_calendar)
+register_attachment_builder("ticket_calendar", _ticket_calendar)  # named by mails queued before order_tickets
+register_attachment_builder("order_tickets", _order_tickets)
 
 
 def _confirmation_context(session: Session, order_id: int) -> dict:
@@ -433,12 +442,7 @@ register_context_builder("order_confirmed", _confirmation_context)
 
 def send_confirmation(session: Session, order: Order) -> None:
     """The tickets by e-mail, each with its QR code and a calendar file; once per order. The sender renders it all,
-    so the buyer's request only writes one row."""
-    attachments = []
-    for ticket in order.tickets:
-        if ticket.cancelled_at is None:
-            attachments.append(BuiltAtSend("ticket_qr", {"ticket_id": ticket.id}))
-            attachments.append(BuiltAtSend("ticket_calendar", {"ticket_id": ticket.id, "locale": order.locale}))
+    tickets included, so the buyer's request only writes one row."""
     with force_locale(order.locale):
         name = localized(order.event, "name")
     queue_mail(
@@ -448,6 +452,6 @@ def send_confirmation(session: Session, order: Order) -> None:
         locale=order.locale,
         template="order_confirmed",
         subject=_l("Your tickets for %(event)s", event=name),
-        attachments=attachments,
+        attachments=[BuiltAtSend("order_tickets", {"order_id": order.id, "locale": order.locale})],
         composed_at_send=ComposedAtSend("order_confirmed", {"order_id": order.id}),
     )

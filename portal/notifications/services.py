@@ -15,11 +15,9 @@ from email.utils import formatdate, make_msgid
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from portal.db import Database, utcnow
+from portal.db import Database, InsertIgnoringDuplicates, utcnow
 from portal.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -58,21 +56,25 @@ class BuiltAtSend:
         return {"builder": self.builder, "args": self.args}
 
 
-#: builder name → function(session, **args) returning an Attachment; domains register theirs at import
-ATTACHMENT_BUILDERS: dict[str, Callable[..., Attachment]] = {}
+#: builder name → function(session, **args) returning an Attachment, or a list of them (one per ticket of an order,
+#: say); domains register theirs at import
+ATTACHMENT_BUILDERS: dict[str, Callable[..., Attachment | list[Attachment]]] = {}
 
 
-def register_attachment_builder(name: str, builder: Callable[..., Attachment]) -> None:
+def register_attachment_builder(name: str, builder: Callable[..., Attachment | list[Attachment]]) -> None:
     ATTACHMENT_BUILDERS[name] = builder
 
 
 def _attachments(db: Database, message: OutboxMessage) -> list[Attachment]:
+    attachments = []
     with db.session_factory() as session:
-        return [
-            ATTACHMENT_BUILDERS[item["builder"]](session, **item["args"]) if "builder" in item
-            else Attachment(item["filename"], item["content_type"], base64.b64decode(item["data"]))
-            for item in message.attachments
-        ]
+        for item in message.attachments:
+            if "builder" not in item:
+                attachments.append(Attachment(item["filename"], item["content_type"], base64.b64decode(item["data"])))
+                continue
+            built = ATTACHMENT_BUILDERS[item["builder"]](session, **item["args"])
+            attachments.extend(built if isinstance(built, list) else [built])
+    return attachments
 
 
 @dataclass(frozen=True)
@@ -114,13 +116,8 @@ def _single_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-#: One statement per message, spelled by each database we run on: a new key (the usual case) costs no look-up and
-#: no savepoint; a repeated one inserts nothing. Built once: building it costs more than running it.
-_INSERT_IGNORING_DUPLICATES = {
-    dialect: insert(OutboxMessage.__table__)
-    .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key]).returning(OutboxMessage.id)
-    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
+#: one statement per message; a key queued before inserts nothing
+_insert_message = InsertIgnoringDuplicates(OutboxMessage.__table__, [OutboxMessage.idempotency_key], OutboxMessage.id)
 
 
 def queue_mail(
@@ -149,8 +146,7 @@ def queue_mail(
         "body_text": body_text, "body_html": body_html, "attachments": [a.as_json() for a in attachments],
         "compose": composed_at_send.as_json(template) if composed_at_send else None,
     }
-    statement = _INSERT_IGNORING_DUPLICATES[session.get_bind().dialect.name]
-    return session.execute(statement, values).first() is not None
+    return _insert_message(session, values) is not None
 
 
 class SinkTransport:

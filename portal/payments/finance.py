@@ -1,6 +1,6 @@
-"""An event's money for its organisers: ticket order payments by method and state, refunds, what waits for review,
-and the check that the payments add up to the orders they paid. Every figure comes from a fixed number of
-aggregate queries, however many orders the event has.
+"""An event's money for its organisers: ticket order and booth booking payments by method and state, refunds, what
+waits for review, and the check that the payments add up to the orders and booth instalments they paid. Every figure
+comes from a fixed number of aggregate queries, however many orders and bookings the event has.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.accounts.models import User
 from portal.audit.services import record
+from portal.booths.models import BoothBooking
 from portal.db import utcnow
 from portal.errors import NotFound
 from portal.events.exports import AttendeeTable, to_csv, to_xlsx
@@ -41,6 +42,11 @@ REFUND_STATUS_LABELS = {
     RefundStatus.SUCCEEDED: _l("Refunded"),
     RefundStatus.FAILED: _l("Failed"),
 }
+#: a pending refund of a payment that is not by card waits for the organisers to send the money
+REFUND_TO_SEND = _l("To send back")
+KIND_LABELS = {"order": _l("Tickets"), "booth_booking": _l("Booths")}
+#: what a booth payment paid for (instalment_of)
+INSTALMENT_LABELS = {"deposit": _l("Deposit"), "balance": _l("Balance"), "full": _l("Full price")}
 
 
 def provider_label(key: str) -> str:
@@ -50,8 +56,9 @@ def provider_label(key: str) -> str:
 
 @dataclass(frozen=True)
 class MethodLine:
-    """Payments through one provider in one state."""
+    """Payments for one kind of thing (payables.PayableKind.key) through one provider in one state."""
 
+    kind: str
     provider: str
     status: PaymentStatus
     count: int
@@ -84,6 +91,16 @@ class FinanceSummary:
     paid_by_hand_count: int
     #: payments waiting for an organiser's decision (reconciliation's review queue)
     in_review: int
+    #: the booth instalments those payments confirmed
+    booths_paid: int = 0
+    #: booth instalments an organiser recorded by hand (money not recorded in the portal)
+    booths_paid_by_hand: int = 0
+    #: received beyond what payments asked, accepted by an organiser: owed back to the payers (or sent back already)
+    overpaid: int = 0
+    #: refunds owed to payers that the organisers have not sent yet
+    to_send: int = 0
+    #: received on payments that settled nothing (too late, paid twice) and went back whole to the payer
+    returned: int = 0
 
     @property
     def net(self) -> int:
@@ -91,8 +108,9 @@ class FinanceSummary:
 
     @property
     def difference(self) -> int:
-        """Money received beyond (or short of) the orders it paid: nonzero only while payments wait for review."""
-        return self.received - self.orders_paid
+        """Money received beyond (or short of) what it paid and what is owed back: nonzero only while payments wait
+        for review."""
+        return self.received - self.orders_paid - self.booths_paid - self.overpaid - self.returned
 
     @property
     def by_provider(self) -> list[ProviderTotal]:
@@ -104,39 +122,70 @@ class FinanceSummary:
                 if received]
 
 
+def _of_event(query, event: Event):
+    """`query` about payments narrowed to the event's: its ticket orders' and its booth bookings'."""
+    return (query.outerjoin(Order, Payment.order_id == Order.id)
+            .outerjoin(BoothBooking, Payment.booth_booking_id == BoothBooking.id)
+            .where(or_(Order.event_id == event.id, BoothBooking.event_id == event.id)))
+
+
 def _event_payments(event: Event):
-    return select(Payment).join(Payment.order).where(Order.event_id == event.id)
+    return _of_event(select(Payment), event)
+
+
+_KIND = case((Payment.order_id.is_not(None), "order"), else_="booth_booking")
+_SETTLED = Payment.status.in_(COLLECTED_STATUSES) & Payment.review_reason.is_(None)
+
+
+def _total(column):
+    return func.coalesce(func.sum(column), 0)
 
 
 def summary(session: Session, event: Event) -> FinanceSummary:
-    rows = session.execute(
-        select(Payment.provider, Payment.status, func.count(Payment.id), func.coalesce(func.sum(Payment.amount), 0),
-               func.coalesce(func.sum(Payment.amount_received), 0), func.coalesce(func.sum(Payment.amount_refunded), 0))
-        .join(Payment.order).where(Order.event_id == event.id)
-        .group_by(Payment.provider, Payment.status).order_by(Payment.provider, Payment.status)
+    rows = session.execute(_of_event(
+        select(_KIND, Payment.provider, Payment.status, func.count(Payment.id), _total(Payment.amount),
+               _total(Payment.amount_received), _total(Payment.amount_refunded)), event)
+        .group_by(_KIND, Payment.provider, Payment.status).order_by(_KIND.desc(), Payment.provider, Payment.status)
     ).all()
-    lines = [MethodLine(provider, PaymentStatus(status), count, asked, received, refunded)
-             for provider, status, count, asked, received, refunded in rows]
+    lines = [MethodLine(kind, provider, PaymentStatus(status), count, asked, received, refunded)
+             for kind, provider, status, count, asked, received, refunded in rows]
     collected = [line for line in lines if line.status in COLLECTED_STATUSES]
     has_collected_payment = exists().where(Payment.order_id == Order.id, Payment.status.in_(COLLECTED_STATUSES))
-    settled = select(func.coalesce(func.sum(Order.total), 0), func.count(Order.id)).where(
+    settled = select(_total(Order.total), func.count(Order.id)).where(
         Order.event_id == event.id, Order.status.in_(SETTLED_ORDER_STATUSES), Order.total > 0)
     orders_paid = session.execute(settled.where(has_collected_payment)).one()[0]
     by_hand, by_hand_count = session.execute(settled.where(~has_collected_payment)).one()
-    in_review = session.scalar(select(func.count(Payment.id)).join(Payment.order)
-                               .where(Order.event_id == event.id, Payment.review_reason.is_not(None)))
+    flagged = Payment.review_reason.is_not(None)
+    returned = flagged & (Payment.status == PaymentStatus.REFUNDED)
+    in_review, booths_paid, overpaid, given_back = session.execute(_of_event(select(
+        func.count(case((flagged & ~returned, Payment.id))),
+        _total(case((_SETTLED & Payment.booth_booking_id.is_not(None), Payment.amount), else_=0)),
+        _total(case((_SETTLED & (Payment.amount_received > Payment.amount),
+                     Payment.amount_received - Payment.amount), else_=0)),
+        _total(case((returned, Payment.amount_received), else_=0))), event)).one()
+    booths_recorded = session.scalar(select(_total(BoothBooking.amount_paid)).where(BoothBooking.event_id == event.id))
+    to_send = session.scalar(_of_event(select(_total(Refund.amount)).select_from(Refund).join(Refund.payment), event)
+                             .where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe"))
     return FinanceSummary(lines=lines, received=sum(line.received for line in collected),
                           refunded=sum(line.refunded for line in collected), orders_paid=orders_paid,
-                          paid_by_hand=by_hand, paid_by_hand_count=by_hand_count, in_review=in_review)
+                          paid_by_hand=by_hand, paid_by_hand_count=by_hand_count, in_review=in_review,
+                          booths_paid=booths_paid, booths_paid_by_hand=max(booths_recorded - booths_paid, 0),
+                          overpaid=overpaid, returned=given_back, to_send=to_send)
+
+
+def _loaded(query):
+    """Payments with what their rows show: the order and its buyer, or the booking, its booth and exhibitor."""
+    return query.options(joinedload(Payment.order).joinedload(Order.buyer),
+                         joinedload(Payment.booth_booking).joinedload(BoothBooking.booth),
+                         joinedload(Payment.booth_booking).joinedload(BoothBooking.exhibitor),
+                         selectinload(Payment.refunds))
 
 
 def payment_page(session: Session, event: Event, page: int) -> tuple[list[Payment], int]:
-    """The event's payments, newest first, with their orders, buyers and refunds loaded."""
-    total = session.scalar(select(func.count(Payment.id)).join(Payment.order).where(Order.event_id == event.id))
+    """The event's payments, newest first, with their orders or bookings, buyers and refunds loaded."""
+    total = session.scalar(_of_event(select(func.count(Payment.id)), event))
     payments = session.scalars(
-        _event_payments(event).options(joinedload(Payment.order).joinedload(Order.buyer),
-                                       joinedload(Payment.refunds))
-        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        _loaded(_event_payments(event)).order_by(Payment.created_at.desc(), Payment.id.desc())
         .limit(PAYMENTS_PER_PAGE).offset((page - 1) * PAYMENTS_PER_PAGE)
     ).unique().all()
     return list(payments), total
@@ -144,25 +193,68 @@ def payment_page(session: Session, event: Event, page: int) -> tuple[list[Paymen
 
 def recent_refunds(session: Session, event: Event) -> list[Refund]:
     return list(session.scalars(
-        select(Refund).join(Refund.payment).join(Payment.order).where(Order.event_id == event.id)
-        .options(joinedload(Refund.payment).joinedload(Payment.order), joinedload(Refund.created_by))
+        _of_event(select(Refund).join(Refund.payment), event)
+        .options(joinedload(Refund.payment).joinedload(Payment.order),
+                 joinedload(Refund.payment).joinedload(Payment.booth_booking).joinedload(BoothBooking.booth),
+                 joinedload(Refund.created_by))
         .order_by(Refund.created_at.desc(), Refund.id.desc()).limit(RECENT_REFUNDS)
     ))
 
 
+def to_send(refund: Refund) -> bool:
+    """Owed back and not sent yet: the organisers send it themselves (not a card payment's refund at Stripe)."""
+    return refund.status is RefundStatus.PENDING and refund.payment.provider != "stripe"
+
+
+def instalments(session: Session, payments: list[Payment]) -> dict[int, str]:
+    """What each booth payment paid for, a key of INSTALMENT_LABELS: the deposit until the booking's settled
+    payments before it reached it, the balance after; the full price when the booking asked for no deposit."""
+    booking_ids = {payment.booth_booking_id for payment in payments if payment.booth_booking_id}
+    if not booking_ids:
+        return {}
+    earlier = session.execute(select(Payment.booth_booking_id, Payment.id, Payment.amount).where(
+        Payment.booth_booking_id.in_(booking_ids), _SETTLED).order_by(Payment.id)).all()
+    found = {}
+    for payment in payments:
+        booking = payment.booth_booking
+        if booking is None:
+            continue
+        if booking.deposit_due >= booking.amount_due:
+            found[payment.id] = "full"
+            continue
+        before = sum(amount for booking_id, payment_id, amount in earlier
+                     if booking_id == booking.id and payment_id < payment.id)
+        found[payment.id] = "deposit" if before < booking.deposit_due else "balance"
+    return found
+
+
+def paid_for_label(payment: Payment, instalment: str | None = None) -> str:
+    """What a payment paid for, as its rows name it: the order code, or the booth and instalment."""
+    if payment.order is not None:
+        return payment.order.code
+    label = _("Booth %(number)s", number=payment.booth_booking.booth.number)
+    return f"{label} ({INSTALMENT_LABELS[instalment]})" if instalment else label
+
+
+def payer(payment: Payment) -> User:
+    return payment.order.buyer if payment.order is not None else payment.booth_booking.exhibitor
+
+
 # --- export ---------------------------------------------------------------------------------
 
-def payment_table(payments: list[Payment]) -> AttendeeTable:
-    headers = [_("Payment"), _("Order code"), _("Buyer"), _("E-mail"), _("Method"), _("Status"),
+def payment_table(payments: list[Payment], instalment_of: dict[int, str]) -> AttendeeTable:
+    headers = [_("Payment"), _("Paid for"), _("Buyer"), _("E-mail"), _("Method"), _("Status"),
                _("Amount asked (VND)"), _("Received (VND)"), _("Refunded (VND)"), _("Kept (VND)"),
                _("Transfer reference"), _("Provider reference"), _("Created at (Hanoi time)"),
-               _("Paid at (Hanoi time)"), _("Waiting for review")]
+               _("Paid at (Hanoi time)"), _("Waiting for review"), _("For"), _("Instalment")]
     rows = [
-        [payment.id, payment.order.code, payment.order.buyer.full_name, payment.order.buyer.email,
+        [payment.id, paid_for_label(payment), payer(payment).full_name, payer(payment).email,
          provider_label(payment.provider), str(PAYMENT_STATUS_LABELS[payment.status]), payment.amount,
          payment.amount_received, payment.amount_refunded, payment.amount_kept, payment.transfer_reference or "",
          payment.provider_payment_id or payment.provider_reference or "", _local(payment.created_at),
-         _local(payment.succeeded_at), payment.review_note if payment.review_reason else ""]
+         _local(payment.succeeded_at), payment.review_note if payment.review_reason else "",
+         str(KIND_LABELS["order" if payment.order_id else "booth_booking"]),
+         str(INSTALMENT_LABELS[instalment_of[payment.id]]) if payment.id in instalment_of else ""]
         for payment in payments
     ]
     return AttendeeTable(headers, rows)
@@ -192,11 +284,9 @@ def export_payments(session: Session, actor: User, event: Event, file_format: st
     if file_format not in EXPORT_FORMATS:
         raise NotFound()
     mimetype, render = EXPORT_FORMATS[file_format]
-    payments = list(session.scalars(
-        _event_payments(event).options(joinedload(Payment.order).joinedload(Order.buyer))
-        .order_by(Payment.created_at, Payment.id)
-    ))
+    payments = list(session.scalars(_loaded(_event_payments(event)).order_by(Payment.created_at, Payment.id))
+                    .unique())
     record(session, "event.payments_exported", actor_id=actor.id, object_type="event", object_id=event.id,
            ip_address=ip_address, format=file_format, rows=len(payments))
     filename = f"{event.slug}-payments-{hanoi_time(now or utcnow()):%Y-%m-%d}.{file_format}"
-    return PaymentsFile(filename, mimetype, render(payment_table(payments)))
+    return PaymentsFile(filename, mimetype, render(payment_table(payments, instalments(session, payments))))

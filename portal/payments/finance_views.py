@@ -7,6 +7,7 @@ import io
 import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -20,7 +21,7 @@ from portal.events.permissions import managed_event_or_abort
 from portal.forms import WholeNumberField, length, required
 from portal.payments import finance, receipts, refunds
 from portal.payments.services import Outcome
-from portal.web import client_ip, page_number, render_form, staff_only
+from portal.web import button_action, client_ip, page_number, render_form, staff_only
 
 bp = Blueprint("finance", __name__, url_prefix="/manage/events/<int:event_id>/finance")
 buyer_bp = Blueprint("receipts", __name__, url_prefix="/receipts")
@@ -54,9 +55,14 @@ def page(event_id: int):
     return render_template("payments/finance.html", event=event, summary=finance.summary(db, event),
                            payments=payments, total=total, page=page_number(), per_page=finance.PAYMENTS_PER_PAGE,
                            refunds=finance.recent_refunds(db, event), refundable=refunds.refundable,
-                           status_labels=finance.PAYMENT_STATUS_LABELS,
-                           refund_status_labels=finance.REFUND_STATUS_LABELS,
-                           provider_label=finance.provider_label, export_form=FlaskForm())
+                           instalments=finance.instalments(db, payments), **_labels(), export_form=FlaskForm())
+
+
+def _labels() -> dict:
+    return {"status_labels": finance.PAYMENT_STATUS_LABELS, "refund_status_labels": finance.REFUND_STATUS_LABELS,
+            "provider_label": finance.provider_label, "paid_for_label": finance.paid_for_label,
+            "payer": finance.payer, "kind_labels": finance.KIND_LABELS, "to_send": finance.to_send,
+            "refund_to_send": finance.REFUND_TO_SEND}
 
 
 @bp.route("/payments/export.<file_format>", methods=["POST"])
@@ -85,8 +91,7 @@ def refund(event_id: int, payment_id: int):
     form = RefundForm()
     if request.method == "GET":
         form.amount.data = refunds.refundable(payment)
-    context = {"event": event, "payment": payment, "left": refunds.refundable(payment),
-               "status_labels": finance.PAYMENT_STATUS_LABELS, "provider_label": finance.provider_label}
+    context = {"event": event, "payment": payment, "left": refunds.refundable(payment), **_labels()}
     submitted = form.validate_on_submit()
     token = form.request_token.data
     # a page shown again gets a new token: what it sends next is a new request, not a repeat of a refused one
@@ -106,6 +111,43 @@ def refund(event_id: int, payment_id: int):
     return redirect(url_for("finance.page", event_id=event.id))
 
 
+def _to_refund_form(event_id: int, **target):
+    """The refund form of the order's or booking's payment that has money left to refund."""
+    db = db_session()
+    event = managed_event_or_abort(event_id)
+    try:
+        payment = refunds.payment_to_refund(db, event, **target)
+    except DomainError as error:
+        abort(error.status_code)
+    if payment is None:
+        flash(_("Nothing paid through the portal is left to refund here (money recorded by hand is given back by "
+                "hand)."), "error")
+        return redirect(url_for("finance.page", event_id=event.id))
+    return redirect(url_for("finance.refund", event_id=event.id, payment_id=payment.id))
+
+
+@bp.route("/orders/<int:order_id>/refund")
+def order_refund(event_id: int, order_id: int):
+    return _to_refund_form(event_id, order_id=order_id)
+
+
+@bp.route("/booth-bookings/<int:booking_id>/refund")
+def booking_refund(event_id: int, booking_id: int):
+    return _to_refund_form(event_id, booking_id=booking_id)
+
+
+@bp.route("/refunds/<int:refund_id>/sent", methods=["POST"])
+def refund_sent(event_id: int, refund_id: int):
+    """The organisers sent back money owed to a payer."""
+    event = managed_event_or_abort(event_id)
+
+    def run(db) -> str:
+        refunds.confirm_sent(db, current_user, event, refund_id, utcnow())
+        return _("The refund is recorded as sent and the payer has been told.")
+
+    return button_action(run, back=url_for("finance.page", event_id=event.id))
+
+
 def _receipt_response(receipt: receipts.Receipt, as_pdf: bool):
     if as_pdf:
         return send_file(io.BytesIO(receipts.to_pdf(receipt)), mimetype="application/pdf",
@@ -115,8 +157,9 @@ def _receipt_response(receipt: receipts.Receipt, as_pdf: bool):
                            pdf_url=request.path + ".pdf")
 
 
-@bp.route("/orders/<int:order_id>/receipt", defaults={"as_pdf": False})
+# the HTML rule is registered first (decorators apply bottom up), so url_for without as_pdf builds it, not the PDF's
 @bp.route("/orders/<int:order_id>/receipt.pdf", defaults={"as_pdf": True})
+@bp.route("/orders/<int:order_id>/receipt", defaults={"as_pdf": False})
 def receipt(event_id: int, order_id: int, as_pdf: bool):
     event = managed_event_or_abort(event_id)
     try:
@@ -126,8 +169,8 @@ def receipt(event_id: int, order_id: int, as_pdf: bool):
     return _receipt_response(found, as_pdf)
 
 
-@buyer_bp.route("/<code>", defaults={"as_pdf": False})
 @buyer_bp.route("/<code>.pdf", defaults={"as_pdf": True})
+@buyer_bp.route("/<code>", defaults={"as_pdf": False})
 @login_required
 def buyer_receipt(code: str, as_pdf: bool):
     """The buyer's receipt of their order; anybody else's is not found (codes cannot be probed)."""

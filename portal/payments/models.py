@@ -78,7 +78,8 @@ class Payment(Base):
     #: what the provider reported receiving, in the payment's currency (0 until then)
     amount_received: Mapped[int] = mapped_column(Integer, default=0)
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
-    #: set when the payment waits for an organiser's decision instead of fulfilling by itself
+    #: set when the payment waits for an organiser's decision instead of fulfilling by itself; it stays on a payment
+    #: refunded in full, which so settled nothing (finance counts it as returned)
     review_reason: Mapped[ReviewReason | None] = mapped_column(str_enum(ReviewReason, "payment_review_reason"))
     #: what the provider said, for the organiser reviewing it (amounts, currency, the refusal), in English like the
     #: audit log: written by webhooks, which have no reader's language
@@ -92,6 +93,11 @@ class Payment(Base):
     order: Mapped[Order | None] = relationship()
     booth_booking: Mapped[BoothBooking | None] = relationship()
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+
+    @property
+    def paid_for(self) -> Order | BoothBooking:
+        """The ticket order or the booth booking (both have event_id)."""
+        return self.order if self.order_id is not None else self.booth_booking
 
     @property
     def amount_kept(self) -> int:
@@ -187,6 +193,8 @@ class LineStatus(enum.StrEnum):
     UNMATCHED = "unmatched"
     #: an organiser credited it to a payment from the review queue
     LINKED = "linked"
+    #: an organiser accepted the money it brought beyond what was due, late, or twice (reconciliation.accept_line)
+    ACCEPTED = "accepted"
     #: an organiser closed it without crediting it (further), saying why
     REJECTED = "rejected"
 

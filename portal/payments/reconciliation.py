@@ -1,7 +1,8 @@
 """Reconciling bank transfers: an organiser imports the bank's statement; each booking of money received is matched to
 the payment whose reference its memo carries, and credited to it through services.apply_bank_transfer (the
 order is fulfilled, the ticket mail goes out). What does not fit exactly waits in a review queue, where an
-organiser links a line to a payment or rejects it with a note; both go to the audit log.
+organiser links a line to a payment, accepts money that came in excess, late or twice (what is beyond the amount
+is owed back to the payer: a refund to send), or rejects it with a note; all go to the audit log.
 
 A line is imported once per bank account (StatementLine's unique fingerprint), so importing the same statement
 twice, or two overlapping ones, credits nothing twice: the repeated lines are counted as already imported.
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.accounts.models import User
 from portal.audit.services import record
+from portal.booths.models import BoothBooking
 from portal.errors import Conflict, DomainError, NotFound
 from portal.events.models import Order
 from portal.payments import services, statements, vietqr
@@ -29,6 +31,7 @@ from portal.payments.models import (
     BankAccount,
     LineStatus,
     Payment,
+    PaymentStatus,
     StatementImport,
     StatementLine,
 )
@@ -39,6 +42,8 @@ _STATUS_BY_OUTCOME = {
     services.Outcome.FULFILLED: LineStatus.MATCHED,
     services.Outcome.PARTIAL: LineStatus.PARTIAL,
 }
+#: lines an organiser may accept: credited to a payment already, but more than it asked, after its deadline, or again
+ACCEPTABLE_STATUSES = (LineStatus.EXCESS, LineStatus.UNFULFILLED, LineStatus.DUPLICATE)
 #: a review queue page
 QUEUE_PAGE_SIZE = 100
 #: a month of a busy account's bookings is far smaller; anything bigger is not a statement
@@ -52,6 +57,11 @@ class PaymentNotFound(DomainError):
 
 class LineAlreadyReviewed(Conflict):
     default_message = _l("This line is no longer waiting for review: someone dealt with it already.")
+
+
+class NotAcceptable(Conflict):
+    default_message = _l("Only a transfer that paid too much, too late or twice can be accepted; link or reject "
+                         "this one.")
 
 
 class LineAlreadyCredited(Conflict):
@@ -170,8 +180,10 @@ def status_counts(session: Session, import_id: int | None = None) -> dict[LineSt
 
 
 def _with_payment():
-    return (joinedload(StatementLine.payment).joinedload(Payment.order).joinedload(Order.event),
-            joinedload(StatementLine.reviewed_by))
+    payment = joinedload(StatementLine.payment)
+    return (payment.joinedload(Payment.order).joinedload(Order.event),
+            payment.joinedload(Payment.booth_booking).joinedload(BoothBooking.booth),
+            payment.selectinload(Payment.refunds), joinedload(StatementLine.reviewed_by))
 
 
 def get_import(session: Session, import_id: int) -> StatementImport:
@@ -242,6 +254,36 @@ def link_line(session: Session, reviewer: User, line_id: int, reference_or_id: s
     record(session, "statement_line.linked", actor_id=reviewer.id, object_type="statement_line", object_id=line.id,
            payment_id=payment.id, amount=line.amount, outcome=outcome.value, note=line.review_note)
     return line, outcome
+
+
+def accept_line(session: Session, reviewer: User, line_id: int, note: str, now: datetime) -> tuple[StatementLine, int]:
+    """Accepts a transfer credited to a payment that could not settle it by itself; returns the line and what is
+    owed back to the payer.
+
+    Excess (the first transfer that went beyond the amount): the order or booking is paid, and what was paid
+    beyond its amount, by this line and any other still waiting, is owed back. Too late: the order is paid if its
+    seats are still free (payables.SeatsGone otherwise, and nothing changes). Paid twice: the order stays as it
+    is and the whole line is owed back. A second click finds the line reviewed (LineAlreadyReviewed)."""
+    line = _line_for_review(session, line_id)
+    if line.status not in ACCEPTABLE_STATUSES or line.payment_id is None:
+        raise NotAcceptable()
+    payment = services.locked_payment(session, line.payment_id)
+    first_excess = line.status is LineStatus.EXCESS and payment.status is PaymentStatus.PENDING
+    fulfil = first_excess or line.status is LineStatus.UNFULFILLED
+    owed_back = payment.amount_received - payment.amount if first_excess else (
+        line.amount if line.status is not LineStatus.UNFULFILLED else 0)
+    services.accept_payment(session, reviewer, payment, fulfil=fulfil, owed_back=owed_back, now=now)
+    if first_excess:
+        # the earlier part-payments and any further excess of this payment are settled with this one
+        _settle_partials(session, payment.id)
+        for other in session.scalars(select(StatementLine).where(
+                StatementLine.payment_id == payment.id, StatementLine.id != line.id,
+                StatementLine.status == LineStatus.EXCESS)):
+            _reviewed(other, reviewer, LineStatus.ACCEPTED, note, now)
+    _reviewed(line, reviewer, LineStatus.ACCEPTED, note, now)
+    record(session, "statement_line.accepted", actor_id=reviewer.id, object_type="statement_line", object_id=line.id,
+           payment_id=payment.id, amount=line.amount, fulfilled=fulfil, owed_back=owed_back, note=line.review_note)
+    return line, owed_back
 
 
 def reject_line(session: Session, reviewer: User, line_id: int, note: str, now: datetime) -> StatementLine:

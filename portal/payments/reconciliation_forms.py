@@ -27,6 +27,10 @@ class LinkLineForm(FlaskForm):
     note = TextAreaField(_l("Note (optional)"), validators=[optional, length(1000)])
 
 
+class AcceptLineForm(FlaskForm):
+    note = TextAreaField(_l("Note (optional)"), validators=[optional, length(1000)])
+
+
 class RejectLineForm(FlaskForm):
     note = TextAreaField(_l("Why (kept in the audit log)"), validators=[required, length(1000)])
 
@@ -39,5 +43,6 @@ STATUS_LABELS = {
     LineStatus.UNFULFILLED: _l("Too late"),
     LineStatus.UNMATCHED: _l("Unmatched"),
     LineStatus.LINKED: _l("Linked"),
+    LineStatus.ACCEPTED: _l("Accepted"),
     LineStatus.REJECTED: _l("Rejected"),
 }

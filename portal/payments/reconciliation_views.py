@@ -9,9 +9,16 @@ from flask_login import current_user
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
 from portal.errors import DomainError, NotFound
-from portal.payments import reconciliation, services
+from portal.i18n import format_vnd
+from portal.payments import reconciliation, refunds, services
 from portal.payments.models import REVIEW_STATUSES, BankAccount, LineStatus
-from portal.payments.reconciliation_forms import STATUS_LABELS, LinkLineForm, RejectLineForm, StatementUploadForm
+from portal.payments.reconciliation_forms import (
+    STATUS_LABELS,
+    AcceptLineForm,
+    LinkLineForm,
+    RejectLineForm,
+    StatementUploadForm,
+)
 from portal.web import render_domain_error, render_form, role_required
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/payments/reconciliation")
@@ -21,7 +28,7 @@ RECONCILERS = (Role.ORGANISER, Role.ADMIN)
 
 @bp.context_processor
 def _labels():
-    return {"status_labels": STATUS_LABELS, "review_statuses": REVIEW_STATUSES}
+    return {"status_labels": STATUS_LABELS, "review_statuses": REVIEW_STATUSES, "refundable": refunds.refundable}
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -75,7 +82,11 @@ def _status_filter() -> tuple[LineStatus, ...]:
         abort(400)
 
 
-def _render_queue(bound: dict[int, LinkLineForm | RejectLineForm] | None = None, status_code: int = 200):
+ReviewForm = LinkLineForm | AcceptLineForm | RejectLineForm
+_FORM_KEYS = {LinkLineForm: "link", AcceptLineForm: "accept", RejectLineForm: "reject"}
+
+
+def _render_queue(bound: dict[int, ReviewForm] | None = None, status_code: int = 200):
     db = db_session()
     statuses = _status_filter()
     lines = reconciliation.review_queue(db, statuses)
@@ -84,11 +95,13 @@ def _render_queue(bound: dict[int, LinkLineForm | RejectLineForm] | None = None,
         if line.status in REVIEW_STATUSES:
             forms[line.id] = {
                 "link": LinkLineForm(prefix=f"link-{line.id}", formdata=None) if line.payment_id is None else None,
+                "accept": (AcceptLineForm(prefix=f"accept-{line.id}", formdata=None)
+                           if line.status in reconciliation.ACCEPTABLE_STATUSES else None),
                 "reject": RejectLineForm(prefix=f"reject-{line.id}", formdata=None),
             }
     for line_id, form in (bound or {}).items():
         if line_id in forms:
-            forms[line_id]["link" if isinstance(form, LinkLineForm) else "reject"] = form
+            forms[line_id][_FORM_KEYS[type(form)]] = form
     return render_template("payments/reconciliation/queue.html", lines=lines, forms=forms,
                            status=request.args.get("status", ""), counts=reconciliation.status_counts(db),
                            statuses=list(LineStatus)), status_code
@@ -100,7 +113,7 @@ def queue():
     return _render_queue()
 
 
-def _review(line_id: int, form: LinkLineForm | RejectLineForm, act):
+def _review(line_id: int, form: ReviewForm, act):
     """Runs a review action; a refused form or service shows the queue again with the form as typed."""
     if not form.validate_on_submit():
         if form.csrf_token.errors:
@@ -133,6 +146,22 @@ def link_line(line_id: int):
                      reference=line.reference)
         return _("The transfer has been credited to %(reference)s; the payment still waits for review: %(note)s",
                  reference=line.reference, note=line.payment.review_note or outcome.value)
+
+    return _review(line_id, form, act)
+
+
+@bp.route("/lines/<int:line_id>/accept", methods=["POST"])
+@role_required(*RECONCILERS)
+def accept_line(line_id: int):
+    form = AcceptLineForm(prefix=f"accept-{line_id}")
+
+    def act(db) -> str:
+        line, owed_back = reconciliation.accept_line(db, current_user, line_id, form.note.data or "", utcnow())
+        if not owed_back:
+            return _("The late transfer is accepted: %(reference)s is paid.", reference=line.reference)
+        return _("The transfer is accepted: %(reference)s is paid, and %(amount)s is owed back to the payer. Send it "
+                 "back, then mark the refund as sent on the event's finance page.", reference=line.reference,
+                 amount=format_vnd(owed_back))
 
     return _review(line_id, form, act)
 

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
 from portal.audit.services import record
+from portal.db import InsertIgnoringDuplicates
 from portal.errors import Conflict, DomainError, NotFound
+from portal.i18n import format_vnd
 from portal.payments import vietqr
 from portal.payments.models import (
     COLLECTED_STATUSES,
@@ -98,7 +99,8 @@ def open_payment(session: Session, payable: Payable, provider_key: str, now: dat
     for payment in candidates:
         if payment.expires_at is None or payment.expires_at > now + EXPIRY_MARGIN:
             return payment
-    if session.scalar(select(Payment.id).where(link, Payment.review_reason.is_not(None)).limit(1)) is not None:
+    in_review = Payment.review_reason.is_not(None) & (Payment.status != PaymentStatus.REFUNDED)
+    if session.scalar(select(Payment.id).where(link, in_review).limit(1)) is not None:
         raise PaymentInReview()
     payment = Payment(amount=payable.amount_due, currency=payable.currency, provider=provider_key,
                       status=PaymentStatus.PENDING, created_at=now, updated_at=now, **payable.payment_link)
@@ -143,8 +145,8 @@ def handle_notification(session: Session, *, provider: str, external_id: str, ev
     """What every provider's notification goes through, in the caller's transaction: log it (a repeat stops
     here), lock its payment, `act` on it, note the outcome in the log. A webhook, the demo card and an imported
     bank transfer all confirm money this way."""
-    logged = record_event(session, provider, external_id, event_type, now)
-    if logged is None:
+    event_id = record_event(session, provider, external_id, event_type, now)
+    if event_id is None:
         return Outcome.DUPLICATE
     payment = locked_payment(session, payment_id) if payment_id is not None else None
     if act is None:
@@ -153,23 +155,24 @@ def handle_notification(session: Session, *, provider: str, external_id: str, ev
         outcome = Outcome.UNKNOWN_PAYMENT
     else:
         outcome = act(payment)
-    logged.payment_id = payment.id if payment is not None else None
-    logged.outcome = outcome.value
+    session.execute(_NOTE_OUTCOME, {"event_id": event_id, "event_payment_id": payment.id if payment else None,
+                                    "event_outcome": outcome.value})
     return outcome
 
 
-def record_event(session: Session, provider: str, external_id: str, event_type: str, now: datetime
-                 ) -> PaymentEvent | None:
-    """Logs a provider's notification in the caller's transaction; None if it was logged before, which makes a
-    repeat change nothing. Of two copies arriving at once, PostgreSQL makes the second insert wait for the first
-    transaction and then fail on the unique key; SQLite's write lock lets only one in at a time."""
-    event = PaymentEvent(provider=provider, external_id=external_id, type=event_type, received_at=now)
-    try:
-        with session.begin_nested():
-            session.add(event)
-    except IntegrityError:
-        return None
-    return event
+#: the log is written with statements built once: a webhook storm spends more building and flushing ORM objects
+#: than running what they send
+_insert_event = InsertIgnoringDuplicates(PaymentEvent.__table__, [PaymentEvent.provider, PaymentEvent.external_id],
+                                         PaymentEvent.id)
+_NOTE_OUTCOME = (update(PaymentEvent.__table__).where(PaymentEvent.__table__.c.id == bindparam("event_id"))
+                 .values(payment_id=bindparam("event_payment_id"), outcome=bindparam("event_outcome")))
+
+
+def record_event(session: Session, provider: str, external_id: str, event_type: str, now: datetime) -> int | None:
+    """Logs a provider's notification in the caller's transaction and returns the log entry's id; None if it was
+    logged before, which makes a repeat change nothing (see InsertIgnoringDuplicates for two copies at once)."""
+    return _insert_event(session, {"provider": provider, "external_id": external_id, "type": event_type,
+                                   "received_at": now})
 
 
 # --- confirming the money -------------------------------------------------------------------
@@ -218,9 +221,9 @@ def _fulfil(session: Session, payment: Payment, now: datetime) -> Outcome:
     kind = kind_of(payment)
     target = kind.locked(session, target_id_of(payment))
     try:
-        # a refusal leaves nothing half-done behind
-        with session.begin_nested():
-            kind.fulfil(session, target, payment, now)
+        # No savepoint: fulfil refuses before it changes anything (PayableKind.fulfil), and a webhook storm would
+        # pay two round trips per event for one.
+        kind.fulfil(session, target, payment, now)
     except DomainError as refusal:
         with force_locale("en"):
             return _flag(session, payment, ReviewReason.NOT_FULFILLED, str(refusal.message))
@@ -243,6 +246,12 @@ def expire_payment(session: Session, payment: Payment, now: datetime) -> Outcome
     _move(payment, PaymentStatus.EXPIRED, now)
     payment.checkout_url = None
     return Outcome.EXPIRED
+
+
+def count_as_received(payment: Payment, now: datetime) -> None:
+    """Money that arrived on a payment still pending (part of its amount, or more, waiting for review) counts as
+    received without settling anything: it is about to be refunded."""
+    _move(payment, PaymentStatus.SUCCEEDED, now)
 
 
 def record_refunds(session: Session, payment: Payment, *, refunded_total: int, currency: str,
@@ -316,6 +325,37 @@ def _credit_transfer(session: Session, payment: Payment, amount: int, now: datet
         return Outcome.PARTIAL
     _move(payment, PaymentStatus.SUCCEEDED, now)
     return _fulfil(session, payment, now)
+
+
+# --- an organiser's decision on money received ----------------------------------------------
+
+def accept_payment(session: Session, organiser: User, payment: Payment, *, fulfil: bool, owed_back: int,
+                   now: datetime) -> Refund | None:
+    """An organiser accepts money that did not settle its payment by itself (more than asked, after the deadline,
+    paid twice). The payment counts as received; with `fulfil` its order or booking is confirmed now, an expired
+    one reinstated first if what it held is still free (a DomainError, e.g. payables.SeatsGone, says why not, and
+    the caller rolls back). `owed_back` of the money is the payer's: a refund the organisers send by hand, pending
+    until refunds.confirm_sent records it. Call with the payment locked (locked_payment)."""
+    if payment.status is PaymentStatus.PENDING:
+        _move(payment, PaymentStatus.SUCCEEDED, now)
+    kind = kind_of(payment)
+    target = kind.locked(session, target_id_of(payment))
+    if fulfil:
+        kind.reinstate(session, target, now)
+        kind.fulfil(session, target, payment, now)
+    payment.review_reason, payment.review_note = None, ""
+    owed = None
+    if owed_back > 0:
+        with force_locale(kind.describe(target, now).locale):
+            reason = str(_l("You paid %(amount)s more than was due; it is sent back to you.",
+                            amount=format_vnd(owed_back)))
+        owed = Refund(amount=owed_back, reason=reason, created_by_id=organiser.id, status=RefundStatus.PENDING,
+                      created_at=now)
+        payment.refunds.append(owed)
+        session.flush()
+    record(session, "payment.accepted", actor_id=organiser.id, object_type="payment", object_id=payment.id,
+           fulfilled=fulfil, owed_back=owed_back, refund_id=owed.id if owed else None)
+    return owed
 
 
 # --- bank accounts --------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The organisers' floor-plan editor: booths drawn as SVG are chosen, dragged, resized (snapping to the grid) and
 // edited in the side form; every change is saved at once as JSON. A refusal (an overlap, outside the hall, a
 // number already used, a booked booth) is shown in the page's language and the booth is put back where the
-// server says it is. Without JavaScript the side form adds booths by their coordinates.
+// server says it is. The booth list under the plan follows each saved or deleted booth, its rows drawn by the server.
+// Without JavaScript the side form adds booths by their coordinates.
 (() => {
   "use strict";
 
@@ -20,6 +21,9 @@
   const message = document.getElementById("editor-message");
   const newButton = document.getElementById("booth-new");
   const deleteButton = document.getElementById("booth-delete");
+  const list = document.querySelector("#booth-list tbody");
+  const listWrap = document.getElementById("booth-list-wrap");
+  const listEmpty = document.getElementById("booth-list-empty");
   const WHOLE_FIELDS = ["x", "y", "w", "h", "price"];
   let selected = null; // the <g> of the booth in the side form, or null for a new one
   let handle = null;
@@ -78,6 +82,27 @@
     }
     handle.setAttribute("x", (booth.x + booth.w) * unit - 5);
     handle.setAttribute("y", (booth.y + booth.h) * unit - 5);
+  }
+
+  // --- the booth list ------------------------------------------------------------------------------
+
+  const rowOf = (id) => list.querySelector(`[data-booth-row="${id}"]`);
+
+  function showList() {
+    listWrap.hidden = list.rows.length === 0;
+    listEmpty.hidden = !listWrap.hidden;
+  }
+
+  // Puts the server's row of a saved booth in the list, in the list's order (zone, then number).
+  function showRow(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    const row = template.content.firstElementChild;
+    rowOf(row.dataset.boothRow)?.remove();
+    const before = (other) => row.dataset.zone < other.dataset.zone
+      || (row.dataset.zone === other.dataset.zone && row.dataset.number < other.dataset.number);
+    list.insertBefore(row, [...list.rows].find(before) || null);
+    showList();
   }
 
   // --- the side form ------------------------------------------------------------------------------
@@ -162,6 +187,7 @@
       const target = shape || newShape(answer.data.booth);
       draw(target, answer.data.booth);
       select(target);
+      showRow(answer.data.row);
       say(answer.data.message, false);
       return;
     }
@@ -174,13 +200,17 @@
     }
   }
 
-  form.addEventListener("submit", (event) => {
+  form.addEventListener("submit", async (event) => {
     const booth = typedBooth();
     if (!booth) {
       return; // sent as a plain form: the page comes back with the field marked
     }
     event.preventDefault();
-    save(booth, selected);
+    await save(booth, selected);
+    // portal.js disabled the button against a second click while saving; the form stays for the next change
+    form.querySelectorAll("button[type=submit]").forEach((button) => {
+      button.disabled = false;
+    });
   });
 
   newButton.addEventListener("click", () => {
@@ -203,7 +233,8 @@
     if (answer.ok) {
       select(null);
       shape.remove();
-      document.querySelector(`[data-booth-row="${booth.id}"]`)?.remove();
+      rowOf(booth.id)?.remove();
+      showList();
     }
     say(answer.ok ? answer.data.message : answer.data.error || texts.failed, !answer.ok);
   });

@@ -6,14 +6,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import stripe
 
 from portal.accounts.models import User
+from portal.booths.models import BookingStatus, Booth, BoothBooking
 from portal.db import utcnow
 from portal.events.models import Order
 from portal.payments import refunds, services
 from portal.payments.models import Payment
+from portal.payments.payables import BOOTH_BOOKING
 from tests.support.payments import STRIPE_SECRET_KEY, open_payment, place_pending_order
 
 
@@ -22,6 +25,36 @@ def pay(app, db, buyer: User, ticket_type_id: int, *, provider: str = "stripe", 
     """An order whose money arrived through `provider`, confirmed the way the provider's notification does."""
     order = place_pending_order(app, db, buyer, ticket_type_id, provider=provider, tickets=tickets)
     payment = open_payment(app, db, order, provider)
+    confirm(app, db, payment, provider)
+    return order, payment
+
+
+def reserve_booth(db, exhibitor: User, event_id: int, *, number: str, price: int, deposit: int) -> int:
+    """A booth of the event reserved by `exhibitor` and waiting for payment, the deposit first when it is less than
+    the price, as an approved application leaves it; returns the booking id."""
+    now = utcnow()
+    with db.transaction() as s:
+        booth = Booth(event_id=event_id, number=number, x=0, y=0, w=3, h=3, size_m2=9.0, price=price)
+        booking = BoothBooking(event_id=event_id, booth=booth, exhibitor_id=exhibitor.id,
+                               status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=now, submitted_at=now,
+                               company_name="Công ty Sen Vàng", amount_due=price, deposit_due=deposit,
+                               payment_due_at=now + timedelta(days=7))
+        s.add(booking)
+        s.flush()
+        return booking.id
+
+
+def pay_booth(app, db, booking_id: int, provider: str = "vietqr") -> Payment:
+    """The booking's next instalment paid through `provider`, confirmed the way the provider's notification does."""
+    now = utcnow()
+    with app.test_request_context(), db.transaction() as s:
+        payment = services.open_payment(s, BOOTH_BOOKING.describe(s.get(BoothBooking, booking_id), now), provider,
+                                        now)
+    confirm(app, db, payment, provider)
+    return payment
+
+
+def confirm(app, db, payment: Payment, provider: str) -> None:
     now = utcnow()
     with app.test_request_context(), db.transaction() as s:
         if provider == "vietqr":
@@ -34,7 +67,6 @@ def pay(app, db, buyer: User, ticket_type_id: int, *, provider: str = "stripe", 
                 act=lambda locked: services.confirm_payment(s, locked, amount=locked.amount, currency="vnd", now=now,
                                                             provider_payment_id=f"pi_test_for_{locked.id}"))
     assert outcome is services.Outcome.FULFILLED
-    return order, payment
 
 
 @dataclass

@@ -139,6 +139,21 @@ def test_a_badge_checks_in_at_the_door_and_stops_when_the_booking_is_cancelled(a
     assert scan() is Outcome.CANCELLED
 
 
+def test_a_free_booth_withdrawn_by_its_exhibitor_cancels_its_badges(app, db, make_user):
+    """A booth that costs nothing is sold at once with nothing paid: its exhibitor may still withdraw."""
+    hall = create_hall(db, make_user, booths=[("F-01", "F", 0, 0, 3, 3, 9.0, 0, False)])
+    exhibitor = make_user(locale="en")
+    booking_id = reserve(app, db, exhibitor, hall.booths["F-01"]).id
+    as_exhibitor(app, db, badges.add_badge, exhibitor, booking_id, name="Lê Hà", email="ha@example.vn")
+    assert len(live_badges(db, booking_id)) == 1
+
+    as_exhibitor(app, db, services.withdraw_booking, exhibitor, booking_id)
+
+    assert live_badges(db, booking_id) == []
+    with db.session_factory() as s:
+        assert s.get(BoothBooking, booking_id).status is BookingStatus.WITHDRAWN
+
+
 def test_the_badge_type_is_never_on_sale(app, db, make_user, client, login_as):
     hall, exhibitor, booking_id = sold_booth(app, db, make_user)
     badge = as_exhibitor(app, db, badges.add_badge, exhibitor, booking_id, name="Lê Hà", email="ha@example.vn")

@@ -252,3 +252,73 @@ def test_a_providers_payment_takes_the_same_step_without_an_organiser(app, db, m
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "booth.record_payment")
                           .order_by(AuditEntry.id.desc())).first()
     assert (entry.actor_id, entry.details["payment_id"], entry.details["target"]) == (None, 42, "sold")
+
+
+# --- the exhibitor withdrawing ----------------------------------------------------------------
+
+def audit_actions(db, booking_id: int) -> list[tuple[str, int | None]]:
+    with db.session_factory() as s:
+        return [(entry.action, entry.actor_id) for entry in s.scalars(select(AuditEntry).order_by(AuditEntry.id))
+                if entry.details.get("booking_id") == booking_id]
+
+
+@pytest.mark.parametrize("approval_required", [True, False])
+def test_an_exhibitor_withdraws_an_unpaid_application_once_and_the_booth_is_free_again(app, db, make_user,
+                                                                                     approval_required):
+    hall = create_hall(db, make_user, approval_required=approval_required)
+    exhibitor, next_one = make_user(), make_user()
+    reserved = reserve(app, db, exhibitor, hall.booths["B-01"])
+
+    withdrawn = as_exhibitor(app, db, services.withdraw_booking, exhibitor, reserved.id)
+    again = as_exhibitor(app, db, services.withdraw_booking, exhibitor, reserved.id)  # a double click
+
+    assert withdrawn.status is again.status is BookingStatus.WITHDRAWN
+    assert booking(db, reserved.id).ended_at is not None
+    assert audit_actions(db, reserved.id)[-1] == ("booth.withdraw", exhibitor.id)
+    assert [action for action, _actor in audit_actions(db, reserved.id)].count("booth.withdraw") == 1
+    assert as_exhibitor(app, db, services.hold_booth, next_one, hall.booths["B-01"]).status is BookingStatus.HELD
+    with pytest.raises(Conflict):  # nothing is left for the organisers to decide on
+        as_organiser(app, db, services.approve_application, hall, reserved.id)
+
+
+def test_once_money_was_paid_the_exhibitor_cannot_withdraw(app, db, make_user):
+    hall = create_hall(db, make_user, deposit_percent=30)
+    exhibitor = make_user(locale="en")
+    reserved = reserve(app, db, exhibitor, hall.booths["A-01"])
+    as_organiser(app, db, services.record_payment, hall, reserved.id)  # the deposit
+
+    with pytest.raises(services.PaidAlready) as refused:
+        as_exhibitor(app, db, services.withdraw_booking, exhibitor, reserved.id)
+
+    assert "contact the organisers" in str(refused.value.message)
+    assert refused.value.status_code == 409
+    stored = booking(db, reserved.id)
+    assert (stored.status, stored.amount_paid) == (BookingStatus.AWAITING_PAYMENT, 6_000_000)
+    assert not services.may_withdraw(stored)
+
+
+def test_only_the_exhibitor_may_withdraw_and_only_a_submitted_booking(app, db, make_user):
+    hall = create_hall(db, make_user)
+    exhibitor, holder = make_user(), make_user()
+    reserved = reserve(app, db, exhibitor, hall.booths["A-01"])
+    held = as_exhibitor(app, db, services.hold_booth, holder, hall.booths["A-02"])
+
+    with pytest.raises(NotFound):
+        as_exhibitor(app, db, services.withdraw_booking, make_user(), reserved.id)
+    with pytest.raises(Conflict):  # a hold is let go instead
+        as_exhibitor(app, db, services.withdraw_booking, holder, held.id)
+    as_organiser(app, db, services.cancel_booking, hall, reserved.id)
+    with pytest.raises(Conflict):
+        as_exhibitor(app, db, services.withdraw_booking, exhibitor, reserved.id)
+    assert booking(db, reserved.id).status is BookingStatus.CANCELLED
+    assert booking(db, held.id).status is BookingStatus.HELD
+
+
+def test_letting_a_hold_go_twice_changes_nothing_the_second_time(app, db, make_user):
+    hall = create_hall(db, make_user)
+    exhibitor = make_user()
+    held = as_exhibitor(app, db, services.hold_booth, exhibitor, hall.booths["A-01"])
+    as_exhibitor(app, db, services.release_hold, exhibitor, held.id)
+    as_exhibitor(app, db, services.release_hold, exhibitor, held.id)
+    assert booking(db, held.id).status is BookingStatus.RELEASED
+    assert [action for action, _actor in audit_actions(db, held.id)] == ["booth.hold", "booth.release"]

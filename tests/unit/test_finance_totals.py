@@ -1,5 +1,6 @@
-"""The money adds up: whatever orders are paid by card or transfer and however they are refunded, in full, in part
-or beyond what is left, the finance page's totals are what came in minus what went back, and never negative."""
+"""The money adds up: whatever orders and booth bookings (deposit and balance) are paid by card or transfer and however
+they are refunded, in full, in part or beyond what is left, the finance page's totals are what came in minus what went
+back, and never negative."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.accounts.models import User
+from portal.booths.models import BoothBooking
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.events.models import Event, EventStatus, Quota, TicketType
 from portal.payments import finance, refunds, services
 from portal.payments.models import Payment
-from tests.support.finance import FakeStripeRefunds, pay
+from tests.support.finance import FakeStripeRefunds, pay, pay_booth, reserve_booth
 from tests.support.payments import PRICE, SLUG, enable_stripe
 
 _slugs = itertools.count(1)
@@ -31,6 +33,17 @@ order_plans = st.lists(
         st.lists(st.integers(min_value=1, max_value=3 * PRICE + 10), max_size=3),
     ),
     min_size=1, max_size=5,
+)
+BOOTH_PRICE, BOOTH_DEPOSIT = 4 * PRICE, PRICE
+booth_plans = st.lists(
+    st.tuples(
+        # the deposit's and the balance's provider; None: the balance is not paid (yet)
+        st.sampled_from(["stripe", "vietqr"]),
+        st.sampled_from(["stripe", "vietqr", None]),
+        # refunds asked for from the last payment
+        st.lists(st.integers(min_value=1, max_value=BOOTH_PRICE), max_size=3),
+    ),
+    max_size=3,
 )
 
 
@@ -58,34 +71,53 @@ def _fresh_event(db) -> tuple[int, int]:
         return event.id, ticket_type.id
 
 
+def _refund_some(app, db, organiser: User, event_id: int, payment: Payment, asked_refunds: list[int]) -> int:
+    """Asks for each refund in turn; returns how much was refunded (those beyond what is left are refused)."""
+    refunded, left = 0, payment.amount
+    for amount in asked_refunds:
+        with app.test_request_context(), db.transaction() as s:
+            try:
+                refunds.refund(s, s.get(User, organiser.id), s.get(Event, event_id), payment.id, amount=amount,
+                               reason="", request_token=f"t-{payment.id}-{left}-{amount}", now=utcnow())
+            except DomainError:
+                assert amount > left
+                continue
+        assert amount <= left
+        left -= amount
+        refunded += amount
+    return refunded
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(plans=order_plans)
-def test_the_finance_totals_are_payments_minus_refunds_and_never_negative(app, db, setup, plans):
+@given(plans=order_plans, booths=booth_plans)
+def test_the_finance_totals_are_payments_minus_refunds_and_never_negative(app, db, setup, plans, booths):
     organiser, buyer = setup
     event_id, ticket_type_id = _fresh_event(db)
     received = refunded = 0
     for provider, tickets, asked_refunds in plans:
         _, payment = pay(app, db, buyer, ticket_type_id, provider=provider, tickets=tickets)
         received += payment.amount
-        left = payment.amount
-        for amount in asked_refunds:
-            with app.test_request_context(), db.transaction() as s:
-                try:
-                    refunds.refund(s, s.get(User, organiser.id), s.get(Event, event_id), payment.id, amount=amount,
-                                   reason="", request_token=f"t-{payment.id}-{left}-{amount}", now=utcnow())
-                except DomainError:
-                    assert amount > left
-                    continue
-            assert amount <= left
-            left -= amount
-            refunded += amount
+        refunded += _refund_some(app, db, organiser, event_id, payment, asked_refunds)
+    for number, (deposit_by, balance_by, asked_refunds) in enumerate(booths):
+        booking_id = reserve_booth(db, buyer, event_id, number=f"A-{number}", price=BOOTH_PRICE,
+                                   deposit=BOOTH_DEPOSIT)
+        payment = pay_booth(app, db, booking_id, deposit_by)
+        received += payment.amount
+        if balance_by:
+            payment = pay_booth(app, db, booking_id, balance_by)
+            received += payment.amount
+        refunded += _refund_some(app, db, organiser, event_id, payment, asked_refunds)
 
     with app.test_request_context(), db.session_factory() as s:
         summary = finance.summary(s, s.get(Event, event_id))
-        kept = sum(p.amount_kept for p in s.scalars(select(Payment).where(Payment.order.has(event_id=event_id))))
+        kept = sum(p.amount_kept for p in s.scalars(select(Payment).where(
+            Payment.order.has(event_id=event_id) | Payment.booth_booking.has(event_id=event_id))))
+        booths_paid = sum(s.scalars(select(BoothBooking.amount_paid).where(BoothBooking.event_id == event_id)))
     assert (summary.received, summary.refunded) == (received, refunded)
     assert summary.net == received - refunded == kept
     assert summary.net >= 0 and all(line.received - line.refunded >= 0 for line in summary.lines)
+    assert summary.booths_paid == booths_paid and summary.booths_paid_by_hand == 0
+    assert {line.kind for line in summary.lines} == {"order"} | ({"booth_booking"} if booths else set())
     assert summary.difference == 0
 
 

@@ -4,6 +4,7 @@ review queue, re-imports that credit nothing twice, and the organiser's link and
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,18 +13,31 @@ from portal.accounts.models import Role, User
 from portal.audit.models import AuditEntry
 from portal.db import utcnow
 from portal.demo import load_demo
-from portal.events.models import Order, OrderStatus
-from portal.payments import reconciliation
+from portal.events.models import Event, Order, OrderStatus
+from portal.events.orders import availability
+from portal.payments import finance, reconciliation, refunds
 from portal.payments.models import (
     BankAccount,
     LineStatus,
     Payment,
     PaymentStatus,
+    Refund,
+    RefundStatus,
     StatementImport,
     StatementLine,
 )
+from portal.payments.payables import SeatsGone
+from portal.payments.services import Outcome
 from portal.payments.statements import SAMPLES_DIR, StatementError
-from tests.support.payments import PRICE, add_bank_account, create_paid_event, load, open_payment, place_pending_order
+from tests.support.payments import (
+    PRICE,
+    SLUG,
+    add_bank_account,
+    create_paid_event,
+    load,
+    open_payment,
+    place_pending_order,
+)
 from tests.support.reconciliation import statement_csv
 
 
@@ -260,3 +274,189 @@ def test_the_sample_statements_reconcile_against_the_demo_orders(app, db, sample
     result = run_import(app, db, organiser, account_id, (SAMPLES_DIR / sample).read_bytes(), sample)
     assert result.counts == expected
     assert load_demo(app)["payments"] == 0
+
+
+# --- accepting an excess, a late or a repeated transfer ---------------------------------------
+
+def accept(app, db, organiser, line_id: int, note: str = ""):
+    return review(app, db, lambda s: reconciliation.accept_line(s, s.get(User, organiser.id), line_id, note, utcnow()))
+
+
+def only_line(db) -> StatementLine:
+    return next(iter(lines(db).values()))
+
+
+def event_summary(app, db) -> finance.FinanceSummary:
+    with app.test_request_context(), db.session_factory() as s:
+        return finance.summary(s, s.scalar(select(Event).where(Event.slug == SLUG)))
+
+
+def owed_refunds(db, payment: Payment) -> list[Refund]:
+    with db.session_factory() as s:
+        return list(s.scalars(select(Refund).where(Refund.payment_id == payment.id)))
+
+
+def test_accepting_an_excess_pays_the_order_and_owes_the_excess_back_until_it_is_sent(app, db, organiser, account_id,
+                                                                                      pay_by_transfer, mailbox):
+    payment = pay_by_transfer()
+    run_import(app, db, organiser, account_id, statement_csv((PRICE + 100_000, payment.transfer_reference)))
+    line = only_line(db)
+    assert event_summary(app, db).in_review == 1
+
+    _, owed = accept(app, db, organiser, line.id, "keeps the tip for the next event? no: send it back")
+
+    assert owed == 100_000
+    assert order_status(db, payment) is OrderStatus.PAID
+    assert load(db, StatementLine, line.id).status is LineStatus.ACCEPTED
+    [refund] = owed_refunds(db, payment)
+    assert (refund.amount, refund.status, refund.created_by_id) == (100_000, RefundStatus.PENDING, organiser.id)
+    saved = load(db, Payment, payment.id)
+    assert (saved.status, saved.review_reason, saved.amount_received) == (PaymentStatus.SUCCEEDED, None,
+                                                                          PRICE + 100_000)
+    summary = event_summary(app, db)
+    assert (summary.in_review, summary.overpaid, summary.to_send, summary.difference) == (0, 100_000, 100_000, 0)
+    with db.session_factory() as s:
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "statement_line.accepted"))
+        assert (entry.actor_id, entry.details["owed_back"], entry.details["payment_id"]) == (
+            organiser.id, 100_000, payment.id)
+    # a double click: the line has left the queue, nothing more is owed
+    with pytest.raises(reconciliation.LineAlreadyReviewed):
+        accept(app, db, organiser, line.id)
+    assert len(owed_refunds(db, payment)) == 1
+    mailbox.deliver()
+    assert len(mailbox.to("binh@example.vn")) == 1  # the tickets
+
+    def sent(s):
+        event = s.scalar(select(Event).where(Event.slug == SLUG))
+        return refunds.confirm_sent(s, s.get(User, organiser.id), event, refund.id, utcnow())
+
+    review(app, db, sent)
+    with pytest.raises(refunds.AlreadySent):
+        review(app, db, sent)
+    saved = load(db, Payment, payment.id)
+    assert (saved.status, saved.amount_refunded, saved.amount_kept) == (PaymentStatus.PARTIALLY_REFUNDED, 100_000,
+                                                                        PRICE)
+    summary = event_summary(app, db)
+    assert (summary.to_send, summary.net, summary.difference) == (0, PRICE, 0)
+    mailbox.deliver()
+    assert len(mailbox.to("binh@example.vn")) == 2  # and the refund, once
+    assert order_status(db, payment) is OrderStatus.PAID
+
+
+@pytest.mark.parametrize("swept", [True, False], ids=["expired", "past-its-time"])
+def test_accepting_a_late_transfer_reinstates_the_order_while_its_seats_are_free(app, db, organiser, account_id,
+                                                                                 pay_by_transfer, mailbox, swept):
+    payment = pay_by_transfer()
+    with db.transaction() as s:
+        order = s.get(Order, payment.order_id)
+        order.expires_at = utcnow() - timedelta(minutes=5)
+        if swept:
+            order.status = OrderStatus.EXPIRED
+    run_import(app, db, organiser, account_id, statement_csv((PRICE, payment.transfer_reference)))
+    line = only_line(db)
+    assert line.status is LineStatus.UNFULFILLED
+
+    assert accept(app, db, organiser, line.id)[1] == 0
+
+    assert order_status(db, payment) is OrderStatus.PAID
+    assert owed_refunds(db, payment) == []
+    assert event_summary(app, db).difference == 0
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "order.reinstated")) == 1
+    mailbox.deliver()
+    assert len(mailbox.to("binh@example.vn")) == 1
+
+
+def expired_order_whose_seat_went(app, db, make_user, *, amount_over: int = 0) -> Payment:
+    """The only seat: a first buyer's transfer order expires, a second buyer takes the seat, then the first buyer's
+    transfer arrives (with `amount_over` too much)."""
+    ticket_type_id = create_paid_event(db, seats=1)
+    late = open_payment(app, db, place_pending_order(app, db, make_user(email="tre@example.vn"), ticket_type_id,
+                                                     provider="vietqr"), "vietqr")
+    with db.transaction() as s:
+        s.get(Order, late.order_id).status = OrderStatus.EXPIRED
+    place_pending_order(app, db, make_user(email="som@example.vn"), ticket_type_id, provider="vietqr")
+    return late
+
+
+@pytest.mark.parametrize("amount_over", [0, 50_000], ids=["exact", "excess"])
+def test_a_late_transfer_whose_seats_are_gone_changes_nothing_and_can_be_refunded(app, db, organiser, account_id,
+                                                                                  make_user, mailbox, amount_over):
+    late = expired_order_whose_seat_went(app, db, make_user)
+    run_import(app, db, organiser, account_id, statement_csv((PRICE + amount_over, late.transfer_reference)))
+    line = only_line(db)
+
+    with pytest.raises(SeatsGone):
+        accept(app, db, organiser, line.id)
+
+    assert load(db, StatementLine, line.id).status in (LineStatus.UNFULFILLED, LineStatus.EXCESS)
+    assert order_status(db, late) is OrderStatus.EXPIRED
+    assert owed_refunds(db, late) == []
+    with app.test_request_context(), db.session_factory() as s:
+        event = s.scalar(select(Event).where(Event.slug == SLUG))
+        assert availability(s, event) == {event.ticket_types[0].id: 0}
+    # the organiser gives the money back instead
+    with app.test_request_context(), db.transaction() as s:
+        event = s.scalar(select(Event).where(Event.slug == SLUG))
+        assert refunds.refund(s, s.get(User, organiser.id), event, late.id, amount=PRICE + amount_over,
+                              reason="Hết chỗ", request_token="seats-gone", now=utcnow()) is Outcome.REFUNDED
+    saved = load(db, Payment, late.id)
+    assert (saved.status, saved.amount_kept) == (PaymentStatus.REFUNDED, 0)
+    summary = event_summary(app, db)
+    assert (summary.in_review, summary.returned, summary.difference) == (0, PRICE + amount_over, 0)
+    mailbox.deliver()
+    assert len(mailbox.to("tre@example.vn")) == 1  # the refund, no tickets
+
+
+def test_accepting_a_transfer_paid_twice_owes_the_whole_line_back(app, db, organiser, account_id, pay_by_transfer):
+    payment = pay_by_transfer()
+    data = statement_csv((PRICE, f"{payment.transfer_reference} lan 1"), (PRICE, f"{payment.transfer_reference} lan 2"))
+    run_import(app, db, organiser, account_id, data)
+    twice = lines(db)[f"{payment.transfer_reference} lan 2"]
+
+    assert accept(app, db, organiser, twice.id)[1] == PRICE
+
+    assert [(r.amount, r.status) for r in owed_refunds(db, payment)] == [(PRICE, RefundStatus.PENDING)]
+    assert order_status(db, payment) is OrderStatus.PAID
+    assert event_summary(app, db).difference == 0
+
+
+def test_only_excess_late_or_repeated_lines_can_be_accepted(app, db, organiser, account_id, pay_by_transfer):
+    payment = pay_by_transfer()
+    run_import(app, db, organiser, account_id, statement_csv((100_000, payment.transfer_reference),
+                                                             (5_000, "khong ro")))
+    for line in lines(db).values():
+        with pytest.raises(reconciliation.NotAcceptable):
+            accept(app, db, organiser, line.id)
+    assert load(db, Payment, payment.id).status is PaymentStatus.PENDING
+
+
+def test_two_late_orders_accepted_at_once_for_the_last_seat_reinstate_one(app, db, organiser, account_id, make_user):
+    if db.is_sqlite:
+        pytest.skip("SQLite lets one writer in at a time; the race needs PostgreSQL")
+    ticket_type_id = create_paid_event(db, seats=1)
+    payments = []
+    for n in range(2):
+        order = place_pending_order(app, db, make_user(email=f"tre{n}@example.vn"), ticket_type_id, provider="vietqr")
+        payments.append(open_payment(app, db, order, "vietqr"))
+        with db.transaction() as s:
+            s.get(Order, order.id).status = OrderStatus.EXPIRED
+    run_import(app, db, organiser, account_id, statement_csv(*((PRICE, p.transfer_reference) for p in payments)))
+    barrier = threading.Barrier(2)
+    results = []
+
+    def accepter(line_id: int) -> None:
+        barrier.wait()
+        try:
+            accept(app, db, organiser, line_id)
+            results.append("accepted")
+        except SeatsGone:
+            results.append("seats gone")
+
+    threads = [threading.Thread(target=accepter, args=(line.id,)) for line in lines(db).values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["accepted", "seats gone"]
+    assert sorted(order_status(db, p).value for p in payments) == ["expired", "paid"]

@@ -398,8 +398,9 @@ def test_the_booking_page_shows_the_application_with_its_logo(app, db, organiser
                  services.Application(**{**vars(APPLICATION), "logo": logo}))
     text = page_text(organiser.get(url(hall, f"/bookings/{held.id}")))
     assert all(part in text for part in ("Công ty CP Sao Mai (demo)", "0101234567", "Robot giao hàng", "₫36,000,000",
-                                         "Awaiting approval", f"/files/{logo}"))
-    assert organiser.get(url(hall, f"/files/{logo}")).data == PNG
+                                         "Awaiting approval", f'src="/booths/bookings/{held.id}/logo"'))
+    assert organiser.get(f"/booths/bookings/{held.id}/logo").data == PNG
+    assert organiser.get(url(hall, f"/files/{logo}")).status_code == 404  # the drawing's address serves no logo
 
 
 def test_a_payment_is_recorded_once_however_often_the_button_is_pressed(app, db, form, organiser, hall, exhibitor):

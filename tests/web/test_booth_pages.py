@@ -382,6 +382,39 @@ def test_a_blocked_booth_and_a_selection_not_yet_open_are_refused_in_the_page_la
     assert opens and opens in text_of(early)
 
 
+def test_at_the_countdowns_end_the_page_shows_the_plan_as_it_now_is_keeping_what_was_typed(app, db, hall,
+                                                                                              exhibitor, form):
+    """booth_plan.js posts the half-filled form with `refresh` when the countdown reaches zero."""
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+    run_out(db, booking.id)
+    typed = {**APPLICATION, "tax_code": "01012", "refresh": "1", "logo": (BytesIO(PNG), "logo.png")}
+
+    refreshed = form(exhibitor, f"/booths/bookings/{booking.id}", typed, content_type="multipart/form-data")
+
+    assert refreshed.status_code == 409
+    words = text_of(refreshed)
+    assert "Your hold on booth A-02 ran out at" in words and "Choose a booth again" in words
+    body = refreshed.get_data(as_text=True)
+    assert 'class="field-error"' not in body  # shown again, not submitted: nothing is judged yet
+    assert 'value="Công ty Robot Sông Hồng"' in body and 'value="01012"' in body and "Robots that sort mail" in body
+    assert re.search(r'name="logo_name" type="hidden" value="[0-9a-f]{32}\.png"', body)
+    assert list_rows(refreshed) == ["A-01", "A-02", "B-01", "C-01"]  # A-02 is free again: it can be chosen
+    assert booking_of(db, exhibitor.user).submitted_at is None
+
+
+def test_a_countdown_ahead_of_the_servers_clock_keeps_the_hold_and_what_was_typed(db, hall, exhibitor, form):
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+
+    refreshed = form(exhibitor, f"/booths/bookings/{booking.id}", {**APPLICATION, "refresh": "1"})
+
+    assert refreshed.status_code == 200
+    assert "Application for booth A-02" in text_of(refreshed)
+    assert 'value="Công ty Robot Sông Hồng"' in refreshed.get_data(as_text=True)
+    assert booking_of(db, exhibitor.user).status is BookingStatus.HELD
+
+
 def test_letting_a_hold_go_frees_the_booth(db, hall, exhibitor, form):
     hold(form, exhibitor, hall.booths["A-02"])
     booking = booking_of(db, exhibitor.user)
@@ -399,6 +432,47 @@ def test_a_form_without_its_csrf_token_holds_nothing(db, hall, exhibitor):
     assert booking_of(db, exhibitor.user) is None
 
 
+# --- withdrawing ------------------------------------------------------------------------------
+
+def test_an_exhibitor_withdraws_after_confirming_and_the_organisers_see_it(app, db, hall, exhibitor, form):
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+    form(exhibitor, f"/booths/bookings/{booking.id}", APPLICATION)
+    withdraw = f"/booths/bookings/{booking.id}/withdraw"
+    assert f'href="{withdraw}"' in exhibitor.get(f"/booths/bookings/{booking.id}").get_data(as_text=True)
+
+    confirm = exhibitor.get(withdraw)
+    assert "Withdraw your application for booth A-02?" in text_of(confirm)
+    assert booking_of(db, exhibitor.user).status is BookingStatus.AWAITING_PAYMENT  # asking changes nothing
+    done = form(exhibitor, withdraw)
+    twice = form(exhibitor, withdraw)  # a double click
+
+    assert done.status_code == twice.status_code == 302
+    assert done.headers["Location"].endswith(f"/booths/bookings/{booking.id}")
+    page = text_of(exhibitor.get(done.headers["Location"]))
+    assert "You have withdrawn your application for booth A-02." in page
+    assert "Status Withdrawn by the exhibitor" in page and "Withdraw my application" not in page
+    assert booking_of(db, exhibitor.user).status is BookingStatus.WITHDRAWN
+    assert "A-02 A 9 m² ₫20,000,000 — Available Choose A-02" in text_of(exhibitor.get(PLAN))
+    organiser = app.test_client()
+    login(organiser, app, hall.organiser)
+    managed = f"/manage/events/{hall.event_id}/booths/bookings"
+    assert "Withdrawn by the exhibitor" in text_of(organiser.get(f"{managed}/{booking.id}"))
+    assert "Công ty Robot Sông Hồng" in text_of(organiser.get(f"{managed}?status=withdrawn"))
+
+
+def test_a_paid_booth_cannot_be_withdrawn_and_the_page_says_whom_to_ask(app, db, hall, exhibitor, form):
+    booking_id = sell(app, db, hall, exhibitor, form, "A-01")
+
+    page = text_of(exhibitor.get(f"/booths/bookings/{booking_id}"))
+    assert "Withdraw my application" not in page
+    assert "To give it up, contact the organisers of TechFest Hanoi 2026" in page
+    assert exhibitor.get(f"/booths/bookings/{booking_id}/withdraw").status_code == 302
+    refused = form(exhibitor, f"/booths/bookings/{booking_id}/withdraw", follow_redirects=True)
+    assert "Money has already been paid for this booth" in text_of(refused)
+    assert booking_of(db, exhibitor.user).status is BookingStatus.SOLD
+
+
 # --- permissions ------------------------------------------------------------------------------
 
 def test_another_exhibitors_booking_and_badges_are_not_found(db, hall, exhibitor, rival, form):
@@ -410,6 +484,42 @@ def test_another_exhibitors_booking_and_badges_are_not_found(db, hall, exhibitor
     assert form(exhibitor, f"/booths/bookings/{theirs.id}", APPLICATION).status_code == 404
     assert form(exhibitor, f"/booths/bookings/{theirs.id}/release").status_code == 404
     assert booking_of(db, rival.user).status is BookingStatus.HELD
+    form(rival, f"/booths/bookings/{theirs.id}", APPLICATION)
+    assert exhibitor.get(f"/booths/bookings/{theirs.id}/withdraw").status_code == 404
+    assert form(exhibitor, f"/booths/bookings/{theirs.id}/withdraw").status_code == 404
+    assert booking_of(db, rival.user).status is BookingStatus.AWAITING_PAYMENT
+
+
+def test_the_logo_is_shown_to_its_exhibitor_and_the_events_organisers_only(app, db, make_user, hall, exhibitor,
+                                                                            rival, form, client):
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+    form(exhibitor, f"/booths/bookings/{booking.id}", {**APPLICATION, "logo": (BytesIO(PNG), "logo.png")},
+         content_type="multipart/form-data")
+    logo = f"/booths/bookings/{booking.id}/logo"
+    organiser = app.test_client()
+    login(organiser, app, hall.organiser)
+    other_organiser = app.test_client()
+    login(other_organiser, app, create_hall(db, make_user, event=create_event(
+        db, slug="techmart-hanoi-2026", name_en="Techmart Hanoi 2026", name_vi="Techmart 2026")).organiser)
+
+    assert f'src="{logo}"' in exhibitor.get(f"/booths/bookings/{booking.id}").get_data(as_text=True)
+    assert f'src="{logo}"' in organiser.get(
+        f"/manage/events/{hall.event_id}/booths/bookings/{booking.id}").get_data(as_text=True)
+    for allowed in (exhibitor, organiser):
+        served = allowed.get(logo)
+        assert (served.status_code, served.mimetype, served.data) == (200, "image/png", PNG)
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in served.headers["Content-Security-Policy"]
+        assert served.headers["Cache-Control"] == "no-store"
+    assert rival.get(logo).status_code == other_organiser.get(logo).status_code == 404
+    assert "/login" in client.get(logo).headers["Location"]
+
+
+def test_a_booking_without_a_logo_has_none_to_serve(db, hall, exhibitor, form):
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+    assert exhibitor.get(f"/booths/bookings/{booking.id}/logo").status_code == 404
 
 
 def test_a_booth_of_another_event_cannot_be_held_through_this_events_plan(db, make_user, hall, exhibitor, form):

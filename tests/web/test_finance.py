@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Organisation, OrganisationKind, OrganisationMember, Role, User
 from portal.audit.models import AuditEntry
+from portal.booths.models import BookingStatus, BoothBooking
 from portal.db import utcnow
 from portal.events.models import Event, EventOrganiser, Order, OrderStatus, Ticket
 from portal.events.orders import availability
@@ -22,7 +23,7 @@ from portal.notifications.models import OutboxMessage
 from portal.payments import refunds
 from portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from tests.conftest import login as log_in
-from tests.support.finance import FakeStripeRefunds, pay
+from tests.support.finance import FakeStripeRefunds, pay, pay_booth, reserve_booth
 from tests.support.payments import (
     PRICE,
     SLUG,
@@ -271,7 +272,7 @@ def test_the_finance_page_adds_up_payments_and_refunds(app, db, organiser, buyer
     assert 'data-provider="stripe" data-status="partially_refunded"' in html
     assert 'data-provider="vietqr" data-status="succeeded"' in html
     assert "/payments/reconciliation/review" in html
-    assert f"/finance/orders/{transfer.order_id}/receipt" in html
+    assert f'/finance/orders/{transfer.order_id}/receipt"' in html  # the printable page, which links its PDF
 
 
 def test_the_finance_page_takes_the_same_queries_however_many_payments(app, db, organiser, make_user,
@@ -335,3 +336,99 @@ def test_a_payment_of_another_event_is_not_found_from_this_one(app, db, organise
         s.add(EventOrganiser(event_id=other.id, user_id=organiser.user.id))
         other_id = other.id
     assert organiser.get(refund_url(other_id, payment)).status_code == 404
+
+
+# --- booth bookings -----------------------------------------------------------------------------
+
+@pytest.fixture
+def exhibitor(make_user) -> User:
+    return make_user(Role.STARTUP, email="sen.vang@example.vn", locale="en", name="Lê Thị Sen")
+
+
+def paid_booth(app, db, exhibitor: User, event_id: int, *, balance_by: str | None = "stripe") -> tuple[int, list]:
+    """Booth A-01 (20,000,000 ₫, deposit 6,000,000 ₫) with its deposit paid by transfer and its balance by
+    `balance_by`; the booking id and its payments."""
+    booking_id = reserve_booth(db, exhibitor, event_id, number="A-01", price=20_000_000, deposit=6_000_000)
+    payments = [pay_booth(app, db, booking_id, "vietqr")]
+    if balance_by:
+        payments.append(pay_booth(app, db, booking_id, balance_by))
+    return booking_id, payments
+
+
+def test_the_finance_page_and_its_exports_show_booth_deposits_and_balances(app, db, organiser, buyer, exhibitor,
+                                                                           ticket_type_id, event_id):
+    pay(app, db, buyer, ticket_type_id)
+    paid_booth(app, db, exhibitor, event_id)
+
+    html = organiser.get(f"/manage/events/{event_id}/finance").get_data(as_text=True)
+    assert re.search(r'id="stat-received">₫20,250,000', html)
+    assert re.search(r'id="finance-booths-paid">₫20,000,000', html)
+    assert "every payment matches its order" in html
+    assert 'data-provider="vietqr" data-status="succeeded" data-kind="booth_booking"' in html
+    assert 'data-provider="stripe" data-status="succeeded" data-kind="booth_booking"' in html
+    assert 'data-provider="stripe" data-status="succeeded" data-kind="order"' in html
+    assert "Booth A-01 (Deposit)" in html and "Booth A-01 (Balance)" in html and "sen.vang@example.vn" in html
+
+    token = csrf_token(organiser, app)
+    exported = organiser.post(f"/manage/events/{event_id}/finance/payments/export.csv", data={"csrf_token": token})
+    rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    booths = {row[-1]: row for row in rows[1:] if row[-2] == "Booths"}
+    assert set(booths) == {"Deposit", "Balance"}
+    assert (booths["Deposit"][1], booths["Deposit"][3], booths["Deposit"][7]) == (
+        "Booth A-01", "sen.vang@example.vn", "6000000")
+    assert booths["Balance"][7] == "14000000"
+    assert sum(int(row[7]) for row in rows[1:]) == 20_250_000
+    workbook = organiser.post(f"/manage/events/{event_id}/finance/payments/export.xlsx", data={"csrf_token": token})
+    sheet = load_workbook(io.BytesIO(workbook.data)).active
+    assert sorted(row[-1] for row in sheet.iter_rows(min_row=2, values_only=True) if row[-1]) == ["Balance", "Deposit"]
+
+
+def test_a_booth_refund_keeps_the_booth_until_everything_is_refunded_then_frees_it(app, db, organiser, exhibitor,
+                                                                                   event_id, stripe_refunds):
+    booking_id, (deposit, balance) = paid_booth(app, db, exhibitor, event_id)
+    page = organiser.get(f"/manage/events/{event_id}/booths/bookings/{booking_id}").get_data(as_text=True)
+    link = f"/manage/events/{event_id}/finance/booth-bookings/{booking_id}/refund"
+    assert link in page
+    assert path_of(organiser.get(link).headers["Location"]) == refund_url(event_id, balance)  # the latest one
+    assert "Refund booth A-01" in organiser.get(refund_url(event_id, balance)).get_data(as_text=True)
+
+    url = refund_url(event_id, balance)
+    token = refund_token(organiser, url)
+    assert post_refund(organiser, app, url, amount=2_000_000, reason="Giảm giá", token=token).status_code == 302
+    post_refund(organiser, app, url, amount=2_000_000, reason="Giảm giá", token=token)  # a double click
+    assert len(stripe_refunds.calls) == 1
+    assert load(db, BoothBooking, booking_id).status is BookingStatus.SOLD  # a partial refund keeps the booth
+
+    post_refund(organiser, app, url, amount=12_000_000, reason="Hủy gian hàng")
+    assert load(db, BoothBooking, booking_id).status is BookingStatus.SOLD  # the deposit is still held
+    post_refund(organiser, app, refund_url(event_id, deposit), amount=6_000_000, reason="Hủy gian hàng")
+
+    booking = load(db, BoothBooking, booking_id)
+    assert booking.status is BookingStatus.CANCELLED and booking.decision_message == "Hủy gian hàng"
+    assert len(stripe_refunds.calls) == 2
+    assert (load(db, Payment, deposit.id).status, load(db, Payment, balance.id).status) == (
+        PaymentStatus.REFUNDED, PaymentStatus.REFUNDED)
+    with db.session_factory() as s:
+        keys = set(s.scalars(select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.to_address == exhibitor.email)))
+        refund_ids = set(s.scalars(select(Refund.id)))
+        subjects = set(s.scalars(select(OutboxMessage.subject).where(OutboxMessage.to_address == exhibitor.email)))
+    assert {f"refund:{i}" for i in refund_ids} | {f"booth:cancelled:{booking_id}"} <= keys
+    assert "Refund for your booth at TechFest Hanoi 2026" in subjects
+    html = organiser.get(f"/manage/events/{event_id}/finance").get_data(as_text=True)
+    assert re.search(r'id="stat-net">₫0', html) and "every payment matches its order" in html
+    # a cancelled booking has nothing left to refund
+    emptied = organiser.get(link, follow_redirects=True).get_data(as_text=True)
+    assert "Nothing paid through the portal is left to refund here" in emptied
+
+
+def test_the_organisers_orders_list_leads_to_the_refund_form_of_a_paid_order(app, db, organiser, buyer, login_as,
+                                                                              ticket_type_id, event_id):
+    order, payment = pay(app, db, buyer, ticket_type_id, provider="vietqr")
+    pending = place_pending_order(app, db, buyer, ticket_type_id)
+    page = organiser.get(f"/manage/events/{event_id}/orders").get_data(as_text=True)
+    link = f"/manage/events/{event_id}/finance/orders/{order.id}/refund"
+    assert link in page and f"/finance/orders/{pending.id}/refund" not in page
+    form = organiser.get(organiser.get(link).headers["Location"]).get_data(as_text=True)
+    assert f"Refund order {order.code}" in form and 'id="refund-left">₫250,000' in form
+    assert login_as(Role.ORGANISER).get(link).status_code == 403

@@ -4,13 +4,14 @@ link and reject forms, who may see them, and the queue's bounded queries."""
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role
-from portal.events.models import Order, OrderStatus
+from portal.events.models import EventOrganiser, Order, OrderStatus
 from portal.payments.models import LineStatus, Payment, StatementImport, StatementLine
 from tests.support.payments import PRICE, add_bank_account, create_paid_event, load, open_payment, place_pending_order
 from tests.support.reconciliation import statement_csv
@@ -165,3 +166,56 @@ def test_the_queue_sends_as_many_queries_for_many_lines_as_for_few(app, db, orga
                                                      *[(n, f"khong ro {n}") for n in range(6, 14)]))
     assert imported_lines(db) == 19
     assert queries() == few
+
+
+def accept_form(app, client, line_id: int, note: str = "", **kwargs):
+    return client.post(f"/payments/reconciliation/lines/{line_id}/accept", data={
+        f"accept-{line_id}-csrf_token": csrf_token(client, app), f"accept-{line_id}-note": note}, **kwargs)
+
+
+def test_an_accepted_excess_is_owed_back_and_marked_as_sent_on_the_finance_page(app, db, organiser, account_id,
+                                                                              payment, mailbox):
+    with db.transaction() as s:
+        event_id = s.get(Order, payment.order_id).event_id
+        s.add(EventOrganiser(event_id=event_id, user_id=organiser.user.id))
+    upload(app, organiser, account_id, statement_csv((PRICE + 100_000, payment.transfer_reference)))
+    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    assert "Accept and owe the excess back" in organiser.get(QUEUE).get_data(as_text=True)
+
+    done = accept_form(app, organiser, line_id, "khách chuyển thừa", follow_redirects=True).get_data(as_text=True)
+    assert f"{payment.transfer_reference} is paid, and ₫100,000 is owed back to the payer" in done
+    again = accept_form(app, organiser, line_id)
+    assert again.status_code == 409 and "no longer waiting for review" in again.get_data(as_text=True)
+    assert load(db, Order, payment.order_id).status is OrderStatus.PAID
+
+    finance_page = organiser.get(f"/manage/events/{event_id}/finance").get_data(as_text=True)
+    assert re.search(r'id="stat-to-send">₫100,000', finance_page) and "To send back" in finance_page
+    assert "every payment matches its order" in finance_page
+    refund_id = re.search(r'data-refund="(\d+)"', finance_page).group(1)
+    sent_url = f"/manage/events/{event_id}/finance/refunds/{refund_id}/sent"
+    sent = organiser.post(sent_url, data={"csrf_token": csrf_token(organiser, app)}, follow_redirects=True)
+    assert "recorded as sent and the payer has been told" in sent.get_data(as_text=True)
+    twice = organiser.post(sent_url, data={"csrf_token": csrf_token(organiser, app)}, follow_redirects=True)
+    assert "already been recorded as sent" in twice.get_data(as_text=True)
+    assert load(db, Payment, payment.id).amount_refunded == 100_000
+    mailbox.deliver()
+    assert len(mailbox.to("binh@example.vn")) == 2  # the tickets, the refund
+
+
+def test_a_late_transfer_whose_seats_are_gone_says_so_and_offers_a_refund(app, db, organiser, account_id, make_user):
+    ticket_type_id = create_paid_event(db, seats=1)
+    late = open_payment(app, db, place_pending_order(app, db, make_user(), ticket_type_id, provider="vietqr"),
+                        "vietqr")
+    with db.transaction() as s:
+        s.get(Order, late.order_id).status = OrderStatus.EXPIRED
+    place_pending_order(app, db, make_user(), ticket_type_id, provider="vietqr")
+    upload(app, organiser, account_id, statement_csv((PRICE, late.transfer_reference)))
+    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+
+    refused = accept_form(app, organiser, line_id, "chuyển muộn")
+    assert refused.status_code == 409
+    body = refused.get_data(as_text=True)
+    assert "seats of this order were taken by other buyers" in body and "chuyển muộn" in body
+    assert f"/finance/payments/{late.id}/refund" in body and "Refund this payment instead" in body
+    assert load(db, StatementLine, line_id).status is LineStatus.UNFULFILLED
+    assert load(db, Order, late.order_id).status is OrderStatus.EXPIRED
