@@ -28,9 +28,15 @@ HATCHED = frozenset({"sold", "blocked"})
 
 @dataclass(frozen=True)
 class DrawnBooth:
-    """A booth with its words worked out, and escaped, once per page."""
+    """A booth with its words worked out, and escaped, once per page, and its geometry read once (an ORM
+    attribute read costs several times a plain one, and each booth's are read for the drawing and the list)."""
 
     item: PlanBooth
+    id: int
+    x: int
+    y: int
+    w: int
+    h: int
     #: its accessible name on the drawing: number, zone, size, price and state
     name: Markup
     number: Markup
@@ -39,29 +45,41 @@ class DrawnBooth:
     price: Markup
     features: Markup
     state: Markup
-    #: where it leads on the drawing, if anywhere
-    href: str | None
+    #: where it leads on the drawing, if anywhere (escaped)
+    href: Markup | None
 
 
-def drawn_booths(plan: Plan, link: Callable[[PlanBooth], str] | None = None) -> list[DrawnBooth]:
+def drawn_booths(plan: Plan, link: Callable[[int], Markup] | None = None) -> list[DrawnBooth]:
+    """`link` makes a booth's href from its id."""
     states = {state: str(label) for state, label in BOOTH_STATE_LABELS.items()}
     feature_names = {key: str(label) for key, label in FEATURE_LABELS.items()}
-    prices = {price: format_vnd(price) for price in {item.booth.price for item in plan.booths}}
     name = _("Booth %(number)s, zone %(zone)s, %(size)s m², %(price)s: %(state)s")
-    escaped: dict[str, Markup] = {}  # sizes, prices, zones, features and states repeat from booth to booth
+    # sizes, prices, zones, feature sets and states repeat from booth to booth: each is formatted and escaped once
+    escaped: dict[object, tuple[str, Markup]] = {}
+
+    def word(key: object, make: Callable[..., str], *args) -> tuple[str, Markup]:
+        if key not in escaped:
+            text = make(*args)
+            escaped[key] = (text, escape(text))
+        return escaped[key]
+
+    def feature_list(offered: tuple[bool, ...]) -> str:
+        return ", ".join(text for text, has in zip(feature_names.values(), offered, strict=True) if has) or "—"
+
     drawn = []
     for item in plan.booths:
         booth = item.booth
-        number, zone = booth.number, booth.zone or "—"
-        size, price, state = f"{booth.size_m2:g}", prices[booth.price], states[item.state]
-        features = ", ".join(text for key, text in feature_names.items() if getattr(booth, key)) or "—"
-        for word in (zone, size, price, features, state):
-            if word not in escaped:
-                escaped[word] = escape(word)
+        booth_id, number, zone_name, size_m2, price_vnd = booth.id, booth.number, booth.zone, booth.size_m2, booth.price
+        offered = tuple(getattr(booth, key) for key in feature_names)
+        zone = word(("zone", zone_name), lambda name: name or "—", zone_name)
+        size = word(("size", size_m2), "{:g}".format, size_m2)
+        price = word(("price", price_vnd), format_vnd, price_vnd)
+        features = word(offered, feature_list, offered)
+        state = word(item.state, states.__getitem__, item.state)
         drawn.append(DrawnBooth(
-            item, escape(name % {"number": number, "zone": zone, "size": size, "price": price, "state": state}),
-            escape(number), escaped[zone], escaped[size], escaped[price], escaped[features], escaped[state],
-            link(item) if link else None))
+            item, booth_id, booth.x, booth.y, booth.w, booth.h,
+            escape(name % {"number": number, "zone": zone[0], "size": size[0], "price": price[0], "state": state[0]}),
+            escape(number), zone[1], size[1], price[1], features[1], state[1], link(booth_id) if link else None))
     return drawn
 
 
@@ -72,27 +90,25 @@ def booth_shapes(booths: Iterable[DrawnBooth], shown_ids: Collection[int] | None
     parts = []
     for drawn in booths:
         item = drawn.item
-        booth, shown = item.booth, item.shown
+        booth_id, x, y, w, h, shown = drawn.id, drawn.x, drawn.y, drawn.w, drawn.h, item.shown
         classes = f"booth booth-{shown}"
         if item.is_own:
             classes += " booth-own"
-        if shown_ids is not None and booth.id not in shown_ids:
+        if shown_ids is not None and booth_id not in shown_ids:
             classes += " booth-dimmed"
-        if booth.id == chosen_id:
+        if booth_id == chosen_id:
             classes += " booth-chosen"
         name = drawn.name
-        box = f'x="{booth.x}" y="{booth.y}" width="{booth.w}" height="{booth.h}"'
+        box = f'x="{x}" y="{y}" width="{w}" height="{h}"'
         if drawn.href:
-            parts.append(f'<a href="{escape(drawn.href)}" class="{classes}" aria-label="{name}" '
-                         f'data-booth="{booth.id}">')
+            parts.append(f'<a href="{drawn.href}" class="{classes}" aria-label="{name}" data-booth="{booth_id}">')
         else:
             parts.append(f'<g class="{classes}" role="img" aria-label="{name}">')
         parts.append(f'<title>{name}</title><rect class="booth-shape" {box}/>')
         if shown in HATCHED:
             parts.append(f'<rect class="booth-pattern" fill="url(#booth-hatch)" {box}/>')
-        parts.append(f'<text class="booth-number" x="{booth.x + booth.w / 2:g}" y="{booth.y + booth.h / 2:g}" '
-                     f'font-size="{min(booth.w / 3.2, booth.h / 2, 1.2):g}" aria-hidden="true">'
-                     f'{drawn.number}</text>')
+        parts.append(f'<text class="booth-number" x="{x + w / 2:g}" y="{y + h / 2:g}" '
+                     f'font-size="{min(w / 3.2, h / 2, 1.2):g}" aria-hidden="true">{drawn.number}</text>')
         parts.append("</a>\n" if drawn.href else "</g>\n")
     return Markup("".join(parts))  # noqa: S704 - every value from outside was escaped above
 
@@ -103,25 +119,27 @@ def booth_rows(booths: Iterable[DrawnBooth], texts: dict[str, str], can_choose: 
     `choose_url` instead of the form's own action when given), a link to the viewer's own booking, or a way to log
     in. `texts` holds the per-booth patterns, translated once: choose, log_in_to_choose, own."""
     yours, row_id = escape(_("Yours")), escape(row_id)
+    # the patterns escaped once; filled in with numbers escaped already (DrawnBooth.number), they stay safe
+    patterns = {key: str(escape(pattern)) for key, pattern in texts.items()}
     choose_attributes = f' formaction="{escape(choose_url)}" formnovalidate' if choose_url else ""
+    choose_form, login_url = escape(choose_form), escape(login_url) if login_url else None
     parts = []
     for drawn in booths:
         item = drawn.item
-        booth = item.booth
-        number = {"number": booth.number}
+        number = {"number": str(drawn.number)}
         if item.is_own:
             action = (f'<a href="{escape(url_for("booths.booking", booking_id=item.booking.id))}">'
-                      f'{escape(texts["own"] % number)}</a>')
+                      f'{patterns["own"] % number}</a>')
         elif item.state is not BoothState.AVAILABLE or not can_choose:
             action = "—"
         elif login_url:
-            action = f'<a href="{escape(login_url)}">{escape(texts["log_in_to_choose"] % number)}</a>'
+            action = f'<a href="{login_url}">{patterns["log_in_to_choose"] % number}</a>'
         else:
-            action = (f'<button type="submit" form="{escape(choose_form)}" name="booth" value="{booth.id}" '
-                      f'class="button button-small"{choose_attributes}>{escape(texts["choose"] % number)}</button>')
+            action = (f'<button type="submit" form="{choose_form}" name="booth" value="{drawn.id}" '
+                      f'class="button button-small"{choose_attributes}>{patterns["choose"] % number}</button>')
         own_badge = f' <span class="badge">{yours}</span>' if item.is_own else ""
         parts.append(
-            f'<tr id="{row_id}{booth.id}"><th scope="row">{drawn.number}</th>'
+            f'<tr id="{row_id}{drawn.id}"><th scope="row">{drawn.number}</th>'
             f'<td>{drawn.zone}</td><td>{drawn.size} m²</td><td>{drawn.price}</td><td>{drawn.features}</td>'
             f'<td><span class="booth-state booth-state-{item.shown}">{drawn.state}</span>{own_badge}</td>'
             f'<td>{action}</td></tr>\n')

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from portal.accounts.models import User
@@ -46,15 +46,14 @@ def floor_plan_of(session: Session, event: Event) -> FloorPlan:
 
 
 def _booths_with_occupants(session: Session, event: Event, *options) -> list[tuple[Booth, BoothBooking | None]]:
-    """Every booth of the event with its active booking (as stored), in one statement; `options` may join what
-    the bookings should bring along."""
-    rows = session.execute(
-        select(Booth, BoothBooking)
-        .outerjoin(BoothBooking, and_(BoothBooking.booth_id == Booth.id, BoothBooking.status.in_(ACTIVE_STATUSES)))
-        .where(Booth.event_id == event.id).options(*options)
-        .order_by(Booth.zone, Booth.number)
-    ).all()
-    return [(booth, booking) for booth, booking in rows]
+    """Every booth of the event with its active booking (as stored), in two statements; `options` may join what
+    the bookings should bring along. Not one outer join: its rows would carry every booking column, empty for
+    most booths, and converting those for 200 booths cost more than the second round trip."""
+    booths = session.scalars(select(Booth).where(Booth.event_id == event.id).order_by(Booth.zone, Booth.number))
+    occupants = {booking.booth_id: booking for booking in session.scalars(
+        select(BoothBooking).where(BoothBooking.event_id == event.id, BoothBooking.status.in_(ACTIVE_STATUSES))
+        .options(*options))}
+    return [(booth, occupants.get(booth.id)) for booth in booths]
 
 
 # --- the plan ---------------------------------------------------------------------------------

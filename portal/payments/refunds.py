@@ -141,14 +141,16 @@ def refund(session: Session, organiser: User, event: Event, payment_id: int, *, 
             outcome = services.record_refunds(session, payment, refunded_total=payment.amount_refunded + amount,
                                               currency=payment.currency, refunds=[], now=now)
             _tell_buyer(session, payment, refund_row)
-        _free_booth(session, organiser, event, payment, refund_row.reason, now)
         return outcome
 
     outcome = services.handle_notification(
         session, provider=REQUEST_PROVIDER, external_id=f"{payment_id}:{request_token}", event_type="refund.requested",
         payment_id=payment_id, act=start, now=now)
     if outcome is Outcome.WAITING:
-        return _through_stripe(session, created[0].id, now)
+        outcome = _through_stripe(session, created[0].id, now)
+    if created and outcome is not Outcome.FAILED:
+        # after Stripe accepted a card refund: one it refused (or could not reach) frees nothing
+        _free_booth(session, organiser, event, session.get(Payment, payment_id), created[0].reason, now)
     return outcome
 
 

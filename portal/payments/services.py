@@ -219,7 +219,8 @@ def confirm_payment(session: Session, payment: Payment, *, amount: int, currency
 
 def _fulfil(session: Session, payment: Payment, now: datetime) -> Outcome:
     kind = kind_of(payment)
-    target = kind.locked(session, target_id_of(payment))
+    with session.no_autoflush:  # the payment's changes go out with the order's, in one flush at the commit
+        target = kind.locked(session, target_id_of(payment))
     try:
         # No savepoint: fulfil refuses before it changes anything (PayableKind.fulfil), and a webhook storm would
         # pay two round trips per event for one.

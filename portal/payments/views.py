@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
 from portal.errors import DomainError, NotFound
+from portal.extensions import limiter
 from portal.forms import ConfirmForm
 from portal.i18n import format_vnd
 from portal.payments import services, stripe_checkout, vietqr
@@ -113,6 +114,7 @@ def payment_status(payment_id: int):
 
 
 @bp.route("/payments/stripe/webhook", methods=["POST"])
+@limiter.exempt  # Stripe's bursts and retries are its own to pace; a refused delivery is only sent again later
 def stripe_webhook():
     """Stripe's notifications. No CSRF token (Stripe signs the raw body instead); a bad or old signature is a 400
     and changes nothing. Any error rolls the whole event back and answers 500, so Stripe sends it again."""

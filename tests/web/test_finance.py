@@ -432,3 +432,17 @@ def test_the_organisers_orders_list_leads_to_the_refund_form_of_a_paid_order(app
     form = organiser.get(organiser.get(link).headers["Location"]).get_data(as_text=True)
     assert f"Refund order {order.code}" in form and 'id="refund-left">₫250,000' in form
     assert login_as(Role.ORGANISER).get(link).status_code == 403
+
+
+def test_a_card_refund_stripe_refuses_keeps_the_booth(app, db, organiser, exhibitor, event_id, stripe_refunds):
+    booking_id = reserve_booth(db, exhibitor, event_id, number="B-01", price=9_000_000, deposit=9_000_000)
+    payment = pay_booth(app, db, booking_id, "stripe")
+    stripe_refunds.status = "failed"
+    post_refund(organiser, app, refund_url(event_id, payment), amount=9_000_000)
+    stripe_refunds.fail = True
+    assert post_refund(organiser, app, refund_url(event_id, payment), amount=9_000_000).status_code == 503
+    assert load(db, BoothBooking, booking_id).status is BookingStatus.SOLD
+
+    stripe_refunds.status, stripe_refunds.fail = "succeeded", False
+    post_refund(organiser, app, refund_url(event_id, payment), amount=9_000_000)
+    assert load(db, BoothBooking, booking_id).status is BookingStatus.CANCELLED
