@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import Column, DateTime, MetaData, Table, TextClause, bindparam, create_engine, event, text
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -77,10 +79,36 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, poolclass=NullPool, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+#: a pooled connection unused for longer than this is checked before it is handed out
+IDLE_BEFORE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Hands out no connection the server dropped (a restart, a firewall's idle timeout), like pool_pre_ping,
+    but pings only connections that sat idle: pinging every checkout costs each request a round trip, and a
+    connection busy a moment ago is alive. A dropped busy one fails its statement once; SQLAlchemy then discards
+    the whole pool."""
+
+    @event.listens_for(engine, "checkin")
+    def _note_checkin(_dbapi_connection, record) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("checked_in_at", 0.0) < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as error:  # noqa: BLE001 - whatever the driver raises, the connection is unusable
+            raise DisconnectionError() from error  # the pool replaces it and tries again
 
 
 class Database:
