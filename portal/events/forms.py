@@ -11,7 +11,7 @@ from portal.events.models import Event, Question, QuestionKind
 from portal.events.options import localized_option, offered
 from portal.forms import choices, email_field, length, optional, required
 from portal.i18n import localized
-from portal.payments.providers import PROVIDERS, buyer_providers
+from portal.payments.providers import FREE, PROVIDERS, buyer_providers
 
 NOT_OFFERED = _l("Choose one of the offered answers.")
 
@@ -85,13 +85,20 @@ class PaymentChoiceField(RadioField):
 
 
 def registration_form(event: Event, **kwargs) -> FlaskForm:
-    """Step 2 of registration: one block per ticket, then how to pay."""
+    """Step 2 of registration: one block per ticket, then how to pay, unless every ticket type is free (no
+    question to answer, and no look-up of the providers on offer)."""
 
     class RegistrationForm(FlaskForm):
         attendees = FieldList(FormField(attendee_form_class(event)), max_entries=100)
-        provider = PaymentChoiceField()
 
+    if any(ticket_type.price for ticket_type in event.ticket_types):
+        RegistrationForm.provider = PaymentChoiceField()
     return RegistrationForm(**kwargs)
+
+
+def chosen_provider(form: FlaskForm) -> str:
+    """The provider the buyer chose, or the free one when the form did not ask (every ticket free)."""
+    return form.provider.data if "provider" in form else FREE.key
 
 
 def offer_form(event: Event, **kwargs) -> FlaskForm:

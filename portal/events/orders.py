@@ -263,7 +263,8 @@ TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
     OrderStatus.AWAITING_APPROVAL: {OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.CANCELLED},
     OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.EXPIRED, OrderStatus.CANCELLED},
     OrderStatus.PAID: {OrderStatus.CANCELLED, OrderStatus.REFUNDED},
-    OrderStatus.EXPIRED: set(),
+    # money that arrived late, accepted by an organiser, brings an expired order back (reinstate_lapsed)
+    OrderStatus.EXPIRED: {OrderStatus.PENDING},
     OrderStatus.CANCELLED: set(),
     OrderStatus.REFUNDED: set(),
 }
@@ -291,6 +292,34 @@ def mark_paid(session: Session, organiser: User | None, order: Order, *, now: da
     record(session, "order.marked_paid" if organiser else "order.paid", actor_id=organiser.id if organiser else None,
            object_type="order", object_id=order.id, code=order.code, total=order.total, **payment)
     send_confirmation(session, order)
+
+
+class SeatsGone(Conflict):
+    default_message = _l("The seats of this order were taken by other buyers after it expired, so it cannot be "
+                         "reinstated. Refund the transfer to the payer instead.")
+
+
+def reinstate_lapsed(session: Session, order: Order, *, now: datetime | None = None) -> None:
+    """An order expired (or past its time, before the sweep ran) waits for payment again if its seats are still
+    free, counted under place_order's lock on its quotas, so a reinstated order never oversells; SeatsGone
+    otherwise. Any other order is left as it is."""
+    now = now or utcnow()
+    past_its_time = order.status is OrderStatus.PENDING and order.expires_at is not None and order.expires_at <= now
+    if order.status is not OrderStatus.EXPIRED and not past_its_time:
+        return
+    tickets = session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.cancelled_at.is_(None))
+                              .options(joinedload(Ticket.ticket_type))).all()
+    wanted = Counter(quota.id for ticket in tickets for quota in ticket.ticket_type.quotas)
+    quota_ids = sorted(wanted)
+    quotas = session.scalars(_LOCK_QUOTAS, {"quota_ids": quota_ids}).all() if quota_ids else []
+    taken = seats_taken(session, quota_ids, now)
+    if any(taken[quota.id] + wanted[quota.id] > quota.size for quota in quotas):
+        raise SeatsGone()
+    # the order's own tickets stopped counting when it expired: they count again from here
+    if order.status is OrderStatus.EXPIRED:
+        _move(order, OrderStatus.PENDING, now)
+    order.expires_at, order.cancelled_at = None, None
+    record(session, "order.reinstated", object_type="order", object_id=order.id, code=order.code)
 
 
 def mark_refunded(session: Session, order: Order, *, now: datetime | None = None, **payment) -> None:

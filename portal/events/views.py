@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
 from portal.events import orders
-from portal.events.forms import AttendeeChangeForm, localized_option, registration_form
+from portal.events.forms import AttendeeChangeForm, chosen_provider, localized_option, registration_form
 from portal.events.labels import PROGRAMME_KIND_LABELS
 from portal.events.models import (
     HOLDING_STATUSES,
@@ -177,7 +177,7 @@ def register(slug: str):
     db = db_session()
     try:
         order = orders.place_order(db, event=event, buyer=current_user, attendees=attendees,
-                                   provider_key=form.provider.data)
+                                   provider_key=chosen_provider(form))
     except DomainError as error:
         end_refused(db)
         return _render_registration(event, form, error)

@@ -7,7 +7,6 @@ providers and their pages work on Payables only, so booth bookings are paid the 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,23 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import User
-from portal.audit.services import record
 from portal.booths import services as booth_services
 from portal.booths.models import BookingStatus, BoothBooking
-from portal.errors import Conflict, NotFound
+from portal.errors import NotFound
 from portal.events import orders
-from portal.events.models import Order, OrderStatus, Ticket
+from portal.events.models import Order, OrderStatus
 from portal.i18n import localized
 from portal.notifications.services import absolute_url
 from portal.payments.models import Payment
 from portal.payments.providers import MANUAL
 
 CURRENCY = "VND"
-
-
-class SeatsGone(Conflict):
-    default_message = _l("The seats of this order were taken by other buyers after it expired, so it cannot be "
-                         "reinstated. Refund the transfer to the payer instead.")
 
 
 @dataclass(frozen=True)
@@ -153,23 +146,7 @@ class _OrderKind(PayableKind):
         orders.mark_refunded(session, order, now=now, payment_id=payment.id)
 
     def reinstate(self, session: Session, order: Order, now: datetime) -> None:
-        """An order expired (or past its time, before the sweep ran) waits for payment again if its seats are still
-        free: counted under the lock of orders.place_order on its quotas, so a reinstated order never oversells."""
-        lapsed = order.status is OrderStatus.EXPIRED or (
-            order.status is OrderStatus.PENDING and order.expires_at is not None and order.expires_at <= now)
-        if not lapsed:
-            return
-        tickets = session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.cancelled_at.is_(None))
-                                  .options(joinedload(Ticket.ticket_type))).all()
-        wanted = Counter(quota.id for ticket in tickets for quota in ticket.ticket_type.quotas)
-        quota_ids = sorted(wanted)
-        quotas = session.scalars(orders._LOCK_QUOTAS, {"quota_ids": quota_ids}).all() if quota_ids else []
-        taken = orders.seats_taken(session, quota_ids, now)
-        if any(taken[quota.id] + wanted[quota.id] > quota.size for quota in quotas):
-            raise SeatsGone()
-        # the order's own tickets stopped counting when it expired: they count again from here
-        order.status, order.expires_at, order.cancelled_at = OrderStatus.PENDING, None, None
-        record(session, "order.reinstated", object_type="order", object_id=order.id, code=order.code)
+        orders.reinstate_lapsed(session, order, now=now)
 
 
 class _BoothBookingKind(PayableKind):

@@ -334,7 +334,7 @@ def accept_payment(session: Session, organiser: User, payment: Payment, *, fulfi
                    now: datetime) -> Refund | None:
     """An organiser accepts money that did not settle its payment by itself (more than asked, after the deadline,
     paid twice). The payment counts as received; with `fulfil` its order or booking is confirmed now, an expired
-    one reinstated first if what it held is still free (a DomainError, e.g. payables.SeatsGone, says why not, and
+    one reinstated first if what it held is still free (a DomainError, e.g. orders.SeatsGone, says why not, and
     the caller rolls back). `owed_back` of the money is the payer's: a refund the organisers send by hand, pending
     until refunds.confirm_sent records it. Call with the payment locked (locked_payment)."""
     if payment.status is PaymentStatus.PENDING:

@@ -14,7 +14,7 @@ from portal.audit.models import AuditEntry
 from portal.db import utcnow
 from portal.demo import load_demo
 from portal.events.models import Event, Order, OrderStatus
-from portal.events.orders import availability
+from portal.events.orders import SeatsGone, availability
 from portal.payments import finance, reconciliation, refunds
 from portal.payments.models import (
     BankAccount,
@@ -26,7 +26,6 @@ from portal.payments.models import (
     StatementImport,
     StatementLine,
 )
-from portal.payments.payables import SeatsGone
 from portal.payments.services import Outcome
 from portal.payments.statements import SAMPLES_DIR, StatementError
 from tests.support.payments import (
