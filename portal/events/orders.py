@@ -106,9 +106,10 @@ _SEATS_TAKEN = union_all(
            WaitingListEntry.id != bindparam("exclude_offer_id"))
     .group_by(quota_ticket_types.c.quota_id),
 )
+# One statement: an event has a handful of types, quotas and questions, so their joined rows stay few.
 _EVENT_FOR_SALE = (
     select(Event).where(Event.slug == bindparam("slug"))
-    .options(joinedload(Event.ticket_types).joinedload(TicketType.quotas), selectinload(Event.questions))
+    .options(joinedload(Event.ticket_types).joinedload(TicketType.quotas), joinedload(Event.questions))
 )
 # populate_existing: the sizes read under the lock, not those loaded with the event a moment before.
 _LOCK_QUOTAS = (
