@@ -18,7 +18,6 @@ from portal.accounts.forms import (
 from portal.accounts.models import OrganisationKind, StartupStage
 from portal.db import db_session
 from portal.errors import DomainError
-from portal.forms import ConfirmForm
 from portal.web import button_action, render_domain_error, render_form
 
 bp = Blueprint("orgs", __name__, url_prefix="/organisations")
@@ -61,7 +60,7 @@ def create():
 def show(org_id: int):
     org = _load(org_id)
     return render_template("orgs/show.html", org=org, can_manage=services.can_manage_organisation(current_user, org),
-                           member_form=AddMemberForm(formdata=None), confirm_form=ConfirmForm())
+                           member_form=AddMemberForm(formdata=None))
 
 
 @bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
@@ -97,7 +96,7 @@ def edit(org_id: int):
 def add_member(org_id: int):
     org = _load(org_id, manage=True)
     form = AddMemberForm()
-    context = {"org": org, "can_manage": True, "member_form": form, "confirm_form": ConfirmForm()}
+    context = {"org": org, "can_manage": True, "member_form": form}
     if not form.validate_on_submit():
         return render_template("orgs/show.html", **context), 400
     db = db_session()

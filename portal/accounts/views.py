@@ -203,7 +203,6 @@ def _account_page(forms: dict, status: int = 200):
         "profile_form": ProfileForm(obj=current_user, formdata=None),
         "password_form": ChangePasswordForm(formdata=None),
         "email_form": ChangeEmailForm(formdata=None),
-        "confirm_form": ConfirmForm(),
     }
     page_forms.update(forms)
     return render_template(

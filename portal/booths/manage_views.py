@@ -47,7 +47,6 @@ from portal.booths.views import BACKGROUND_TYPES, DRAWING_POLICY
 from portal.db import db_session, utcnow
 from portal.errors import DomainError
 from portal.events.permissions import managed_event
-from portal.forms import ConfirmForm
 from portal.i18n import format_vnd
 from portal.web import button_action, client_ip, role_required, save_form, upload_folder
 
@@ -311,7 +310,7 @@ def settings(event_id: int):
         return redirect(_here("settings"))
 
     return save_form(form, "booths/manage_settings.html", save, event=g.event,
-                     windows=services.priority_windows(db, g.event), confirm_form=ConfirmForm())
+                     windows=services.priority_windows(db, g.event))
 
 
 def _window_page(window: PriorityWindow | None):
@@ -457,8 +456,7 @@ def move(event_id: int, booking_id: int):
 
 @bp.route("/report")
 def report(event_id: int):
-    return render_template("booths/manage_report.html", event=g.event, report=plan.zone_report(db_session(), g.event),
-                           export_form=ConfirmForm())
+    return render_template("booths/manage_report.html", event=g.event, report=plan.zone_report(db_session(), g.event))
 
 
 @bp.route("/export.<any(csv, xlsx):file_format>", methods=["POST"])

@@ -75,7 +75,7 @@ def create():
 def show(event_id: int):
     event = managed_event_or_abort(event_id)
     return render_template("events/manage_event.html", event=event, team=manage.team_of(db_session(), event),
-                           member_form=TeamMemberForm(formdata=None), confirm_form=ConfirmForm())
+                           member_form=TeamMemberForm(formdata=None))
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
@@ -115,7 +115,7 @@ def add_team_member(event_id: int):
         return redirect(url_for("manage.show", event_id=event.id))
 
     return save_form(form, "events/manage_event.html", save, event=event, member_form=form,
-                 team=manage.team_of(db_session(), event), confirm_form=ConfirmForm())
+                 team=manage.team_of(db_session(), event))
 
 
 @bp.route("/<int:event_id>/team/<int:user_id>/remove", methods=["POST"])
@@ -174,7 +174,7 @@ def _register_section(section: Section) -> None:
         event = managed_event_or_abort(event_id)
         items = manage.parts_of(db_session(), event, section.model)
         return render_template(f"events/manage_{section.endpoint}.html", event=event, items=items, section=section,
-                               confirm_form=ConfirmForm(), **_section_extras(section, event, items))
+                               **_section_extras(section, event, items))
 
     def save_page(event: Event, item, title):
         form = section.form(obj=item)

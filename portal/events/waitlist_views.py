@@ -16,7 +16,7 @@ from portal.events import orders, waitlist
 from portal.events.forms import offer_form
 from portal.events.models import Event, OrderStatus, TicketType, WaitingListEntry, WaitingListStatus
 from portal.events.permissions import managed_event
-from portal.forms import ConfirmForm, email_field, length, required
+from portal.forms import email_field, length, required
 from portal.i18n import localized
 from portal.payments.payables import ORDER
 from portal.payments.views import begin_payment
@@ -126,7 +126,7 @@ def _managed(event_id: int) -> Event:
 @login_required
 def manage(event_id: int):
     event = _managed(event_id)
-    return render_template("events/manage_waitlist.html", event=event, confirm_form=ConfirmForm(),
+    return render_template("events/manage_waitlist.html", event=event,
                            lists=waitlist.entries_by_type(db_session(), event), Status=WaitingListStatus)
 
 

@@ -146,8 +146,7 @@ def demo_card(payment_id: int):
         services.pay_with_demo_card(db, payment.id, utcnow())
         db.commit()
         return redirect(payable.page_url)
-    return render_template("payments/demo_card.html", form=form, payment=payment, payable=payable,
-                           state=_state(payment))
+    return render_template("payments/demo_card.html", payment=payment, payable=payable, state=_state(payment))
 
 
 # --- bank transfer (VietQR) -----------------------------------------------------------------

@@ -457,7 +457,7 @@ def test_an_exhibitor_withdraws_after_confirming_and_the_organisers_see_it(app, 
     organiser = app.test_client()
     login(organiser, app, hall.organiser)
     managed = f"/manage/events/{hall.event_id}/booths/bookings"
-    assert "Withdrawn by the exhibitor" in text_of(organiser.get(f"{managed}/{booking.id}"))
+    assert "Đơn vị trưng bày đã rút đơn" in text_of(organiser.get(f"{managed}/{booking.id}"))  # in Vietnamese
     assert "Công ty Robot Sông Hồng" in text_of(organiser.get(f"{managed}?status=withdrawn"))
 
 
