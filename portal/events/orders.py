@@ -191,6 +191,17 @@ def _clean_answers(questions: list[Question], answers: dict[int, object]) -> dic
     return cleaned
 
 
+def _check_room(types: dict[int, TicketType], counts: Counter, quotas: list[Quota], taken: dict[int, int], *,
+                own_tickets_counted: bool) -> None:
+    """SoldOut unless every quota has room for the order's tickets (`counts` per type id); `taken` are the seats
+    each quota has given away, the order's own among them once it is written."""
+    for quota in quotas:
+        wanted = sum(count for type_id, count in counts.items() if quota in types[type_id].quotas)
+        if taken[quota.id] + (0 if own_tickets_counted else wanted) > quota.size:
+            sold_out = next(types[t] for t in counts if quota in types[t].quotas)
+            raise SoldOut(_l("Sorry, %(name)s is sold out.", name=localized(sold_out, "name")))
+
+
 def place_order(
     session: Session,
     *,
@@ -221,14 +232,10 @@ def place_order(
     quota_ids = sorted({q.id for type_id in counts for q in types[type_id].quotas})
     if not quota_ids:
         raise SoldOut()
-    # The lock: quota rows in id order, so two buyers never wait on each other in a cycle.
-    quotas = session.scalars(_LOCK_QUOTAS, {"quota_ids": quota_ids}).all()
-    taken = seats_taken(session, quota_ids, now, exclude_offer_id=offer.id if offer else None)
-    for quota in quotas:
-        wanted = sum(count for type_id, count in counts.items() if quota in types[type_id].quotas)
-        if taken[quota.id] + wanted > quota.size:
-            sold_out = next(types[t] for t in counts if quota in types[t].quotas)
-            raise SoldOut(_l("Sorry, %(name)s is sold out.", name=localized(sold_out, "name")))
+    excluded_offer = offer.id if offer else None
+    # Sold out as things stand: refused before anything is written, so the answer ends with an empty commit.
+    _check_room(types, counts, [q for type_id in counts for q in types[type_id].quotas],
+                seats_taken(session, quota_ids, now, exclude_offer_id=excluded_offer), own_tickets_counted=False)
 
     total = sum(types[a.ticket_type_id].price for a in attendees)
     needs_approval = any(types[t].eligibility is Eligibility.APPROVAL for t in counts)
@@ -254,6 +261,12 @@ def place_order(
     session.flush()
     if order.status is OrderStatus.PAID:
         send_confirmation(session, order)
+    # The lock, taken last: every order waits for it, so it is held only for the count and the commit. Quota rows
+    # in id order, so two buyers never wait on each other in a cycle. The count includes this order's own tickets;
+    # a refusal here leaves them to the caller's rollback (end_refused).
+    quotas = session.scalars(_LOCK_QUOTAS, {"quota_ids": quota_ids}).all()
+    _check_room(types, counts, quotas, seats_taken(session, quota_ids, now, exclude_offer_id=excluded_offer),
+                own_tickets_counted=True)
     return order
 
 
