@@ -49,33 +49,31 @@ class DrawnBooth:
     href: Markup | None
 
 
+def _word(text: str) -> tuple[str, Markup]:
+    return text, escape(text)
+
+
 def drawn_booths(plan: Plan, link: Callable[[int], Markup] | None = None) -> list[DrawnBooth]:
     """`link` makes a booth's href from its id."""
-    states = {state: str(label) for state, label in BOOTH_STATE_LABELS.items()}
     feature_names = {key: str(label) for key, label in FEATURE_LABELS.items()}
     name = _("Booth %(number)s, zone %(zone)s, %(size)s m², %(price)s: %(state)s")
-    # sizes, prices, zones, feature sets and states repeat from booth to booth: each is formatted and escaped once
-    escaped: dict[object, tuple[str, Markup]] = {}
-
-    def word(key: object, make: Callable[..., str], *args) -> tuple[str, Markup]:
-        if key not in escaped:
-            text = make(*args)
-            escaped[key] = (text, escape(text))
-        return escaped[key]
-
-    def feature_list(offered: tuple[bool, ...]) -> str:
-        return ", ".join(text for text, has in zip(feature_names.values(), offered, strict=True) if has) or "—"
-
+    # zones, sizes, prices, feature sets and states repeat from booth to booth: each is formatted and escaped once
+    states = {state: _word(str(label)) for state, label in BOOTH_STATE_LABELS.items()}
+    zones: dict[str, tuple[str, Markup]] = {}
+    sizes: dict[float, tuple[str, Markup]] = {}
+    prices: dict[int, tuple[str, Markup]] = {}
+    feature_sets: dict[tuple[bool, ...], tuple[str, Markup]] = {}
     drawn = []
     for item in plan.booths:
         booth = item.booth
-        booth_id, number, zone_name, size_m2, price_vnd = booth.id, booth.number, booth.zone, booth.size_m2, booth.price
+        booth_id, number = booth.id, booth.number
         offered = tuple(getattr(booth, key) for key in feature_names)
-        zone = word(("zone", zone_name), lambda name: name or "—", zone_name)
-        size = word(("size", size_m2), "{:g}".format, size_m2)
-        price = word(("price", price_vnd), format_vnd, price_vnd)
-        features = word(offered, feature_list, offered)
-        state = word(item.state, states.__getitem__, item.state)
+        zone = zones.get(booth.zone) or zones.setdefault(booth.zone, _word(booth.zone or "—"))
+        size = sizes.get(booth.size_m2) or sizes.setdefault(booth.size_m2, _word(f"{booth.size_m2:g}"))
+        price = prices.get(booth.price) or prices.setdefault(booth.price, _word(format_vnd(booth.price)))
+        features = feature_sets.get(offered) or feature_sets.setdefault(offered, _word(", ".join(
+            text for text, has in zip(feature_names.values(), offered, strict=True) if has) or "—"))
+        state = states[item.state]
         drawn.append(DrawnBooth(
             item, booth_id, booth.x, booth.y, booth.w, booth.h,
             escape(name % {"number": number, "zone": zone[0], "size": size[0], "price": price[0], "state": state[0]}),
