@@ -30,7 +30,6 @@ from portal.booths.services import (
     next_instalment,
     priority_windows,
     selection_status,
-    settings_for,
 )
 from portal.db import utcnow
 from portal.errors import NotFound
@@ -43,6 +42,17 @@ from portal.events.reports import hanoi_time
 def floor_plan_of(session: Session, event: Event) -> FloorPlan:
     """The event's floor plan; an empty 60 × 40 hall (unsaved) before the organisers draw one."""
     return session.get(FloorPlan, event.id) or with_defaults(FloorPlan, event_id=event.id)
+
+
+def _floor_plan_and_settings(session: Session, event: Event) -> tuple[FloorPlan, BoothSaleSettings]:
+    """floor_plan_of and services.settings_for in one statement, for the plan that needs both."""
+    floor_plan, settings = session.execute(
+        select(FloorPlan, BoothSaleSettings).select_from(Event)
+        .outerjoin(FloorPlan, FloorPlan.event_id == Event.id)
+        .outerjoin(BoothSaleSettings, BoothSaleSettings.event_id == Event.id)
+        .where(Event.id == event.id)).one()
+    return (floor_plan or with_defaults(FloorPlan, event_id=event.id),
+            settings or with_defaults(BoothSaleSettings, event_id=event.id))
 
 
 #: the event's booths as rows of their columns, read like a Booth but not ORM objects: building 200 of those
@@ -107,7 +117,7 @@ def booth_plan(session: Session, event: Event, viewer: User | None, *, now: date
     every booking with its exhibitor. A constant number of statements, whatever the number of booths."""
     now = now or utcnow()
     manages = viewer is not None and can_manage_event(session, viewer, event)
-    settings = settings_for(session, event)
+    floor_plan, settings = _floor_plan_and_settings(session, event)
     windows = priority_windows(session, event)
     # the viewer's organisations matter only to priority windows: not asked for when there are none
     organisation_ids = {m.organisation_id for m in viewer.memberships} if viewer is not None and windows else set()
@@ -118,7 +128,7 @@ def booth_plan(session: Session, event: Event, viewer: User | None, *, now: date
         live = booking if state not in (BoothState.AVAILABLE, BoothState.BLOCKED) else None
         is_own = live is not None and viewer is not None and live.exhibitor_id == viewer.id
         booths.append(PlanBooth(booth, state, live if (is_own or manages) else None, is_own))
-    return Plan(event=event, floor_plan=floor_plan_of(session, event), settings=settings, booths=booths,
+    return Plan(event=event, floor_plan=floor_plan, settings=settings, booths=booths,
                 selection=selection_status(event, settings, windows, organisation_ids, now),
                 manages=manages, now=now)
 
