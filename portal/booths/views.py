@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from portal.booths import badges as badge_services
 from portal.booths import services
-from portal.booths.drawing import booth_rows, booth_shapes, drawn_booths
+from portal.booths.drawing import HATCHED, booth_rows, booth_shapes, drawn_booths
 from portal.booths.forms import ApplicationForm, BadgeForm, PlanFilterForm
 from portal.booths.labels import BOOKING_STATUS_LABELS, LEGEND_LABELS
 from portal.booths.models import BookingStatus, Booth, BoothBooking, PlanImageKind
@@ -67,7 +67,7 @@ NEXT_STEPS = {
 @bp.context_processor
 def _labels():
     return {"legend_labels": LEGEND_LABELS, "booking_status_labels": BOOKING_STATUS_LABELS, "next_steps": NEXT_STEPS,
-            "booth_shapes": booth_shapes, "booth_rows": booth_rows}
+            "booth_shapes": booth_shapes, "booth_rows": booth_rows, "hatched_states": HATCHED}
 
 
 @bp.app_template_global()
