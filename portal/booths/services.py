@@ -362,6 +362,7 @@ def withdraw_booking(session: Session, exhibitor: User, booking_id: int, *,
         raise PaidAlready()
     step(session, Action.WITHDRAW, booking.booth, booking, BoothState.AVAILABLE, actor_id=exhibitor.id, now=now)
     _cancel_badges(booking, now)
+    _tell_exhibitor(session, booking, "withdrawn", key=f"booth:withdrawn:{booking.id}")
     return booking
 
 
@@ -642,6 +643,7 @@ SUBJECTS = {
     "lapsed": _l("Your booth reservation for %(event)s has ended"),
     "cancelled": _l("Your booth booking for %(event)s is cancelled"),
     "moved": _l("Your booth at %(event)s has changed"),
+    "withdrawn": _l("You have withdrawn your booth application for %(event)s"),
 }
 
 

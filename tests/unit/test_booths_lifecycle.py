@@ -277,6 +277,10 @@ def test_an_exhibitor_withdraws_an_unpaid_application_once_and_the_booth_is_free
     assert audit_actions(db, reserved.id)[-1] == ("booth.withdraw", exhibitor.id)
     assert [action for action, _actor in audit_actions(db, reserved.id)].count("booth.withdraw") == 1
     assert as_exhibitor(app, db, services.hold_booth, next_one, hall.booths["B-01"]).status is BookingStatus.HELD
+    withdrawn_mails = [m for m in mails(db, exhibitor.email) if m.idempotency_key == f"booth:withdrawn:{reserved.id}"]
+    assert len(withdrawn_mails) == 1  # told once, whatever the clicks
+    assert withdrawn_mails[0].subject == "Bạn đã rút đơn đăng ký gian hàng tại TechFest Hà Nội 2026"
+    assert "Bạn đã rút đơn đăng ký gian hàng B-01 tại TechFest Hà Nội 2026" in withdrawn_mails[0].body_text
     with pytest.raises(Conflict):  # nothing is left for the organisers to decide on
         as_organiser(app, db, services.approve_application, hall, reserved.id)
 
