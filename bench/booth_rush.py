@@ -42,6 +42,7 @@ from app import create_app  # noqa: E402
 from bench.common import (  # noqa: E402
     BASE_DATABASE_URL,
     HOST,
+    WorkQueue,
     checkpoint,
     cpu_calibration_ms,
     fetch,
@@ -136,28 +137,6 @@ def plan_statements(database_url: str, email: str) -> int:
             app.extensions["portal.db"].dispose()
 
 
-class Rush:
-    """The exhibitors waiting their turn, and every answer with its time."""
-
-    def __init__(self, exhibitors: list[tuple[dict[str, str], str]]) -> None:
-        self.waiting = list(exhibitors)
-        self.lock = threading.Lock()
-        self.latencies_ms: list[float] = []
-        self.outcomes = {"held": 0, "taken": 0, "error": 0}
-        self.error_samples: list[str] = []
-
-    def next_exhibitor(self) -> tuple[dict[str, str], str] | None:
-        with self.lock:
-            return self.waiting.pop() if self.waiting else None
-
-    def record(self, outcome: str, started: float, ended: float, detail: str = "") -> None:
-        with self.lock:
-            self.latencies_ms.append((ended - started) * 1000)
-            self.outcomes[outcome] += 1
-            if outcome == "error" and len(self.error_samples) < 5:
-                self.error_samples.append(detail)
-
-
 def sign_in(port: int, email: str) -> tuple[dict[str, str], str]:
     """The exhibitor's cookies and the CSRF token of their plan page."""
     cookies = log_in(port, email, PASSWORD)
@@ -169,9 +148,9 @@ def sign_in(port: int, email: str) -> tuple[dict[str, str], str]:
     return cookies, token.group(1)
 
 
-def race(port: int, popular: list[int], rush: Rush, start: threading.Barrier) -> None:
+def race(port: int, popular: list[int], rush: WorkQueue, start: threading.Barrier) -> None:
     start.wait()
-    while (exhibitor := rush.next_exhibitor()) is not None:
+    while (exhibitor := rush.take()) is not None:
         cookies, token = exhibitor
         for booth_id in random.sample(popular, len(popular)):
             started = time.monotonic()
@@ -220,7 +199,7 @@ def run(exhibitors: int, clients: int, booths: int, popular_count: int) -> dict:
         if len(signed_in) != exhibitors:
             raise RuntimeError(f"only {len(signed_in)} of {exhibitors} exhibitors could log in")
 
-        rush = Rush(signed_in)
+        rush = WorkQueue(signed_in)
         start = threading.Barrier(clients + 1)
         threads = [threading.Thread(target=race, args=(port, popular, rush, start), daemon=True)
                    for _ in range(clients)]
@@ -248,7 +227,7 @@ def run(exhibitors: int, clients: int, booths: int, popular_count: int) -> dict:
 
 
 def summarise(outcome: dict, exhibitors: int, clients: int, booths: int, popular: int) -> dict:
-    rush: Rush = outcome["rush"]
+    rush: WorkQueue = outcome["rush"]
     latencies = sorted(rush.latencies_ms)
     answered = rush.outcomes["held"] + rush.outcomes["taken"]
     double_booked = outcome["doubled"] + max(rush.outcomes["held"] - outcome["occupied"], 0)

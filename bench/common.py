@@ -10,7 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.client import HTTPConnection
@@ -161,4 +163,32 @@ def log_in(port: int, email: str, password: str) -> dict[str, str]:
         raise RuntimeError(f"logging in as {email} ended with HTTP {status}, not on a dashboard")
     return cookies
 
+
+# --- the clients' shared work ------------------------------------------------------------------------------------
+
+class WorkQueue:
+    """Work handed to concurrent clients one item at a time, and every answer with its time: a benchmark's clients
+    take items until none are left and record what each request answered."""
+
+    def __init__(self, items) -> None:
+        self.items = list(items)
+        self.lock = threading.Lock()
+        self.latencies_ms: list[float] = []
+        self.outcomes: Counter[str] = Counter()
+        #: when each answer of a kind came (monotonic seconds), for rates over part of a run
+        self.ended_at: defaultdict[str, list[float]] = defaultdict(list)
+        self.error_samples: list[str] = []
+
+    def take(self):
+        """The next item, or None when the work is done."""
+        with self.lock:
+            return self.items.pop() if self.items else None
+
+    def record(self, outcome: str, started: float, ended: float, detail: str = "") -> None:
+        with self.lock:
+            self.latencies_ms.append((ended - started) * 1000)
+            self.outcomes[outcome] += 1
+            self.ended_at[outcome].append(ended)
+            if detail and len(self.error_samples) < 5:
+                self.error_samples.append(detail)
 

@@ -36,6 +36,7 @@ from app import create_app  # noqa: E402
 from bench.common import (  # noqa: E402
     BASE_DATABASE_URL,
     HOST,
+    WorkQueue,
     cpu_calibration_ms,
     fetch,
     gunicorn,
@@ -91,35 +92,7 @@ def count_sold(database_url: str) -> int:
             db.dispose()
 
 
-class Rush:
-    """Shared counters of the clients: attempts handed out, outcomes and their times."""
-
-    def __init__(self, attempts: int) -> None:
-        self.attempts = attempts
-        self.lock = threading.Lock()
-        self.latencies_ms: list[float] = []
-        self.outcomes = {"ordered": 0, "sold_out": 0, "error": 0}
-        self.error_samples: list[str] = []
-        self.success_times: list[float] = []
-
-    def take_attempt(self) -> int | None:
-        with self.lock:
-            if self.attempts == 0:
-                return None
-            self.attempts -= 1
-            return self.attempts
-
-    def record(self, outcome: str, started: float, ended: float, detail: str = "") -> None:
-        with self.lock:
-            self.latencies_ms.append((ended - started) * 1000)
-            self.outcomes[outcome] += 1
-            if outcome == "ordered":
-                self.success_times.append(ended)
-            elif outcome == "error" and len(self.error_samples) < 5:
-                self.error_samples.append(detail)
-
-
-def client(port: int, email: str, ticket_type_id: int, rush: Rush, start: threading.Barrier) -> None:
+def client(port: int, email: str, ticket_type_id: int, rush: WorkQueue, start: threading.Barrier) -> None:
     cookies = log_in(port, email, PASSWORD)
     path = f"/events/{SLUG}/register"
     status, page, new_cookies, _ = fetch(port, "GET", f"{path}?qty-{ticket_type_id}=1", cookies)
@@ -128,7 +101,7 @@ def client(port: int, email: str, ticket_type_id: int, rush: Rush, start: thread
     if status != 200 or token is None:
         raise RuntimeError(f"the registration form answered HTTP {status} without a CSRF token")
     start.wait()
-    while (attempt := rush.take_attempt()) is not None:
+    while (attempt := rush.take()) is not None:
         form = {"csrf_token": token.group(1), "attendees-0-ticket_type_id": str(ticket_type_id),
                 "attendees-0-name": f"Khách {attempt}", "attendees-0-email": f"guest{attempt}@rush.example.vn",
                 "attendees-0-organisation": "", "provider": "manual"}
@@ -157,7 +130,7 @@ def run(attempts: int, clients: int, seats: int) -> dict:
         # 32 buyers log in from one address: the login throttle (30 a minute per address) would stop them.
         port = stack.enter_context(gunicorn(database_url, log_dir, GUNICORN_OPTIONS, RATE_LIMITS="false"))
         print(f"gunicorn {' '.join(GUNICORN_OPTIONS)} on {HOST}:{port}; {clients} buyers log in ...", flush=True)
-        rush = Rush(attempts)
+        rush = WorkQueue(range(attempts))
         start = threading.Barrier(clients + 1)
         threads = [threading.Thread(target=client, args=(port, f"buyer{n}@rush.example.vn", ticket_type_id, rush,
                                                           start), daemon=True) for n in range(clients)]
@@ -176,9 +149,9 @@ def run(attempts: int, clients: int, seats: int) -> dict:
 
 
 def summarise(outcome: dict, attempts: int, clients: int) -> dict:
-    rush: Rush = outcome["rush"]
+    rush: WorkQueue = outcome["rush"]
     latencies = sorted(rush.latencies_ms)
-    selling_seconds = (max(rush.success_times) - outcome["began"]) if rush.success_times else 0.0
+    selling_seconds = (max(rush.ended_at["ordered"]) - outcome["began"]) if rush.ended_at["ordered"] else 0.0
     orders_per_s = round(rush.outcomes["ordered"] / selling_seconds, 1) if selling_seconds else 0.0
     summary = {
         "attempts": attempts, "clients": clients, "seats": outcome["seats"], "gunicorn": " ".join(GUNICORN_OPTIONS),

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root, whe
 from sqlalchemy import func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from bench.common import BASE_DATABASE_URL, HOST, cpu_calibration_ms, gunicorn, scratch_database  # noqa: E402
+from bench.common import BASE_DATABASE_URL, HOST, WorkQueue, cpu_calibration_ms, gunicorn, scratch_database  # noqa: E402
 from bench.load import percentile  # noqa: E402
 from portal.accounts.models import User  # noqa: E402
 from portal.audit.models import AuditEntry  # noqa: E402
@@ -123,28 +123,10 @@ def deliveries(payment_ids: list[int], events: int) -> list[tuple[bytes, str]]:
     return [(body, signature(body)) for body in queue]
 
 
-class Storm:
-    def __init__(self, queue: list[tuple[bytes, str]]) -> None:
-        self.queue = queue
-        self.lock = threading.Lock()
-        self.latencies_ms: list[float] = []
-        self.outcomes: dict[str, int] = {}
-        self.errors: list[str] = []
-
-    def next_delivery(self) -> tuple[bytes, str] | None:
-        with self.lock:
-            return self.queue.pop() if self.queue else None
-
-    def record(self, outcome: str, started: float, ended: float) -> None:
-        with self.lock:
-            self.latencies_ms.append((ended - started) * 1000)
-            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-
-
-def client(port: int, storm: Storm, start: threading.Barrier) -> None:
+def client(port: int, storm: WorkQueue, start: threading.Barrier) -> None:
     connection = HTTPConnection(HOST, port, timeout=30)
     start.wait()
-    while (delivery := storm.next_delivery()) is not None:
+    while (delivery := storm.take()) is not None:
         body, signed = delivery
         started = time.monotonic()
         try:
@@ -183,7 +165,7 @@ def run(orders: int, events: int, clients: int) -> dict:
                                             STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET))
         print(f"gunicorn {' '.join(GUNICORN_OPTIONS)} on {HOST}:{port}; {events} events from {clients} clients ...",
               flush=True)
-        storm = Storm(queue)
+        storm = WorkQueue(queue)
         start = threading.Barrier(clients + 1)
         threads = [threading.Thread(target=client, args=(port, storm, start), daemon=True) for _ in range(clients)]
         for thread in threads:
