@@ -5,7 +5,7 @@ a drawn floor plan, sponsors who choose first, and a few exhibitors (invented) w
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -27,6 +27,7 @@ from portal.booths.models import (
 )
 from portal.booths.services import first_instalment
 from portal.db import utcnow
+from portal.demo.dates import demo_moment
 from portal.events.models import Event, Order, OrderStatus, Ticket
 from portal.events.orders import new_order_code, new_ticket_code
 
@@ -43,10 +44,6 @@ CORNERS = {"A-01", "A-08", "A-09", "A-16", "B-01", "B-07", "B-08", "B-14", "C-01
 WATER = {"C-01", "C-05"}
 #: a pillar stands in A-16; the organisers' own stand is C-10
 BLOCKED = {"A-16", "C-10"}
-
-
-def _hanoi(month: int, day: int, hour: int) -> datetime:
-    return datetime(2026, month, day, hour, tzinfo=UTC) - timedelta(hours=7)
 
 
 # e-mail, name, organisation, is a sponsor
@@ -189,12 +186,13 @@ def load(session: Session) -> int:
                           background=_save_drawing(), background_kind=PlanImageKind.SVG))
     session.add(BoothSaleSettings(event_id=event.id, hold_minutes=15, approval_required=True,
                                   deposit_percent=DEPOSIT_PERCENT, payment_days=10,
-                                  selection_opens_at=_hanoi(10, 15, 9), selection_closes_at=_hanoi(12, 5, 17)))
+                                  selection_opens_at=demo_moment(10, 15, 9),
+                                  selection_closes_at=demo_moment(12, 5, 17)))
     booths = _booths(event)
     session.add_all(booths.values())
     exhibitors = _exhibitors(session)
     session.add(PriorityWindow(event_id=event.id, name_vi="nhà tài trợ", name_en="sponsors",
-                               opens_at=_hanoi(10, 1, 9),
+                               opens_at=demo_moment(10, 1, 9),
                                organisations=[exhibitors[email][1] for email, *_rest, sponsor in EXHIBITORS
                                               if sponsor]))
     session.flush()

@@ -4,13 +4,14 @@ orders (PRODUCT.md §4). Each part is added only when missing, so loading twice 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts.services import find_user_by_email
 from portal.db import utcnow
+from portal.demo.dates import demo_moment
 from portal.events.models import (
     Eligibility,
     Event,
@@ -31,41 +32,44 @@ DEMO_ORGANISER = "organiser@demo.dmst-hanoi.vn"
 
 
 def _hanoi(day: int, hour: int, minute: int = 0) -> datetime:
-    """A moment in December 2026, written in Hanoi time (UTC+7) and stored in UTC."""
-    return datetime(2026, 12, day, hour, minute, tzinfo=UTC) - timedelta(hours=7)
+    """A moment of the demo's December 2026, written in Hanoi time, on the loading day's calendar (demo_moment)."""
+    return demo_moment(12, day, hour, minute)
 
 
-DEMO_EVENTS = (
-    {
-        "slug": "techfest-hanoi-2026",
-        "name_vi": "TechFest Hà Nội 2026",
-        "name_en": "TechFest Hanoi 2026",
-        "description_vi": "Ngày hội khởi nghiệp đổi mới sáng tạo của Thủ đô: triển lãm, sân khấu gọi vốn, "
-                          "kết nối cung – cầu công nghệ và gặp gỡ ba nhà.",
-        "description_en": "The capital's innovation and startup festival: exhibition, pitch stages, technology "
-                          "supply–demand matching and three-party meetings.",
-        "venue_vi": "Cung Văn hóa Hữu nghị Việt Xô, 91 Trần Hưng Đạo, Hà Nội",
-        "venue_en": "Vietnam–Soviet Friendship Cultural Palace, 91 Tran Hung Dao, Hanoi",
-        "starts_at": _hanoi(10, 8),
-        "ends_at": _hanoi(12, 17),
-        "status": EventStatus.PUBLISHED,
-        "attendee_change_deadline": _hanoi(8, 23, 59),
-    },
-    {
-        "slug": "techmart-hanoi-2026",
-        "name_vi": "Techmart Hà Nội 2026",
-        "name_en": "Techmart Hanoi 2026",
-        "description_vi": "Chợ công nghệ và thiết bị: chào bán công nghệ, đặt hàng giải pháp, kết nối doanh "
-                          "nghiệp với viện, trường.",
-        "description_en": "Technology and equipment market: technology offers, solution demands, and meetings "
-                          "between businesses, institutes and universities.",
-        "venue_vi": "Trung tâm Triển lãm Giảng Võ, Hà Nội",
-        "venue_en": "Giang Vo Exhibition Centre, Hanoi",
-        "starts_at": _hanoi(18, 8, 30),
-        "ends_at": _hanoi(19, 17),
-        "status": EventStatus.PUBLISHED,
-    },
-)
+def _demo_events() -> tuple[dict, ...]:
+    """Built when loading: their dates follow the loading day's calendar."""
+    return (
+        {
+            "slug": "techfest-hanoi-2026",
+            "name_vi": "TechFest Hà Nội 2026",
+            "name_en": "TechFest Hanoi 2026",
+            "description_vi": "Ngày hội khởi nghiệp đổi mới sáng tạo của Thủ đô: triển lãm, sân khấu gọi vốn, "
+                              "kết nối cung – cầu công nghệ và gặp gỡ ba nhà.",
+            "description_en": "The capital's innovation and startup festival: exhibition, pitch stages, technology "
+                              "supply–demand matching and three-party meetings.",
+            "venue_vi": "Cung Văn hóa Hữu nghị Việt Xô, 91 Trần Hưng Đạo, Hà Nội",
+            "venue_en": "Vietnam–Soviet Friendship Cultural Palace, 91 Tran Hung Dao, Hanoi",
+            "starts_at": _hanoi(10, 8),
+            "ends_at": _hanoi(12, 17),
+            "status": EventStatus.PUBLISHED,
+            "attendee_change_deadline": _hanoi(8, 23, 59),
+        },
+        {
+            "slug": "techmart-hanoi-2026",
+            "name_vi": "Techmart Hà Nội 2026",
+            "name_en": "Techmart Hanoi 2026",
+            "description_vi": "Chợ công nghệ và thiết bị: chào bán công nghệ, đặt hàng giải pháp, kết nối doanh "
+                              "nghiệp với viện, trường.",
+            "description_en": "Technology and equipment market: technology offers, solution demands, and meetings "
+                              "between businesses, institutes and universities.",
+            "venue_vi": "Trung tâm Triển lãm Giảng Võ, Hà Nội",
+            "venue_en": "Giang Vo Exhibition Centre, Hanoi",
+            "starts_at": _hanoi(18, 8, 30),
+            "ends_at": _hanoi(19, 17),
+            "status": EventStatus.PUBLISHED,
+        },
+    )
+
 
 # (day, start, end, kind, stage, title vi, title en, speakers); times in Hanoi
 PROGRAMMES = {
@@ -118,9 +122,9 @@ TICKET_TYPES = {
         ("investor", "Vé nhà đầu tư", "Investor pass", 1_500_000, 2, Eligibility.APPROVAL, 5, ("hall", "investors"),
          "Khu gặp gỡ riêng với startup; ban tổ chức duyệt từng đơn.",
          "Private meeting area with startups; each order is approved by the organisers."),
-        ("three-party", "Gặp gỡ ba nhà ngày 11/12", "Three-party meeting, 11 Dec", 0, 2, Eligibility.ANYONE, 10,
-         ("hall", "room-201-day-2"), "Một chỗ ngồi tại Phòng 201, sáng 11/12.",
-         "A seat in Room 201, morning of 11 Dec."),
+        ("three-party", "Gặp gỡ ba nhà ngày thứ hai", "Three-party meeting, day 2", 0, 2, Eligibility.ANYONE, 10,
+         ("hall", "room-201-day-2"), "Một chỗ ngồi tại Phòng 201, sáng ngày thứ hai.",
+         "A seat in Room 201 on the morning of day 2."),
     ),
     "techmart-hanoi-2026": (
         ("visitor", "Vé tham quan", "Visitor pass", 0, 5, Eligibility.ANYONE, None, ("hall",),
@@ -134,7 +138,8 @@ TICKET_TYPES = {
 QUOTAS = {
     "techfest-hanoi-2026": (
         ("hall", "Cung Văn hóa – sức chứa", 2600), ("visitors", "Khách tham quan", 2000),
-        ("startups", "Startup", 300), ("investors", "Nhà đầu tư", 60), ("room-201-day-2", "Phòng 201 – ngày 11/12", 30),
+        ("startups", "Startup", 300), ("investors", "Nhà đầu tư", 60),
+        ("room-201-day-2", "Phòng 201 – ngày thứ hai", 30),
     ),
     "techmart-hanoi-2026": (("hall", "Giảng Võ – sức chứa", 1500), ("business", "Doanh nghiệp", 200)),
 }
@@ -218,7 +223,7 @@ def load(session: Session) -> int:
     """Creates the demo events and fills in whatever part of them is missing; returns how many events it created."""
     created = 0
     organiser = find_user_by_email(session, DEMO_ORGANISER)
-    for data in DEMO_EVENTS:
+    for data in _demo_events():
         event = session.scalar(select(Event).where(Event.slug == data["slug"]))
         if event is None:
             event = Event(**data)
