@@ -66,6 +66,11 @@ class PaidAlready(Conflict):
                          "the organisers: they will settle what you have paid.")
 
 
+class BoothGone(Conflict):
+    default_message = _l("The booth of this reservation was taken or blocked after the reservation lapsed, so it "
+                         "cannot be reinstated. Refund the transfer to the payer instead.")
+
+
 class SelectionClosed(Conflict):
     """Booth selection is not open to this exhibitor now (not yet, or no longer)."""
 
@@ -88,6 +93,8 @@ class Action(enum.StrEnum):
     MOVE_OUT = "move_out"
     #: … and arrives here, keeping its status
     MOVE_IN = "move_in"
+    #: money that arrived after the deadline, accepted by an organiser, brings a lapsed reservation back
+    REINSTATE = "reinstate"
     BLOCK = "block"
     UNBLOCK = "unblock"
 
@@ -112,6 +119,7 @@ TRANSITIONS: dict[Action, dict[BoothState, set[BoothState]]] = {
     Action.WITHDRAW: _RESERVED_OR_SOLD,
     Action.MOVE_OUT: _RESERVED_OR_SOLD,
     Action.MOVE_IN: {S.AVAILABLE: {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.SOLD}},
+    Action.REINSTATE: {S.AVAILABLE: {S.AWAITING_PAYMENT}},
     Action.BLOCK: {S.AVAILABLE: {S.BLOCKED}},
     Action.UNBLOCK: {S.BLOCKED: {S.AVAILABLE}},
 }
@@ -125,7 +133,7 @@ ENDINGS = {
     Action.WITHDRAW: BookingStatus.WITHDRAWN,
 }
 #: actions that put a booking on a booth: the unique index may refuse them
-CLAIMS = (Action.HOLD, Action.MOVE_IN)
+CLAIMS = (Action.HOLD, Action.MOVE_IN, Action.REINSTATE)
 
 
 def stored_state(booth: Booth, occupant: BoothBooking | None) -> BoothState:
@@ -166,6 +174,26 @@ def step(session: Session, action: Action, booth: Booth, occupant: BoothBooking 
     source = stored_state(booth, occupant)
     if target not in TRANSITIONS[action].get(source, ()):
         raise _refusal(action, booth, source)
+    if action in CLAIMS:
+        # written in a savepoint of its own (begin_nested flushes what came before), so the unique index refusing
+        # it leaves the transaction usable
+        try:
+            with session.begin_nested():
+                _apply(action, booth, booking, source, target, now)
+                booking.booth = booth
+                session.add(booking)
+        except IntegrityError:
+            # Another exhibitor's claim on this booth committed between our read and our write.
+            raise _refusal(action, booth, BoothState.HELD) from None
+    else:
+        _apply(action, booth, booking, source, target, now)
+    record(session, f"booth.{action.value}", actor_id=actor_id, object_type="booth", object_id=booth.id,
+           event_id=booth.event_id, booth=booth.number, booking_id=booking.id if booking else None,
+           source=source.value, target=target.value, **details)
+
+
+def _apply(action: Action, booth: Booth, booking: BoothBooking | None, source: BoothState, target: BoothState,
+           now: datetime) -> None:
     if target is BoothState.BLOCKED:
         booth.blocked = True
     elif source is BoothState.BLOCKED:
@@ -174,17 +202,6 @@ def step(session: Session, action: Action, booth: Booth, occupant: BoothBooking 
         booking.status, booking.ended_at = ENDINGS[action], now
     elif target is not BoothState.AVAILABLE:
         booking.status = BookingStatus(target.value)
-    if action in CLAIMS:
-        booking.booth = booth
-        try:
-            with session.begin_nested():
-                session.add(booking)
-        except IntegrityError:
-            # Another exhibitor's claim on this booth committed between our read and our insert.
-            raise _refusal(action, booth, BoothState.HELD) from None
-    record(session, f"booth.{action.value}", actor_id=actor_id, object_type="booth", object_id=booth.id,
-           event_id=booth.event_id, booth=booth.number, booking_id=booking.id if booking else None,
-           source=source.value, target=target.value, **details)
 
 
 # --- loading under locks ----------------------------------------------------------------------
@@ -521,6 +538,23 @@ def _take_payment(session: Session, booking: BoothBooking, amount: int | None, *
     _tell_exhibitor(session, booking, "paid" if target is BoothState.SOLD else "payment_recorded",
                     key=f"booth:payment:{booking.id}:{paid}", amount=amount)
     return booking
+
+
+def reinstate_lapsed(session: Session, booking: BoothBooking, *, now: datetime | None = None) -> None:
+    """A reservation that lapsed waits for payment again if its booth is still free, claimed through the state
+    machine, so the unique index refuses it when another exhibitor got there first; BoothGone otherwise. Any
+    other booking is left as it is (one past its deadline that the sweep has not lapsed still takes payment).
+    Call with `booking` locked."""
+    now = now or utcnow()
+    if booking.status is not BookingStatus.LAPSED:
+        return
+    booth = _locked_booth(session, booking.booth_id, exclusive=False)
+    try:
+        step(session, Action.REINSTATE, booth, _occupant(session, booth, now), BoothState.AWAITING_PAYMENT,
+             actor_id=None, now=now, booking=booking)
+    except Conflict:
+        raise BoothGone() from None
+    booking.ended_at = None
 
 
 def cancel_booking(session: Session, organiser: User, event: Event, booking_id: int, *, message: str = "",

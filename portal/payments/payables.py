@@ -190,6 +190,9 @@ class _BoothBookingKind(PayableKind):
     def refunded(self, session: Session, booking: BoothBooking, payment: Payment, now: datetime) -> None:
         """Booth refunds follow the organisers' decision (a cancelled booking), not the money: nothing to do."""
 
+    def reinstate(self, session: Session, booking: BoothBooking, now: datetime) -> None:
+        booth_services.reinstate_lapsed(session, booking, now=now)
+
 
 ORDER = _OrderKind()
 BOOTH_BOOKING = _BoothBookingKind()

@@ -9,15 +9,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import stripe
+from sqlalchemy import func, select
 
 from portal.accounts.models import User
+from portal.booths import services as booth_services
 from portal.booths.models import BookingStatus, Booth, BoothBooking
 from portal.db import utcnow
-from portal.events.models import Order
+from portal.events.models import Event, Order
 from portal.payments import refunds, services
 from portal.payments.models import Payment
 from portal.payments.payables import BOOTH_BOOKING
-from tests.support.payments import STRIPE_SECRET_KEY, open_payment, place_pending_order
+from tests.support.payments import PRICE, SLUG, STRIPE_SECRET_KEY, open_payment, place_pending_order
 
 
 def pay(app, db, buyer: User, ticket_type_id: int, *, provider: str = "stripe", tickets: int = 1
@@ -29,12 +31,15 @@ def pay(app, db, buyer: User, ticket_type_id: int, *, provider: str = "stripe", 
     return order, payment
 
 
-def reserve_booth(db, exhibitor: User, event_id: int, *, number: str, price: int, deposit: int) -> int:
+def reserve_booth(db, exhibitor: User, event_id: int, *, number: str, price: int, deposit: int,
+                  booth_id: int | None = None) -> int:
     """A booth of the event reserved by `exhibitor` and waiting for payment, the deposit first when it is less than
-    the price, as an approved application leaves it; returns the booking id."""
+    the price, as an approved application leaves it; returns the booking id. A new booth `number`, or the booth
+    `booth_id`."""
     now = utcnow()
     with db.transaction() as s:
-        booth = Booth(event_id=event_id, number=number, x=0, y=0, w=3, h=3, size_m2=9.0, price=price)
+        booth = s.get(Booth, booth_id) if booth_id else Booth(event_id=event_id, number=number, x=0, y=0, w=3, h=3,
+                                                              size_m2=9.0, price=price)
         booking = BoothBooking(event_id=event_id, booth=booth, exhibitor_id=exhibitor.id,
                                status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=now, submitted_at=now,
                                company_name="Công ty Sen Vàng", amount_due=price, deposit_due=deposit,
@@ -44,14 +49,42 @@ def reserve_booth(db, exhibitor: User, event_id: int, *, number: str, price: int
         return booking.id
 
 
-def pay_booth(app, db, booking_id: int, provider: str = "vietqr") -> Payment:
-    """The booking's next instalment paid through `provider`, confirmed the way the provider's notification does."""
+def open_booth_payment(app, db, booking_id: int, provider: str = "vietqr") -> Payment:
+    """The payment of the booking's next instalment, opened as the exhibitor's pay button does."""
     now = utcnow()
     with app.test_request_context(), db.transaction() as s:
-        payment = services.open_payment(s, BOOTH_BOOKING.describe(s.get(BoothBooking, booking_id), now), provider,
-                                        now)
+        return services.open_payment(s, BOOTH_BOOKING.describe(s.get(BoothBooking, booking_id), now), provider, now)
+
+
+def pay_booth(app, db, booking_id: int, provider: str = "vietqr") -> Payment:
+    """The booking's next instalment paid through `provider`, confirmed the way the provider's notification does."""
+    payment = open_booth_payment(app, db, booking_id, provider)
     confirm(app, db, payment, provider)
     return payment
+
+
+BOOTH_PRICE = 4 * PRICE
+
+
+def lapsed_booth_transfer(app, db, exhibitor: User, *, booth_id: int | None = None) -> Payment:
+    """`exhibitor`'s reservation of a booth of the SLUG event (a new one, or `booth_id`), waiting for a transfer of
+    its full price and lapsed by the sweep before the money came; returns the transfer's payment."""
+    with db.session_factory() as s:
+        event_id = s.scalar(select(Event.id).where(Event.slug == SLUG))
+        number = f"L-{s.scalar(select(func.count(Booth.id))) + 1:02d}"
+    booking_id = reserve_booth(db, exhibitor, event_id, number=number, price=BOOTH_PRICE, deposit=BOOTH_PRICE,
+                               booth_id=booth_id)
+    payment = open_booth_payment(app, db, booking_id)
+    now = utcnow()
+    with app.test_request_context(), db.transaction() as s:
+        s.get(BoothBooking, booking_id).payment_due_at = now - timedelta(minutes=1)
+        assert [b.id for b in booth_services.lapse_unpaid_reservations(s, now)] == [booking_id]
+    return payment
+
+
+def booking_of(db, payment: Payment) -> BoothBooking:
+    with db.session_factory() as s:
+        return s.get(BoothBooking, payment.booth_booking_id)
 
 
 def confirm(app, db, payment: Payment, provider: str) -> None:

@@ -35,6 +35,8 @@ ALLOWED = {
     *((Action.WITHDRAW, state, S.AVAILABLE) for state in RESERVED_OR_SOLD),
     *((Action.MOVE_OUT, state, S.AVAILABLE) for state in RESERVED_OR_SOLD),
     *((Action.MOVE_IN, S.AVAILABLE, state) for state in RESERVED_OR_SOLD),
+    # a late transfer accepted for a lapsed reservation whose booth is still free
+    (Action.REINSTATE, S.AVAILABLE, S.AWAITING_PAYMENT),
     (Action.BLOCK, S.AVAILABLE, S.BLOCKED),
     (Action.UNBLOCK, S.BLOCKED, S.AVAILABLE),
 }

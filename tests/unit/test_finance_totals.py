@@ -20,7 +20,7 @@ from portal.errors import DomainError
 from portal.events.models import Event, EventStatus, Quota, TicketType
 from portal.payments import finance, refunds, services
 from portal.payments.models import Payment
-from tests.support.finance import FakeStripeRefunds, pay, pay_booth, reserve_booth
+from tests.support.finance import BOOTH_PRICE, FakeStripeRefunds, pay, pay_booth, reserve_booth
 from tests.support.payments import PRICE, SLUG, enable_stripe
 
 _slugs = itertools.count(1)
@@ -34,7 +34,7 @@ order_plans = st.lists(
     ),
     min_size=1, max_size=5,
 )
-BOOTH_PRICE, BOOTH_DEPOSIT = 4 * PRICE, PRICE
+BOOTH_DEPOSIT = PRICE
 booth_plans = st.lists(
     st.tuples(
         # the deposit's and the balance's provider; None: the balance is not paid (yet)

@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role
+from portal.booths.models import BookingStatus, Booth
 from portal.events.models import EventOrganiser, Order, OrderStatus
 from portal.payments.models import LineStatus, Payment, StatementImport, StatementLine
+from tests.support.finance import BOOTH_PRICE, booking_of, lapsed_booth_transfer
 from tests.support.payments import PRICE, add_bank_account, create_paid_event, load, open_payment, place_pending_order
 from tests.support.reconciliation import statement_csv
 from tests.support.web import count_queries, csrf_token
@@ -219,3 +221,21 @@ def test_a_late_transfer_whose_seats_are_gone_says_so_and_offers_a_refund(app, d
     assert f"/finance/payments/{late.id}/refund" in body and "Refund this payment instead" in body
     assert load(db, StatementLine, line_id).status is LineStatus.UNFULFILLED
     assert load(db, Order, late.order_id).status is OrderStatus.EXPIRED
+
+
+def test_a_late_booth_transfer_whose_booth_was_blocked_says_so_and_offers_a_refund(app, db, organiser, account_id,
+                                                                                   make_user):
+    create_paid_event(db)
+    late = lapsed_booth_transfer(app, db, make_user(email="gian-hang@example.vn"))
+    with db.transaction() as s:
+        s.get(Booth, booking_of(db, late).booth_id).blocked = True
+    upload(app, organiser, account_id, statement_csv((BOOTH_PRICE, late.transfer_reference)))
+    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+
+    refused = accept_form(app, organiser, line_id, "chuyển khoản muộn 3 ngày")
+
+    assert refused.status_code == 409
+    body = refused.get_data(as_text=True)
+    assert "cannot be reinstated. Refund the transfer to the payer instead." in body
+    assert "chuyển khoản muộn 3 ngày" in body and f"/finance/payments/{late.id}/refund" in body
+    assert booking_of(db, late).status is BookingStatus.LAPSED
