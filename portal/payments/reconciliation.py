@@ -263,8 +263,8 @@ def accept_line(session: Session, reviewer: User, line_id: int, note: str, now: 
     Excess (the first transfer that went beyond the amount): the order or booking is paid, and what was paid
     beyond its amount, by this line and any other still waiting, is owed back. Too late: the order is paid if its
     seats are still free, the lapsed booth reservation if its booth is (orders.SeatsGone or booths' BoothGone
-    otherwise, and nothing changes). Paid twice: the order stays as it
-    is and the whole line is owed back. A second click finds the line reviewed (LineAlreadyReviewed)."""
+    otherwise, and nothing changes). Paid twice: the order stays as it is and the whole line is owed back. A
+    second click finds the line reviewed (LineAlreadyReviewed)."""
     line = _line_for_review(session, line_id)
     if line.status not in ACCEPTABLE_STATUSES or line.payment_id is None:
         raise NotAcceptable()
