@@ -30,6 +30,7 @@ from portal.db import utcnow
 from portal.demo.dates import demo_moment
 from portal.events.models import Event, Order, OrderStatus, Ticket
 from portal.events.orders import new_order_code, new_ticket_code
+from portal.payments.models import Payment
 
 EVENT = "techfest-hanoi-2026"
 HALL_WIDTH, HALL_HEIGHT = 60, 40
@@ -166,6 +167,17 @@ def _booking(booth: Booth, user: User, organisation: Organisation | None, status
     return booking
 
 
+def _paid_by_hand(booking: BoothBooking) -> list[Payment]:
+    """The instalments the organisers recorded by hand: the deposit when the application was approved, the balance
+    when the booth was sold."""
+    total = booking.amount_paid or 0  # unset (0 once written) on an application not yet paid
+    deposit = min(booking.deposit_due or 0, total)
+    paid = [Payment.received_by_hand(deposit, booking.decided_at, booth_booking=booking)] if deposit else []
+    if total > deposit:
+        paid.append(Payment.received_by_hand(total - deposit, booking.paid_at, booth_booking=booking))
+    return paid
+
+
 def _add_badges(session: Session, event: Event, booking: BoothBooking, staff, now: datetime) -> None:
     badge_type = badge_ticket_type(session, event)
     order = Order(code=new_order_code(), event_id=event.id, buyer=booking.exhibitor, status=OrderStatus.PAID, total=0,
@@ -202,6 +214,7 @@ def load(session: Session) -> int:
         user, organisation = exhibitors[email]
         booking = _booking(booths[number], user, organisation, status, products, now)
         session.add(booking)
+        session.add_all(_paid_by_hand(booking))
         if number in BADGES:
             _add_badges(session, event, booking, BADGES[number], now)
     return len(booths)

@@ -41,6 +41,7 @@ from portal.events.models import Event, EventStatus
 from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.models import OutboxMessage
 from portal.notifications.services import absolute_url, queue_mail
+from portal.payments.models import Payment
 from portal.payments.providers import FREE, PROVIDERS
 from portal.tax_codes import TAX_CODE, TAX_CODE_RULE
 
@@ -497,7 +498,8 @@ def next_instalment(booking: BoothBooking) -> int:
 def record_payment(session: Session, organiser: User, event: Event, booking_id: int, *, amount: int | None = None,
                    expected_paid: int | None = None, now: datetime | None = None) -> BoothBooking:
     """The manual provider: an organiser records money that arrived, by default the next instalment (the
-    deposit, then the balance). Fully paid, the booth is sold.
+    deposit, then the balance), as a payment received by hand that refunds give back like any other. Fully paid,
+    the booth is sold.
 
     `expected_paid` is the amount paid as the organiser's page showed it: a second click of the same button finds
     it changed and records nothing twice."""
@@ -506,7 +508,10 @@ def record_payment(session: Session, organiser: User, event: Event, booking_id: 
     if expected_paid is not None and expected_paid != booking.amount_paid:
         raise Conflict(_l("This payment has already been recorded: the booking now shows %(paid)s paid.",
                           paid=format_vnd(booking.amount_paid)))
-    return _take_payment(session, booking, amount, actor_id=organiser.id, provider=booking.provider, now=now)
+    paid_before = booking.amount_paid
+    _take_payment(session, booking, amount, actor_id=organiser.id, provider=booking.provider, now=now)
+    session.add(Payment.received_by_hand(booking.amount_paid - paid_before, now, booth_booking=booking))
+    return booking
 
 
 def record_provider_payment(session: Session, booking_id: int, *, amount: int, provider: str, payment_id: int,

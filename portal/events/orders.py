@@ -50,6 +50,7 @@ from portal.notifications.services import (
     register_attachment_builder,
     register_context_builder,
 )
+from portal.payments.models import Payment
 from portal.payments.providers import FREE, PROVIDERS
 
 
@@ -297,12 +298,18 @@ def _move(order: Order, target: OrderStatus, now: datetime) -> None:
 
 def mark_paid(session: Session, organiser: User | None, order: Order, *, now: datetime | None = None,
               **payment) -> None:
-    """The money arrived: an organiser records it (the manual provider), or a payment provider confirmed it
-    (`organiser` None, `payment` names the payment for the audit log)."""
+    """The money arrived: an organiser records it (the manual provider: a payment received by hand is written, which
+    refunds give back like any other), or a payment provider confirmed it (`organiser` None, `payment` names the
+    payment for the audit log)."""
     now = now or utcnow()
     if order.status is OrderStatus.PENDING and order.expires_at and order.expires_at <= now:
         raise Conflict(_l("This order expired before it was paid; its seats may have been sold."))
     _move(order, OrderStatus.PAID, now)
+    if organiser is not None and order.total > 0:
+        by_hand = Payment.received_by_hand(order.total, now, order=order)
+        session.add(by_hand)
+        session.flush()
+        payment = {"payment_id": by_hand.id, "provider": by_hand.provider}
     record(session, "order.marked_paid" if organiser else "order.paid", actor_id=organiser.id if organiser else None,
            object_type="order", object_id=order.id, code=order.code, total=order.total, **payment)
     send_confirmation(session, order)

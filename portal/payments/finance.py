@@ -81,20 +81,15 @@ class ProviderTotal:
 @dataclass(frozen=True)
 class FinanceSummary:
     lines: list[MethodLine]
-    #: what arrived through providers, before refunds
+    #: what arrived through every provider (money an organiser recorded by hand included), before refunds
     received: int
     refunded: int
     #: the totals of the orders those payments confirmed
     orders_paid: int
-    #: paid orders with no payment recorded: marked paid by hand by an organiser
-    paid_by_hand: int
-    paid_by_hand_count: int
     #: payments waiting for an organiser's decision (reconciliation's review queue)
     in_review: int
     #: the booth instalments those payments confirmed
     booths_paid: int = 0
-    #: booth instalments an organiser recorded by hand (money not recorded in the portal)
-    booths_paid_by_hand: int = 0
     #: received beyond what payments asked, accepted by an organiser: owed back to the payers (or sent back already)
     overpaid: int = 0
     #: refunds owed to payers that the organisers have not sent yet
@@ -151,10 +146,9 @@ def summary(session: Session, event: Event) -> FinanceSummary:
              for kind, provider, status, count, asked, received, refunded in rows]
     collected = [line for line in lines if line.status in COLLECTED_STATUSES]
     has_collected_payment = exists().where(Payment.order_id == Order.id, Payment.status.in_(COLLECTED_STATUSES))
-    settled = select(_total(Order.total), func.count(Order.id)).where(
+    settled = select(_total(Order.total)).where(
         Order.event_id == event.id, Order.status.in_(SETTLED_ORDER_STATUSES), Order.total > 0)
-    orders_paid = session.execute(settled.where(has_collected_payment)).one()[0]
-    by_hand, by_hand_count = session.execute(settled.where(~has_collected_payment)).one()
+    orders_paid = session.scalar(settled.where(has_collected_payment))
     flagged = Payment.review_reason.is_not(None)
     returned = flagged & (Payment.status == PaymentStatus.REFUNDED)
     in_review, booths_paid, overpaid, given_back = session.execute(_of_event(select(
@@ -163,14 +157,12 @@ def summary(session: Session, event: Event) -> FinanceSummary:
         _total(case((_SETTLED & (Payment.amount_received > Payment.amount),
                      Payment.amount_received - Payment.amount), else_=0)),
         _total(case((returned, Payment.amount_received), else_=0))), event)).one()
-    booths_recorded = session.scalar(select(_total(BoothBooking.amount_paid)).where(BoothBooking.event_id == event.id))
     to_send = session.scalar(_of_event(select(_total(Refund.amount)).select_from(Refund).join(Refund.payment), event)
                              .where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe"))
     return FinanceSummary(lines=lines, received=sum(line.received for line in collected),
                           refunded=sum(line.refunded for line in collected), orders_paid=orders_paid,
-                          paid_by_hand=by_hand, paid_by_hand_count=by_hand_count, in_review=in_review,
-                          booths_paid=booths_paid, booths_paid_by_hand=max(booths_recorded - booths_paid, 0),
-                          overpaid=overpaid, returned=given_back, to_send=to_send)
+                          in_review=in_review, booths_paid=booths_paid, overpaid=overpaid, returned=given_back,
+                          to_send=to_send)
 
 
 def _loaded(query):

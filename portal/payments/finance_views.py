@@ -120,8 +120,7 @@ def _to_refund_form(event_id: int, **target):
     except DomainError as error:
         abort(error.status_code)
     if payment is None:
-        flash(_("Nothing paid through the portal is left to refund here (money recorded by hand is given back by "
-                "hand)."), "error")
+        flash(_("Nothing paid for this is left to refund."), "error")
         return redirect(url_for("finance.page", event_id=event.id))
     return redirect(url_for("finance.refund", event_id=event.id, payment_id=payment.id))
 

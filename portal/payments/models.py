@@ -18,6 +18,7 @@ from portal.accounts.models import User
 from portal.booths.models import BoothBooking
 from portal.db import Base, UTCDateTime, str_enum, utcnow
 from portal.events.models import Order
+from portal.payments.providers import MANUAL
 
 
 class PaymentStatus(enum.StrEnum):
@@ -93,6 +94,14 @@ class Payment(Base):
     order: Mapped[Order | None] = relationship()
     booth_booking: Mapped[BoothBooking | None] = relationship()
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+
+    @classmethod
+    def received_by_hand(cls, amount: int, now: datetime, **payable) -> Payment:
+        """Money an organiser received themselves (at their desk, by invoice, a transfer they checked): a payment of
+        the manual provider, received in full at once, so that it is counted, exported and refunded like any other
+        (its refunds are recorded by hand). `payable`: order=, order_id=, booth_booking= or booth_booking_id=."""
+        return cls(amount=amount, provider=MANUAL.key, status=PaymentStatus.SUCCEEDED, amount_received=amount,
+                   created_at=now, updated_at=now, succeeded_at=now, **payable)
 
     @property
     def paid_for(self) -> Order | BoothBooking:

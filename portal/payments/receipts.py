@@ -101,9 +101,6 @@ def build(session: Session, order: Order) -> Receipt:
     ))
     payments = [ReceiptPayment(provider_label(p.provider), str(PAYMENT_STATUS_LABELS[p.status]), p.succeeded_at,
                                p.amount_received) for p in collected]
-    if not payments:
-        # marked paid by an organiser: the money came outside the portal
-        payments = [ReceiptPayment(provider_label(order.provider), "", order.paid_at, order.total)]
     refunds = [refund for payment in collected for refund in payment.refunds
                if refund.status is RefundStatus.SUCCEEDED]
     company, tax_code = session.execute(

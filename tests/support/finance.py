@@ -1,5 +1,5 @@
-"""Money in tests of refunds, receipts and the finance page: orders paid through a provider, and a stand-in for
-Stripe's refund API (there is no network)."""
+"""Money in tests of refunds, receipts and the finance page: orders and booths paid through a provider or recorded
+by hand by an organiser, and a stand-in for Stripe's refund API (there is no network)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from portal.accounts.models import User
 from portal.booths import services as booth_services
 from portal.booths.models import BookingStatus, Booth, BoothBooking
 from portal.db import utcnow
+from portal.events import manage
 from portal.events.models import Event, Order
 from portal.payments import refunds, services
 from portal.payments.models import Payment
@@ -29,6 +30,16 @@ def pay(app, db, buyer: User, ticket_type_id: int, *, provider: str = "stripe", 
     payment = open_payment(app, db, order, provider)
     confirm(app, db, payment, provider)
     return order, payment
+
+
+def pay_by_hand(app, db, organiser: User, buyer: User, ticket_type_id: int, *, tickets: int = 1
+                ) -> tuple[Order, Payment]:
+    """An order paid to the organisers (at their desk, by invoice) and marked paid by `organiser` as the orders
+    list's button does; the payment that recorded it."""
+    order = place_pending_order(app, db, buyer, ticket_type_id, provider="manual", tickets=tickets)
+    with app.test_request_context(), db.transaction() as s:
+        manage.act_on_order(s, s.get(User, organiser.id), s.get(Event, order.event_id), order.id, "mark-paid")
+        return order, s.scalars(select(Payment).where(Payment.order_id == order.id)).one()
 
 
 def reserve_booth(db, exhibitor: User, event_id: int, *, number: str, price: int, deposit: int,
@@ -61,6 +72,17 @@ def pay_booth(app, db, booking_id: int, provider: str = "vietqr") -> Payment:
     payment = open_booth_payment(app, db, booking_id, provider)
     confirm(app, db, payment, provider)
     return payment
+
+
+def pay_booth_by_hand(app, db, organiser: User, booking_id: int) -> Payment:
+    """The booking's next instalment recorded by `organiser` as received, as the booking page's form does; the
+    payment that recorded it."""
+    with app.test_request_context(), db.transaction() as s:
+        booking = s.get(BoothBooking, booking_id)
+        booth_services.record_payment(s, s.get(User, organiser.id), booking.event, booking_id,
+                                      expected_paid=booking.amount_paid)
+        return s.scalars(select(Payment).where(Payment.booth_booking_id == booking_id)
+                         .order_by(Payment.id.desc())).first()
 
 
 BOOTH_PRICE = 4 * PRICE

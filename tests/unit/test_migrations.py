@@ -3,11 +3,17 @@
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
-from portal.db import make_engine
+from portal.accounts.models import User
+from portal.booths.models import BookingStatus, Booth, BoothBooking
+from portal.db import make_engine, utcnow
+from portal.events.models import Event, EventStatus, Order, OrderStatus
 from portal.migrate import alembic_config, include_object, upgrade
 from portal.models import metadata
+from portal.payments import finance, refunds
+from portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from tests.conftest import fresh_database_url
 
 
@@ -50,3 +56,50 @@ def test_the_schedulers_job_table_is_not_part_of_the_models(tmp_path_factory, ap
     assert "apscheduler_jobs" in inspect(engine).get_table_names()
     engine.dispose()
     assert _differences(url) == []
+
+
+def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_give_back(tmp_path_factory, app):
+    """An order marked paid and booth instalments recorded by hand had no payment: the upgrade writes the manual
+    provider's, and the finance page's totals still add up; downgrading takes back only those never refunded."""
+    url = fresh_database_url(tmp_path_factory, "by_hand")
+    upgrade(url, "0008_organisation_tax_code")
+    engine = make_engine(url)
+    now = utcnow()
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        buyer = User(email="mua@example.vn", full_name="Phạm Thu Hà", password_hash="x")
+        event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
+                      starts_at=now, ends_at=now)
+        by_hand, by_card, unpaid = (Order(code=code, event=event, buyer=buyer, status=status, total=total,
+                                          provider=provider, locale="vi", paid_at=now)
+                                    for code, status, total, provider in (
+                                        ("TAY", OrderStatus.PAID, 500_000, "manual"),
+                                        ("THE", OrderStatus.PAID, 250_000, "stripe"),
+                                        ("CHO", OrderStatus.PENDING, 250_000, "manual")))
+        s.add_all([by_hand, by_card, unpaid])
+        s.add(Payment(order=by_card, amount=250_000, provider="stripe", status=PaymentStatus.SUCCEEDED,
+                      amount_received=250_000, succeeded_at=now))
+        # a deposit of 6 000 000 ₫ paid by transfer, then 14 000 000 ₫ recorded by hand
+        booking = BoothBooking(event=event, booth=Booth(event=event, number="A-01", x=0, y=0, w=3, h=3, size_m2=9,
+                                                        price=20_000_000),
+                               exhibitor=buyer, status=BookingStatus.SOLD, hold_expires_at=now, paid_at=now,
+                               amount_due=20_000_000, deposit_due=6_000_000, amount_paid=20_000_000)
+        s.add(Payment(booth_booking=booking, amount=6_000_000, provider="vietqr", status=PaymentStatus.SUCCEEDED,
+                      amount_received=6_000_000, succeeded_at=now))
+    upgrade(url)
+    with app.test_request_context(), Session(engine) as s:
+        event = s.scalar(select(Event))
+        written = s.execute(select(Payment.order_id, Payment.booth_booking_id, Payment.amount, Payment.status)
+                            .where(Payment.provider == "manual")).all()
+        summary = finance.summary(s, event)
+        assert sorted(written, key=str) == sorted([(by_hand.id, None, 500_000, PaymentStatus.SUCCEEDED),
+                                                   (None, booking.id, 14_000_000, PaymentStatus.SUCCEEDED)], key=str)
+        assert (summary.received, summary.orders_paid, summary.booths_paid) == (20_750_000, 750_000, 20_000_000)
+        assert summary.difference == 0
+        s.add(Refund(payment=refunds.payment_to_refund(s, event, order_id=by_hand.id), amount=100_000,
+                     status=RefundStatus.SUCCEEDED))
+        s.commit()
+    command.downgrade(alembic_config(url), "0008_organisation_tax_code")
+    with Session(engine) as s:
+        assert s.execute(select(Payment.order_id, Payment.amount).where(Payment.provider == "manual")).all() == [
+            (by_hand.id, 500_000)]
+    engine.dispose()

@@ -419,7 +419,7 @@ def test_a_booth_refund_keeps_the_booth_until_everything_is_refunded_then_frees_
     assert re.search(r'id="stat-net">₫0', html) and "every payment matches its order" in html
     # a cancelled booking has nothing left to refund
     emptied = organiser.get(link, follow_redirects=True).get_data(as_text=True)
-    assert "Nothing paid through the portal is left to refund here" in emptied
+    assert "Nothing paid for this is left to refund." in emptied
 
 
 def test_the_organisers_orders_list_leads_to_the_refund_form_of_a_paid_order(app, db, organiser, buyer, login_as,
@@ -446,3 +446,88 @@ def test_a_card_refund_stripe_refuses_keeps_the_booth(app, db, organiser, exhibi
     stripe_refunds.status, stripe_refunds.fail = "succeeded", False
     post_refund(organiser, app, refund_url(event_id, payment), amount=9_000_000)
     assert load(db, BoothBooking, booking_id).status is BookingStatus.CANCELLED
+
+
+# --- money recorded by hand -----------------------------------------------------------------------
+
+def payment_of(db, order: Order) -> Payment:
+    """The order's only payment."""
+    with db.session_factory() as s:
+        return s.scalars(select(Payment).where(Payment.order_id == order.id)).one()
+
+
+def test_an_order_marked_paid_by_hand_is_refunded_in_part_once_per_click_then_in_full(app, db, organiser, buyer,
+                                                                                      ticket_type_id, event_id,
+                                                                                      stripe_refunds):
+    order = place_pending_order(app, db, buyer, ticket_type_id, provider="manual", tickets=2)
+    orders_page = f"/manage/events/{event_id}/orders"
+    organiser.post(f"{orders_page}/{order.id}/mark-paid", data={"csrf_token": csrf_token(organiser, app)})
+    with db.session_factory() as s:
+        before = availability(s, s.get(Event, event_id))
+    link = f"/manage/events/{event_id}/finance/orders/{order.id}/refund"
+    assert link in organiser.get(orders_page).get_data(as_text=True)
+    url = path_of(organiser.get(link).headers["Location"])
+    form = organiser.get(url).get_data(as_text=True)
+    assert "Pay the organiser" in form and 'id="refund-left">₫500,000' in form
+    assert "send the money back to the buyer yourself" in form
+
+    token = refund_token(organiser, url)
+    assert post_refund(organiser, app, url, amount=PRICE, reason="Một khách không đến", token=token).status_code == 302
+    again = post_refund(organiser, app, url, amount=PRICE, reason="Một khách không đến", token=token)
+    assert "already been recorded" in organiser.get(path_of(again.headers["Location"])).get_data(as_text=True)
+    refused = post_refund(organiser, app, url, amount=2 * PRICE, reason="Hủy")
+    assert refused.status_code == 400 and "You can refund at most ₫250,000" in refused.get_data(as_text=True)
+
+    assert stripe_refunds.calls == []
+    [partial] = refund_mails(db, payment_of(db, order))
+    assert "₫250,000" in partial.body_text and "Một khách không đến" in partial.body_text
+    assert "send the money back to the account you paid from" in partial.body_text
+    assert "remain valid" in partial.body_text and valid_tickets(db, order) == 2
+
+    assert post_refund(organiser, app, url, amount=PRICE, reason="Hủy cả đơn").status_code == 302
+    assert load(db, Order, order.id).status is OrderStatus.REFUNDED and valid_tickets(db, order) == 0
+    with db.session_factory() as s:
+        after = availability(s, s.get(Event, event_id))
+        audit = list(s.scalars(select(AuditEntry.action).where(AuditEntry.action.in_(
+            ["order.marked_paid", "payment.refund_requested", "order.refunded"]))))
+    assert {quota: seats - before[quota] for quota, seats in after.items()} == {q: 2 for q in before}
+    assert sorted(audit) == ["order.marked_paid", "order.refunded", "payment.refund_requested",
+                             "payment.refund_requested"]
+    assert len(refund_mails(db, payment_of(db, order))) == 2
+    html = organiser.get(f"/manage/events/{event_id}/finance").get_data(as_text=True)
+    assert re.search(r'id="stat-received">₫500,000', html) and re.search(r'id="stat-net">₫0', html)
+    assert 'data-provider="manual" data-status="refunded"' in html and "every payment matches its order" in html
+    receipt = organiser.get(f"/manage/events/{event_id}/finance/orders/{order.id}/receipt").get_data(as_text=True)
+    assert "Pay the organiser" in receipt and "Một khách không đến" in receipt
+
+
+def test_a_booth_deposit_recorded_by_hand_is_refunded_and_frees_the_booth(app, db, organiser, exhibitor, event_id,
+                                                                        stripe_refunds):
+    booking_id = reserve_booth(db, exhibitor, event_id, number="C-07", price=20_000_000, deposit=6_000_000)
+    booking_page = f"/manage/events/{event_id}/booths/bookings/{booking_id}"
+    recorded = organiser.post(f"{booking_page}/payment", data={"csrf_token": csrf_token(organiser, app),
+                                                                "amount": "6000000", "expected_paid": "0"})
+    assert recorded.status_code == 302
+    link = f"/manage/events/{event_id}/finance/booth-bookings/{booking_id}/refund"
+    assert link in organiser.get(booking_page).get_data(as_text=True)
+    url = path_of(organiser.get(link).headers["Location"])
+    assert 'id="refund-left">₫6,000,000' in organiser.get(url).get_data(as_text=True)
+
+    refused = post_refund(organiser, app, url, amount=6_000_001, reason="Hủy gian hàng")
+    assert refused.status_code == 400 and load(db, BoothBooking, booking_id).status is BookingStatus.AWAITING_PAYMENT
+    token = refund_token(organiser, url)
+    for _click in range(2):
+        post_refund(organiser, app, url, amount=6_000_000, reason="Hủy gian hàng", token=token)
+
+    booking = load(db, BoothBooking, booking_id)
+    assert booking.status is BookingStatus.CANCELLED and booking.decision_message == "Hủy gian hàng"
+    with db.session_factory() as s:
+        [payment] = s.scalars(select(Payment).where(Payment.booth_booking_id == booking_id)).all()
+        subjects = list(s.scalars(select(OutboxMessage.subject).where(OutboxMessage.to_address == exhibitor.email)))
+    assert (payment.provider, payment.status, payment.amount_refunded) == ("manual", PaymentStatus.REFUNDED,
+                                                                           6_000_000)
+    assert subjects.count("Refund for your booth at TechFest Hanoi 2026") == 1
+    assert subjects.count("Your booth booking for TechFest Hanoi 2026 is cancelled") == 1
+    html = organiser.get(f"/manage/events/{event_id}/finance").get_data(as_text=True)
+    assert re.search(r'id="stat-received">₫6,000,000', html) and re.search(r'id="stat-net">₫0', html)
+    assert "every payment matches its order" in html
