@@ -433,6 +433,28 @@ def test_only_excess_late_or_repeated_lines_can_be_accepted(app, db, organiser, 
     assert load(db, Payment, payment.id).status is PaymentStatus.PENDING
 
 
+def accept_every_line_at_once(app, db, organiser, refusal: type[Exception]) -> list[str]:
+    """Every imported line accepted by its own thread, all at the same moment; the sorted outcomes ("accepted", or
+    "refused" with `refusal`)."""
+    barrier = threading.Barrier(len(lines(db)))
+    results = []
+
+    def accepter(line_id: int) -> None:
+        barrier.wait()
+        try:
+            accept(app, db, organiser, line_id)
+            results.append("accepted")
+        except refusal:
+            results.append("refused")
+
+    threads = [threading.Thread(target=accepter, args=(line.id,)) for line in lines(db).values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(results)
+
+
 def test_two_late_orders_accepted_at_once_for_the_last_seat_reinstate_one(app, db, organiser, account_id, make_user):
     if db.is_sqlite:
         pytest.skip("SQLite lets one writer in at a time; the race needs PostgreSQL")
@@ -444,23 +466,7 @@ def test_two_late_orders_accepted_at_once_for_the_last_seat_reinstate_one(app, d
         with db.transaction() as s:
             s.get(Order, order.id).status = OrderStatus.EXPIRED
     run_import(app, db, organiser, account_id, statement_csv(*((PRICE, p.transfer_reference) for p in payments)))
-    barrier = threading.Barrier(2)
-    results = []
-
-    def accepter(line_id: int) -> None:
-        barrier.wait()
-        try:
-            accept(app, db, organiser, line_id)
-            results.append("accepted")
-        except SeatsGone:
-            results.append("seats gone")
-
-    threads = [threading.Thread(target=accepter, args=(line.id,)) for line in lines(db).values()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == ["accepted", "seats gone"]
+    assert accept_every_line_at_once(app, db, organiser, SeatsGone) == ["accepted", "refused"]
     assert sorted(order_status(db, p).value for p in payments) == ["expired", "paid"]
 
 
@@ -526,21 +532,5 @@ def test_two_late_transfers_accepted_at_once_for_one_booth_reinstate_one(app, db
                                    booth_id=booking_of(db, first).booth_id)
     run_import(app, db, organiser, account_id, statement_csv(*((BOOTH_PRICE, p.transfer_reference)
                                                                for p in (first, second))))
-    barrier = threading.Barrier(2)
-    results = []
-
-    def accepter(line_id: int) -> None:
-        barrier.wait()
-        try:
-            accept(app, db, organiser, line_id)
-            results.append("accepted")
-        except booth_services.BoothGone:
-            results.append("booth gone")
-
-    threads = [threading.Thread(target=accepter, args=(line.id,)) for line in lines(db).values()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == ["accepted", "booth gone"]
+    assert accept_every_line_at_once(app, db, organiser, booth_services.BoothGone) == ["accepted", "refused"]
     assert sorted(booking_of(db, p).status.value for p in (first, second)) == ["lapsed", "sold"]
