@@ -503,6 +503,19 @@ def test_changing_the_password_keeps_this_device_and_ends_the_others(app, form, 
     login(app.test_client(), app, client.user, NEW_PASSWORD)
 
 
+def test_changing_the_password_also_ends_remembered_devices(app, form, login_as):
+    client = login_as()
+    remembered = app.test_client()
+    login(remembered, app, client.user, remember=True)
+    remembered.delete_cookie("session")
+    assert_logged_in(remembered)  # the remember-me cookie alone logs in
+
+    form(client, "/account/password", {"current_password": PASSWORD, "password": NEW_PASSWORD,
+                                       "confirm": NEW_PASSWORD})
+    assert_sent_to_login(remembered)
+    assert_logged_in(client)
+
+
 def test_changing_the_email_is_confirmed_from_the_new_address(app, db, form, login_as, mailbox):
     client = login_as(email="old@example.vn", locale="en")
     response = form(client, "/account/email", {"email": "New@Example.vn", "current_password": PASSWORD})
