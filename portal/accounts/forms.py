@@ -148,5 +148,5 @@ class StartupProfileForm(OrganisationForm):
     description_en = TextAreaField(_l("Short description (English)"), validators=[optional, length(2000)])
 
 
-class AddMemberForm(FlaskForm):
-    email = email_field(_l("Member's e-mail"))
+class InviteMemberForm(FlaskForm):
+    email = email_field(_l("E-mail address of the person to invite"))

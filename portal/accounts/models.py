@@ -41,6 +41,15 @@ class TokenPurpose(enum.StrEnum):
     CHANGE_EMAIL = "change_email"
 
 
+class InvitationStatus(enum.StrEnum):
+    """An invitation is pending until it is accepted, declined or revoked; expiry is read from expires_at."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -131,6 +140,9 @@ class AuthToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: the new address, for an e-mail change
     payload: Mapped[str | None] = mapped_column(String(254))
+    #: the account's password and address when the link was issued, hashed (services.credentials_fingerprint): a new
+    #: password or address, however it is set, ends every link issued before it
+    credentials: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -169,6 +181,35 @@ class OrganisationMember(Base):
 
     organisation: Mapped[Organisation] = relationship(back_populates="members")
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class OrganisationInvitation(Base):
+    """An owner's invitation to join an organisation, mailed to an address; the person joins only by accepting it
+    while logged in with that address."""
+
+    __tablename__ = "organisation_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    #: lower-cased, as User.email
+    email: Mapped[str] = mapped_column(String(254))
+    #: the SHA-256 of the link's token; the token itself is only in the mail
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[InvitationStatus] = mapped_column(str_enum(InvitationStatus, "invitation_status"),
+                                                     default=InvitationStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: when it was accepted, declined or revoked
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: who accepted, declined or revoked it
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    def is_open(self, now: datetime) -> bool:
+        return self.status is InvitationStatus.PENDING and self.expires_at > now
 
 
 class StartupProfile(Base):

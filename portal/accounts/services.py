@@ -10,13 +10,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, noload, selectinload
 
 from portal.accounts.consents import record_consents
 from portal.accounts.models import (
     AuthSession,
     AuthToken,
+    InvitationStatus,
     Organisation,
+    OrganisationInvitation,
     OrganisationKind,
     OrganisationMember,
     Role,
@@ -38,6 +40,8 @@ TOKEN_LIFETIMES = {
     TokenPurpose.RESET_PASSWORD: timedelta(hours=1),
     TokenPurpose.CHANGE_EMAIL: timedelta(hours=24),
 }
+#: how long an invitation to join an organisation can be accepted
+INVITATION_LIFETIME = timedelta(days=7)
 SESSION_LIFETIME = timedelta(hours=12)
 REMEMBERED_SESSION_LIFETIME = timedelta(days=30)
 #: last_seen_at is written at most this often, so page views stay read-only
@@ -113,12 +117,18 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 # --- single-use links -----------------------------------------------------------------------
 
+def credentials_fingerprint(user: User) -> str:
+    """What a mailed link is bound to. A link proves control of the mailbox at the time it was sent; once the
+    password or the address changes, by a reset, a change or any other way, every link issued before means
+    nothing, so an older reset link left in a mailbox cannot take the account back."""
+    return token_digest(f"{user.id}\0{user.email}\0{user.password_hash}")
+
 
 def issue_token(session: Session, user: User, purpose: TokenPurpose, payload: str | None = None) -> str:
     raw = new_token()
     session.add(AuthToken(
         user=user, purpose=purpose, token_hash=token_digest(raw), payload=payload,
-        expires_at=utcnow() + TOKEN_LIFETIMES[purpose],
+        credentials=credentials_fingerprint(user), expires_at=utcnow() + TOKEN_LIFETIMES[purpose],
     ))
     session.flush()
     return raw
@@ -138,9 +148,11 @@ def consume_token(session: Session, raw: str, purpose: TokenPurpose) -> AuthToke
 def peek_token(session: Session, raw: str, purpose: TokenPurpose) -> AuthToken:
     """Checks a link without using it up (to show the reset form)."""
     token = session.scalar(
-        select(AuthToken).where(AuthToken.token_hash == token_digest(raw), AuthToken.purpose == purpose)
+        select(AuthToken).options(joinedload(AuthToken.user))
+        .where(AuthToken.token_hash == token_digest(raw), AuthToken.purpose == purpose)
     )
-    if token is None or token.used_at is not None or token.expires_at <= utcnow():
+    if (token is None or token.used_at is not None or token.expires_at <= utcnow()
+            or token.credentials != credentials_fingerprint(token.user)):
         raise InvalidLink()
     return token
 
@@ -326,14 +338,31 @@ def purge_expired_sessions(session: Session) -> int:
 
 # --- passwords and e-mail -------------------------------------------------------------------
 
-def request_password_reset(session: Session, email: str, *, ip_address: str | None = None) -> None:
-    """Mails a reset link if the account exists; the caller answers the same either way."""
-    user = find_user_by_email(session, email)
-    if user is None or not user.is_active:
+def request_password_reset(session: Session, email: str, *, locale: str, ip_address: str | None = None) -> None:
+    """Mails a reset link when an active account uses the address, and otherwise a note saying that none does, in
+    `locale` (the asker's language). Both answers cost the same work, a mail rendered and queued and an audit entry,
+    so neither the page nor the time it takes tells whether the address has an account."""
+    email = normalise_email(email)
+    # the roles are not needed here, and loading them only for an account would take longer
+    user = session.scalar(select(User).options(noload(User.roles)).where(User.email == email))
+    if user is not None and user.is_active:
+        _mail_link(session, user, TokenPurpose.RESET_PASSWORD, endpoint="accounts.reset_password",
+                   template="reset_password", subject=_l("Reset your password"))
+        record(session, "auth.password_reset_requested", object_type="user", object_id=user.id,
+               ip_address=ip_address)
         return
-    _mail_link(session, user, TokenPurpose.RESET_PASSWORD, endpoint="accounts.reset_password",
-               template="reset_password", subject=_l("Reset your password"))
-    record(session, "auth.password_reset_requested", object_type="user", object_id=user.id, ip_address=ip_address)
+    queue_mail(
+        session,
+        # one note an hour per address, however often it is asked for
+        key=f"reset-no-account:{token_digest(email)[:16]}:{utcnow():%Y%m%d%H}",
+        to=email,
+        locale=user.locale if user is not None else locale,
+        template="reset_no_account",
+        subject=_l("Reset your password"),
+        email=email,
+        signup_link=absolute_url("accounts.signup"),
+    )
+    record(session, "auth.password_reset_requested", ip_address=ip_address, email=email)
 
 
 def reset_password(session: Session, raw: str, new_password: str, *, ip_address: str | None = None) -> User:
@@ -509,19 +538,131 @@ def update_organisation(
     record(session, "organisation.updated", actor_id=actor.id, object_type="organisation", object_id=org.id)
 
 
-def add_member(session: Session, actor: User, org: Organisation, email: str) -> OrganisationMember:
-    user = find_user_by_email(session, email)
-    if user is None or user.email_verified_at is None:
-        raise NotFound(_l("No confirmed account uses this e-mail address. Ask them to sign up first."))
-    if any(m.user_id == user.id for m in org.members):
+class InvitationGone(InvalidLink):
+    default_message = _l("This invitation is no longer valid: it has expired, was withdrawn or was already "
+                         "answered. Ask the organisation to invite you again.")
+
+
+class NotTheInvitee(PermissionDenied):
+    default_message = _l("This invitation was sent to another e-mail address. Log in with that address to answer it.")
+
+
+def invite_member(session: Session, actor: User, org: Organisation, email: str, *, locale: str,
+                  ip_address: str | None = None) -> str | None:
+    """Mails an invitation to join `org` to the address, whether or not an account uses it: the answer and the work
+    are the same either way, so inviting cannot tell who is registered. The mail is in the invitee's language when
+    they have an account, otherwise in `locale` (the inviter's). An address with an open invitation is not invited
+    twice. Returns the link's token, or None when nothing new was sent."""
+    email = normalise_email(email)
+    if any(m.user.email == email for m in org.members):  # the members' addresses are on the page already
         raise Conflict(_l("This person is already a member."))
-    member = OrganisationMember(user=user, is_owner=False)
-    org.members.append(member)
+    # One inviter at a time per organisation, so a double click sends one invitation.
+    session.execute(select(Organisation.id).where(Organisation.id == org.id).with_for_update())
+    now = utcnow()
+    open_already = session.scalar(select(OrganisationInvitation.id).where(
+        OrganisationInvitation.organisation_id == org.id, OrganisationInvitation.email == email,
+        OrganisationInvitation.status == InvitationStatus.PENDING, OrganisationInvitation.expires_at > now))
+    if open_already is not None:
+        return None
+    raw = new_token()
+    invitation = OrganisationInvitation(organisation=org, email=email, token_hash=token_digest(raw),
+                                        invited_by=actor, created_at=now, expires_at=now + INVITATION_LIFETIME)
+    session.add(invitation)
     session.flush()
-    _sync_startup_role(user)
-    record(session, "organisation.member_added", actor_id=actor.id, object_type="organisation",
-           object_id=org.id, member_id=user.id)
-    return member
+    invitee_locale = session.scalar(select(User.locale).where(User.email == email))
+    queue_mail(
+        session,
+        key=f"org-invitation:{invitation.id}",
+        to=email,
+        locale=invitee_locale or locale,
+        template="organisation_invitation",
+        subject=_l("An invitation to join %(organisation)s", organisation=org.name),
+        organisation=org.name,
+        inviter=actor.full_name,
+        email=email,
+        expires_at=invitation.expires_at,
+        link=absolute_url("orgs.invitation", token=raw),
+    )
+    record(session, "organisation.invitation_sent", actor_id=actor.id, object_type="organisation",
+           object_id=org.id, ip_address=ip_address, invitation_id=invitation.id, email=email)
+    return raw
+
+
+def pending_invitations(session: Session, org: Organisation) -> list[OrganisationInvitation]:
+    return list(session.scalars(
+        select(OrganisationInvitation)
+        .where(OrganisationInvitation.organisation_id == org.id,
+               OrganisationInvitation.status == InvitationStatus.PENDING,
+               OrganisationInvitation.expires_at > utcnow())
+        .order_by(OrganisationInvitation.created_at, OrganisationInvitation.id)
+    ))
+
+
+def open_invitation(session: Session, raw: str) -> OrganisationInvitation:
+    """The invitation a link names, while it can still be answered."""
+    invitation = session.scalar(
+        select(OrganisationInvitation)
+        .options(joinedload(OrganisationInvitation.organisation), joinedload(OrganisationInvitation.invited_by))
+        .where(OrganisationInvitation.token_hash == token_digest(raw))
+    )
+    if invitation is None or not invitation.is_open(utcnow()):
+        raise InvitationGone()
+    return invitation
+
+
+def may_answer(user: User, invitation: OrganisationInvitation) -> bool:
+    """Only the owner of the invited address answers: a forwarded link joins nobody else."""
+    return user.email == invitation.email and user.email_verified_at is not None
+
+
+def _end_invitation(session: Session, invitation: OrganisationInvitation, status: InvitationStatus,
+                    actor: User) -> None:
+    """The one way an invitation ends: from pending, before it expires, once, even when two requests race."""
+    now = utcnow()
+    ended = session.execute(
+        update(OrganisationInvitation)
+        .where(OrganisationInvitation.id == invitation.id,
+               OrganisationInvitation.status == InvitationStatus.PENDING,
+               OrganisationInvitation.expires_at > now)
+        .values(status=status, ended_at=now, ended_by_id=actor.id)
+    )
+    if ended.rowcount != 1:
+        raise InvitationGone()
+    record(session, f"organisation.invitation_{status.value}", actor_id=actor.id, object_type="organisation",
+           object_id=invitation.organisation_id, invitation_id=invitation.id, email=invitation.email)
+
+
+def accept_invitation(session: Session, user: User, raw: str) -> Organisation:
+    """Joins the organisation: only now does the person become a member (and, for a startup, hold its role)."""
+    invitation = open_invitation(session, raw)
+    if not may_answer(user, invitation):
+        raise NotTheInvitee()
+    _end_invitation(session, invitation, InvitationStatus.ACCEPTED, user)
+    org = invitation.organisation
+    if not any(m.user_id == user.id for m in org.members):
+        org.members.append(OrganisationMember(user=user, is_owner=False))
+        session.flush()
+        _sync_startup_role(user)
+    return org
+
+
+def decline_invitation(session: Session, user: User, raw: str) -> Organisation:
+    invitation = open_invitation(session, raw)
+    if not may_answer(user, invitation):
+        raise NotTheInvitee()
+    _end_invitation(session, invitation, InvitationStatus.DECLINED, user)
+    return invitation.organisation
+
+
+def revoke_invitation(session: Session, actor: User, org: Organisation, invitation_id: int) -> str:
+    """Withdraws an invitation of `org` (its managers only, checked by the caller loading `org`); returns the
+    address it was sent to."""
+    invitation = session.scalar(select(OrganisationInvitation).where(
+        OrganisationInvitation.id == invitation_id, OrganisationInvitation.organisation_id == org.id))
+    if invitation is None:
+        raise NotFound()
+    _end_invitation(session, invitation, InvitationStatus.REVOKED, actor)
+    return invitation.email
 
 
 def remove_member(session: Session, actor: User, org: Organisation, user_id: int) -> None:

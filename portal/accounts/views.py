@@ -25,6 +25,8 @@ from portal.i18n import LOCALE_COOKIE, current_locale, normalise_locale
 from portal.web import client_ip, render_domain_error, render_form, safe_next
 
 bp = Blueprint("accounts", __name__)
+#: where a visitor who signed up from a link (an invitation) goes once they have confirmed the address and logged in
+NEXT_AFTER_CONFIRMING = "next_after_confirming"
 
 
 def _login_account_key() -> str:
@@ -61,6 +63,9 @@ def signup():
             return render_domain_error(error, "accounts/signup.html", form=form,
                                        purposes=consent_service.PURPOSES)
         db.commit()
+        next_page = safe_next(request.args.get("next"), "")
+        if next_page:  # e.g. the invitation that brought them here: it waits until they have confirmed and logged in
+            session[NEXT_AFTER_CONFIRMING] = next_page
         return redirect(url_for("accounts.check_inbox"))
     return render_form("accounts/signup.html", form, purposes=consent_service.PURPOSES)
 
@@ -81,7 +86,7 @@ def verify_email(token: str):
                                resend_form=EmailOnlyForm()), error.status_code
     db.commit()
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
-    return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.login", next=session.pop(NEXT_AFTER_CONFIRMING, None)))
 
 
 @bp.route("/verify/resend", methods=["POST"])
@@ -154,7 +159,7 @@ def forgot_password():
     form = EmailOnlyForm()
     if form.validate_on_submit():
         db = db_session()
-        services.request_password_reset(db, form.email.data, ip_address=client_ip())
+        services.request_password_reset(db, form.email.data, locale=current_locale(), ip_address=client_ip())
         db.commit()
         return render_template("accounts/reset_sent.html", email=form.email.data)
     return render_form("accounts/forgot_password.html", form)

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.accounts import services
-from portal.accounts.models import OrganisationKind, Role, User
+from portal.accounts.models import Organisation, OrganisationKind, Role, User
 from portal.demo import load_demo
 from tests.browser.steps import translated
 from tests.support.a11y import assert_accessible
@@ -28,7 +28,7 @@ def colleague(app, db, make_user):
     """Another person on the portal, with a password-reset mail of theirs waiting in the outbox."""
     user = make_user(name="Trần Văn Bình")
     with app.test_request_context(), db.transaction() as s:
-        services.request_password_reset(s, user.email)
+        services.request_password_reset(s, user.email, locale="vi")
     return user
 
 
@@ -44,12 +44,21 @@ def assert_accessible_on_desktop_and_phone(page) -> None:
     assert_accessible(page)
 
 
-def _startup_owned_by(db, owner: User, member: User) -> int:
-    with db.transaction() as s:
-        founder = s.get(User, owner.id)
-        org = services.create_organisation(s, founder, name="Lúa Xanh AI", kind=OrganisationKind.STARTUP)
-        services.add_member(s, founder, org, member.email)
-        return org.id
+def _invitation(s, owner: User, email: str) -> tuple[int, str]:
+    """A startup of `owner` and the token of its invitation to `email`."""
+    founder = s.get(User, owner.id)
+    org = services.create_organisation(s, founder, name="Lúa Xanh AI", kind=OrganisationKind.STARTUP)
+    return org.id, services.invite_member(s, founder, org, email, locale="vi")
+
+
+def _startup_owned_by(app, db, owner: User, member: User) -> int:
+    """A startup with `member`, who accepted its invitation, and another invitation waiting for an answer."""
+    with app.test_request_context(), db.transaction() as s:
+        org_id, token = _invitation(s, owner, member.email)
+        services.accept_invitation(s, s.get(User, member.id), token)
+        org = s.get(Organisation, org_id)
+        services.invite_member(s, s.get(User, owner.id), org, "khach-moi@example.vn", locale="vi")
+        return org_id
 
 
 VISITOR_PAGES = {
@@ -66,6 +75,14 @@ VISITOR_PAGES = {
 @pytest.mark.parametrize("path", VISITOR_PAGES.values(), ids=VISITOR_PAGES.keys())
 def test_visitor_page_is_accessible(page, path):
     page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible_on_desktop_and_phone(page)
+
+
+def test_an_invitation_a_visitor_opens_is_accessible(page, app, db, make_user):
+    with app.test_request_context(), db.transaction() as s:
+        _org_id, token = _invitation(s, make_user(name="Trần Văn Bình"), "khach-moi@example.vn")
+    page.goto(f"/organisations/invitations/{token}")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert_accessible_on_desktop_and_phone(page)
 
@@ -101,9 +118,9 @@ SIGNED_IN_PAGES = (
 
 
 @pytest.mark.parametrize(("roles", "path"), SIGNED_IN_PAGES)
-def test_signed_in_page_is_accessible(page, db, signed_in, colleague, roles, path):
+def test_signed_in_page_is_accessible(page, app, db, signed_in, colleague, roles, path):
     user = signed_in(*roles)
-    org_id = _startup_owned_by(db, user, colleague)
+    org_id = _startup_owned_by(app, db, user, colleague)
     page.goto(path.format(org=org_id, colleague=colleague.id))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert_accessible_on_desktop_and_phone(page)

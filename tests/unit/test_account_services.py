@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from portal.accounts import services
-from portal.accounts.models import AuthSession, OrganisationKind, Role, TokenPurpose, User
+from portal.accounts.models import AuthSession, OrganisationKind, OrganisationMember, Role, TokenPurpose, User
 from portal.audit.models import AuditEntry
 from portal.db import utcnow
 from portal.errors import DomainError
@@ -141,12 +142,18 @@ def test_an_admin_cannot_revoke_their_own_admin_role(s, make_user):
     assert not other.has_role(Role.ADMIN)
 
 
+def joined(s, founder, org, member) -> None:
+    """`member` accepts `founder`'s invitation to `org`."""
+    raw = services.invite_member(s, founder, org, member.email, locale="en")
+    services.accept_invitation(s, member, raw)
+
+
 def test_leaving_one_startup_keeps_the_role_while_another_remains(s, make_user):
     founder, member = (load(s, user) for user in (make_user(), make_user(email="member@example.vn")))
     first = services.create_organisation(s, founder, name="Một", kind=OrganisationKind.STARTUP)
     second = services.create_organisation(s, founder, name="Hai", kind=OrganisationKind.STARTUP)
-    services.add_member(s, founder, first, member.email)
-    services.add_member(s, founder, second, member.email)
+    joined(s, founder, first, member)
+    joined(s, founder, second, member)
     assert member.has_role(Role.STARTUP)
 
     services.remove_member(s, founder, first, member.id)
@@ -155,10 +162,79 @@ def test_leaving_one_startup_keeps_the_role_while_another_remains(s, make_user):
     assert not member.has_role(Role.STARTUP)
 
 
-def test_only_confirmed_accounts_can_be_added_to_an_organisation(s, make_user):
+def test_an_invitation_grants_nothing_until_it_is_accepted(s, make_user):
+    founder, member = (load(s, user) for user in (make_user(), make_user(email="member@example.vn")))
+    org = services.create_organisation(s, founder, name="Bốn", kind=OrganisationKind.STARTUP)
+    raw = services.invite_member(s, founder, org, "Member@Example.vn ", locale="en")
+
+    assert [m.user_id for m in org.members] == [founder.id]
+    assert not member.has_role(Role.STARTUP)
+    assert [i.email for i in services.pending_invitations(s, org)] == ["member@example.vn"]
+    services.accept_invitation(s, member, raw)
+    assert member.has_role(Role.STARTUP)
+    assert services.pending_invitations(s, org) == []
+    with pytest.raises(services.InvitationGone):
+        services.accept_invitation(s, member, raw)
+
+
+def test_an_unconfirmed_account_cannot_accept_an_invitation(s, make_user):
     unconfirmed = make_user(email="unconfirmed@example.vn", verified=False)
     founder = load(s, make_user())
     org = services.create_organisation(s, founder, name="Ba", kind=OrganisationKind.COMPANY)
-    with pytest.raises(DomainError) as refused:
-        services.add_member(s, founder, org, unconfirmed.email)
-    assert refused.value.status_code == 404
+    raw = services.invite_member(s, founder, org, unconfirmed.email, locale="en")
+    with pytest.raises(services.NotTheInvitee):
+        services.accept_invitation(s, load(s, unconfirmed), raw)
+    assert [m.user_id for m in org.members] == [founder.id]
+
+
+@pytest.mark.parametrize("purpose", list(TokenPurpose))
+def test_a_new_password_set_any_way_ends_the_links_issued_before(s, make_user, purpose):
+    user = load(s, make_user())
+    raw = services.issue_token(s, user, purpose, payload="new@example.vn")
+    user.password_hash = services.hash_password("set-by-some-other-path")
+    with pytest.raises(services.InvalidLink):
+        services.peek_token(s, raw, purpose)
+    assert services.peek_token(s, services.issue_token(s, user, purpose), purpose).user_id == user.id
+
+
+def test_a_double_click_on_invite_or_accept_sends_one_invitation_and_joins_once(app, db, make_user):
+    """Real threads: two invitations to one address at once make one invitation and one mail; two acceptances at
+    once make one member, and the other is told the invitation is answered."""
+    founder, member = make_user(), make_user(email="member@example.vn")
+    with app.test_request_context(), db.transaction() as s:
+        org_id = services.create_organisation(s, s.get(User, founder.id), name="Năm",
+                                              kind=OrganisationKind.STARTUP).id
+
+    def at_once(action) -> tuple[list, list[Exception]]:
+        barrier, results, errors = threading.Barrier(2), [], []
+
+        def run() -> None:
+            barrier.wait()
+            try:
+                with app.test_request_context(), force_locale("en"), db.transaction() as s:
+                    results.append(action(s))
+            except Exception as exc:  # noqa: BLE001 - collected and checked below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        return results, errors
+
+    def invite(s):
+        org = services.get_organisation_for(s, s.get(User, founder.id), org_id, manage=True)
+        return services.invite_member(s, s.get(User, founder.id), org, member.email, locale="en")
+
+    tokens, errors = at_once(invite)
+    assert errors == []
+    (raw,) = [token for token in tokens if token is not None]
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count(OutboxMessage.id))) == 1
+
+    joined_orgs, refusals = at_once(lambda s: services.accept_invitation(s, s.get(User, member.id), raw).id)
+    assert joined_orgs == [org_id]
+    assert [type(refusal) for refusal in refusals] == [services.InvitationGone]
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count(OrganisationMember.id)).where(OrganisationMember.user_id == member.id)) == 1

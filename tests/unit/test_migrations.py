@@ -1,12 +1,16 @@
 """Alembic's revisions and the models describe the same schema, on the database under test."""
 
+from datetime import timedelta
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import User
+from portal.accounts import services as accounts
+from portal.accounts.models import TokenPurpose, User
 from portal.booths.models import BookingStatus, Booth, BoothBooking
 from portal.db import make_engine, utcnow
 from portal.events.models import Event, EventStatus, Order, OrderStatus
@@ -14,6 +18,7 @@ from portal.migrate import alembic_config, include_object, upgrade
 from portal.models import metadata
 from portal.payments import finance, refunds
 from portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from portal.security import token_digest
 from tests.conftest import fresh_database_url
 
 
@@ -102,4 +107,33 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
     with Session(engine) as s:
         assert s.execute(select(Payment.order_id, Payment.amount).where(Payment.provider == "manual")).all() == [
             (by_hand.id, 500_000)]
+    engine.dispose()
+
+
+def test_links_mailed_before_0011_keep_working_until_the_password_changes(tmp_path_factory, app):
+    """0011 binds each mailed link to the account's password and address; links sent before it get the account's
+    current fingerprint, so they work after the upgrade and end with the next new password."""
+    url = fresh_database_url(tmp_path_factory, "links")
+    upgrade(url, "0009_payments_received_by_hand")
+    engine = make_engine(url)
+    now = utcnow().replace(tzinfo=None)
+    with engine.begin() as conn:
+        user_id = conn.execute(text(
+            "INSERT INTO users (email, full_name, password_hash, locale, is_active, created_at) "
+            "VALUES ('lan@example.vn', 'Lan', 'old-hash', 'vi', :yes, :now) RETURNING id"),
+            {"yes": True, "now": now}).scalar()
+        conn.execute(text(
+            "INSERT INTO auth_tokens (user_id, purpose, token_hash, created_at, expires_at) "
+            "VALUES (:user_id, 'reset_password', :digest, :now, :later)"),
+            {"user_id": user_id, "digest": token_digest("mailed-before"), "now": now,
+             "later": now + timedelta(hours=1)})
+    upgrade(url)
+    with app.test_request_context(), Session(engine) as s:
+        assert accounts.peek_token(s, "mailed-before", TokenPurpose.RESET_PASSWORD).user_id == user_id
+        s.get(User, user_id).password_hash = "new-hash"
+        with pytest.raises(accounts.InvalidLink):
+            accounts.peek_token(s, "mailed-before", TokenPurpose.RESET_PASSWORD)
+    command.downgrade(alembic_config(url), "0009_payments_received_by_hand")
+    assert "organisation_invitations" not in inspect(engine).get_table_names()
+    assert "credentials" not in {column["name"] for column in inspect(engine).get_columns("auth_tokens")}
     engine.dispose()

@@ -1,11 +1,20 @@
-"""Organisations: owners create and manage them, members see them, everyone else is refused."""
+"""Organisations: owners create and manage them and invite members, who join by accepting; members see them,
+everyone else is refused."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, select
 
+from portal.accounts.models import OrganisationInvitation
+from portal.audit.models import AuditEntry
+from portal.db import utcnow
+from tests.support.mail import first_link, text_body
 from tests.support.web import path_of
 
 PROFILE = {
@@ -95,15 +104,54 @@ def test_a_bad_startup_profile_is_refused_keeping_what_was_typed(form, owner, st
     assert "Agritech" not in owner.get(f"/organisations/{startup_id}").get_data(as_text=True)
 
 
-def test_the_owner_adds_and_removes_a_member(form, owner, startup_id, login_as):
-    colleague = login_as(locale="en", email="colleague@example.vn", name="Vũ Minh")
-    assert colleague.get("/dashboard/startup").status_code == 403
+def invite(form, owner, org_id: int, email: str):
+    return form(owner, f"/organisations/{org_id}/invitations", {"email": email})
 
-    added = form(owner, f"/organisations/{startup_id}/members", {"email": "Colleague@Example.vn"})
-    assert added.status_code == 302
-    assert "Vũ Minh" in owner.get(f"/organisations/{startup_id}").get_data(as_text=True)
+
+def invitation_link(mailbox, email: str) -> str:
+    mailbox.deliver()
+    return path_of(first_link(mailbox.wait_for(email)[-1], "/organisations/invitations/"))
+
+
+def join(form, owner, member, org_id: int, mailbox) -> None:
+    """`member` is invited by `owner` and accepts."""
+    assert invite(form, owner, org_id, member.user.email).status_code == 302
+    assert form(member, invitation_link(mailbox, member.user.email) + "/accept").status_code == 302
+
+
+def actions(db) -> list[str]:
+    with db.session_factory() as s:
+        return s.scalars(select(AuditEntry.action).where(AuditEntry.action.like("organisation.invitation%"))
+                         .order_by(AuditEntry.id)).all()
+
+
+def test_an_invited_person_joins_only_by_accepting(db, form, owner, startup_id, login_as, mailbox):
+    colleague = login_as(locale="en", email="colleague@example.vn", name="Vũ Minh")
+
+    invited = invite(form, owner, startup_id, "Colleague@Example.vn")
+    assert invited.status_code == 302
+    page = owner.get(f"/organisations/{startup_id}").get_data(as_text=True)
+    assert "If colleague@example.vn can receive mail, we have sent an invitation to it." in page
+    assert "Pending invitations" in page
+    assert "Vũ Minh" not in page  # not a member before accepting
+    assert colleague.get(f"/organisations/{startup_id}").status_code == 403
+    assert colleague.get("/dashboard/startup").status_code == 403  # no role granted on the spot
+
+    link = invitation_link(mailbox, "colleague@example.vn")
+    offer = colleague.get(link).get_data(as_text=True)
+    assert "Đỗ Thu Hà invites you to join Sen Vàng AI" in offer
+    assert "Accept and join" in offer
+    accepted = form(colleague, link + "/accept", follow_redirects=True)
+    assert accepted.status_code == 200
+    assert "Welcome to Sen Vàng AI: you are now a member." in accepted.get_data(as_text=True)
+
+    page = owner.get(f"/organisations/{startup_id}").get_data(as_text=True)
+    assert "Vũ Minh" in page
+    assert "No invitation is waiting for an answer." in page
     assert colleague.get(f"/organisations/{startup_id}").status_code == 200
     assert colleague.get("/dashboard/startup").status_code == 200  # joining a startup grants the role
+    assert colleague.get(link).status_code == 400  # answered: the link is spent
+    assert actions(db) == ["organisation.invitation_sent", "organisation.invitation_accepted"]
 
     removed = form(owner, f"/organisations/{startup_id}/members/{colleague.user.id}/remove")
     assert removed.status_code == 302
@@ -112,20 +160,155 @@ def test_the_owner_adds_and_removes_a_member(form, owner, startup_id, login_as):
     assert colleague.get("/dashboard/startup").status_code == 403
 
 
-def test_adding_an_unknown_address_says_so(form, owner, startup_id):
-    response = form(owner, f"/organisations/{startup_id}/members", {"email": "stranger@example.vn"})
-    assert response.status_code == 404
-    page = response.get_data(as_text=True)
-    assert "No confirmed account uses this e-mail address." in page
-    assert 'value="stranger@example.vn"' in page
+def test_inviting_answers_the_same_whether_or_not_the_address_has_an_account(app, form, owner, startup_id,
+                                                                             make_user, mailbox):
+    make_user(email="known@example.vn", locale="vi")
+    known, unknown = (invite(form, owner, startup_id, address) for address in ("known@example.vn",
+                                                                                "unknown@example.vn"))
+    assert (known.status_code, known.location) == (unknown.status_code, unknown.location)
+
+    page = owner.get(f"/organisations/{startup_id}").get_data(as_text=True)
+    for address in ("known@example.vn", "unknown@example.vn"):
+        assert f"If {address} can receive mail, we have sent an invitation to it." in page
+        assert f"Withdraw the invitation to {address}" in page
+
+    mailbox.deliver()
+    (to_known,), (to_unknown,) = mailbox.wait_for("known@example.vn"), mailbox.wait_for("unknown@example.vn")
+    with app.test_request_context(), force_locale("vi"):
+        assert to_known["Subject"] == gettext("An invitation to join %(organisation)s", organisation="Sen Vàng AI")
+    assert to_unknown["Subject"] == "An invitation to join Sen Vàng AI"  # no account: the inviter's language
+    assert "/organisations/invitations/" in text_body(to_unknown)
 
 
-def test_adding_someone_twice_is_refused(form, owner, startup_id, make_user):
-    make_user(email="twice@example.vn")
-    form(owner, f"/organisations/{startup_id}/members", {"email": "twice@example.vn"})
-    again = form(owner, f"/organisations/{startup_id}/members", {"email": "twice@example.vn"})
+def test_a_new_person_signs_up_from_the_invitation_and_then_joins(app, form, owner, startup_id, mailbox):
+    invite(form, owner, startup_id, "newcomer@example.vn")
+    link = invitation_link(mailbox, "newcomer@example.vn")
+    visitor = app.test_client()
+    visitor.get("/language/en")
+
+    offer = visitor.get(link).get_data(as_text=True)
+    assert "To answer it, log in with this address, or create an account with it" in offer
+    signup_page = re.search(r'href="(/signup\?next=[^"]+)"', offer).group(1).replace("&amp;", "&")
+    assert "Log in" in visitor.get(signup_page).get_data(as_text=True)
+    signed_up = form(visitor, signup_page, {
+        "full_name": "Lê Văn Mới", "email": "newcomer@example.vn", "password": "a-brand-new-passphrase",
+        "confirm": "a-brand-new-passphrase", "locale": "en", "consent_account": "y"})
+    assert signed_up.status_code == 302
+
+    mailbox.deliver()
+    confirmed = visitor.get(path_of(first_link(mailbox.wait_for("newcomer@example.vn", 2)[-1], "/verify/")))
+    assert urlsplit(confirmed.location).path == "/login"
+    assert parse_qs(urlsplit(confirmed.location).query) == {"next": [link]}
+    logged_in = form(visitor, path_of(confirmed.location), {"email": "newcomer@example.vn",
+                                                            "password": "a-brand-new-passphrase"})
+    assert path_of(logged_in.location) == link
+    assert form(visitor, link + "/accept").status_code == 302
+    assert "Lê Văn Mới" in owner.get(f"/organisations/{startup_id}").get_data(as_text=True)
+
+
+def test_the_invited_person_may_decline(db, form, owner, startup_id, login_as, mailbox):
+    colleague = login_as(locale="en", email="colleague@example.vn", name="Vũ Minh")
+    invite(form, owner, startup_id, "colleague@example.vn")
+    link = invitation_link(mailbox, "colleague@example.vn")
+
+    declined = form(colleague, link + "/decline", follow_redirects=True)
+    assert "You have declined the invitation to join Sen Vàng AI." in declined.get_data(as_text=True)
+    assert form(colleague, link + "/accept").status_code == 302
+    assert colleague.get(f"/organisations/{startup_id}").status_code == 403
+    assert colleague.get("/dashboard/startup").status_code == 403
+    assert "No invitation is waiting for an answer." in owner.get(f"/organisations/{startup_id}").get_data(
+        as_text=True)
+    assert actions(db) == ["organisation.invitation_sent", "organisation.invitation_declined"]
+
+
+def test_the_owner_withdraws_an_invitation_and_its_link_stops_working(db, form, owner, startup_id, login_as,
+                                                                      mailbox):
+    colleague = login_as(locale="en", email="colleague@example.vn")
+    invite(form, owner, startup_id, "colleague@example.vn")
+    link = invitation_link(mailbox, "colleague@example.vn")
+    with db.session_factory() as s:
+        invitation_id = s.scalar(select(OrganisationInvitation.id))
+
+    revoked = form(owner, f"/organisations/{startup_id}/invitations/{invitation_id}/revoke", follow_redirects=True)
+    page = revoked.get_data(as_text=True)
+    assert "The invitation to colleague@example.vn has been withdrawn." in page
+    assert "No invitation is waiting for an answer." in page
+
+    gone = colleague.get(link)
+    assert gone.status_code == 400
+    assert "This invitation is no longer valid" in gone.get_data(as_text=True)
+    form(colleague, link + "/accept")
+    assert colleague.get(f"/organisations/{startup_id}").status_code == 403
+    assert actions(db) == ["organisation.invitation_sent", "organisation.invitation_revoked"]
+
+
+def test_an_invitation_expires_after_seven_days(db, form, owner, startup_id, login_as, mailbox):
+    colleague = login_as(locale="en", email="colleague@example.vn")
+    invite(form, owner, startup_id, "colleague@example.vn")
+    link = invitation_link(mailbox, "colleague@example.vn")
+    with db.transaction() as s:
+        invitation = s.scalar(select(OrganisationInvitation))
+        assert invitation.expires_at - invitation.created_at == timedelta(days=7)
+        invitation.expires_at = utcnow() - timedelta(seconds=1)
+
+    assert colleague.get(link).status_code == 400
+    form(colleague, link + "/accept")
+    assert colleague.get(f"/organisations/{startup_id}").status_code == 403
+    assert "No invitation is waiting for an answer." in owner.get(f"/organisations/{startup_id}").get_data(
+        as_text=True)
+    assert invite(form, owner, startup_id, "colleague@example.vn").status_code == 302  # invited anew
+    assert len(mailbox.to("colleague@example.vn")) == 1
+    mailbox.deliver()
+    mailbox.wait_for("colleague@example.vn", 2)
+
+
+def test_a_forwarded_invitation_joins_nobody_else(form, owner, startup_id, login_as, mailbox):
+    invite(form, owner, startup_id, "colleague@example.vn")
+    link = invitation_link(mailbox, "colleague@example.vn")
+    someone_else = login_as(locale="en", email="someone@example.vn")
+
+    page = someone_else.get(link).get_data(as_text=True)
+    assert "This invitation was sent to another e-mail address." in page
+    assert "Accept and join" not in page
+    assert form(someone_else, link + "/accept").status_code == 403
+    assert someone_else.get(f"/organisations/{startup_id}").status_code == 403
+
+
+def test_inviting_twice_sends_one_invitation(db, form, owner, startup_id, mailbox):
+    for _click in range(2):
+        assert invite(form, owner, startup_id, "twice@example.vn").status_code == 302
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count(OrganisationInvitation.id))) == 1
+    mailbox.deliver()
+    assert len(mailbox.wait_for("twice@example.vn")) == 1
+
+
+def test_inviting_a_member_again_is_refused(form, owner, startup_id, login_as, mailbox):
+    member = login_as(locale="en", email="member@example.vn")
+    join(form, owner, member, startup_id, mailbox)
+    again = invite(form, owner, startup_id, "Member@example.vn")
     assert again.status_code == 409
-    assert "This person is already a member." in again.get_data(as_text=True)
+    page = again.get_data(as_text=True)
+    assert "This person is already a member." in page
+    assert 'value="Member@example.vn"' in page
+
+
+def test_a_malformed_address_is_refused_keeping_what_was_typed(form, owner, startup_id):
+    response = invite(form, owner, startup_id, "stranger@")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Enter a valid e-mail address, like name@example.com." in page
+    assert 'value="stranger@"' in page
+
+
+def test_inviting_is_rate_limited(form, owner, startup_id, mailbox):
+    for n in range(20):
+        assert invite(form, owner, startup_id, f"guest{n}@example.vn").status_code == 302
+    throttled = invite(form, owner, startup_id, "one-more@example.vn")
+    assert throttled.status_code == 429
+    assert "Too many attempts." in throttled.get_data(as_text=True)
+    mailbox.deliver()
+    assert mailbox.to("one-more@example.vn") == []
 
 
 def test_the_owner_cannot_be_removed(form, owner, startup_id):
@@ -150,17 +333,22 @@ def test_a_stranger_cannot_open_another_organisation(form, owner, startup_id, lo
     assert "Hijacked" not in owner.get(f"/organisations/{startup_id}").get_data(as_text=True)
 
 
-def test_a_plain_member_sees_but_cannot_manage(form, owner, startup_id, login_as, make_user):
+def test_a_plain_member_sees_but_cannot_manage(db, form, owner, startup_id, login_as, make_user, mailbox):
     member = login_as(locale="en", email="member@example.vn")
-    form(owner, f"/organisations/{startup_id}/members", {"email": "member@example.vn"})
+    join(form, owner, member, startup_id, mailbox)
     other = make_user(email="other@example.vn")
+    invite(form, owner, startup_id, "guest@example.vn")
+    with db.session_factory() as s:
+        pending_id = s.scalar(select(OrganisationInvitation.id))
 
     page = member.get(f"/organisations/{startup_id}").get_data(as_text=True)
     assert "Sen Vàng AI" in page
     assert f'href="/organisations/{startup_id}/edit"' not in page
     assert member.get(f"/organisations/{startup_id}/edit").status_code == 403
     assert form(member, f"/organisations/{startup_id}/edit", PROFILE).status_code == 403
-    assert form(member, f"/organisations/{startup_id}/members", {"email": other.email}).status_code == 403
+    assert "guest@example.vn" not in page  # pending invitations are for those who manage
+    assert invite(form, member, startup_id, other.email).status_code == 403
+    assert form(member, f"/organisations/{startup_id}/invitations/{pending_id}/revoke").status_code == 403
     assert form(member, f"/organisations/{startup_id}/members/{owner.user.id}/remove").status_code == 403
 
 
