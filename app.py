@@ -14,6 +14,7 @@ from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.services import load_session_user
 from portal.config import load_settings
@@ -24,6 +25,7 @@ from portal.navigation import navigation_for
 from portal.security import install_security_headers
 
 ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("portal")
 
 
 def create_app(overrides: dict | None = None, instance_path: str | Path | None = None) -> Flask:
@@ -37,6 +39,7 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     app.config.update(load_settings(Path(app.instance_path)).flask_config())
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _trust_proxies(app)
 
     app.extensions["portal.db"] = Database(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_db_session)
@@ -55,6 +58,18 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     _register_commands(app)
     app.context_processor(lambda: {"navigation": navigation_for()})
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT proxies, request.remote_addr (what rate limits, the audit log and sessions record) is the
+    client the outermost of them saw; without the setting the forwarded headers are ignored, since any client
+    can send them."""
+    count = app.config["PROXY_COUNT"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+    if app.config["PORTAL_ENV"] == "production" and app.config["RATELIMIT_ENABLED"] and not app.config["REDIS_URL"]:
+        log.warning("REDIS_URL is not set: each worker counts rate limits on its own, so a client gets as many "
+                    "attempts as there are workers")
 
 
 def _init_login(app: Flask) -> None:
