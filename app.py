@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import tempfile
 from pathlib import Path
 
 import click
@@ -140,9 +141,38 @@ def _register_error_pages(app: Flask) -> None:
     @app.before_request
     def _reject_oversized():
         # Werkzeug only checks MAX_CONTENT_LENGTH when the body is read; checking up front answers 413 early.
-        if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
-            return render_error(413)
-        return None
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None:
+            return render_error(413) if request.content_length > limit else None
+        return render_error(413) if _chunked_body_too_large(request.environ, limit) else None
+
+
+#: what a chunked body keeps in memory before it goes to a temporary file
+_SPOOL_IN_MEMORY = 1024 * 1024
+
+
+def _chunked_body_too_large(environ: dict, limit: int) -> bool:
+    """Reads a body sent in chunks (no Content-Length) up to one byte past `limit`, because Werkzeug would stop
+    reading it at the limit without an error and take a part for the whole. One within the limit is handed on as
+    what was read."""
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    # only a server that ends such a body itself says so (wsgi.input_terminated); Werkzeug reads none otherwise
+    if not chunked or not environ.get("wsgi.input_terminated"):
+        return False
+    body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - the request reads it later
+    copied = 0
+    while copied <= limit:
+        piece = environ["wsgi.input"].read(min(64 * 1024, limit + 1 - copied))
+        if not piece:
+            break
+        body.write(piece)
+        copied += len(piece)
+    if copied > limit:
+        body.close()
+        return True
+    body.seek(0)
+    environ["wsgi.input"] = body
+    return False
 
 
 def _register_commands(app: Flask) -> None:
