@@ -26,6 +26,11 @@ from portal.web import client_ip, render_domain_error, render_form, safe_next
 
 bp = Blueprint("accounts", __name__)
 
+#: password guesses from one address, refused or not
+PASSWORD_GUESSES_PER_CLIENT = "30 per minute"
+#: refused password guesses at one account
+PASSWORD_GUESSES_PER_ACCOUNT = "5 per minute;20 per hour"
+
 
 def _login_account_key() -> str:
     return "login:" + services.normalise_email(request.form.get("email", ""))
@@ -33,6 +38,17 @@ def _login_account_key() -> str:
 
 def _failed(response) -> bool:
     return response.status_code != 302
+
+
+# The account page's forms that ask for the current password (a new password, a new e-mail address) draw on one
+# budget of guesses, per account and per address, counted as the login counts them: a stolen session must not
+# become an unthrottled way to find the password.
+_current_password_per_client = limiter.shared_limit(PASSWORD_GUESSES_PER_CLIENT, scope="current-password",
+                                                    methods=["POST"])
+_current_password_per_account = limiter.shared_limit(
+    PASSWORD_GUESSES_PER_ACCOUNT, scope="current-password-account", methods=["POST"],
+    key_func=lambda: f"current-password:{current_user.id}", deduct_when=_failed,
+)
 
 
 def _already_logged_in():
@@ -97,8 +113,8 @@ def resend_verification():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
-@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
+@limiter.limit(PASSWORD_GUESSES_PER_CLIENT, methods=["POST"])
+@limiter.limit(PASSWORD_GUESSES_PER_ACCOUNT, methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return _already_logged_in()
@@ -232,6 +248,8 @@ def update_profile():
 
 @bp.route("/account/password", methods=["POST"])
 @login_required
+@_current_password_per_client
+@_current_password_per_account
 def change_password():
     form = ChangePasswordForm()
     if not form.validate_on_submit():
@@ -250,6 +268,8 @@ def change_password():
 
 @bp.route("/account/email", methods=["POST"])
 @login_required
+@_current_password_per_client
+@_current_password_per_account
 def change_email():
     form = ChangeEmailForm()
     if not form.validate_on_submit():
