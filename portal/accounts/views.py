@@ -27,9 +27,9 @@ from portal.web import client_ip, render_domain_error, render_form, safe_next
 bp = Blueprint("accounts", __name__)
 
 #: password guesses from one address, refused or not
-PASSWORD_GUESSES_PER_CLIENT = "30 per minute"
+GUESSES_PER_CLIENT = "30 per minute"
 #: refused password guesses at one account
-PASSWORD_GUESSES_PER_ACCOUNT = "5 per minute;20 per hour"
+GUESSES_PER_ACCOUNT = "5 per minute;20 per hour"
 
 
 def _login_account_key() -> str:
@@ -43,10 +43,10 @@ def _failed(response) -> bool:
 # The account page's forms that ask for the current password (a new password, a new e-mail address) draw on one
 # budget of guesses, per account and per address, counted as the login counts them: a stolen session must not
 # become an unthrottled way to find the password.
-_current_password_per_client = limiter.shared_limit(PASSWORD_GUESSES_PER_CLIENT, scope="current-password",
+_current_password_per_client = limiter.shared_limit(GUESSES_PER_CLIENT, scope="current-password",
                                                     methods=["POST"])
 _current_password_per_account = limiter.shared_limit(
-    PASSWORD_GUESSES_PER_ACCOUNT, scope="current-password-account", methods=["POST"],
+    GUESSES_PER_ACCOUNT, scope="current-password-account", methods=["POST"],
     key_func=lambda: f"current-password:{current_user.id}", deduct_when=_failed,
 )
 
@@ -113,8 +113,8 @@ def resend_verification():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(PASSWORD_GUESSES_PER_CLIENT, methods=["POST"])
-@limiter.limit(PASSWORD_GUESSES_PER_ACCOUNT, methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
+@limiter.limit(GUESSES_PER_CLIENT, methods=["POST"])
+@limiter.limit(GUESSES_PER_ACCOUNT, methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return _already_logged_in()
