@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.services import load_session_user
 from portal.config import load_settings
-from portal.db import Database, close_db_session, db_session
+from portal.db import Database, close_db_session, db_session, roll_back_request
 from portal.extensions import babel, limiter, login_manager
 from portal.i18n import register_template_helpers, select_locale
 from portal.navigation import navigation_for
@@ -124,6 +124,8 @@ ERROR_TITLES = {
 
 def _register_error_pages(app: Flask) -> None:
     def render_error(code: int):
+        # the page loads the visitor and their menu, which a failed statement would otherwise refuse
+        roll_back_request()
         return render_template("errors/error.html", code=code, title=ERROR_TITLES[code],
                                message=ERROR_MESSAGES[code]), code
 

@@ -17,7 +17,7 @@ from portal.accounts.forms import (
     SignupForm,
 )
 from portal.accounts.models import TokenPurpose
-from portal.db import db_session
+from portal.db import db_session, writes
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import ConfirmForm
@@ -87,6 +87,7 @@ def check_inbox():
 
 
 @bp.route("/verify/<token>")
+@writes
 def verify_email(token: str):
     db = db_session()
     try:
@@ -197,6 +198,7 @@ def reset_password(token: str):
 
 
 @bp.route("/language/<code>")
+@writes
 def switch_language(code: str):
     locale = normalise_locale(code)
     if locale is None:
@@ -288,6 +290,7 @@ def change_email():
 
 
 @bp.route("/account/email/confirm/<token>")
+@writes
 def confirm_email_change(token: str):
     db = db_session()
     try:

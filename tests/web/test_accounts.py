@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -497,6 +498,28 @@ def test_the_language_switch_is_remembered_for_the_account(app, login_as):
     on_another_device = app.test_client()
     login(on_another_device, app, client.user)
     assert 'lang="en"' in on_another_device.get("/account").get_data(as_text=True)
+
+
+def test_many_people_switching_language_at_once_all_get_their_page(app, db, login_as):
+    people = [login_as(locale="vi") for _ in range(5)]
+    answers: list[int | str] = []
+
+    def switch_back_and_forth(client) -> None:
+        for n in range(20):
+            try:
+                answers.append(client.get(f"/language/{'en' if n % 2 == 0 else 'vi'}").status_code)
+            except Exception as error:  # noqa: BLE001 - the test app raises a server error instead of answering 500
+                answers.append(f"500: {error!r}")
+
+    threads = [threading.Thread(target=switch_back_and_forth, args=(client,)) for client in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [302] * 100
+    with db.session_factory() as s:  # each ended on Vietnamese, the 20th switch
+        assert set(s.scalars(select(User.locale).where(User.id.in_([c.user.id for c in people])))) == {"vi"}
 
 
 def test_a_profile_without_a_name_is_refused(form, login_as):
