@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import tempfile
 from pathlib import Path
 
 import click
@@ -14,16 +15,18 @@ from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.services import load_session_user
 from portal.config import load_settings
-from portal.db import Database, close_db_session, db_session
+from portal.db import Database, close_db_session, db_session, roll_back_request
 from portal.extensions import babel, limiter, login_manager
 from portal.i18n import register_template_helpers, select_locale
 from portal.navigation import navigation_for
 from portal.security import install_security_headers
 
 ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("portal")
 
 
 def create_app(overrides: dict | None = None, instance_path: str | Path | None = None) -> Flask:
@@ -37,6 +40,7 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     app.config.update(load_settings(Path(app.instance_path)).flask_config())
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _trust_proxies(app)
 
     app.extensions["portal.db"] = Database(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_db_session)
@@ -55,6 +59,18 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     _register_commands(app)
     app.context_processor(lambda: {"navigation": navigation_for()})
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT proxies, request.remote_addr (what rate limits, the audit log and sessions record) is the
+    client the outermost of them saw; without the setting the forwarded headers are ignored, since any client
+    can send them."""
+    count = app.config["PROXY_COUNT"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+    if app.config["PORTAL_ENV"] == "production" and app.config["RATELIMIT_ENABLED"] and not app.config["REDIS_URL"]:
+        log.warning("REDIS_URL is not set: each worker counts rate limits on its own, so a client gets as many "
+                    "attempts as there are workers")
 
 
 def _init_login(app: Flask) -> None:
@@ -108,6 +124,8 @@ ERROR_TITLES = {
 
 def _register_error_pages(app: Flask) -> None:
     def render_error(code: int):
+        # the page loads the visitor and their menu, which a failed statement would otherwise refuse
+        roll_back_request()
         return render_template("errors/error.html", code=code, title=ERROR_TITLES[code],
                                message=ERROR_MESSAGES[code]), code
 
@@ -125,9 +143,38 @@ def _register_error_pages(app: Flask) -> None:
     @app.before_request
     def _reject_oversized():
         # Werkzeug only checks MAX_CONTENT_LENGTH when the body is read; checking up front answers 413 early.
-        if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
-            return render_error(413)
-        return None
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None:
+            return render_error(413) if request.content_length > limit else None
+        return render_error(413) if _chunked_body_too_large(request.environ, limit) else None
+
+
+#: what a chunked body keeps in memory before it goes to a temporary file
+_SPOOL_IN_MEMORY = 1024 * 1024
+
+
+def _chunked_body_too_large(environ: dict, limit: int) -> bool:
+    """Reads a body sent in chunks (no Content-Length) up to one byte past `limit`, because Werkzeug would stop
+    reading it at the limit without an error and take a part for the whole. One within the limit is handed on as
+    what was read."""
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    # only a server that ends such a body itself says so (wsgi.input_terminated); Werkzeug reads none otherwise
+    if not chunked or not environ.get("wsgi.input_terminated"):
+        return False
+    body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - the request reads it later
+    copied = 0
+    while copied <= limit:
+        piece = environ["wsgi.input"].read(min(64 * 1024, limit + 1 - copied))
+        if not piece:
+            break
+        body.write(piece)
+        copied += len(piece)
+    if copied > limit:
+        body.close()
+        return True
+    body.seek(0)
+    environ["wsgi.input"] = body
+    return False
 
 
 def _register_commands(app: Flask) -> None:

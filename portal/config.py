@@ -45,6 +45,8 @@ class Settings:
     mail_transport: str
     base_url: str
     rate_limits: bool
+    #: how many proxies in front of the portal append to X-Forwarded-For/-Proto; 0 trusts no such header
+    proxy_count: int
     stripe_secret_key: str | None
     stripe_webhook_secret: str | None
     #: the offline "demo card" payment provider (development only)
@@ -79,11 +81,22 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.redis_url if (production and self.redis_url) else "memory://",
             "RATELIMIT_HEADERS_ENABLED": False,
             "RATELIMIT_ENABLED": self.rate_limits,
+            "PROXY_COUNT": self.proxy_count,
             "STRIPE_SECRET_KEY": self.stripe_secret_key,
             "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
             "DEMO_CARD": self.demo_card,
             "WTF_CSRF_TIME_LIMIT": None,
         }
+
+
+def _proxy_count(value: str | None) -> int:
+    try:
+        count = int(value or "0")
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigError(f"PROXY_COUNT must be how many proxies are in front of the portal (0 or more), not {value!r}")
+    return count
 
 
 def load_settings(instance_path: Path, environ: dict[str, str] | None = None) -> Settings:
@@ -126,6 +139,8 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         base_url=environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # only a load test from one address turns this off
         rate_limits=_bool(environ.get("RATE_LIMITS"), default=True),
+        # off by default: without a proxy that sets them, the headers are whatever a client chose to send
+        proxy_count=_proxy_count(environ.get("PROXY_COUNT")),
         # card payment is offered only when both are set
         stripe_secret_key=environ.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or None,

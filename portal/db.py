@@ -150,14 +150,23 @@ def get_database() -> Database:
     return current_app.extensions["portal.db"]
 
 
+def writes(view: Callable) -> Callable:
+    """Marks a view that changes data on a GET (a link opened from a mail, the language switch): its request gets
+    a write session as a POST does, so on SQLite it holds the write lock from its first statement. A read
+    transaction that then writes fails at once with "database is locked" when another writer committed first."""
+    view.writes = True
+    return view
+
+
 def db_session() -> Session:
     """The session of the current request or app context, closed when the context ends.
 
-    Requests that may change data (anything but GET/HEAD/OPTIONS) get a write session.
+    Requests that may change data (anything but GET/HEAD/OPTIONS, and views marked @writes) get a write session.
     """
     if "db_session" not in g:
         database = get_database()
-        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        reading = (has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+                   and not getattr(current_app.view_functions.get(request.endpoint), "writes", False))
         g.db_session = (database.session_factory if reading else database.write_session_factory)()
     return g.db_session
 
@@ -166,6 +175,15 @@ def close_db_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def roll_back_request() -> None:
+    """Rolls back the current request's transaction, if it has one, so an error page can still load the visitor
+    and their menu after a failed statement (which leaves the session refusing every query until then). What the
+    request had not committed would be rolled back at its end anyway."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
 
 
 _AFTER_COMMIT = "portal.after_commit"

@@ -7,4 +7,5 @@ from flask_login import LoginManager
 
 babel = Babel()
 login_manager = LoginManager()
+# request.remote_addr: behind PROXY_COUNT proxies the client's own address (ProxyFix in create_app)
 limiter = Limiter(key_func=get_remote_address)

@@ -17,7 +17,7 @@ from portal.accounts.forms import (
     SignupForm,
 )
 from portal.accounts.models import TokenPurpose
-from portal.db import db_session
+from portal.db import db_session, writes
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import ConfirmForm
@@ -28,6 +28,11 @@ bp = Blueprint("accounts", __name__)
 #: where a visitor who signed up from a link (an invitation) goes once they have confirmed the address and logged in
 NEXT_AFTER_CONFIRMING = "next_after_confirming"
 
+#: password guesses from one address, refused or not
+GUESSES_PER_CLIENT = "30 per minute"
+#: refused password guesses at one account
+GUESSES_PER_ACCOUNT = "5 per minute;20 per hour"
+
 
 def _login_account_key() -> str:
     return "login:" + services.normalise_email(request.form.get("email", ""))
@@ -35,6 +40,17 @@ def _login_account_key() -> str:
 
 def _failed(response) -> bool:
     return response.status_code != 302
+
+
+# The account page's forms that ask for the current password (a new password, a new e-mail address) draw on one
+# budget of guesses, per account and per address, counted as the login counts them: a stolen session must not
+# become an unthrottled way to find the password.
+_current_password_per_client = limiter.shared_limit(GUESSES_PER_CLIENT, scope="current-password",
+                                                    methods=["POST"])
+_current_password_per_account = limiter.shared_limit(
+    GUESSES_PER_ACCOUNT, scope="current-password-account", methods=["POST"],
+    key_func=lambda: f"current-password:{current_user.id}", deduct_when=_failed,
+)
 
 
 def _already_logged_in():
@@ -76,6 +92,7 @@ def check_inbox():
 
 
 @bp.route("/verify/<token>")
+@writes
 def verify_email(token: str):
     db = db_session()
     try:
@@ -102,8 +119,8 @@ def resend_verification():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
-@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
+@limiter.limit(GUESSES_PER_CLIENT, methods=["POST"])
+@limiter.limit(GUESSES_PER_ACCOUNT, methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return _already_logged_in()
@@ -186,6 +203,7 @@ def reset_password(token: str):
 
 
 @bp.route("/language/<code>")
+@writes
 def switch_language(code: str):
     locale = normalise_locale(code)
     if locale is None:
@@ -237,6 +255,8 @@ def update_profile():
 
 @bp.route("/account/password", methods=["POST"])
 @login_required
+@_current_password_per_client
+@_current_password_per_account
 def change_password():
     form = ChangePasswordForm()
     if not form.validate_on_submit():
@@ -255,6 +275,8 @@ def change_password():
 
 @bp.route("/account/email", methods=["POST"])
 @login_required
+@_current_password_per_client
+@_current_password_per_account
 def change_email():
     form = ChangeEmailForm()
     if not form.validate_on_submit():
@@ -273,6 +295,7 @@ def change_email():
 
 
 @bp.route("/account/email/confirm/<token>")
+@writes
 def confirm_email_change(token: str):
     db = db_session()
     try:

@@ -48,3 +48,30 @@ def test_production_app_sends_hsts(tmp_path, monkeypatch):
     app = create_app(instance_path=tmp_path)
     response = app.test_client().get("/healthz", base_url="https://portal.example.vn")
     assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+
+
+def test_forwarded_headers_are_trusted_only_for_the_configured_number_of_proxies(tmp_path):
+    assert load_settings(tmp_path, {}).flask_config()["PROXY_COUNT"] == 0
+    assert load_settings(tmp_path, {"PROXY_COUNT": "2"}).flask_config()["PROXY_COUNT"] == 2
+    for nonsense in ("-1", "yes"):
+        with pytest.raises(ConfigError, match="PROXY_COUNT"):
+            load_settings(tmp_path, {"PROXY_COUNT": nonsense})
+
+
+def _production_app(tmp_path, monkeypatch, **environ):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(instance_path=tmp_path)
+    app.extensions["portal.db"].dispose()
+
+
+def test_production_warns_at_start_when_rate_limits_are_counted_per_worker(tmp_path, monkeypatch, caplog):
+    _production_app(tmp_path, monkeypatch)
+    assert any(r.levelname == "WARNING" and "REDIS_URL" in r.getMessage() for r in caplog.records)
+
+    caplog.clear()
+    _production_app(tmp_path, monkeypatch, REDIS_URL="redis://127.0.0.1:6379/0")
+    assert not any("REDIS_URL" in r.getMessage() for r in caplog.records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -318,6 +319,43 @@ def test_login_is_throttled_per_address(app, client, make_user):
     login(elsewhere, app, user)
 
 
+def guess_current_password(form, client, url: str, guess: str):
+    data = {"current_password": guess, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "email": "new@example.vn"}
+    return form(client, url, data)
+
+
+@pytest.mark.parametrize("url", ["/account/password", "/account/email"])
+def test_guessing_the_current_password_is_throttled_like_the_login(app, form, login_as, url):
+    client = login_as(locale="en")
+    for _attempt in range(5):
+        assert guess_current_password(form, client, url, "guess-guess-guess").status_code == 400
+
+    throttled = guess_current_password(form, client, url, PASSWORD)
+    assert throttled.status_code == 429
+    assert "Too many attempts. Wait a minute, then try again." in throttled.get_data(as_text=True)
+    # both forms ask for the same password, so they share one budget of guesses
+    for other in ("/account/password", "/account/email"):
+        assert guess_current_password(form, client, other, PASSWORD).status_code == 429
+    assert_logged_in(client)
+    login(app.test_client(), app, client.user)  # the password did not change
+
+
+def test_guessing_current_passwords_is_throttled_per_address(form, login_as):
+    accounts = [login_as() for _ in range(7)]
+    for account in accounts[:6]:  # 30 guesses from one address, each account at its own limit
+        for _attempt in range(5):
+            assert guess_current_password(form, account, "/account/password", "guess-guess-guess").status_code == 400
+    assert guess_current_password(form, accounts[6], "/account/password", PASSWORD).status_code == 429
+
+
+def test_a_successful_password_change_is_not_counted_as_a_guess(form, login_as):
+    client = login_as()
+    for _attempt in range(4):
+        assert guess_current_password(form, client, "/account/password", "guess-guess-guess").status_code == 400
+    assert guess_current_password(form, client, "/account/password", PASSWORD).status_code == 302
+    assert guess_current_password(form, client, "/account/password", "guess-guess-guess").status_code == 400
+
+
 # --- password reset -------------------------------------------------------------------------
 
 def request_reset(client, form, email: str):
@@ -566,6 +604,28 @@ def test_the_language_switch_is_remembered_for_the_account(app, login_as):
     on_another_device = app.test_client()
     login(on_another_device, app, client.user)
     assert 'lang="en"' in on_another_device.get("/account").get_data(as_text=True)
+
+
+def test_many_people_switching_language_at_once_all_get_their_page(app, db, login_as):
+    people = [login_as(locale="vi") for _ in range(5)]
+    answers: list[int | str] = []
+
+    def switch_back_and_forth(client) -> None:
+        for n in range(20):
+            try:
+                answers.append(client.get(f"/language/{'en' if n % 2 == 0 else 'vi'}").status_code)
+            except Exception as error:  # noqa: BLE001 - the test app raises a server error instead of answering 500
+                answers.append(f"500: {error!r}")
+
+    threads = [threading.Thread(target=switch_back_and_forth, args=(client,)) for client in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [302] * 100
+    with db.session_factory() as s:  # each ended on Vietnamese, the 20th switch
+        assert set(s.scalars(select(User.locale).where(User.id.in_([c.user.id for c in people])))) == {"vi"}
 
 
 def test_a_profile_without_a_name_is_refused(form, login_as):

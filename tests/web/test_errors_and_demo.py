@@ -1,12 +1,18 @@
+import pytest
+from flask import abort
+from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from portal.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from portal.accounts.models import User
 from portal.booths import demo as booths_demo
+from portal.db import db_session
 from portal.demo import load_demo
 from portal.events.models import Event
 from tests.conftest import login
+from tests.support.web import post_form
 
 
 def test_a_crash_shows_a_bilingual_500_page_without_details(app, database_url, tmp_path):
@@ -25,6 +31,35 @@ def test_a_crash_shows_a_bilingual_500_page_without_details(app, database_url, t
     client.get("/language/en")
     page = client.get("/boom").get_data(as_text=True)
     assert "Something went wrong on our side" in page
+    crashing.extensions["portal.db"].dispose()
+
+
+@pytest.mark.parametrize(("answer", "title"), [(500, "Server error"), (404, "Page not found")])
+def test_an_error_page_after_a_failed_write_is_still_the_portals_page(database_url, make_user, tmp_path, answer,
+                                                                      title):
+    crashing = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x" * 40}, instance_path=tmp_path)
+
+    @crashing.route("/taken-address", methods=["POST"])
+    def take_an_address():
+        # the write fails when flushed, leaving the request's transaction refusing every query (the menu's too)
+        current_user.email = "taken@example.vn"
+        try:
+            db_session().flush()
+        except IntegrityError:
+            if answer != 500:
+                abort(answer)
+            raise
+
+    make_user(email="taken@example.vn")
+    person = make_user(locale="en")
+    client = crashing.test_client()
+    login(client, crashing, person)
+    response = post_form(client, crashing, "/taken-address")
+
+    assert response.status_code == answer
+    page = response.get_data(as_text=True)
+    assert f"<h1>{title}</h1>" in page and 'lang="en"' in page  # the portal's own page, in the person's language
+    assert "Log out" in page
     crashing.extensions["portal.db"].dispose()
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
+from sqlalchemy import func, select
 
-from portal.accounts.models import OrganisationMember, Role
+from portal.accounts.models import AuthSession, OrganisationMember, Role
 from portal.booths import services
 from portal.config import load_settings
 from portal.db import utcnow
@@ -17,7 +20,7 @@ from portal.events.models import WaitingListEntry, WaitingListStatus
 from tests.conftest import PASSWORD, login
 from tests.support.booths import as_exhibitor, create_hall
 from tests.support.ticketing import add_ticket, create_event
-from tests.support.web import path_of
+from tests.support.web import csrf_token, path_of
 
 
 def csp_directives(response) -> dict[str, list[str]]:
@@ -77,6 +80,46 @@ def test_an_oversized_request_gets_the_413_page(app, client):
     response = client.post("/signup", data=too_big, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 413
     assert "What you sent is too large." in response.get_data(as_text=True)
+
+
+def post_in_chunks(live_server: str, path: str, body: bytes, cookies: dict) -> tuple[int, str]:
+    """POSTs `body` with Transfer-Encoding: chunked and no Content-Length, over a real connection (the test client
+    hands the app a body of known length)."""
+    address = urlsplit(live_server)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    chunks = (body[start:start + 256 * 1024] for start in range(0, len(body), 256 * 1024))
+    connection.request("POST", path, body=chunks, encode_chunked=True, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
+    })
+    response = connection.getresponse()
+    answer = response.status, response.read().decode()
+    connection.close()
+    return answer
+
+
+def chunked_login(app, live_server, user, padding: int) -> tuple[int, str]:
+    """A valid login form for `user` followed by `padding` bytes of an extra field, sent in chunks."""
+    browser = app.test_client()
+    token = csrf_token(browser, app)
+    form = urlencode({"csrf_token": token, "email": user.email, "password": PASSWORD}).encode()
+    body = form + b"&padding=" + b"x" * padding
+    return post_in_chunks(live_server, "/login", body, {"session": browser.get_cookie("session").value, "lang": "en"})
+
+
+def test_a_chunked_request_over_the_limit_gets_the_413_page_and_is_not_processed(app, db, live_server, make_user):
+    user = make_user()
+    status, page = chunked_login(app, live_server, user, padding=app.config["MAX_CONTENT_LENGTH"])
+    assert status == 413
+    assert "What you sent is too large." in page
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count(AuthSession.id)).where(AuthSession.user_id == user.id)) == 0
+
+
+def test_a_chunked_request_within_the_limit_is_read_whole(app, live_server, make_user):
+    # larger than what is kept in memory, so it is read back from a temporary file
+    status, _page = chunked_login(app, live_server, make_user(), padding=3 * 1024 * 1024)
+    assert status == 302
 
 
 #: a body each form would accept with a valid token, so only the missing token can explain a refusal
