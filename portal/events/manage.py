@@ -21,9 +21,9 @@ from werkzeug.datastructures import FileStorage
 from portal.accounts.models import Role, User
 from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
-from portal.db import after_commit
+from portal.db import after_commit, utcnow
 from portal.errors import Conflict, DomainError, NotFound
-from portal.events import options, orders, waitlist
+from portal.events import options, orders
 from portal.events.models import (
     Event,
     EventOrganiser,
@@ -37,6 +37,7 @@ from portal.events.models import (
     TicketKind,
     TicketType,
 )
+from portal.events.signals import seats_freed
 from portal.i18n import format_local_datetime, localized
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ def update_event(session: Session, actor: User, event: Event, data: dict, *, cov
     elif remove_cover:
         _change_cover(session, event, upload_folder, None)
     record(session, "event.updated", actor_id=actor.id, object_type="event", object_id=event.id)
+    # published again, or its end moved later: seats freed meanwhile may be offered now
+    seats_freed.send(event, session=session, now=utcnow())
 
 
 #: how many programme items a refused date change names before saying how many more there are
@@ -303,8 +306,8 @@ def get_part(session: Session, event: Event, model: type, item_id: int):
 
 
 def save_part(session: Session, actor: User, event: Event, model: type, data: dict, item=None):
-    """Creates (item None) or updates a part of the event. Any quota change may free seats, which go to the
-    waiting list at once."""
+    """Creates (item None) or updates a part of the event. A quota or ticket type changed may free seats (a quota
+    raised, a sale extended), which go to the waiting list at once."""
     part = PARTS[model]
     data = dict(data)
     relationships = part.check(session, event, data, item)
@@ -318,8 +321,8 @@ def save_part(session: Session, actor: User, event: Event, model: type, data: di
     session.flush()
     record(session, f"event.{part.name}_{action}", actor_id=actor.id, object_type=part.name, object_id=item.id,
            event_id=event.id)
-    if model is Quota:
-        waitlist.offer_freed_seats(session, event)
+    if model in (Quota, TicketType):
+        seats_freed.send(event, session=session, now=utcnow())
     return item
 
 
@@ -376,7 +379,4 @@ def act_on_order(session: Session, organiser: User, event: Event, order_id: int,
     if order.status in done_statuses:
         return order, False
     step(session, organiser, order)
-    if action == "cancel":
-        session.flush()
-        waitlist.offer_freed_seats(session, event)
     return order, True

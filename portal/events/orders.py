@@ -39,6 +39,7 @@ from portal.events.models import (
     quota_ticket_types,
 )
 from portal.events.options import offered
+from portal.events.signals import seats_freed
 from portal.events.tickets import qr_png, ticket_ics
 from portal.i18n import localized
 from portal.notifications.services import (
@@ -353,7 +354,7 @@ def mark_refunded(session: Session, order: Order, *, now: datetime | None = None
     for ticket in order.tickets:
         ticket.cancelled_at = ticket.cancelled_at or now
     record(session, "order.refunded", object_type="order", object_id=order.id, code=order.code, **payment)
-    _offer_freed_seats(session, order.event, now)
+    seats_freed.send(order.event, session=session, now=now)
 
 
 def approve_order(session: Session, organiser: User, order: Order, *, now: datetime | None = None) -> None:
@@ -369,22 +370,38 @@ def approve_order(session: Session, organiser: User, order: Order, *, now: datet
 
 
 def cancel_order(session: Session, actor: User, order: Order, *, now: datetime | None = None) -> None:
+    """The organisers cancel an order, or refuse one waiting for their approval: its seats are free at once."""
     now = now or utcnow()
     _move(order, OrderStatus.CANCELLED, now)
     for ticket in order.tickets:
         ticket.cancelled_at = ticket.cancelled_at or now
     record(session, "order.cancelled", actor_id=actor.id, object_type="order", object_id=order.id, code=order.code)
-    _offer_freed_seats(session, order.event, now)
+    seats_freed.send(order.event, session=session, now=now)
 
 
-def expire_pending_orders(session: Session, now: datetime | None = None) -> list[Order]:
-    """Pending orders past their time give their seats back (their tickets already stop counting)."""
+def _past_their_time(now: datetime):
+    return (Order.status == OrderStatus.PENDING) & (Order.expires_at <= now)
+
+
+def events_with_orders_past_their_time(session: Session, now: datetime) -> list[int]:
+    """The events that have pending orders to expire (expire_pending_orders), in id order."""
+    return list(session.scalars(
+        select(Order.event_id).distinct().where(_past_their_time(now)).order_by(Order.event_id)))
+
+
+def expire_pending_orders(session: Session, now: datetime | None = None, *, event_id: int | None = None
+                          ) -> list[Order]:
+    """Pending orders past their time (of one event, or of all) expire, and announce the seats they give back
+    (their tickets stopped counting when the time ran out; now the waiting list hears of it)."""
     now = now or utcnow()
-    due = session.scalars(
-        select(Order).where(Order.status == OrderStatus.PENDING, Order.expires_at <= now).with_for_update()
-    ).all()
+    query = select(Order).where(_past_their_time(now))
+    if event_id is not None:
+        query = query.where(Order.event_id == event_id)
+    due = session.scalars(query.order_by(Order.id).with_for_update()).all()
     for order in due:
         _move(order, OrderStatus.EXPIRED, now)
+    for event in {order.event_id: order.event for order in due}.values():
+        seats_freed.send(event, session=session, now=now)
     return list(due)
 
 
@@ -438,14 +455,7 @@ def cancel_free_ticket(session: Session, user: User, ticket: Ticket, *, now: dat
     ticket.cancelled_at = now
     if all(t.cancelled_at for t in order.tickets):
         _move(order, OrderStatus.CANCELLED, now)
-    _offer_freed_seats(session, order.event, now)
-
-
-def _offer_freed_seats(session: Session, event: Event, now: datetime) -> None:
-    # Imported here because the waiting list builds on this module.
-    from portal.events.waitlist import offer_freed_seats
-
-    offer_freed_seats(session, event, now)
+    seats_freed.send(order.event, session=session, now=now)
 
 
 # --- confirmation mail ----------------------------------------------------------------------
