@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     ForeignKey,
@@ -37,6 +38,10 @@ class Event(Base):
     """TechFest Hanoi, Techmart and the like."""
 
     __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("pending_order_minutes > 0", name="pending_order_minutes_positive"),
+        CheckConstraint("waitlist_offer_hours > 0", name="waitlist_offer_hours_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -145,6 +150,9 @@ class TicketType(Base):
         # One badge type per event, so two exhibitors naming their first badges at once share it.
         Index("uq_ticket_types_badge_type", "event_id", unique=True,
               postgresql_where=text("kind = 'exhibitor_badge'"), sqlite_where=text("kind = 'exhibitor_badge'")),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        # an order of this type holds at least one ticket (the form asks for 1 to 100)
+        CheckConstraint("max_per_order >= 1", name="max_per_order_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,6 +180,7 @@ class Quota(Base):
     """A number of seats shared by one or more ticket types (a day, a hall); a type may count against several."""
 
     __tablename__ = "quotas"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -224,7 +233,10 @@ HOLDING_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderSta
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_event_status", "event_id", "status"),)
+    __table_args__ = (
+        Index("ix_orders_event_status", "event_id", "status"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the reference shown to people and carried in transfer memos
@@ -252,6 +264,7 @@ class Ticket(Base):
     """One seat for one attendee. The code is the QR content: unguessable and unique."""
 
     __tablename__ = "tickets"
+    __table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
