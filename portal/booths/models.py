@@ -277,3 +277,16 @@ class BoothBooking(Base):
     @property
     def amount_outstanding(self) -> int:
         return self.amount_due - self.amount_paid
+
+    def hold_is_live(self, now: datetime) -> bool:
+        """A hold still keeping its booth for the exhibitor's application."""
+        return self.status is BookingStatus.HELD and self.hold_expires_at > now
+
+    def hold_ran_out(self, now: datetime) -> bool:
+        """A hold past its time: its booth is free again, whether or not the sweep has expired it yet."""
+        return self.status is BookingStatus.HELD and self.hold_expires_at <= now
+
+    def awaits_payment(self, now: datetime) -> bool:
+        """Reserved and waiting for money, before its payment deadline."""
+        return self.status is BookingStatus.AWAITING_PAYMENT and (
+            self.payment_due_at is None or self.payment_due_at > now)

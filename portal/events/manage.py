@@ -357,19 +357,37 @@ def list_orders(session: Session, event: Event, *, status: OrderStatus | None = 
     return list(page_of_orders), total
 
 
-#: action → (the lifecycle step, the statuses in which it has already been done)
+@dataclass(frozen=True)
+class OrderAction:
+    #: the lifecycle step
+    step: Callable
+    #: the statuses in which the orders list offers it
+    offered_in: frozenset[OrderStatus]
+    #: the statuses in which it has already been done (a second click changes nothing)
+    done_in: frozenset[OrderStatus]
+
+
 ORDER_ACTIONS = {
-    "mark-paid": (orders.mark_paid, {OrderStatus.PAID}),
-    "approve": (orders.approve_order, {OrderStatus.PENDING, OrderStatus.PAID}),
-    "cancel": (orders.cancel_order, {OrderStatus.CANCELLED}),
+    "mark-paid": OrderAction(orders.mark_paid, frozenset({OrderStatus.PENDING}), frozenset({OrderStatus.PAID})),
+    "approve": OrderAction(orders.approve_order, frozenset({OrderStatus.AWAITING_APPROVAL}),
+                           frozenset({OrderStatus.PENDING, OrderStatus.PAID})),
+    # refusing an order waiting for approval is cancelling it
+    "cancel": OrderAction(orders.cancel_order,
+                          frozenset({OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.PAID}),
+                          frozenset({OrderStatus.CANCELLED})),
 }
+
+
+def actions_for(order: Order) -> list[str]:
+    """The actions organisers may take on the order as it stands, in the order the list shows them."""
+    return [key for key, action in ORDER_ACTIONS.items() if order.status in action.offered_in]
 
 
 def act_on_order(session: Session, organiser: User, event: Event, order_id: int, action: str) -> tuple[Order, bool]:
     """Runs an organiser's action on an order; False when it had already been done (a double click).
 
     The order row is locked first, so two clicks arriving together run one after the other."""
-    step, done_statuses = ORDER_ACTIONS[action]
+    step, done_statuses = ORDER_ACTIONS[action].step, ORDER_ACTIONS[action].done_in
     order = session.scalar(
         select(Order).where(Order.id == order_id, Order.event_id == event.id).with_for_update()
         .execution_options(populate_existing=True)

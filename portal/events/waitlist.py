@@ -142,12 +142,6 @@ def _lock_room(session: Session, event: Event, now: datetime) -> _Room:
     return _Room(quotas, orders.seats_taken(session, quota_ids, now))
 
 
-def _on_sale(ticket_type: TicketType, event: Event, now: datetime) -> bool:
-    if ticket_type.sale_ends_at and now >= ticket_type.sale_ends_at:
-        return False
-    return now < event.ends_at
-
-
 def _make_offer(session: Session, entry: WaitingListEntry, event: Event, now: datetime) -> None:
     token = new_token()
     entry.status = WaitingListStatus.OFFERED
@@ -180,7 +174,7 @@ def offer_freed_seats(session: Session, event: Event, now: datetime | None = Non
     if event.status is not EventStatus.PUBLISHED:
         return []
     room = _lock_room(session, event, now)
-    types = {t.id: t for t in event.ticket_types if _on_sale(t, event, now)}
+    types = {t.id: t for t in event.ticket_types if not t.sale_has_ended(now)}
     offered: list[WaitingListEntry] = []
     while True:
         free = {type_id: room.for_type(t) for type_id, t in types.items()}
@@ -216,7 +210,7 @@ def offer_by_hand(session: Session, organiser: User, event: Event, entry: Waitin
     # Quotas before the entry, in the order offer_freed_seats takes them, so the two never deadlock.
     room = _lock_room(session, event, now)
     session.refresh(entry, with_for_update=True)
-    if entry.status not in (WaitingListStatus.WAITING, WaitingListStatus.LAPSED):
+    if not entry.may_offer_by_hand:
         raise Conflict(_l("Only someone who is waiting, or whose offer ran out, can be offered a seat."))
     if room.for_type(entry.ticket_type) <= 0:
         raise NoSeatToOffer()
@@ -229,7 +223,7 @@ def remove(session: Session, organiser: User, event: Event, entry: WaitingListEn
            now: datetime | None = None) -> None:
     """Takes a person off the list; a seat they were offered goes to the next in line."""
     session.refresh(entry, with_for_update=True)
-    if entry.status not in (WaitingListStatus.WAITING, WaitingListStatus.OFFERED, WaitingListStatus.LAPSED):
+    if not entry.may_remove:
         raise Conflict(_l("This person has already used their offer or been removed."))
     had_offer = entry.status is WaitingListStatus.OFFERED
     entry.status, entry.offer_token_hash = WaitingListStatus.REMOVED, None
