@@ -27,7 +27,7 @@ import psycopg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from portal.migrate import upgrade  # noqa: E402
-from portal.scratch_schema import drop_postgres_schema, fresh_postgres_schema  # noqa: E402
+from tests.support.scratch_schema import drop_postgres_schema, fresh_postgres_schema  # noqa: E402
 
 BASE_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = "redis://127.0.0.1:6379/0"

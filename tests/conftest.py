@@ -20,8 +20,8 @@ from portal.extensions import limiter
 from portal.migrate import upgrade
 from portal.models import metadata
 from portal.notifications.services import deliver_outbox
-from portal.scratch_schema import drop_postgres_schema, fresh_postgres_schema
 from tests.support.mail import SmtpSink
+from tests.support.scratch_schema import drop_postgres_schema, fresh_postgres_schema
 from tests.support.web import csrf_token, post_form
 
 PASSWORD = "correct-horse-battery"

@@ -53,6 +53,10 @@ class FloorPlan(Base):
     """The hall of one event, measured in grid units: booths snap to whole units."""
 
     __tablename__ = "booth_floor_plans"
+    __table_args__ = (
+        CheckConstraint("width >= 1 AND height >= 1 AND grid_size >= 1 AND metres_per_unit > 0",
+                        name="dimensions_positive"),
+    )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
     #: file name of the background drawing under the uploads folder, or None
@@ -71,7 +75,11 @@ class FloorPlan(Base):
 
 class Booth(Base):
     __tablename__ = "booths"
-    __table_args__ = (UniqueConstraint("event_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "number"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("w >= 1 AND h >= 1 AND size_m2 > 0", name="size_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
@@ -104,7 +112,10 @@ class BoothSaleSettings(Base):
     """How an event sells its booths. An event without a row sells with the defaults once selection opens."""
 
     __tablename__ = "booth_sale_settings"
-    __table_args__ = (CheckConstraint("deposit_percent BETWEEN 0 AND 100", name="deposit_percent"),)
+    __table_args__ = (
+        CheckConstraint("deposit_percent BETWEEN 0 AND 100", name="deposit_percent"),
+        CheckConstraint("hold_minutes >= 1 AND payment_days >= 1", name="periods_positive"),
+    )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
     #: how long choosing a booth keeps it for the exhibitor while they fill in the application
@@ -206,6 +217,10 @@ class BoothBooking(Base):
         Index("uq_booth_bookings_active_booth", "booth_id", unique=True,
               postgresql_where=text(_ACTIVE_SQL), sqlite_where=text(_ACTIVE_SQL)),
         Index("ix_booth_bookings_event_status", "event_id", "status"),
+        CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),
+        # never more paid than is due: record_payment refuses more, and excess transfers stay on their payment
+        CheckConstraint("amount_paid BETWEEN 0 AND amount_due", name="paid_within_due"),
+        CheckConstraint("deposit_due BETWEEN 0 AND amount_due", name="deposit_within_due"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -262,3 +277,16 @@ class BoothBooking(Base):
     @property
     def amount_outstanding(self) -> int:
         return self.amount_due - self.amount_paid
+
+    def hold_is_live(self, now: datetime) -> bool:
+        """A hold still keeping its booth for the exhibitor's application."""
+        return self.status is BookingStatus.HELD and self.hold_expires_at > now
+
+    def hold_ran_out(self, now: datetime) -> bool:
+        """A hold past its time: its booth is free again, whether or not the sweep has expired it yet."""
+        return self.status is BookingStatus.HELD and self.hold_expires_at <= now
+
+    def awaits_payment(self, now: datetime) -> bool:
+        """Reserved and waiting for money, before its payment deadline."""
+        return self.status is BookingStatus.AWAITING_PAYMENT and (
+            self.payment_due_at is None or self.payment_due_at > now)

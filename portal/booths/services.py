@@ -148,7 +148,7 @@ def stored_state(booth: Booth, occupant: BoothBooking | None) -> BoothState:
 
 def booth_state(booth: Booth, occupant: BoothBooking | None, now: datetime) -> BoothState:
     """What the booth is at `now`: a hold past its expiry is available, whether or not the sweep has run."""
-    if occupant is not None and occupant.status is BookingStatus.HELD and occupant.hold_expires_at <= now:
+    if occupant is not None and occupant.hold_ran_out(now):
         occupant = None
     return stored_state(booth, occupant)
 
@@ -224,7 +224,7 @@ def _occupant(session: Session, booth: Booth, now: datetime) -> BoothBooking | N
         select(BoothBooking).where(BoothBooking.booth_id == booth.id, BoothBooking.status.in_(ACTIVE_STATUSES))
         .with_for_update().execution_options(populate_existing=True)
     )
-    if occupant is not None and occupant.status is BookingStatus.HELD and occupant.hold_expires_at <= now:
+    if occupant is not None and occupant.hold_ran_out(now):
         step(session, Action.EXPIRE_HOLD, booth, occupant, BoothState.AVAILABLE, actor_id=None, now=now)
         return None
     return occupant

@@ -166,7 +166,7 @@ def _render_application(event: Event, booking: BoothBooking | None, form: Applic
     """The application: with the hold's countdown while it lasts, otherwise with the plan as it now stands to
     choose a booth again, keeping what was typed."""
     now = utcnow()
-    live = booking is not None and booking.status is BookingStatus.HELD and booking.hold_expires_at > now
+    live = booking is not None and booking.hold_is_live(now)
     plan = None if live else booth_plan(db_session(), event, _viewer(), now=now)
     booths = drawn_booths(plan) if plan else []
     return render_template("booths/application.html", event=event, booking=booking, form=form, live=live,

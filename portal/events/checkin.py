@@ -124,7 +124,7 @@ def admission(ticket: Ticket, now: datetime | None = None) -> Outcome:
     order = ticket.order
     if ticket.cancelled_at is not None or order.status in _DEAD_ORDER:
         return Outcome.CANCELLED
-    if order.status is OrderStatus.PENDING and order.expires_at is not None and order.expires_at <= now:
+    if order.is_lapsed(now):
         return Outcome.CANCELLED  # expired, even if the expiry job has not run yet
     if order.status in (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL):
         return Outcome.NOT_PAID

@@ -21,9 +21,9 @@ from werkzeug.datastructures import FileStorage
 from portal.accounts.models import Role, User
 from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
-from portal.db import after_commit
+from portal.db import after_commit, utcnow
 from portal.errors import Conflict, DomainError, NotFound
-from portal.events import options, orders, waitlist
+from portal.events import options, orders
 from portal.events.models import (
     Event,
     EventOrganiser,
@@ -37,6 +37,7 @@ from portal.events.models import (
     TicketKind,
     TicketType,
 )
+from portal.events.signals import seats_freed
 from portal.i18n import format_local_datetime, localized
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ def update_event(session: Session, actor: User, event: Event, data: dict, *, cov
     elif remove_cover:
         _change_cover(session, event, upload_folder, None)
     record(session, "event.updated", actor_id=actor.id, object_type="event", object_id=event.id)
+    # published again, or its end moved later: seats freed meanwhile may be offered now
+    seats_freed.send(event, session=session, now=utcnow())
 
 
 #: how many programme items a refused date change names before saying how many more there are
@@ -303,8 +306,8 @@ def get_part(session: Session, event: Event, model: type, item_id: int):
 
 
 def save_part(session: Session, actor: User, event: Event, model: type, data: dict, item=None):
-    """Creates (item None) or updates a part of the event. Any quota change may free seats, which go to the
-    waiting list at once."""
+    """Creates (item None) or updates a part of the event. A quota or ticket type changed may free seats (a quota
+    raised, a sale extended), which go to the waiting list at once."""
     part = PARTS[model]
     data = dict(data)
     relationships = part.check(session, event, data, item)
@@ -318,8 +321,8 @@ def save_part(session: Session, actor: User, event: Event, model: type, data: di
     session.flush()
     record(session, f"event.{part.name}_{action}", actor_id=actor.id, object_type=part.name, object_id=item.id,
            event_id=event.id)
-    if model is Quota:
-        waitlist.offer_freed_seats(session, event)
+    if model in (Quota, TicketType):
+        seats_freed.send(event, session=session, now=utcnow())
     return item
 
 
@@ -354,19 +357,37 @@ def list_orders(session: Session, event: Event, *, status: OrderStatus | None = 
     return list(page_of_orders), total
 
 
-#: action → (the lifecycle step, the statuses in which it has already been done)
+@dataclass(frozen=True)
+class OrderAction:
+    #: the lifecycle step
+    step: Callable
+    #: the statuses in which the orders list offers it
+    offered_in: frozenset[OrderStatus]
+    #: the statuses in which it has already been done (a second click changes nothing)
+    done_in: frozenset[OrderStatus]
+
+
 ORDER_ACTIONS = {
-    "mark-paid": (orders.mark_paid, {OrderStatus.PAID}),
-    "approve": (orders.approve_order, {OrderStatus.PENDING, OrderStatus.PAID}),
-    "cancel": (orders.cancel_order, {OrderStatus.CANCELLED}),
+    "mark-paid": OrderAction(orders.mark_paid, frozenset({OrderStatus.PENDING}), frozenset({OrderStatus.PAID})),
+    "approve": OrderAction(orders.approve_order, frozenset({OrderStatus.AWAITING_APPROVAL}),
+                           frozenset({OrderStatus.PENDING, OrderStatus.PAID})),
+    # refusing an order waiting for approval is cancelling it
+    "cancel": OrderAction(orders.cancel_order,
+                          frozenset({OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.PAID}),
+                          frozenset({OrderStatus.CANCELLED})),
 }
+
+
+def actions_for(order: Order) -> list[str]:
+    """The actions organisers may take on the order as it stands, in the order the list shows them."""
+    return [key for key, action in ORDER_ACTIONS.items() if order.status in action.offered_in]
 
 
 def act_on_order(session: Session, organiser: User, event: Event, order_id: int, action: str) -> tuple[Order, bool]:
     """Runs an organiser's action on an order; False when it had already been done (a double click).
 
     The order row is locked first, so two clicks arriving together run one after the other."""
-    step, done_statuses = ORDER_ACTIONS[action]
+    step, done_statuses = ORDER_ACTIONS[action].step, ORDER_ACTIONS[action].done_in
     order = session.scalar(
         select(Order).where(Order.id == order_id, Order.event_id == event.id).with_for_update()
         .execution_options(populate_existing=True)
@@ -376,7 +397,4 @@ def act_on_order(session: Session, organiser: User, event: Event, order_id: int,
     if order.status in done_statuses:
         return order, False
     step(session, organiser, order)
-    if action == "cancel":
-        session.flush()
-        waitlist.offer_freed_seats(session, event)
     return order, True

@@ -231,7 +231,8 @@ def orders(event_id: int):
     page = page_number()
     event_orders, total = manage.list_orders(db_session(), event, status=status, page=page)
     return render_template("events/manage_orders.html", event=event, orders=event_orders, total=total, page=page,
-                           per_page=manage.ORDERS_PER_PAGE, status=status, confirm_form=ConfirmForm())
+                           per_page=manage.ORDERS_PER_PAGE, status=status, confirm_form=ConfirmForm(),
+                           actions_for=manage.actions_for)
 
 
 ORDER_ACTION_MESSAGES = {

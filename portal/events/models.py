@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     ForeignKey,
@@ -37,6 +38,10 @@ class Event(Base):
     """TechFest Hanoi, Techmart and the like."""
 
     __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("pending_order_minutes > 0", name="pending_order_minutes_positive"),
+        CheckConstraint("waitlist_offer_hours > 0", name="waitlist_offer_hours_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -74,6 +79,11 @@ class Event(Base):
     questions: Mapped[list[Question]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="Question.position"
     )
+
+    @property
+    def attendee_changes_until(self) -> datetime:
+        """Until when ticket holders may change the attendee: the deadline the organisers set, or the start."""
+        return self.attendee_change_deadline or self.starts_at
 
 
 class EventOrganiser(Base):
@@ -145,6 +155,9 @@ class TicketType(Base):
         # One badge type per event, so two exhibitors naming their first badges at once share it.
         Index("uq_ticket_types_badge_type", "event_id", unique=True,
               postgresql_where=text("kind = 'exhibitor_badge'"), sqlite_where=text("kind = 'exhibitor_badge'")),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        # an order of this type holds at least one ticket (the form asks for 1 to 100)
+        CheckConstraint("max_per_order >= 1", name="max_per_order_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,11 +180,22 @@ class TicketType(Base):
     quotas: Mapped[list[Quota]] = relationship(secondary=quota_ticket_types, back_populates="ticket_types",
                                                order_by="Quota.id")
 
+    def sale_starts_later(self, now: datetime) -> bool:
+        return self.sale_starts_at is not None and now < self.sale_starts_at
+
+    def sale_has_ended(self, now: datetime) -> bool:
+        """Its own sale end has passed, or the event is over."""
+        return (self.sale_ends_at is not None and now >= self.sale_ends_at) or now >= self.event.ends_at
+
+    def is_on_sale(self, now: datetime) -> bool:
+        return not self.sale_starts_later(now) and not self.sale_has_ended(now)
+
 
 class Quota(Base):
     """A number of seats shared by one or more ticket types (a day, a hall); a type may count against several."""
 
     __tablename__ = "quotas"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -224,7 +248,10 @@ HOLDING_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderSta
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_event_status", "event_id", "status"),)
+    __table_args__ = (
+        Index("ix_orders_event_status", "event_id", "status"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the reference shown to people and carried in transfer memos
@@ -247,11 +274,21 @@ class Order(Base):
     tickets: Mapped[list[Ticket]] = relationship(back_populates="order", cascade="all, delete-orphan",
                                                  order_by="Ticket.id")
 
+    def is_lapsed(self, now: datetime) -> bool:
+        """Waiting for payment past its time: it can no longer be paid and its seats are free, whether or not the
+        minute's sweep has marked it expired yet."""
+        return self.status is OrderStatus.PENDING and self.expires_at is not None and self.expires_at <= now
+
+    def awaits_payment(self, now: datetime) -> bool:
+        """Waiting for payment, and still in time."""
+        return self.status is OrderStatus.PENDING and not self.is_lapsed(now)
+
 
 class Ticket(Base):
     """One seat for one attendee. The code is the QR content: unguessable and unique."""
 
     __tablename__ = "tickets"
+    __table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -274,6 +311,26 @@ class Ticket(Base):
     @property
     def first_check_in(self) -> CheckIn | None:
         return self.check_ins[0] if self.check_ins else None
+
+    @property
+    def is_valid(self) -> bool:
+        """Not cancelled, of an order that holds its seats (awaiting approval or payment, or paid)."""
+        return self.cancelled_at is None and self.order.status in HOLDING_STATUSES
+
+    @property
+    def is_confirmed(self) -> bool:
+        """Valid and paid for: its QR code lets its holder in."""
+        return self.cancelled_at is None and self.order.status is OrderStatus.PAID
+
+    @property
+    def may_cancel(self) -> bool:
+        """Whether its holder may give it back themselves: a free ticket, valid and not used to enter yet (paid
+        tickets are cancelled by the organisers, as a refund may apply)."""
+        return self.price == 0 and self.is_valid and not self.check_ins
+
+    def may_change_attendee(self, now: datetime) -> bool:
+        """Whether its holder may still change whose ticket it is."""
+        return self.is_valid and now < self.order.event.attendee_changes_until
 
 
 def _hanoi_day_of_check_in(context) -> date:
@@ -330,3 +387,13 @@ class WaitingListEntry(Base):
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     ticket_type: Mapped[TicketType] = relationship()
+
+    @property
+    def may_offer_by_hand(self) -> bool:
+        """Whether an organiser may offer this person a seat out of turn: they wait, or their offer ran out."""
+        return self.status in (WaitingListStatus.WAITING, WaitingListStatus.LAPSED)
+
+    @property
+    def may_remove(self) -> bool:
+        """Whether an organiser may take this person off the list: not once they booked or were removed."""
+        return self.status in (WaitingListStatus.WAITING, WaitingListStatus.OFFERED, WaitingListStatus.LAPSED)

@@ -23,7 +23,6 @@ from portal.audit.services import record
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.events.models import (
-    HOLDING_STATUSES,
     Eligibility,
     Event,
     EventStatus,
@@ -39,6 +38,7 @@ from portal.events.models import (
     quota_ticket_types,
 )
 from portal.events.options import offered
+from portal.events.signals import seats_freed
 from portal.events.tickets import qr_png, ticket_ics
 from portal.i18n import localized
 from portal.notifications.services import (
@@ -159,9 +159,9 @@ def check_ticket_type(session: Session, event: Event, ticket_type: TicketType, c
                       now: datetime) -> None:
     """The rules of one ticket type for an order of `count` of it; raises OrderRefused with the reason."""
     name = localized(ticket_type, "name")
-    if ticket_type.sale_starts_at and now < ticket_type.sale_starts_at:
+    if ticket_type.sale_starts_later(now):
         raise OrderRefused(_l("%(name)s is not on sale yet.", name=name))
-    if (ticket_type.sale_ends_at and now >= ticket_type.sale_ends_at) or now >= event.ends_at:
+    if ticket_type.sale_has_ended(now):
         raise OrderRefused(_l("The sale of %(name)s has ended.", name=name))
     if count > ticket_type.max_per_order:
         raise OrderRefused(_l("You can buy at most %(n)d of %(name)s in one order.", n=ticket_type.max_per_order,
@@ -302,7 +302,7 @@ def mark_paid(session: Session, organiser: User | None, order: Order, *, now: da
     refunds give back like any other), or a payment provider confirmed it (`organiser` None, `payment` names the
     payment for the audit log)."""
     now = now or utcnow()
-    if order.status is OrderStatus.PENDING and order.expires_at and order.expires_at <= now:
+    if order.is_lapsed(now):
         raise Conflict(_l("This order expired before it was paid; its seats may have been sold."))
     _move(order, OrderStatus.PAID, now)
     if organiser is not None and order.total > 0:
@@ -325,8 +325,7 @@ def reinstate_lapsed(session: Session, order: Order, *, now: datetime | None = N
     free, counted under place_order's lock on its quotas, so a reinstated order never oversells; SeatsGone
     otherwise. Any other order is left as it is."""
     now = now or utcnow()
-    past_its_time = order.status is OrderStatus.PENDING and order.expires_at is not None and order.expires_at <= now
-    if order.status is not OrderStatus.EXPIRED and not past_its_time:
+    if order.status is not OrderStatus.EXPIRED and not order.is_lapsed(now):
         return
     tickets = session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.cancelled_at.is_(None))
                               .options(joinedload(Ticket.ticket_type))).all()
@@ -353,7 +352,7 @@ def mark_refunded(session: Session, order: Order, *, now: datetime | None = None
     for ticket in order.tickets:
         ticket.cancelled_at = ticket.cancelled_at or now
     record(session, "order.refunded", object_type="order", object_id=order.id, code=order.code, **payment)
-    _offer_freed_seats(session, order.event, now)
+    seats_freed.send(order.event, session=session, now=now)
 
 
 def approve_order(session: Session, organiser: User, order: Order, *, now: datetime | None = None) -> None:
@@ -369,22 +368,38 @@ def approve_order(session: Session, organiser: User, order: Order, *, now: datet
 
 
 def cancel_order(session: Session, actor: User, order: Order, *, now: datetime | None = None) -> None:
+    """The organisers cancel an order, or refuse one waiting for their approval: its seats are free at once."""
     now = now or utcnow()
     _move(order, OrderStatus.CANCELLED, now)
     for ticket in order.tickets:
         ticket.cancelled_at = ticket.cancelled_at or now
     record(session, "order.cancelled", actor_id=actor.id, object_type="order", object_id=order.id, code=order.code)
-    _offer_freed_seats(session, order.event, now)
+    seats_freed.send(order.event, session=session, now=now)
 
 
-def expire_pending_orders(session: Session, now: datetime | None = None) -> list[Order]:
-    """Pending orders past their time give their seats back (their tickets already stop counting)."""
+def _past_their_time(now: datetime):
+    return (Order.status == OrderStatus.PENDING) & (Order.expires_at <= now)
+
+
+def events_with_orders_past_their_time(session: Session, now: datetime) -> list[int]:
+    """The events that have pending orders to expire (expire_pending_orders), in id order."""
+    return list(session.scalars(
+        select(Order.event_id).distinct().where(_past_their_time(now)).order_by(Order.event_id)))
+
+
+def expire_pending_orders(session: Session, now: datetime | None = None, *, event_id: int | None = None
+                          ) -> list[Order]:
+    """Pending orders past their time (of one event, or of all) expire, and announce the seats they give back
+    (their tickets stopped counting when the time ran out; now the waiting list hears of it)."""
     now = now or utcnow()
-    due = session.scalars(
-        select(Order).where(Order.status == OrderStatus.PENDING, Order.expires_at <= now).with_for_update()
-    ).all()
+    query = select(Order).where(_past_their_time(now))
+    if event_id is not None:
+        query = query.where(Order.event_id == event_id)
+    due = session.scalars(query.order_by(Order.id).with_for_update()).all()
     for order in due:
         _move(order, OrderStatus.EXPIRED, now)
+    for event in {order.event_id: order.event for order in due}.values():
+        seats_freed.send(event, session=session, now=now)
     return list(due)
 
 
@@ -406,21 +421,25 @@ def get_ticket_for_holder(session: Session, user: User, ticket_id: int) -> Ticke
     return ticket
 
 
-def attendee_change_deadline(event: Event) -> datetime:
-    return event.attendee_change_deadline or event.starts_at
-
-
 def change_attendee(session: Session, user: User, ticket: Ticket, *, name: str, email: str, organisation: str,
                     now: datetime | None = None) -> None:
     now = now or utcnow()
     if ticket.order.buyer_id != user.id:
         raise PermissionDenied()
-    if now >= attendee_change_deadline(ticket.order.event):
-        raise Conflict(_l("Attendee details can no longer be changed for this event."))
-    if ticket.cancelled_at is not None or ticket.order.status not in HOLDING_STATUSES:
-        raise Conflict(_l("This ticket is no longer valid."))
+    if not ticket.may_change_attendee(now):
+        raise Conflict(_l("This ticket is no longer valid.") if not ticket.is_valid else
+                       _l("Attendee details can no longer be changed for this event."))
     ticket.attendee_name, ticket.attendee_email = name.strip(), email.strip().lower()
     ticket.attendee_organisation = organisation.strip()
+
+
+def why_not_cancellable(ticket: Ticket):
+    """What stops the holder from cancelling a ticket themselves (see Ticket.may_cancel), in their words."""
+    if ticket.price != 0:
+        return _l("Paid tickets are cancelled by the organisers (a refund may apply).")
+    if not ticket.is_valid:
+        return _l("This ticket is already cancelled.")
+    return _l("This ticket has already been used to enter.")
 
 
 def cancel_free_ticket(session: Session, user: User, ticket: Ticket, *, now: datetime | None = None) -> None:
@@ -429,23 +448,12 @@ def cancel_free_ticket(session: Session, user: User, ticket: Ticket, *, now: dat
     order = ticket.order
     if order.buyer_id != user.id:
         raise PermissionDenied()
-    if ticket.price != 0:
-        raise Conflict(_l("Paid tickets are cancelled by the organisers (a refund may apply)."))
-    if ticket.cancelled_at is not None or order.status not in HOLDING_STATUSES:
-        raise Conflict(_l("This ticket is already cancelled."))
-    if ticket.check_ins:
-        raise Conflict(_l("This ticket has already been used to enter."))
+    if not ticket.may_cancel:
+        raise Conflict(why_not_cancellable(ticket))
     ticket.cancelled_at = now
     if all(t.cancelled_at for t in order.tickets):
         _move(order, OrderStatus.CANCELLED, now)
-    _offer_freed_seats(session, order.event, now)
-
-
-def _offer_freed_seats(session: Session, event: Event, now: datetime) -> None:
-    # Imported here because the waiting list builds on this module.
-    from portal.events.waitlist import offer_freed_seats
-
-    offer_freed_seats(session, event, now)
+    seats_freed.send(order.event, session=session, now=now)
 
 
 # --- confirmation mail ----------------------------------------------------------------------

@@ -19,7 +19,6 @@ from portal.events import orders
 from portal.events.forms import AttendeeChangeForm, chosen_provider, localized_option, registration_form
 from portal.events.labels import PROGRAMME_KIND_LABELS
 from portal.events.models import (
-    HOLDING_STATUSES,
     Eligibility,
     Event,
     EventStatus,
@@ -211,8 +210,7 @@ def my_tickets():
                  selectinload(Ticket.check_ins))
         .order_by(Order.created_at.desc(), Ticket.id)
     ).unique().all()
-    return render_template("events/tickets_list.html", tickets=tickets, now=utcnow(),
-                           holding=HOLDING_STATUSES, deadline_of=orders.attendee_change_deadline)
+    return render_template("events/tickets_list.html", tickets=tickets, now=utcnow())
 
 
 @bp.route("/tickets/<int:ticket_id>/attendee", methods=["GET", "POST"])
@@ -221,7 +219,7 @@ def change_attendee(ticket_id: int):
     ticket = _held_ticket(ticket_id)
     form = AttendeeChangeForm(name=ticket.attendee_name, email=ticket.attendee_email,
                               organisation=ticket.attendee_organisation)
-    context = {"ticket": ticket, "deadline": orders.attendee_change_deadline(ticket.order.event), "now": utcnow()}
+    context = {"ticket": ticket, "now": utcnow()}
     if form.validate_on_submit():
         db = db_session()
         try:
@@ -251,13 +249,14 @@ def cancel_ticket(ticket_id: int):
         db.commit()
         flash(_("Your ticket has been cancelled and its seat given back."), "success")
         return redirect(url_for("events.my_tickets"))
-    return render_form("events/tickets_cancel.html", form, ticket=ticket)
+    return render_form("events/tickets_cancel.html", form, ticket=ticket,
+                       refusal=None if ticket.may_cancel else orders.why_not_cancellable(ticket))
 
 
 @bp.route("/tickets/<int:ticket_id>/qr.png")
 @login_required
 def ticket_qr(ticket_id: int):
     ticket = _held_ticket(ticket_id)
-    if ticket.cancelled_at is not None or ticket.order.status is not OrderStatus.PAID:
+    if not ticket.is_confirmed:
         abort(404)
     return Response(qr_png(ticket.code), mimetype="image/png")

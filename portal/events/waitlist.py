@@ -3,6 +3,10 @@
 An offer reserves one seat for `event.waitlist_offer_hours` (orders.seats_taken counts open offers as taken)
 and reaches its holder as a personal link whose token is stored only as a hash. Offers are made under the
 same quota lock as orders (quota rows in id order), so two runs never hand one seat to two people.
+
+Whatever frees seats announces it once (signals.seats_freed); the list listens and offers them in the same
+transaction. Joining takes the same lock, so a seat freed while someone joins is either offered to them or
+found free (and they are told to register).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
 from portal.accounts.services import normalise_email
@@ -31,6 +35,7 @@ from portal.events.models import (
     WaitingListEntry,
     WaitingListStatus,
 )
+from portal.events.signals import seats_freed
 from portal.i18n import localized
 from portal.notifications.services import absolute_url, queue_mail
 from portal.payments.providers import MANUAL
@@ -70,6 +75,9 @@ def join(session: Session, *, event: Event, ticket_type: TicketType, user: User,
         raise orders.OrderRefused(_l("Registration for this event is closed."))
     # The type's own rules (sale window, eligibility) apply to the waiting list as they do to an order.
     orders.check_ticket_type(session, event, ticket_type, 1, user, now)
+    # Under the quota lock: a cancellation committing meanwhile either shows its seat free here, or offers it to
+    # this entry once it is written (its offer waits for this lock).
+    _lock_quotas(session, sorted({q.id for t in event.ticket_types for q in t.quotas}))
     if orders.availability(session, event, now)[ticket_type.id] > 0:
         raise SeatsAvailable()
     email = normalise_email(email)
@@ -134,12 +142,6 @@ def _lock_room(session: Session, event: Event, now: datetime) -> _Room:
     return _Room(quotas, orders.seats_taken(session, quota_ids, now))
 
 
-def _on_sale(ticket_type: TicketType, event: Event, now: datetime) -> bool:
-    if ticket_type.sale_ends_at and now >= ticket_type.sale_ends_at:
-        return False
-    return now < event.ends_at
-
-
 def _make_offer(session: Session, entry: WaitingListEntry, event: Event, now: datetime) -> None:
     token = new_token()
     entry.status = WaitingListStatus.OFFERED
@@ -172,7 +174,7 @@ def offer_freed_seats(session: Session, event: Event, now: datetime | None = Non
     if event.status is not EventStatus.PUBLISHED:
         return []
     room = _lock_room(session, event, now)
-    types = {t.id: t for t in event.ticket_types if _on_sale(t, event, now)}
+    types = {t.id: t for t in event.ticket_types if not t.sale_has_ended(now)}
     offered: list[WaitingListEntry] = []
     while True:
         free = {type_id: room.for_type(t) for type_id, t in types.items()}
@@ -208,7 +210,7 @@ def offer_by_hand(session: Session, organiser: User, event: Event, entry: Waitin
     # Quotas before the entry, in the order offer_freed_seats takes them, so the two never deadlock.
     room = _lock_room(session, event, now)
     session.refresh(entry, with_for_update=True)
-    if entry.status not in (WaitingListStatus.WAITING, WaitingListStatus.LAPSED):
+    if not entry.may_offer_by_hand:
         raise Conflict(_l("Only someone who is waiting, or whose offer ran out, can be offered a seat."))
     if room.for_type(entry.ticket_type) <= 0:
         raise NoSeatToOffer()
@@ -221,51 +223,45 @@ def remove(session: Session, organiser: User, event: Event, entry: WaitingListEn
            now: datetime | None = None) -> None:
     """Takes a person off the list; a seat they were offered goes to the next in line."""
     session.refresh(entry, with_for_update=True)
-    if entry.status not in (WaitingListStatus.WAITING, WaitingListStatus.OFFERED, WaitingListStatus.LAPSED):
+    if not entry.may_remove:
         raise Conflict(_l("This person has already used their offer or been removed."))
     had_offer = entry.status is WaitingListStatus.OFFERED
     entry.status, entry.offer_token_hash = WaitingListStatus.REMOVED, None
     record(session, "waitlist.removed", actor_id=organiser.id, object_type="waiting_list_entry",
            object_id=entry.id, event_id=event.id, email=entry.email)
     if had_offer:
-        session.flush()
-        offer_freed_seats(session, event, now)
+        seats_freed.send(event, session=session, now=now or utcnow())
 
 
-def lapse_offers(session: Session, now: datetime | None = None) -> list[WaitingListEntry]:
-    """Offers past their time end; their seats are already free for the next person."""
+def _past_their_time(now: datetime):
+    return (WaitingListEntry.status == WaitingListStatus.OFFERED) & (WaitingListEntry.offer_expires_at <= now)
+
+
+def events_with_offers_past_their_time(session: Session, now: datetime) -> list[int]:
+    """The events that have offers to lapse (lapse_offers), in id order."""
+    return list(session.scalars(select(TicketType.event_id).distinct().join(WaitingListEntry)
+                                .where(_past_their_time(now)).order_by(TicketType.event_id)))
+
+
+def lapse_offers(session: Session, now: datetime | None = None, *, event_id: int | None = None
+                 ) -> list[WaitingListEntry]:
+    """Offers past their time (of one event, or of all) end, and announce their seats, which go to the next
+    people in line."""
     now = now or utcnow()
-    due = session.scalars(
-        select(WaitingListEntry)
-        .where(WaitingListEntry.status == WaitingListStatus.OFFERED, WaitingListEntry.offer_expires_at <= now)
-        .with_for_update()
-    ).all()
+    query = select(WaitingListEntry).where(_past_their_time(now))
+    if event_id is not None:
+        query = query.join(TicketType).where(TicketType.event_id == event_id)
+    due = session.scalars(query.order_by(WaitingListEntry.id).with_for_update(of=WaitingListEntry)).all()
     for entry in due:
         entry.status, entry.offer_token_hash = WaitingListStatus.LAPSED, None
+    for event in {entry.ticket_type.event_id: entry.ticket_type.event for entry in due}.values():
+        seats_freed.send(event, session=session, now=now)
     return list(due)
 
 
-def events_with_people_waiting(session: Session, now: datetime | None = None) -> list[int]:
-    """Published, unfinished events where someone waits: where a freed seat has somebody to go to."""
-    now = now or utcnow()
-    return list(session.scalars(
-        select(Event.id).distinct()
-        .join(TicketType, TicketType.event_id == Event.id)
-        .join(WaitingListEntry, WaitingListEntry.ticket_type_id == TicketType.id)
-        .where(WaitingListEntry.status == WaitingListStatus.WAITING, Event.status == EventStatus.PUBLISHED,
-               Event.ends_at > now)
-        .order_by(Event.id)
-    ))
-
-
-def load_event_for_offers(session: Session, event_id: int) -> Event:
-    event = session.scalar(
-        select(Event).where(Event.id == event_id)
-        .options(selectinload(Event.ticket_types).selectinload(TicketType.quotas))
-    )
-    if event is None:
-        raise NotFound()
-    return event
+@seats_freed.connect
+def _offer_freed_seats(event: Event, *, session: Session, now: datetime) -> None:
+    offer_freed_seats(session, event, now)
 
 
 # --- using an offer -------------------------------------------------------------------------

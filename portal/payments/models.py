@@ -54,6 +54,10 @@ class Payment(Base):
         # a payment is for exactly one thing: a ticket order or a booth booking
         CheckConstraint("(order_id IS NULL) <> (booth_booking_id IS NULL)", name="one_payable"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        # more than `amount` may arrive (an overpaid transfer waits for review), but never less than nothing, and no
+        # more can go back than arrived
+        CheckConstraint("amount_received >= 0", name="amount_received_not_negative"),
+        CheckConstraint("amount_refunded BETWEEN 0 AND amount_received", name="refunded_within_received"),
         Index("ix_payments_status_created", "status", "created_at"),
     )
 

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import User
 from portal.booths import services as booth_services
-from portal.booths.models import BookingStatus, BoothBooking
+from portal.booths.models import BoothBooking
 from portal.errors import NotFound
 from portal.events import orders
-from portal.events.models import Order, OrderStatus
+from portal.events.models import Order
 from portal.i18n import localized
 from portal.notifications.services import absolute_url
 from portal.payments.models import Payment
@@ -117,10 +117,9 @@ class _OrderKind(PayableKind):
         with force_locale(order.locale):
             description = str(_l("%(event)s – order %(code)s", event=localized(order.event, "name"),
                                  code=order.code))
-        open_ = order.status is OrderStatus.PENDING and (order.expires_at is None or order.expires_at > now)
         return Payable(kind=self, target=order, buyer_id=order.buyer_id, provider_key=order.provider,
                        amount_due=order.total, description=description, buyer_email=order.buyer.email,
-                       locale=order.locale, open=open_, pay_before=order.expires_at)
+                       locale=order.locale, open=order.awaits_payment(now), pay_before=order.expires_at)
 
     def for_buyer(self, session: Session, buyer: User, key: str, now: datetime) -> Payable:
         return self.describe(orders.get_order_for(session, buyer, key), now)
@@ -160,12 +159,10 @@ class _BoothBookingKind(PayableKind):
         with force_locale(exhibitor.locale):
             description = str(_l("%(event)s – booth %(number)s", event=localized(booking.event, "name"),
                                  number=booking.booth.number))
-        open_ = booking.status is BookingStatus.AWAITING_PAYMENT and (
-            booking.payment_due_at is None or booking.payment_due_at > now)
         return Payable(kind=self, target=booking, buyer_id=booking.exhibitor_id,
                        provider_key=booking.provider or MANUAL.key,
                        amount_due=booth_services.next_instalment(booking), description=description,
-                       buyer_email=exhibitor.email, locale=exhibitor.locale, open=open_,
+                       buyer_email=exhibitor.email, locale=exhibitor.locale, open=booking.awaits_payment(now),
                        pay_before=booking.payment_due_at)
 
     def for_buyer(self, session: Session, buyer: User, key: str, now: datetime) -> Payable:

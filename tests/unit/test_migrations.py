@@ -6,13 +6,15 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from app import create_app
 from portal.accounts import services as accounts
 from portal.accounts.models import TokenPurpose, User
 from portal.booths.models import BookingStatus, Booth, BoothBooking
 from portal.db import make_engine, utcnow
+from portal.demo import load_demo
 from portal.events.models import Event, EventStatus, Order, OrderStatus
 from portal.migrate import alembic_config, include_object, upgrade
 from portal.models import metadata
@@ -137,3 +139,54 @@ def test_links_mailed_before_0011_keep_working_until_the_password_changes(tmp_pa
     assert "organisation_invitations" not in inspect(engine).get_table_names()
     assert "credentials" not in {column["name"] for column in inspect(engine).get_columns("auth_tokens")}
     engine.dispose()
+
+
+#: the check constraints 0012 adds, by table
+CHECKS_0012 = {
+    "events": {"ck_events_pending_order_minutes_positive", "ck_events_waitlist_offer_hours_positive"},
+    "ticket_types": {"ck_ticket_types_price_not_negative", "ck_ticket_types_max_per_order_positive"},
+    "quotas": {"ck_quotas_size_not_negative"},
+    "orders": {"ck_orders_total_not_negative"},
+    "tickets": {"ck_tickets_price_not_negative"},
+    "booth_floor_plans": {"ck_booth_floor_plans_dimensions_positive"},
+    "booths": {"ck_booths_price_not_negative", "ck_booths_size_positive"},
+    "booth_sale_settings": {"ck_booth_sale_settings_periods_positive"},
+    "booth_bookings": {"ck_booth_bookings_amount_due_not_negative", "ck_booth_bookings_paid_within_due",
+                       "ck_booth_bookings_deposit_within_due"},
+    "payments": {"ck_payments_amount_received_not_negative", "ck_payments_refunded_within_received"},
+}
+
+
+def _checks(engine) -> dict[str, set[str]]:
+    inspector = inspect(engine)
+    return {table: {check["name"] for check in inspector.get_check_constraints(table)} for table in CHECKS_0012}
+
+
+def _row_counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in metadata.sorted_tables}
+
+
+def test_0012_adds_its_check_constraints_keeps_every_demo_row_and_takes_them_back(tmp_path_factory, tmp_path):
+    """The demo data, loaded before 0012, meets every new constraint; rebuilding the tables (SQLite's batch mode)
+    loses no row, not even those referring to a rebuilt table, and the older constraints stay."""
+    url = fresh_database_url(tmp_path_factory, "checks")
+    upgrade(url, "0009_payments_received_by_hand")
+    demo_app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret-key", "DEMO_CARD": False},
+                          instance_path=tmp_path)
+    try:
+        assert load_demo(demo_app)["booths"]
+    finally:
+        demo_app.extensions["portal.db"].dispose()
+    engine = make_engine(url)
+    try:
+        before, checks_before = _row_counts(engine), _checks(engine)
+        assert before["tickets"] and before["booth_bookings"] and before["payments"]
+        upgrade(url)
+        assert _row_counts(engine) == before
+        assert _checks(engine) == {table: checks_before[table] | names for table, names in CHECKS_0012.items()}
+        command.downgrade(alembic_config(url), "0009_payments_received_by_hand")
+        assert (_row_counts(engine), _checks(engine)) == (before, checks_before)
+    finally:
+        engine.dispose()

@@ -4,20 +4,34 @@ a quota grows, and safely when two runs race for one seat."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.db import utcnow
-from portal.events import waitlist
-from portal.events.models import Order, Quota, WaitingListEntry, WaitingListStatus
+from portal.events import manage, orders, waitlist
+from portal.events.models import (
+    Eligibility,
+    Event,
+    EventStatus,
+    Order,
+    OrderStatus,
+    Quota,
+    TicketType,
+    WaitingListEntry,
+    WaitingListStatus,
+)
 from portal.notifications.models import OutboxMessage
 from portal.notifications.scheduler import build_scheduler
+from portal.payments import refunds
+from tests.support.finance import pay_by_hand
 from tests.web.test_waitlist import (
     create_sale,
     entry_status,
     join_directly,
+    join_directly_in,
     offer_link,
     offer_seats,
     run_registration_job,
@@ -125,9 +139,11 @@ def test_someone_already_offered_a_seat_is_not_offered_another(app, db, make_use
     assert mails_to(db, "first@example.vn") == 1
 
 
-def test_running_the_job_twice_sends_one_mail(app, db, make_user, mailbox, sale):
-    (waiting,) = queue_up(app, db, make_user, sale, "waiting@example.vn")
-    grow_quota(db, sale, 2)
+def test_running_the_job_twice_sends_one_mail(app, db, make_user, mailbox):
+    sale = create_sale(db, price=150_000)
+    queue_up(app, db, make_user, sale, "waiting@example.vn")
+    with db.transaction() as s:
+        s.scalar(select(Order)).expires_at = utcnow() - timedelta(minutes=1)
     run_registration_job(app)
     run_registration_job(app)
     mailbox.deliver()
@@ -190,3 +206,99 @@ def test_two_runs_at_once_offer_one_free_seat_once(app, db, make_user, sale):
     with db.session_factory() as s:
         statuses = s.scalars(select(WaitingListEntry.status).order_by(WaitingListEntry.id)).all()
     assert statuses == [WaitingListStatus.OFFERED, WaitingListStatus.WAITING]
+
+
+# --- every way seats are freed reaches the list ---------------------------------------------------------------
+
+def test_an_application_the_organisers_refuse_gives_its_seat_to_the_list(app, db, make_user, mailbox, sale):
+    with db.transaction() as s:
+        s.get(TicketType, sale.ticket_type_id).eligibility = Eligibility.APPROVAL
+    applicant = make_user()
+    order = take_seat(app, db, sale, applicant)
+    assert order.status is OrderStatus.AWAITING_APPROVAL
+    waiting = join_directly(db, sale, make_user(email="waiting@example.vn", locale="en"))
+    with app.test_request_context(), db.transaction() as s:
+        manage.act_on_order(s, make_user(), s.get(Event, sale.event_id), order.id, "cancel")
+    assert entry_status(db, waiting) is WaitingListStatus.OFFERED
+    assert offer_link(mailbox, "waiting@example.vn")
+
+
+def test_a_full_refund_gives_the_seat_to_the_list(app, db, make_user, mailbox):
+    sale = create_sale(db, price=150_000)
+    organiser = make_user()
+    order, payment = pay_by_hand(app, db, organiser, make_user(), sale.ticket_type_id)
+    waiting = join_directly(db, sale, make_user(email="waiting@example.vn", locale="en"))
+    with app.test_request_context(), db.transaction() as s:
+        refunds.refund(s, s.get(type(organiser), organiser.id), s.get(Event, sale.event_id), payment.id,
+                       amount=150_000, reason="Không đến được", request_token="refund-1", now=utcnow())
+    with db.session_factory() as s:
+        assert s.get(Order, order.id).status is OrderStatus.REFUNDED
+    assert entry_status(db, waiting) is WaitingListStatus.OFFERED
+    assert offer_link(mailbox, "waiting@example.vn")
+
+
+def test_a_sale_extended_by_the_organisers_offers_the_seats_freed_after_it_ended(app, db, make_user, mailbox, sale):
+    """A seat freed after the sale ended waits; the organisers extending the sale offer it."""
+    holder = make_user()
+    order = take_seat(app, db, sale, holder)
+    waiting = join_directly(db, sale, make_user(email="waiting@example.vn", locale="en"))
+    with db.transaction() as s:
+        s.get(TicketType, sale.ticket_type_id).sale_ends_at = utcnow() - timedelta(minutes=1)
+    with app.test_request_context(), db.transaction() as s:
+        orders.cancel_order(s, holder, s.get(Order, order.id))
+    assert entry_status(db, waiting) is WaitingListStatus.WAITING
+
+    with app.test_request_context(), db.transaction() as s:
+        event = s.get(Event, sale.event_id)
+        manage.save_part(s, holder, event, TicketType, {"sale_ends_at": event.ends_at},
+                         s.get(TicketType, sale.ticket_type_id))
+    assert entry_status(db, waiting) is WaitingListStatus.OFFERED
+    assert offer_link(mailbox, "waiting@example.vn")
+
+
+def test_an_event_published_again_offers_the_seats_freed_while_it_was_closed(app, db, make_user, mailbox, sale,
+                                                                              tmp_path):
+    holder = make_user()
+    order = take_seat(app, db, sale, holder)
+    waiting = join_directly(db, sale, make_user(email="waiting@example.vn", locale="en"))
+    with db.transaction() as s:
+        s.get(Event, sale.event_id).status = EventStatus.CLOSED
+    with app.test_request_context(), db.transaction() as s:
+        orders.cancel_order(s, holder, s.get(Order, order.id))
+    assert entry_status(db, waiting) is WaitingListStatus.WAITING
+
+    with app.test_request_context(), db.transaction() as s:
+        manage.update_event(s, holder, s.get(Event, sale.event_id), {"status": EventStatus.PUBLISHED}, cover=None,
+                            upload_folder=tmp_path)
+    assert entry_status(db, waiting) is WaitingListStatus.OFFERED
+    assert offer_link(mailbox, "waiting@example.vn")
+
+
+def test_someone_joining_while_a_seat_is_freed_is_offered_it(app, db, make_user, sale):
+    """The join commits after the cancellation started: the cancellation waits for it (the quota lock) and then
+    offers the seat, instead of leaving the newcomer waiting next to a free seat."""
+    holder = make_user()
+    order = take_seat(app, db, sale, holder)
+    newcomer = make_user(email="late@example.vn")
+    joined, errors = threading.Event(), []
+
+    def join_and_linger() -> None:
+        try:
+            with db.transaction() as s:
+                join_directly_in(s, sale, newcomer)
+                joined.set()
+                time.sleep(0.5)  # the cancellation below starts meanwhile
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+            joined.set()
+
+    thread = threading.Thread(target=join_and_linger)
+    thread.start()
+    assert joined.wait(5)
+    with app.test_request_context(), db.transaction() as s:
+        orders.cancel_order(s, holder, s.get(Order, order.id))
+    thread.join()
+    assert errors == []
+    with db.session_factory() as s:
+        entry = s.scalar(select(WaitingListEntry).where(WaitingListEntry.email == "late@example.vn"))
+    assert entry.status is WaitingListStatus.OFFERED

@@ -70,15 +70,19 @@ def take_seat(app, db, sale: Sale, buyer) -> Order:
 
 def join_directly(db, sale: Sale, user) -> int:
     with db.transaction() as s:
-        event, ticket_type = s.get(Event, sale.event_id), s.get(TicketType, sale.ticket_type_id)
-        return waitlist.join(s, event=event, ticket_type=ticket_type, user=user, name=user.full_name,
-                             email=user.email).id
+        return join_directly_in(s, sale, user)
+
+
+def join_directly_in(s, sale: Sale, user) -> int:
+    event, ticket_type = s.get(Event, sale.event_id), s.get(TicketType, sale.ticket_type_id)
+    return waitlist.join(s, event=event, ticket_type=ticket_type, user=user, name=user.full_name,
+                         email=user.email).id
 
 
 def offer_seats(app, db, sale: Sale) -> list[int]:
-    """What the organisers' quota edit and the cancellation hooks do after seats free up."""
+    """What the waiting list does when it hears that seats were freed."""
     with app.app_context(), db.transaction() as s:
-        return [e.id for e in waitlist.offer_freed_seats(s, waitlist.load_event_for_offers(s, sale.event_id))]
+        return [e.id for e in waitlist.offer_freed_seats(s, s.get(Event, sale.event_id))]
 
 
 def run_registration_job(app) -> None:
@@ -398,3 +402,34 @@ def test_the_organisers_list_takes_the_same_queries_however_long_it_is(app, db, 
     with count_queries(db.engine) as many:
         assert organiser.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_an_organiser_cancelling_an_order_offers_each_freed_seat_once(app, db, form, make_user, mailbox, monkeypatch,
+                                                                       organiser, sale):
+    """Two seats freed at once go to the first two people waiting, one offer and one mail each; the waiting list is
+    told once."""
+    with db.transaction() as s:
+        s.get(Quota, sale.quota_id).size = 2
+    holder = make_user()
+    with app.test_request_context(), db.transaction() as s:
+        order_id = orders.place_order(s, event=s.get(Event, sale.event_id), buyer=holder, attendees=[
+            orders.AttendeeInput(ticket_type_id=sale.ticket_type_id, name=f"Khách {n}", email=f"k{n}@example.vn")
+            for n in (1, 2)]).id
+    queued = [join_directly(db, sale, make_user(name=f"Người chờ {n}", email=f"cho{n}@example.vn"))
+              for n in (1, 2, 3)]
+    runs = []
+    offer = waitlist.offer_freed_seats
+    monkeypatch.setattr(waitlist, "offer_freed_seats", lambda *args: runs.append(args) or offer(*args))
+
+    response = form(organiser, f"/manage/events/{sale.event_id}/orders/{order_id}/cancel")
+
+    assert response.status_code == 302
+    assert len(runs) == 1
+    assert [entry_status(db, entry) for entry in queued] == [WaitingListStatus.OFFERED, WaitingListStatus.OFFERED,
+                                                              WaitingListStatus.WAITING]
+    offer_link(mailbox, "cho1@example.vn")
+    offer_link(mailbox, "cho2@example.vn")
+    assert (len(mailbox.to("cho1@example.vn")), len(mailbox.to("cho2@example.vn")), mailbox.to("cho3@example.vn")) == (
+        1, 1, [])
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count(Order.id)).where(Order.status == "cancelled")) == 1
