@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -18,7 +19,15 @@ from portal.errors import DomainError
 #: what the database's integer columns hold: a larger JSON number cannot be any amount, size or id the portal keeps
 INTEGER_MAX = 2**31 - 1
 
-Kinds = type | tuple[type, ...]
+
+@dataclass(frozen=True)
+class Text:
+    """A string of at most `max_length` characters: what the column it is stored in holds."""
+
+    max_length: int
+
+
+Kinds = type | Text | tuple[type | Text, ...]
 
 
 class MalformedBody(DomainError):
@@ -37,6 +46,9 @@ class MalformedBody(DomainError):
 
 def _has_kind(value: object, kinds: Kinds) -> bool:
     kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    if isinstance(value, str) and any(isinstance(kind, Text) and len(value) <= kind.max_length for kind in kinds):
+        return True
+    kinds = tuple(kind for kind in kinds if isinstance(kind, type))
     if isinstance(value, bool):  # bool is an int in Python, never in a JSON schema
         return bool in kinds
     if isinstance(value, int):
