@@ -234,6 +234,14 @@ def test_the_editor_refuses_a_body_of_another_shape_with_400_and_changes_nothing
     assert _booths_and_audit(db) == before
 
 
+def test_the_editor_refuses_a_zone_longer_than_stored_with_the_rule(app, db, organiser, hall):
+    before = _booths_and_audit(db)
+    response = post_json(organiser, app, url(hall, "/editor"), booth_payload(zone="Z" * 41))
+    assert (response.status_code, response.json["field"]) == (400, "zone")
+    assert response.json["error"] == "A zone name has at most 40 characters."
+    assert _booths_and_audit(db) == before
+
+
 def test_a_refused_body_naming_a_booth_gets_that_booth_back_as_stored(app, db, organiser, hall):
     a02 = hall.booths["A-02"]
     response = post_json(organiser, app, url(hall, "/editor"), booth_payload(id=a02, number="A-02", x="far"))
