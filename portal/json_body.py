@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from flask import request
 from flask_babel import lazy_gettext as _l
 
+from portal.db import INTEGER_MAX
 from portal.errors import DomainError
-
-#: what the database's integer columns hold: a larger JSON number cannot be any amount, size or id the portal keeps
-INTEGER_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ def _has_kind(value: object, kinds: Kinds) -> bool:
     kinds = tuple(kind for kind in kinds if isinstance(kind, type))
     if isinstance(value, bool):  # bool is an int in Python, never in a JSON schema
         return bool in kinds
-    if isinstance(value, int):
+    if isinstance(value, int):  # a larger number cannot be any amount, size or id the portal keeps
         return int in kinds and -INTEGER_MAX - 1 <= value <= INTEGER_MAX
     if isinstance(value, float):  # Python's json reads NaN and Infinity
         return float in kinds and math.isfinite(value)

@@ -157,10 +157,14 @@ def demo_card(payment_id: int):
 # --- bank transfer (VietQR) -----------------------------------------------------------------
 
 def _transfer_details(payment: Payment) -> tuple[BankAccount | None, str | None]:
-    """The account to transfer to and the VietQR payload for this payment; (None, None) without an account."""
+    """The account to transfer to and the VietQR payload for this payment; (None, None) without an account, no
+    payload for an amount a code cannot carry (a payment opened before amounts were checked: it is transferred by
+    hand)."""
     account = services.active_bank_account(db_session())
     if account is None:
         return None, None
+    if not VIETQR.accepts(payment.amount):
+        return account, None
     return account, vietqr.transfer_payload(account.bank_bin, account.account_number, payment.amount,
                                              payment.transfer_reference)
 
