@@ -2,8 +2,8 @@
 
 Every provider answers three questions: may buyers choose it now (`available`: its keys are configured, there is an
 account to transfer to), can one payment through it ask this much (`accepts`), and, once chosen, where does the buyer
-go to pay (`start`). Whatever the provider, the
-money is confirmed through one function, `portal.payments.services.confirm_payment`, which fulfils the payable.
+go to pay (`start`). Whatever the provider, the money is confirmed through one function,
+`portal.payments.services.confirm_payment`, which fulfils the payable.
 """
 
 from __future__ import annotations
