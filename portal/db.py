@@ -23,6 +23,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+#: the largest value an Integer column holds (32 bits on PostgreSQL): amounts, prices and ids the portal keeps
+INTEGER_MAX = 2**31 - 1
 
 
 class Base(DeclarativeBase):

@@ -10,7 +10,7 @@ from wtforms import BooleanField, FloatField, HiddenField, SelectField, SelectMu
 from wtforms.validators import NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.booths.setup import MAX_PLAN_UNITS, BoothInput
+from portal.booths.setup import MAX_PLAN_UNITS, ZONE_MAX_CHARS, BoothInput
 from portal.events.manage_forms import EndsAfter, HanoiDateTimeField, filled, long_text, text
 from portal.events.manage_forms import number as whole_number
 from portal.forms import length, optional, required
@@ -52,7 +52,7 @@ class FloorPlanForm(FlaskForm):
 
 class BoothForm(FlaskForm):
     number = text(_l("Booth number"), 12, description=_l("Letters and digits joined by hyphens, like A-01."))
-    zone = text(_l("Zone"), 40, needed=False, default="")
+    zone = text(_l("Zone"), ZONE_MAX_CHARS, needed=False, default="")
     x = whole_number(_l("Left edge (grid units from the left wall)"), 0, MAX_PLAN_UNITS, default=0)
     y = whole_number(_l("Top edge (grid units from the top wall)"), 0, MAX_PLAN_UNITS, default=0)
     w = whole_number(_l("Width (grid units)"), 1, MAX_PLAN_UNITS, default=3)

@@ -48,6 +48,7 @@ from portal.db import db_session, utcnow
 from portal.errors import DomainError
 from portal.events.permissions import managed_event
 from portal.i18n import format_vnd
+from portal.json_body import MalformedBody, json_object, request_json
 from portal.web import button_action, client_ip, role_required, save_form, upload_folder
 
 bp = Blueprint("booth_manage", __name__, url_prefix="/manage/events/<int:event_id>/booths")
@@ -203,24 +204,15 @@ def unblock_booth(event_id: int, booth_id: int):
     return _booth_state_change(booth_id, services.unblock_booth, _("Booth %(number)s is for sale again."))
 
 
-class _Unreadable(Exception):
-    """The editor sent something that is not a booth."""
+#: a booth as booth_editor.js sends it ({"id": null} adds one)
+EDITOR_FIELDS = {"number": str, "x": int, "y": int, "w": int, "h": int, "price": int}
+EDITOR_OPTIONAL_FIELDS = {"id": int, "zone": str, "size_m2": (int, float), "corner": bool, "power": bool,
+                          "water": bool}
 
 
-def _editor_input(data) -> setup.BoothInput:
-    def whole(name: str) -> int:
-        value = data.get(name)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _Unreadable(name)
-        return value
-
-    size = data.get("size_m2")
-    if not isinstance(data, dict) or not isinstance(data.get("number"), str) or not isinstance(
-            data.get("zone", ""), str) or (size is not None and (isinstance(size, bool)
-                                                                 or not isinstance(size, int | float))):
-        raise _Unreadable()
-    return setup.BoothInput(number=data["number"], zone=data.get("zone", ""), x=whole("x"), y=whole("y"),
-                            w=whole("w"), h=whole("h"), price=whole("price"), size_m2=size,
+def _editor_input(data: dict) -> setup.BoothInput:
+    return setup.BoothInput(number=data["number"], zone=data.get("zone") or "", x=data["x"], y=data["y"],
+                            w=data["w"], h=data["h"], price=data["price"], size_m2=data.get("size_m2"),
                             corner=data.get("corner") is True, power=data.get("power") is True,
                             water=data.get("water") is True)
 
@@ -246,17 +238,17 @@ def _stored_json(booth_id) -> dict | None:
 @bp.route("/editor", methods=["POST"])
 def editor_save(event_id: int):
     """booth_editor.js posts each added, moved, resized or edited booth here as JSON ({"id": null} adds one)."""
-    data = request.get_json(silent=True)
-    booth_id = data.get("id") if isinstance(data, dict) else None
+    body = request_json()
     try:
-        booth_input = _editor_input(data)
-    except _Unreadable:
-        return _json_error(_("The booth could not be read. Reload the page and try again."), 400,
-                           booth=_stored_json(booth_id))
+        data = json_object(body, EDITOR_FIELDS, EDITOR_OPTIONAL_FIELDS,
+                           _("The booth could not be read. Reload the page and try again."))
+    except MalformedBody as error:
+        return _json_error(str(error.message), error.status_code,
+                           booth=_stored_json(body.get("id") if isinstance(body, dict) else None))
+    booth_id = data.get("id")
     db = db_session()
     try:
-        booth = setup.save_booth(db, current_user, g.event, booth_input, booth_id if isinstance(booth_id, int)
-                                 else None)
+        booth = setup.save_booth(db, current_user, g.event, _editor_input(data), booth_id)
     except DomainError as error:
         db.rollback()
         if error.status_code in (403, 404):

@@ -317,6 +317,13 @@ def first_instalment(price: int, deposit_percent: int) -> int:
     return -(-price * deposit_percent // 100)
 
 
+def largest_instalment(session: Session, booth: Booth) -> int:
+    """The most one payment for `booth` asks under the sale's settings: its deposit or its balance. A way to pay
+    that cannot take it is not offered."""
+    deposit = first_instalment(booth.price, settings_for(session, booth.event).deposit_percent)
+    return max(deposit, booth.price - deposit)
+
+
 # --- the exhibitor's way ----------------------------------------------------------------------
 
 def hold_booth(session: Session, exhibitor: User, booth_id: int, *, now: datetime | None = None) -> BoothBooking:
@@ -425,7 +432,8 @@ class Application:
 def submit_application(session: Session, exhibitor: User, booking_id: int, application: Application, *,
                        provider_key: str = "manual", now: datetime | None = None) -> BoothBooking:
     """Turns the exhibitor's hold into a reservation: it then waits for the organisers' approval, or (when the
-    event needs none) for payment, or is sold at once when the booth is free of charge."""
+    event needs none) for payment, or is sold at once when the booth is free of charge. A way to pay that cannot
+    take each instalment is refused (AmountNotAccepted) and the hold stays as it was."""
     now = now or utcnow()
     booking = locked_booking(session, booking_id, exhibitor=exhibitor)
     if (expired := hold_expired(booking, now)) is not None:
@@ -435,6 +443,7 @@ def submit_application(session: Session, exhibitor: User, booking_id: int, appli
     application = application.cleaned()
     event, booth = booking.event, booking.booth
     settings = settings_for(session, event)
+    (FREE if booth.price == 0 else PROVIDERS[provider_key]).check_amount(largest_instalment(session, booth))
     target = BoothState.AWAITING_APPROVAL if settings.approval_required else _payment_state(booth.price)
     step(session, Action.SUBMIT, booth, booking, target, actor_id=exhibitor.id, now=now)
     for name, value in vars(application).items():

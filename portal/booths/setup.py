@@ -25,6 +25,8 @@ from portal.events.models import Event
 
 BOOTH_NUMBER = re.compile(r"[A-Z0-9]+(-[A-Z0-9]+)*")
 MAX_PLAN_UNITS = 500
+#: what Booth.zone holds
+ZONE_MAX_CHARS = 40
 
 
 def booths_of(session: Session, event: Event) -> list[Booth]:
@@ -97,6 +99,9 @@ def save_booth(session: Session, actor: User, event: Event, data: BoothInput, bo
                          height=plan.height), "x")
     if data.price < 0:
         raise Invalid(_l("The price cannot be negative."), "price")
+    zone = data.zone.strip()
+    if len(zone) > ZONE_MAX_CHARS:  # the editor's JSON is not held to the form's length
+        raise Invalid(_l("A zone name has at most %(count)d characters.", count=ZONE_MAX_CHARS), "zone")
     size_m2 = data.size_m2 if data.size_m2 is not None else data.w * data.h * plan.metres_per_unit ** 2
     if size_m2 <= 0:
         raise Invalid(_l("The size must be more than 0 m²."), "size_m2")
@@ -108,7 +113,7 @@ def save_booth(session: Session, actor: User, event: Event, data: BoothInput, bo
         raise Invalid(_l("Booth %(number)s would overlap booth %(other)s. Move or resize one of them.",
                          number=number, other=overlapped.number), "x")
     booth = Booth(event_id=event.id) if booth_id is None else _booth_of(session, event, booth_id)
-    booth.number, booth.zone, booth.size_m2 = number, data.zone.strip(), size_m2
+    booth.number, booth.zone, booth.size_m2 = number, zone, size_m2
     booth.x, booth.y, booth.w, booth.h, booth.price = data.x, data.y, data.w, data.h, data.price
     booth.corner, booth.power, booth.water = data.corner, data.power, data.water
     session.add(booth)

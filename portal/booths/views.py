@@ -162,10 +162,17 @@ def _keep_logo(form: ApplicationForm) -> bool:
     return True
 
 
+def _offer_for(booking: BoothBooking | None, form: ApplicationForm) -> None:
+    """The ways to pay that can take each instalment of the held booth."""
+    if booking is not None:
+        form.provider.offer_for(services.largest_instalment(db_session(), booking.booth))
+
+
 def _render_application(event: Event, booking: BoothBooking | None, form: ApplicationForm, status: int = 200):
     """The application: with the hold's countdown while it lasts, otherwise with the plan as it now stands to
     choose a booth again, keeping what was typed."""
     now = utcnow()
+    _offer_for(booking, form)
     live = booking is not None and booking.hold_is_live(now)
     plan = None if live else booth_plan(db_session(), event, _viewer(), now=now)
     booths = drawn_booths(plan) if plan else []
@@ -220,6 +227,7 @@ def _prefilled(booking: BoothBooking) -> dict:
 
 
 def _submit(booking: BoothBooking, form: ApplicationForm):
+    _offer_for(booking, form)
     valid = form.validate_on_submit()
     valid = _keep_logo(form) and valid
     if not valid:

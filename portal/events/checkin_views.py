@@ -20,6 +20,7 @@ from portal.events.models import OrderStatus
 from portal.events.permissions import managed_event
 from portal.forms import length, required
 from portal.i18n import format_local_date, hanoi_date, localized
+from portal.json_body import MalformedBody, request_object
 
 bp = Blueprint("checkin", __name__, url_prefix="/manage/events/<int:event_id>/checkin")
 
@@ -198,10 +199,12 @@ def scan(event_id: int):
         validate_csrf(request.headers.get("X-CSRFToken"))
     except ValidationError:
         return jsonify(error=_("This page has expired. Reload it and scan again.")), 400
-    data = request.get_json(silent=True)
-    code, area = (data.get("code"), data.get("area", "")) if isinstance(data, dict) else (None, None)
-    if not isinstance(code, str) or not isinstance(area, str):
-        return jsonify(error=_("The scan could not be read. Reload the page and scan again.")), 400
+    try:
+        data = request_object({"code": str}, {"area": str},
+                              _("The scan could not be read. Reload the page and scan again."))
+    except MalformedBody as error:
+        return jsonify(error=str(error.message)), error.status_code
+    code, area = data["code"], data.get("area") or ""
     db = db_session()
     try:
         result = checkin.check_in(db, current_user, g.event, code, area)

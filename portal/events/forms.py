@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField
-from wtforms.validators import AnyOf
+from wtforms.validators import AnyOf, ValidationError
 
 from portal.events.models import Event, Question, QuestionKind
 from portal.events.options import localized_option, offered
 from portal.forms import choices, email_field, length, optional, required
 from portal.i18n import localized
-from portal.payments.providers import FREE, PROVIDERS, buyer_providers
+from portal.payments.providers import FREE, PROVIDERS, AmountNotAccepted, buyer_providers
 
 NOT_OFFERED = _l("Choose one of the offered answers.")
 
@@ -66,17 +66,35 @@ def attendee_form_class(event: Event) -> type[AttendeeFields]:
 
 class PaymentChoiceField(RadioField):
     """How the buyer will pay, among the providers buyers may choose as they stand when the form is built: the
-    registration and the waiting-list offer both ask with it. The first is chosen unless the buyer picks another;
-    an order that turns out free ignores it."""
+    registration, the waiting-list offer and the booth application ask with it. Told the amount (`offer_for`), it
+    offers only those that can take it and refuses another with the limit. The first offered is chosen unless the
+    buyer picks another; an order that turns out free ignores it."""
 
     def __init__(self, **kwargs) -> None:
         providers = buyer_providers()
-        super().__init__(
-            _l("How will you pay?"), default=providers[0].key, validate_choice=False,
-            choices=choices([(p.key, p.label) for p in providers]),
-            # AnyOf rather than RadioField's own check, whose message exists in English only.
-            validators=[AnyOf([p.key for p in providers], message=NOT_OFFERED)], **kwargs,
-        )
+        #: what may be chosen at all; `choices` narrows to what can take the amount
+        self.offered = {p.key: p for p in providers}
+        self.amount: int | None = None
+        # validate_choice off: pre_validate's messages are translated, RadioField's own exists in English only
+        super().__init__(_l("How will you pay?"), default=providers[0].key, validate_choice=False,
+                         choices=choices([(p.key, p.label) for p in providers]), **kwargs)
+
+    def offer_for(self, amount: int) -> None:
+        """Offers only the providers that can take `amount` in one payment (the order's total, a booth's largest
+        instalment). The one preselected, paying the organiser, takes any amount an order may come to."""
+        self.amount = amount
+        self.choices = choices([(p.key, p.label) for p in self.offered.values() if p.accepts(amount)])
+
+    def pre_validate(self, form) -> None:
+        provider = self.offered.get(self.data)
+        if provider is None:
+            raise ValidationError(str(NOT_OFFERED))
+        # an amount no way to pay can take is the order's to refuse (orders.check_total), not this choice's
+        if self.amount is not None and self.choices:
+            try:
+                provider.check_amount(self.amount)
+            except AmountNotAccepted as refusal:
+                raise ValidationError(str(refusal.message)) from None
 
     @staticmethod
     def instructions(provider_key: str):

@@ -40,7 +40,7 @@ from portal.events.models import (
 from portal.events.options import offered
 from portal.events.signals import seats_freed
 from portal.events.tickets import qr_png, ticket_ics
-from portal.i18n import localized
+from portal.i18n import format_vnd, localized
 from portal.notifications.services import (
     Attachment,
     BuiltAtSend,
@@ -51,7 +51,7 @@ from portal.notifications.services import (
     register_context_builder,
 )
 from portal.payments.models import Payment
-from portal.payments.providers import FREE, PROVIDERS
+from portal.payments.providers import FREE, MAX_AMOUNT, PROVIDERS
 
 
 class SoldOut(Conflict):
@@ -203,6 +203,13 @@ def _check_room(types: dict[int, TicketType], counts: Counter, quotas: list[Quot
             raise SoldOut(_l("Sorry, %(name)s is sold out.", name=localized(sold_out, "name")))
 
 
+def check_total(total: int) -> None:
+    """OrderRefused for an order that comes to more than one payment may ask, whatever the way to pay."""
+    if total > MAX_AMOUNT:
+        raise OrderRefused(_l("An order may come to at most %(limit)s. Please split it into several orders.",
+                              limit=format_vnd(MAX_AMOUNT)))
+
+
 def place_order(
     session: Session,
     *,
@@ -214,7 +221,8 @@ def place_order(
     now: datetime | None = None,
 ) -> Order:
     """Checks every rule, locks the quotas, counts the seats and writes the order, all in the caller's
-    write transaction. Prices come from the ticket types, never from the request."""
+    write transaction. Prices come from the ticket types, never from the request; a total the chosen way to pay
+    cannot take is refused before anything is written (AmountNotAccepted)."""
     now = now or utcnow()
     if event.status is not EventStatus.PUBLISHED:
         raise OrderRefused(_l("Registration for this event is closed."))
@@ -229,6 +237,10 @@ def place_order(
     if offer is not None and (set(counts) != {offer.ticket_type_id} or len(attendees) != 1):
         raise OrderRefused(_l("A waiting-list offer is for one ticket of its type."))
     answers = [_clean_answers(event.questions, a.answers) for a in attendees]
+    total = sum(types[a.ticket_type_id].price for a in attendees)
+    check_total(total)
+    provider = FREE if total == 0 else PROVIDERS[provider_key]
+    provider.check_amount(total)
 
     quota_ids = sorted({q.id for type_id in counts for q in types[type_id].quotas})
     if not quota_ids:
@@ -238,12 +250,11 @@ def place_order(
     _check_room(types, counts, [q for type_id in counts for q in types[type_id].quotas],
                 seats_taken(session, quota_ids, now, exclude_offer_id=excluded_offer), own_tickets_counted=False)
 
-    total = sum(types[a.ticket_type_id].price for a in attendees)
     needs_approval = any(types[t].eligibility is Eligibility.APPROVAL for t in counts)
     order = Order(
         code=new_order_code(),
         event_id=event.id, buyer_id=buyer.id, total=total, locale=buyer.locale,
-        provider=FREE.key if total == 0 else PROVIDERS[provider_key].key,
+        provider=provider.key,
         status=OrderStatus.AWAITING_APPROVAL if needs_approval else (
             OrderStatus.PAID if total == 0 else OrderStatus.PENDING),
         expires_at=None if (needs_approval or total == 0) else now + timedelta(minutes=event.pending_order_minutes),

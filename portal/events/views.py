@@ -131,6 +131,7 @@ def _chosen_tickets(event: Event) -> list[tuple[TicketType, int]]:
         chosen.append((ticket_type, count))
     if not chosen:
         raise orders.OrderRefused(_l("Choose at least one ticket."))
+    orders.check_total(sum(ticket_type.price * count for ticket_type, count in chosen))
     return chosen
 
 
@@ -141,8 +142,20 @@ def _summary(event: Event, type_ids: list[str]) -> tuple[list[tuple[TicketType, 
     return lines, sum(t.price * count for t, count in lines)
 
 
+def _registration_form(event: Event, **kwargs):
+    """Step 2's form, offering only the ways to pay that can take the order's total."""
+    form = registration_form(event, **kwargs)
+    if "provider" in form:
+        form.provider.offer_for(_summary(event, _type_ids(form))[1])
+    return form
+
+
+def _type_ids(form) -> list[str]:
+    return [entry.form.ticket_type_id.data for entry in form.attendees]
+
+
 def _render_registration(event: Event, form, error: DomainError | None = None):
-    lines, total = _summary(event, [entry.form.ticket_type_id.data for entry in form.attendees])
+    lines, total = _summary(event, _type_ids(form))
     context = {"event": event, "lines": lines, "total": total, "types": {str(t.id): t for t in event.ticket_types}}
     if error is not None:
         return render_domain_error(error, REGISTER_TEMPLATE, form=form, **context)
@@ -162,9 +175,9 @@ def register(slug: str):
         buyer = {"name": current_user.full_name, "email": current_user.email}
         blocks = [{"ticket_type_id": str(t.id)} for t, count in chosen for _n in range(count)]
         blocks[0].update(buyer)
-        return _render_registration(event, registration_form(event, data={"attendees": blocks}))
+        return _render_registration(event, _registration_form(event, data={"attendees": blocks}))
 
-    form = registration_form(event)
+    form = _registration_form(event)
     if not form.validate_on_submit():
         return _render_registration(event, form)
     attendees = [

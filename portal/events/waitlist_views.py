@@ -91,6 +91,7 @@ def offer(token: str):
         return _refused_offer(error)
     form = offer_form(event, attendee={"name": entry.name, "email": entry.email,
                                        "ticket_type_id": entry.ticket_type_id})
+    form.provider.offer_for(entry.ticket_type.price)
     context = {"event": event, "entry": entry, "ticket_type": entry.ticket_type}
     if form.validate_on_submit():
         attendee = form.attendee.form

@@ -1,8 +1,9 @@
 """Payment providers: how money for a payable (a ticket order, a booth booking) arrives.
 
-Every provider answers two questions: may buyers choose it now (`available`: its keys are configured, there is an
-account to transfer to), and, once chosen, where does the buyer go to pay (`start`). Whatever the provider, the
-money is confirmed through one function, `portal.payments.services.confirm_payment`, which fulfils the payable.
+Every provider answers three questions: may buyers choose it now (`available`: its keys are configured, there is an
+account to transfer to), can one payment through it ask this much (`accepts`), and, once chosen, where does the buyer
+go to pay (`start`). Whatever the provider, the money is confirmed through one function,
+`portal.payments.services.confirm_payment`, which fulfils the payable.
 """
 
 from __future__ import annotations
@@ -16,8 +17,22 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.db import INTEGER_MAX
+from portal.errors import DomainError
+from portal.i18n import format_vnd
+from portal.payments import vietqr
+
 if TYPE_CHECKING:
     from portal.payments.payables import Payable
+
+#: the most any payment may ask: what the amount columns hold
+MAX_AMOUNT = INTEGER_MAX
+
+
+class AmountNotAccepted(DomainError):
+    """The chosen way to pay cannot carry the amount; the form shows it on the payment choice."""
+
+    field = "provider"
 
 
 @dataclass(frozen=True)
@@ -30,10 +45,23 @@ class PaymentProvider:
     offered_to_buyers: bool = True
     #: what the button that sends the buyer to pay says (None: nothing to do online)
     pay_button: LazyString | None = None
+    #: the most one payment through it may ask, in đồng
+    max_amount: int = MAX_AMOUNT
 
     def available(self) -> bool:
         """Whether buyers may choose it now."""
         return True
+
+    def accepts(self, amount: int) -> bool:
+        """Whether one payment of `amount` đồng can go through it."""
+        return 0 <= amount <= self.max_amount
+
+    def check_amount(self, amount: int) -> None:
+        """AmountNotAccepted, saying the limit, unless one payment of `amount` can go through it."""
+        if not self.accepts(amount):
+            raise AmountNotAccepted(_l(
+                "%(method)s takes at most %(limit)s in one payment, and this comes to %(amount)s. Choose another "
+                "way to pay.", method=self.label, limit=format_vnd(self.max_amount), amount=format_vnd(amount)))
 
     def start(self, session: Session, payable: Payable, now: datetime) -> str:
         """Begins paying `payable` in the caller's transaction and returns where to send the buyer. Here: the
@@ -77,7 +105,7 @@ class _BankTransfer(PaymentProvider):
         return url_for("payments.transfer", payment_id=payment.id)
 
 
-FREE = PaymentProvider("free", _l("Free"), _l("No payment is needed."), offered_to_buyers=False)
+FREE = PaymentProvider("free", _l("Free"), _l("No payment is needed."), offered_to_buyers=False, max_amount=0)
 MANUAL = PaymentProvider(
     "manual",
     _l("Pay the organiser"),
@@ -89,6 +117,8 @@ STRIPE = _StripeCheckout(
     _l("Card (Visa, Mastercard, JCB)"),
     _l("Pay by card on Stripe's secure payment page. Your order is confirmed as soon as the payment goes through."),
     pay_button=_l("Pay by card"),
+    # Stripe takes at most 8 digits in an amount, whatever the currency: 99,999,999 ₫ (about 4,000 US dollars)
+    max_amount=99_999_999,
 )
 DEMO_CARD = _DemoCard(
     "demo_card",
@@ -102,6 +132,7 @@ VIETQR = _BankTransfer(
     _l("Scan the VietQR code with your banking app, or transfer the exact amount with the payment reference in the "
        "memo. Your order is confirmed once the transfer reaches the organisers' account."),
     pay_button=_l("Show the transfer details"),
+    max_amount=vietqr.NAPAS_247_MAX_AMOUNT,
 )
 
 PROVIDERS: dict[str, PaymentProvider] = {p.key: p for p in (FREE, MANUAL, STRIPE, DEMO_CARD, VIETQR)}

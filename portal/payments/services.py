@@ -35,6 +35,7 @@ from portal.payments.models import (
     ReviewReason,
 )
 from portal.payments.payables import Payable, kind_of, target_id_of
+from portal.payments.providers import PROVIDERS
 
 #: a provider's attempt this close to its expiry is not handed to a buyer any more: they might not finish in time,
 #: and Stripe refuses to open a Checkout Session for less than 30 minutes
@@ -85,12 +86,15 @@ class Outcome(enum.StrEnum):
 def open_payment(session: Session, payable: Payable, provider_key: str, now: datetime) -> Payment:
     """The pending payment through `provider_key` for what `payable` asks now, created unless one is still usable:
     a second click, or coming back to the payment page, reuses it (and its transfer reference). The payable's row is
-    locked first, so two clicks at once find or create the same one. Refuses what can no longer be paid, and a new
-    attempt while money already received waits for an organiser's review (the buyer would pay twice)."""
+    locked first, so two clicks at once find or create the same one. Refuses what can no longer be paid, an amount
+    the provider cannot take (AmountNotAccepted), and a new attempt while money already received waits for an
+    organiser's review (the buyer would pay twice)."""
     kind = payable.kind
     payable = kind.describe(kind.locked(session, payable.target.id), now)
     if not payable.open or payable.amount_due <= 0:
         raise PaymentClosed()
+    # orders and applications are refused beforehand; this stops what was placed before the limits were checked
+    PROVIDERS[provider_key].check_amount(payable.amount_due)
     link = getattr(Payment, kind.foreign_key) == payable.target.id
     candidates = session.scalars(
         select(Payment).where(link, Payment.provider == provider_key, Payment.status == PaymentStatus.PENDING,

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.errors import DomainError
+from portal.json_body import MalformedBody, Text, json_object
 from portal.notifications.services import absolute_url
 from portal.payments import services
 from portal.payments.models import Payment
@@ -111,10 +112,27 @@ def start_checkout(session: Session, payable: Payable, now: datetime) -> str:
 
 def verified_event(payload: bytes, signature: str | None, secret: str | None) -> dict:
     """The event in a webhook request, after checking its signature on the raw body and its age (at most five
-    minutes, against replays). Raises ValueError or stripe.SignatureVerificationError otherwise."""
+    minutes, against replays), then its shape. Raises ValueError or stripe.SignatureVerificationError for the
+    signature, MalformedBody for a signed body that is not an event the handlers can read."""
     stripe.WebhookSignature.verify_header(payload, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
     # read as plain JSON: the library's event objects (construct_event) cost more CPU than handling the event
-    return json.loads(payload)
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError) as error:
+        raise MalformedBody(f"not JSON: {type(error).__name__}") from None
+    return checked_event(event)
+
+
+def checked_event(event: object) -> dict:
+    """`event` if it has the shape the handlers rely on: an id, a type and data.object, and, for the types the
+    portal acts on, the fields they read of the expected types (absent or null is fine: they make do without)."""
+    json_object(event, {"id": Text(255), "type": Text(80), "data": dict})
+    obj = json_object(event["data"], {"object": dict})["object"]
+    if event["type"] in HANDLERS:
+        json_object(obj, {}, SESSION_FIELDS if event["type"] != "charge.refunded" else CHARGE_FIELDS)
+        for refund in json_object(obj.get("refunds") or {}, {}, {"data": list}).get("data") or []:
+            json_object(refund, {"id": Text(255), "amount": int}, {"status": str, "metadata": dict})
+    return event
 
 
 def process_event(session: Session, event: dict, now: datetime) -> Outcome:
@@ -139,7 +157,7 @@ def _payment_id(session: Session, event_type: str, obj: dict) -> int | None:
                                                        Payment.provider_payment_id == obj.get("payment_intent")))
     # our metadata first; the session id in case the metadata was lost (a session made by hand in the dashboard)
     claimed = str((obj.get("metadata") or {}).get("payment_id", ""))
-    if claimed.isdigit():
+    if claimed.isdecimal():  # isdigit() would pass "²", which int() refuses
         return int(claimed)
     return session.scalar(select(Payment.id).where(Payment.provider == PROVIDER,
                                                    Payment.provider_reference == obj.get("id")))
@@ -190,6 +208,10 @@ def _name_portal_refunds(payment: Payment, stripe_refunds: list[dict]) -> None:
             portal_refund.provider_refund_id = stripe_refund["id"]
 
 
+#: the fields of a Checkout Session and of a charge that the handlers read, and their types
+SESSION_FIELDS = {"id": Text(255), "payment_status": str, "amount_total": int, "currency": str,
+                  "payment_intent": Text(255), "metadata": dict}
+CHARGE_FIELDS = {"payment_intent": Text(255), "amount_refunded": int, "currency": str, "refunds": dict}
 HANDLERS: dict[str, Callable[[Session, Payment, dict, datetime], Outcome]] = {
     "checkout.session.completed": _completed,
     "checkout.session.async_payment_succeeded": _async_succeeded,

@@ -17,6 +17,7 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import limiter
 from portal.forms import ConfirmForm
 from portal.i18n import format_vnd
+from portal.json_body import MalformedBody
 from portal.payments import services, stripe_checkout, vietqr
 from portal.payments.forms import BankAccountForm
 from portal.payments.models import COLLECTED_STATUSES, BankAccount, Payment, PaymentStatus
@@ -116,14 +117,18 @@ def payment_status(payment_id: int):
 @bp.route("/payments/stripe/webhook", methods=["POST"])
 @limiter.exempt  # Stripe's bursts and retries are its own to pace; a refused delivery is only sent again later
 def stripe_webhook():
-    """Stripe's notifications. No CSRF token (Stripe signs the raw body instead); a bad or old signature is a 400
-    and changes nothing. Any error rolls the whole event back and answers 500, so Stripe sends it again."""
+    """Stripe's notifications. No CSRF token (Stripe signs the raw body instead); a bad or old signature, or a
+    signed body that is not an event the portal can read, is a 400 and changes nothing. Any other error rolls the
+    whole event back and answers 500, so Stripe sends it again."""
     try:
         event = stripe_checkout.verified_event(request.get_data(), request.headers.get("Stripe-Signature"),
                                                current_app.config.get("STRIPE_WEBHOOK_SECRET"))
     except (ValueError, stripe.SignatureVerificationError) as error:
         log.warning("refused a Stripe webhook: %s", error)
         return jsonify(error="invalid signature"), 400
+    except MalformedBody as error:
+        log.warning("refused a malformed Stripe event: %s", error)
+        return jsonify(error="malformed event"), 400
     db = db_session()
     outcome = stripe_checkout.process_event(db, event, utcnow())
     db.commit()
@@ -152,10 +157,14 @@ def demo_card(payment_id: int):
 # --- bank transfer (VietQR) -----------------------------------------------------------------
 
 def _transfer_details(payment: Payment) -> tuple[BankAccount | None, str | None]:
-    """The account to transfer to and the VietQR payload for this payment; (None, None) without an account."""
+    """The account to transfer to and the VietQR payload for this payment; (None, None) without an account, no
+    payload for an amount a code cannot carry (a payment opened before amounts were checked: it is transferred by
+    hand)."""
     account = services.active_bank_account(db_session())
     if account is None:
         return None, None
+    if not VIETQR.accepts(payment.amount):
+        return account, None
     return account, vietqr.transfer_payload(account.bank_bin, account.account_number, payment.amount,
                                              payment.transfer_reference)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -209,6 +210,43 @@ def test_the_editor_cannot_delete_a_booked_booth_but_deletes_a_free_one(app, db,
 def test_the_editor_explains_a_booth_it_cannot_read(app, organiser, hall):
     response = post_json(organiser, app, url(hall, "/editor"), booth_payload(x="ten"))
     assert response.status_code == 400 and "could not be read" in response.json["error"]
+
+
+def _booths_and_audit(db) -> tuple[list, int]:
+    with db.session_factory() as s:
+        booths = [(b.id, b.number, b.x, b.y, b.w, b.h, b.price, b.size_m2, b.corner)
+                  for b in s.scalars(select(Booth).order_by(Booth.id))]
+        return booths, len(s.scalars(select(AuditEntry.id)).all())
+
+
+@pytest.mark.parametrize("body", [
+    b"[1]", b'"x"', b"null", b"{}", b"not json", b"[" * 100_000, b'{"number": "D-01", "x": NaN}',
+    *(json.dumps(booth_payload(**change)).encode() for change in (
+        {"number": 7}, {"x": "20"}, {"x": 20.5}, {"y": True}, {"w": None}, {"price": [1]}, {"price": 10**12},
+        {"zone": 5}, {"size_m2": "9"}, {"size_m2": True}, {"corner": "yes"}, {"id": "1"}, {"id": True})),
+])
+def test_the_editor_refuses_a_body_of_another_shape_with_400_and_changes_nothing(app, db, organiser, hall, body):
+    before = _booths_and_audit(db)
+    response = organiser.post(url(hall, "/editor"), data=body, content_type="application/json",
+                              headers={"X-CSRFToken": csrf_token(organiser, app)})
+    assert response.status_code == 400
+    assert response.json["error"] == "The booth could not be read. Reload the page and try again."
+    assert _booths_and_audit(db) == before
+
+
+def test_the_editor_refuses_a_zone_longer_than_stored_with_the_rule(app, db, organiser, hall):
+    before = _booths_and_audit(db)
+    response = post_json(organiser, app, url(hall, "/editor"), booth_payload(zone="Z" * 41))
+    assert (response.status_code, response.json["field"]) == (400, "zone")
+    assert response.json["error"] == "A zone name has at most 40 characters."
+    assert _booths_and_audit(db) == before
+
+
+def test_a_refused_body_naming_a_booth_gets_that_booth_back_as_stored(app, db, organiser, hall):
+    a02 = hall.booths["A-02"]
+    response = post_json(organiser, app, url(hall, "/editor"), booth_payload(id=a02, number="A-02", x="far"))
+    assert response.status_code == 400
+    assert (response.json["booth"]["id"], response.json["booth"]["x"]) == (a02, 3)
 
 
 def test_without_javascript_a_booth_is_added_by_its_coordinates(app, db, form, organiser, hall):

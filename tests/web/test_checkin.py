@@ -217,11 +217,22 @@ def test_a_scan_of_something_else_than_a_ticket_gets_a_clear_400(app, staff, tec
     assert response.json["answer"]["detail"].startswith("This is not a ticket code")
 
 
-@pytest.mark.parametrize("body", [None, ["a list"], {"area": "Day 1"}, {"code": 42}, {"code": "x", "area": 7}])
-def test_a_malformed_scan_request_gets_a_clear_400(app, staff, techfest, body):
+@pytest.mark.parametrize("body", [None, ["a list"], [1], "x", {}, {"area": "Day 1"}, {"code": 42}, {"code": True},
+                                  {"code": None}, {"code": "x", "area": 7}, {"code": "x", "area": ["Day 1"]}])
+def test_a_malformed_scan_request_gets_a_clear_400(app, db, staff, techfest, body):
     response = scan(app, staff, techfest, body)
     assert response.status_code == 400
     assert response.json == {"error": "The scan could not be read. Reload the page and scan again."}
+    assert check_ins(db) == []
+
+
+@pytest.mark.parametrize("body", [b"null", b"not json", b"[" * 100_000])
+def test_a_scan_whose_body_is_null_or_not_json_gets_a_clear_400(app, db, staff, techfest, body):
+    response = staff.post(checkin_url(techfest, "scan"), data=body, content_type="application/json",
+                          headers={"X-CSRFToken": csrf_token(staff, app)})
+    assert response.status_code == 400
+    assert response.json == {"error": "The scan could not be read. Reload the page and scan again."}
+    assert check_ins(db) == []
 
 
 def test_a_scan_without_the_pages_csrf_token_is_refused(db, staff, buyer, techfest):

@@ -3,20 +3,26 @@ pressed, confirmed only by the webhook), the demo card, and the VietQR transfer 
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import Role
 from portal.booths import services as booth_services
 from portal.booths.models import BookingStatus, BoothBooking
 from portal.db import utcnow
-from portal.events.models import Order, OrderStatus
+from portal.errors import DomainError
+from portal.events.models import Order, OrderStatus, TicketType
+from portal.events.orders import availability, load_event_for_sale
+from portal.i18n import format_vnd
 from portal.payments import stripe_checkout, vietqr
 from portal.payments.models import BankAccount, Payment, PaymentEvent, PaymentStatus
+from tests.browser.steps import translated
 from tests.conftest import login
 from tests.support.booths import as_exhibitor, create_hall
 from tests.support.mail import text_body
@@ -376,3 +382,148 @@ def test_an_exhibitor_pays_a_booth_deposit_with_the_demo_card(app, db, form, log
     with db.session_factory() as s:
         saved = s.get(BoothBooking, booking.id)
         assert (saved.amount_paid, saved.status) == (6_000_000, BookingStatus.AWAITING_PAYMENT)
+
+
+# --- amounts a way to pay cannot take ---------------------------------------------------------
+
+def _seats_left(app, db) -> int:
+    with app.test_request_context(), db.session_factory() as s:
+        return next(iter(availability(s, load_event_for_sale(s, SLUG)).values()))
+
+
+@pytest.fixture
+def every_way_to_pay(app, db, monkeypatch, fake_stripe) -> None:
+    enable_demo_card(app, monkeypatch)
+    add_bank_account(db)
+
+
+def test_only_ways_to_pay_that_can_take_the_total_are_offered(db, buyer, every_way_to_pay):
+    ticket_type_id = create_paid_event(db, price=90_000_000)
+    with db.transaction() as s:
+        s.execute(update(TicketType).values(max_per_order=10))
+    step_2 = f"{REGISTER}?qty-{ticket_type_id}="
+    assert payment_choices(buyer.get(step_2 + "1").get_data(as_text=True)) == ["manual", "stripe", "demo_card",
+                                                                                "vietqr"]
+    # Stripe takes 8 digits (99,999,999 ₫), a VietQR transfer at most 499,999,999 ₫: the quantity makes the total
+    assert payment_choices(buyer.get(step_2 + "2").get_data(as_text=True)) == ["manual", "demo_card", "vietqr"]
+    assert payment_choices(buyer.get(step_2 + "6").get_data(as_text=True)) == ["manual", "demo_card"]
+
+
+@pytest.mark.parametrize(("provider", "tickets", "refusal"), [
+    ("vietqr", 2, "Bank transfer (VietQR) takes at most ₫499,999,999 in one payment, and this comes to "
+                  "₫600,000,000. Choose another way to pay."),
+    ("stripe", 1, "Card (Visa, Mastercard, JCB) takes at most ₫99,999,999 in one payment, and this comes to "
+                  "₫300,000,000. Choose another way to pay."),
+])
+def test_a_way_to_pay_that_cannot_take_the_total_is_refused_before_the_order_holds_seats(
+        app, db, form, buyer, every_way_to_pay, fake_stripe, provider, tickets, refusal):
+    ticket_type_id = create_paid_event(db, price=300_000_000, seats=10)
+    response = register(form, buyer, ticket_type_id, provider, tickets=tickets)
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert refusal in page
+    assert f'value="Nguyễn Văn An {tickets - 1}"' in page and f'value="an{tickets - 1}@example.vn"' in page
+    assert payment_choices(page) == ["manual", "demo_card"] + (["vietqr"] if tickets == 1 else [])
+    assert (count(db, Order), count(db, Payment), _seats_left(app, db)) == (0, 0, 10)
+    assert fake_stripe.calls == []
+
+    placed = register(form, buyer, ticket_type_id, "manual", tickets=tickets)
+    assert placed.status_code == 302 and only(db, Order).total == 300_000_000 * tickets
+
+
+def test_the_refusal_speaks_the_buyers_language(app, db, form, login_as, every_way_to_pay):
+    buyer = login_as(locale="vi")
+    ticket_type_id = create_paid_event(db, price=300_000_000)
+    page = html.unescape(register(form, buyer, ticket_type_id, "vietqr", tickets=2).get_data(as_text=True))
+    expected = translated(app, "%(method)s takes at most %(limit)s in one payment, and this comes to %(amount)s. "
+                               "Choose another way to pay.")
+    with app.test_request_context(), force_locale("vi"):
+        amounts = {"limit": format_vnd(499_999_999), "amount": format_vnd(600_000_000)}
+    assert expected % {"method": "Chuyển khoản ngân hàng (VietQR)", **amounts} in page
+    assert count(db, Order) == 0
+
+
+def test_an_order_beyond_what_any_payment_can_ask_is_refused_at_once(app, db, form, buyer, every_way_to_pay):
+    ticket_type_id = create_paid_event(db, price=1_000_000_000, seats=10)
+    step_2 = buyer.get(f"{REGISTER}?qty-{ticket_type_id}=3")
+    assert step_2.status_code == 400
+    refusal = "An order may come to at most ₫2,147,483,647. Please split it into several orders."
+    assert refusal in html.unescape(step_2.get_data(as_text=True))
+
+    response = register(form, buyer, ticket_type_id, "manual", tickets=3)
+    assert response.status_code == 400
+    assert refusal in html.unescape(response.get_data(as_text=True))
+    assert (count(db, Order), _seats_left(app, db)) == (0, 10)
+
+
+def test_a_transfer_order_placed_before_the_limit_was_checked_gets_no_500(app, db, form, buyer, every_way_to_pay):
+    """Orders and payments written before amounts were checked: paying again is refused in words, and the
+    transfer page of a payment already opened gives the details to transfer by hand, without a code."""
+    ticket_type_id = create_paid_event(db, price=300_000_000)
+    order = place_pending_order(app, db, buyer.user, ticket_type_id, provider="manual", tickets=2)
+    with db.transaction() as s:
+        s.execute(update(Order).values(provider="vietqr"))
+    response = form(buyer, f"/orders/{order.code}/pay")
+    assert path_of(response.location) == f"/orders/{order.code}"
+    assert "Bank transfer (VietQR) takes at most ₫499,999,999" in html.unescape(
+        buyer.get(response.location).get_data(as_text=True))
+    assert count(db, Payment) == 0
+
+    with db.transaction() as s:
+        payment = Payment(order_id=order.id, amount=600_000_000, provider="vietqr", status=PaymentStatus.PENDING,
+                          transfer_reference=vietqr.new_reference("VE"), created_at=utcnow(), updated_at=utcnow())
+        s.add(payment)
+        s.flush()
+        payment_id = payment.id
+    page = buyer.get(f"/payments/{payment_id}/transfer")
+    assert page.status_code == 200
+    words = html.unescape(page.get_data(as_text=True))
+    assert "data-vietqr" not in words and "more than a VietQR code can carry" in words and "₫600,000,000" in words
+    assert buyer.get(f"/payments/{payment_id}/vietqr.png").status_code == 404
+
+
+def test_a_booth_whose_instalment_a_way_to_pay_cannot_take_is_not_offered_it(app, db, form, login_as, make_user,
+                                                                              every_way_to_pay):
+    """A deposit of 30 % of 800,000,000 ₫ is 240,000,000 ₫, the balance 560,000,000 ₫: too much for one VietQR
+    transfer, so bank transfer is not offered for this booth, and chosen anyway is refused with the hold kept."""
+    hall = create_hall(db, make_user, deposit_percent=30,
+                       booths=(("A-01", "A", 0, 0, 3, 3, 9.0, 800_000_000, True),
+                               ("A-02", "A", 3, 0, 3, 3, 9.0, 20_000_000, False)))
+    exhibitor = login_as(locale="en", email="lan@example.vn")
+    form(exhibitor, "/events/techfest-hanoi-2026/booths/hold", {"booth": hall.booths["A-01"]})
+    with db.session_factory() as s:
+        booking = s.scalars(select(BoothBooking)).one()
+    page = exhibitor.get(f"/booths/bookings/{booking.id}").get_data(as_text=True)
+    assert payment_choices(page) == ["manual", "demo_card"]
+
+    application = {"company_name": "Sen Vàng AI", "tax_code": "0101234567", "products": "AI", "contact_name": "Lan",
+                   "contact_email": "lan@example.vn", "contact_phone": "0901"}
+    refused = form(exhibitor, f"/booths/bookings/{booking.id}", {**application, "provider": "vietqr"})
+    assert refused.status_code == 400
+    words = html.unescape(refused.get_data(as_text=True))
+    assert ("Bank transfer (VietQR) takes at most ₫499,999,999 in one payment, and this comes to ₫560,000,000."
+            in words)
+    assert 'value="Sen Vàng AI"' in words
+    with db.session_factory() as s:
+        assert s.get(BoothBooking, booking.id).status is BookingStatus.HELD
+
+    sent = form(exhibitor, f"/booths/bookings/{booking.id}", {**application, "provider": "demo_card"})
+    assert sent.status_code == 302
+    with db.session_factory() as s:
+        saved = s.get(BoothBooking, booking.id)
+        assert (saved.status, saved.provider, saved.deposit_due) == (BookingStatus.AWAITING_PAYMENT, "demo_card",
+                                                                     240_000_000)
+
+
+def test_the_booth_service_refuses_a_way_to_pay_that_cannot_take_an_instalment(app, db, login_as, make_user):
+    hall = create_hall(db, make_user, booths=(("A-01", "A", 0, 0, 3, 3, 9.0, 600_000_000, True),))
+    exhibitor = login_as(Role.STARTUP, locale="en")
+    booking = as_exhibitor(app, db, booth_services.hold_booth, exhibitor.user, hall.booths["A-01"])
+    application = booth_services.Application("Sen Vàng AI", "0101234567", "AI", "Lan", "lan@example.vn", "0901")
+    with pytest.raises(DomainError) as refusal:
+        as_exhibitor(app, db, booth_services.submit_application, exhibitor.user, booking.id, application,
+                     provider_key="vietqr")
+    assert (refusal.value.status_code, refusal.value.field) == (400, "provider")
+    assert "takes at most ₫499,999,999 in one payment, and this comes to ₫600,000,000" in str(refusal.value)
+    with db.session_factory() as s:
+        assert s.get(BoothBooking, booking.id).status is BookingStatus.HELD

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import stripe
 from sqlalchemy import func, select, update
 
 from portal.audit.models import AuditEntry
@@ -18,6 +19,7 @@ from portal.notifications.models import OutboxMessage
 from portal.payments.models import Payment, PaymentEvent, PaymentStatus, Refund, ReviewReason
 from tests.support.mail import text_body
 from tests.support.payments import (
+    WEBHOOK_SECRET,
     checkout_event,
     create_paid_event,
     enable_stripe,
@@ -120,6 +122,98 @@ def test_without_a_webhook_secret_nothing_is_accepted(app, client, db, order, pa
     event = checkout_event(COMPLETED, payment)
     monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", None)
     assert post_webhook(client, event).status_code == 400
+    assert order_status(db, order) is OrderStatus.PENDING
+
+
+# --- refused: signed, but not an event the portal can read ------------------------------------
+
+def post_signed_text(client, body: str):
+    """`body` exactly as given, signed as Stripe signs: the signature is right whatever the body holds."""
+    header = stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
+    return client.post("/payments/stripe/webhook", data=body.encode(), content_type="application/json",
+                       headers={"Stripe-Signature": header})
+
+
+def _changed(path: str, value):
+    """An edit of the event: `value` put at `path` ("data.object.metadata"), or the field removed for DELETE."""
+    def edit(event: dict) -> dict:
+        *parents, name = path.split(".")
+        target = event
+        for parent in parents:
+            target = target[parent]
+        if value is DELETE:
+            del target[name]
+        else:
+            target[name] = value
+        return event
+    edit.__name__ = f"{path} removed" if value is DELETE else f"{path}={value!r}"[:60]
+    return edit
+
+
+DELETE = object()
+MALFORMED_COMPLETED = [
+    _changed("type", DELETE), _changed("data", DELETE), _changed("id", DELETE), _changed("type", 5),
+    _changed("id", ["evt_1"]), _changed("id", "evt_" + "x" * 300), _changed("type", "checkout." + "x" * 100),
+    _changed("data", 5), _changed("data", [1]), _changed("data", None), _changed("data.object", DELETE),
+    _changed("data.object", [1]), _changed("data.object", "cs_test_1"), _changed("data.object", 7),
+    _changed("data.object.metadata", [1]), _changed("data.object.metadata", "payment 1"),
+    _changed("data.object.amount_total", "500000"), _changed("data.object.amount_total", 500000.5),
+    _changed("data.object.amount_total", 10**12), _changed("data.object.amount_total", True),
+    _changed("data.object.currency", 704), _changed("data.object.payment_status", ["paid"]),
+    _changed("data.object.payment_intent", {"id": "pi_1"}), _changed("data.object.payment_intent", "pi_" + "x" * 300),
+    _changed("data.object.id", 12),
+]
+
+
+@pytest.mark.parametrize("body", ["[1,2,3]", '"x"', "null", "5", "{}", "not json", "{", "[" * 100_000,
+                                  '{"id": "evt_1", "type": "checkout.session.completed", "data": NaN}'])
+def test_a_signed_body_that_is_not_an_event_is_refused_as_malformed(client, db, order, payment, caplog, body):
+    response = post_signed_text(client, body)
+    assert (response.status_code, response.json) == (400, {"error": "malformed event"})
+    assert "malformed Stripe event" in caplog.text
+    assert order_status(db, order) is OrderStatus.PENDING and logged_events(db) == []
+
+
+@pytest.mark.parametrize("edit", MALFORMED_COMPLETED, ids=lambda edit: edit.__name__)
+def test_a_signed_event_missing_what_the_portal_reads_is_refused_and_changes_nothing(client, db, order, payment,
+                                                                                      caplog, edit):
+    response = post_webhook(client, edit(checkout_event(COMPLETED, payment)))
+    assert (response.status_code, response.json) == (400, {"error": "malformed event"})
+    assert "malformed Stripe event" in caplog.text
+    assert order_status(db, order) is OrderStatus.PENDING
+    saved = load(db, Payment, payment.id)
+    assert (saved.status, saved.amount_received, saved.provider_payment_id) == (PaymentStatus.PENDING, 0, None)
+    assert logged_events(db) == []
+
+
+@pytest.mark.parametrize("edit", [
+    _changed("data.object.refunds", [1]), _changed("data.object.refunds", {"data": {"id": "re_1"}}),
+    _changed("data.object.refunds", {"data": [1]}), _changed("data.object.refunds", {"data": [{"id": "re_1"}]}),
+    _changed("data.object.refunds", {"data": [{"id": "re_1", "amount": "500000"}]}),
+    _changed("data.object.refunds", {"data": [{"amount": 500_000}]}),
+    _changed("data.object.refunds", {"data": [{"id": "re_1", "amount": 500_000, "metadata": [1]}]}),
+    _changed("data.object.amount_refunded", "all"), _changed("data.object.payment_intent", 1),
+], ids=lambda edit: edit.__name__)
+def test_a_signed_refund_event_of_another_shape_is_refused_and_refunds_nothing(client, db, order, payment, edit):
+    assert post_webhook(client, checkout_event(COMPLETED, payment)).json == {"outcome": "fulfilled"}
+    response = post_webhook(client, edit(refund_event(payment, amount_refunded=500_000,
+                                                      refunds=[("re_1", 500_000)])))
+    assert (response.status_code, response.json) == (400, {"error": "malformed event"})
+    assert order_status(db, order) is OrderStatus.PAID
+    assert load(db, Payment, payment.id).amount_refunded == 0
+    assert logged_events(db) == [(COMPLETED, "fulfilled")]
+
+
+def test_an_event_of_a_type_the_portal_ignores_needs_only_an_id_a_type_and_data_object(client, db, payment):
+    event = {"id": "evt_other", "type": "customer.created", "data": {"object": {"id": "cus_1", "metadata": [1]}}}
+    assert post_webhook(client, event).json == {"outcome": "ignored"}
+
+
+def test_a_payment_id_in_the_metadata_that_is_not_a_number_is_an_unknown_payment(client, db, order, payment):
+    event = checkout_event(COMPLETED, payment)
+    event["data"]["object"]["metadata"] = {"payment_id": "²"}
+    event["data"]["object"]["id"] = "cs_nobody_made"
+    assert post_webhook(client, event).json == {"outcome": "unknown payment"}
     assert order_status(db, order) is OrderStatus.PENDING
 
 

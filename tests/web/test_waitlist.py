@@ -4,6 +4,7 @@ organisers' list. tests/unit/test_waitlist.py reuses the helpers at the top."""
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,7 @@ from portal.events.models import (
 from portal.notifications.scheduler import build_scheduler, run_job
 from portal.payments.providers import PROVIDERS, PaymentProvider
 from tests.support.mail import first_link, text_body
+from tests.support.payments import add_bank_account
 from tests.support.web import count_queries, path_of
 
 SLUG = "techfest-hanoi-2026"
@@ -308,6 +310,29 @@ def test_a_paid_offer_asks_how_to_pay_as_the_registration_does(app, db, form, lo
     with db.session_factory() as s:
         placed = s.scalar(select(Order).where(Order.buyer_id == waiting.user.id))
     assert (placed.provider, placed.status.value, placed.total) == ("bank", "pending", 250_000)
+
+
+def test_an_offer_does_not_offer_a_way_to_pay_that_cannot_take_its_price(app, db, form, login_as, make_user,
+                                                                          mailbox):
+    add_bank_account(db)
+    sale = create_sale(db, price=600_000_000)
+    waiting = login_as(locale="en", name="Trần Thị Bình", email="binh@example.vn")
+    holder = make_user()
+    order = take_seat(app, db, sale, holder)
+    join_directly(db, sale, waiting.user)
+    with app.test_request_context(), db.transaction() as s:
+        orders.cancel_order(s, holder, s.get(Order, order.id))
+    link = offer_link(mailbox, "binh@example.vn")
+    assert payment_choices(waiting.get(link).get_data(as_text=True)) == ["manual"]
+
+    refused = form(waiting, link, attendee("Trần Thị Bình", "binh@example.vn", sale) | {"provider": "vietqr"})
+    assert refused.status_code == 400
+    page = html.unescape(refused.get_data(as_text=True))
+    assert "Bank transfer (VietQR) takes at most ₫499,999,999 in one payment" in page
+    assert 'value="binh@example.vn"' in page
+    assert entry_status(db, 1) is WaitingListStatus.OFFERED
+    with db.session_factory() as s:
+        assert s.scalar(select(Order).where(Order.buyer_id == waiting.user.id)) is None
 
 
 def test_a_free_offer_does_not_ask_how_to_pay(login_as, mailbox, offered):
