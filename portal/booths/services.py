@@ -35,8 +35,7 @@ from portal.booths.models import (
 )
 from portal.booths.uploads import STORED_NAME
 from portal.db import utcnow
-from portal.errors import Conflict, NotFound
-from portal.events.manage import Invalid
+from portal.errors import Conflict, Invalid, NotFound
 from portal.events.models import Event, EventStatus
 from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.models import OutboxMessage

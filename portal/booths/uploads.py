@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
 from portal.booths.models import PlanImageKind
-from portal.events.manage import Invalid, image_extension
+from portal.errors import Invalid
+from portal.events.manage import image_extension
 
 MAX_LOGO_BYTES = 1024 * 1024
 MAX_PLAN_BYTES = 5 * 1024 * 1024

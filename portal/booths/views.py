@@ -27,8 +27,7 @@ from portal.booths.models import BookingStatus, Booth, BoothBooking, PlanImageKi
 from portal.booths.plan import Plan, booking_of, bookings_of, booth_plan, floor_plan_of
 from portal.booths.uploads import STORED_NAME, store_logo
 from portal.db import db_session, end_refused, utcnow
-from portal.errors import DomainError, NotFound
-from portal.events.manage import Invalid
+from portal.errors import DomainError, Invalid, NotFound
 from portal.events.models import Event, EventStatus
 from portal.events.permissions import can_manage_event
 from portal.forms import ConfirmForm

@@ -22,7 +22,7 @@ from portal.accounts.models import Role, User
 from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
 from portal.db import after_commit
-from portal.errors import Conflict, DomainError, NotFound
+from portal.errors import Conflict, Invalid, NotFound
 from portal.events import options, orders, waitlist
 from portal.events.models import (
     Event,
@@ -40,14 +40,6 @@ from portal.events.models import (
 from portal.i18n import format_local_datetime, localized
 
 logger = logging.getLogger(__name__)
-
-
-class Invalid(DomainError):
-    """Input that breaks one of the event's rules; `field` names the form field it is about, if any."""
-
-    def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _assign(item, data: dict) -> None:
