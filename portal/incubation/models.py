@@ -160,6 +160,7 @@ class FormField(Base):
     options: Mapped[list] = mapped_column(JSON, default=list)
     max_file_mb: Mapped[int | None] = mapped_column(Integer)
 
+    call: Mapped[Call] = relationship()
     section: Mapped[FormSection] = relationship(back_populates="fields")
 
 
@@ -310,6 +311,7 @@ class CallReviewer(Base):
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    call: Mapped[Call] = relationship()
     user: Mapped[User] = relationship()
 
 
