@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('draft', 'submitted', 'withdrawn', name='application_status', native_enum=False, length=32), nullable=False),
     sa.Column('stage', sa.Enum('eligibility', 'dossier', 'calibration', 'pitch', 'council', 'decided', name='application_stage', native_enum=False, length=32), nullable=True),
     sa.Column('decision', sa.Enum('accept', 'waitlist', 'pre_incubation', 'reject', name='application_decision', native_enum=False, length=32), nullable=True),
+    sa.Column('sector', sa.String(length=60), nullable=True),
     sa.Column('feedback', sa.Text(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', portal.db.UTCDateTime(), nullable=False),
@@ -40,6 +41,7 @@ def upgrade() -> None:
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_applications_call_id'), ['call_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applications_sector'), ['sector'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_stage'), ['stage'], unique=False)
 
     op.create_table('call_reviewers',
@@ -372,6 +374,7 @@ def downgrade() -> None:
     op.drop_table('call_reviewers')
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_applications_stage'))
+        batch_op.drop_index(batch_op.f('ix_applications_sector'))
         batch_op.drop_index(batch_op.f('ix_applications_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_applications_call_id'))
 

@@ -157,6 +157,8 @@ def save_section(session: Session, application: Application, section: FormSectio
         value = draft_value(field, values[field.key])
         if application.status == ApplicationStatus.SUBMITTED and (problem := check_value(field, value)):
             errors[field.key] = str(problem)
+        if field.key == "sector":
+            application.sector = value if isinstance(value, str) and value else None
         if field.id in stored:
             stored[field.id].value = value
         else:

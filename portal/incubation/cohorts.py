@@ -85,8 +85,8 @@ def report(session: Session, member: CohortMember, period: date, figures: dict[s
            now: datetime) -> KpiReport:
     """Stores (or corrects) a month's figures; a month not yet ended cannot be reported."""
     period = month_start(period)
-    if period >= month_start(now.date()):
-        raise Invalid(_l("Report a month once it has ended."), "period")
+    if period not in reportable_months(member.cohort, now.date()):
+        raise Invalid(_l("Report an ended month of the cohort."), "period")
     for name in KPI_FIELDS:
         value = figures.get(name, 0)
         if not isinstance(value, int) or not 0 <= value < MAX_FIGURE:
@@ -101,23 +101,48 @@ def report(session: Session, member: CohortMember, period: date, figures: dict[s
     return kpi
 
 
+def reportable_months(cohort: Cohort, today: date) -> list[date]:
+    """The cohort's ended months, newest first (three years at most): what a startup may report or correct."""
+    months, month = [], min(previous_month(today), month_start(cohort.ends_on))
+    while month >= month_start(cohort.starts_on) and len(months) < 36:
+        months.append(month)
+        month = previous_month(month)
+    return months
+
+
+def due_period(cohort: Cohort, today: date) -> date | None:
+    """The latest month whose report is past due today, or None when none is due yet."""
+    due = previous_month(today) if today.day > REPORT_DUE_DAY else previous_month(previous_month(today))
+    return due if month_start(cohort.starts_on) <= due <= cohort.ends_on else None
+
+
+def reports_of(session: Session, member: CohortMember) -> list[KpiReport]:
+    return list(session.scalars(select(KpiReport).where(KpiReport.cohort_member_id == member.id)
+                                .order_by(KpiReport.period.desc())))
+
+
+def is_late(cohort: Cohort, reports: list[KpiReport], today: date) -> bool:
+    due = due_period(cohort, today)
+    return due is not None and due not in {r.period for r in reports}
+
+
 @dataclass(frozen=True)
 class MemberStatus:
     member: CohortMember
     last_period: date | None
-    late: bool  # the last ended month's report is past due and missing
+    late: bool  # the last due month's report is missing
 
 
 def member_statuses(session: Session, cohort: Cohort, today: date) -> list[MemberStatus]:
-    """Each startup of the cohort with its latest report, late ones marked, in two queries."""
+    """Each startup of the cohort with its latest report, late ones marked, in three queries."""
     members = list(session.scalars(select(CohortMember).where(CohortMember.cohort_id == cohort.id)
                                    .options(selectinload(CohortMember.organisation)).order_by(CohortMember.id)))
     latest = dict(session.execute(select(KpiReport.cohort_member_id, func.max(KpiReport.period)).where(
         KpiReport.cohort_member_id.in_([m.id for m in members])).group_by(KpiReport.cohort_member_id)).all())
-    due_period = previous_month(today) if today.day > REPORT_DUE_DAY else previous_month(previous_month(today))
-    expected = due_period >= month_start(cohort.starts_on)
-    return [MemberStatus(m, latest.get(m.id), expected and (latest.get(m.id) or date.min) < due_period)
-            for m in members]
+    due = due_period(cohort, today)
+    reported_due = set() if due is None else set(session.scalars(select(KpiReport.cohort_member_id).where(
+        KpiReport.cohort_member_id.in_([m.id for m in members]), KpiReport.period == due)))
+    return [MemberStatus(m, latest.get(m.id), due is not None and m.id not in reported_due) for m in members]
 
 
 def totals_by_period(session: Session, programme_id: int | None = None) -> list[dict]:

@@ -56,12 +56,13 @@ def letter(application: Application, locale: str) -> tuple[str, str]:
     return subject, body
 
 
-def letters_to_send(session: Session, call: Call) -> list[Application]:
-    return list(session.scalars(
-        select(Application).where(Application.call_id == call.id, Application.decision.is_not(None),
-                                  Application.letter_sent_at.is_(None))
-        .options(selectinload(Application.organisation), selectinload(Application.call))
-        .order_by(Application.id).with_for_update()))
+def letters_to_send(session: Session, call: Call, lock: bool = True) -> list[Application]:
+    """Decided applications whose letter has not gone; locked when about to be sent, so two clicks send once."""
+    query = (select(Application).where(Application.call_id == call.id, Application.decision.is_not(None),
+                                       Application.letter_sent_at.is_(None))
+             .options(selectinload(Application.organisation), selectinload(Application.call))
+             .order_by(Application.id))
+    return list(session.scalars(query.with_for_update(of=Application) if lock else query))
 
 
 def send_letters(session: Session, call: Call, actor: User, now: datetime) -> int:

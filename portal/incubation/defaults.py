@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from portal.i18n import current_locale
 from portal.incubation.models import Call, Criterion, FieldKind, FormField, FormSection
 
 SECTORS = (
@@ -25,6 +26,12 @@ RUBRIC = (
     ("traction", "Kết quả đạt được", "Traction", 10),
     ("impact", "Tác động và phù hợp với Hà Nội", "Impact and fit with Hanoi", 10),
 )
+
+
+def sector_labels() -> dict[str, str]:
+    """Sector key → its name in the reader's language."""
+    vietnamese = current_locale() == "vi"
+    return {key: vi if vietnamese else en for key, vi, en in SECTORS}
 
 
 def _options(rows) -> list[dict]:

@@ -203,6 +203,8 @@ class Application(Base):
         str_enum(ApplicationStatus, "application_status"), default=ApplicationStatus.DRAFT)
     stage: Mapped[Stage | None] = mapped_column(str_enum(Stage, "application_stage"), index=True)
     decision: Mapped[Decision | None] = mapped_column(str_enum(Decision, "application_decision"))
+    #: the answer to the form's 'sector' question, kept here for filters, charts and the reviewer assignment
+    sector: Mapped[str | None] = mapped_column(String(60), index=True)
     #: what the startup reads with its decision
     feedback: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -23,13 +23,11 @@ from portal.accounts.models import Organisation, OrganisationMember, User
 from portal.audit.services import record
 from portal.errors import Conflict, Invalid, NotFound, PermissionDenied
 from portal.incubation.models import (
-    Answer,
     Application,
     ApplicationStatus,
     Call,
     CallReviewer,
     ConflictReason,
-    FormField,
     Review,
     ReviewerConflict,
     Stage,
@@ -95,7 +93,7 @@ def invite(session: Session, call: Call, user: User, actor: User, expertise: dic
                    template="reviewer_invitation",
                    subject=_l("Will you review applications to %(call)s?",
                               call=call.title_vi if user.locale == "vi" else call.title_en),
-                   name=user.full_name, call=call, link=absolute_url("incubation.reviewer_home"))
+                   name=user.full_name, call=call, link=absolute_url("reviewing.home"))
     return reviewer
 
 
@@ -185,7 +183,7 @@ def pool(session: Session, call: Call) -> list[CallReviewer]:
 
 def assign(session: Session, call: Call, actor: User, now: datetime) -> AssignmentResult:
     """Gives every application in dossier review `call.reviewers_per_application` reviewers, optimally."""
-    applications = list(session.execute(select(Application.id, Application.organisation_id).where(
+    applications = list(session.execute(select(Application.id, Application.organisation_id, Application.sector).where(
         Application.call_id == call.id, Application.status == ApplicationStatus.SUBMITTED,
         Application.stage == REVIEWED_STAGE).order_by(Application.id)))
     reviewers = pool(session, call)
@@ -193,7 +191,7 @@ def assign(session: Session, call: Call, actor: User, now: datetime) -> Assignme
         raise AssignmentImpossible(_l("No application is in dossier review, so there is nothing to assign."))
     if not reviewers:
         raise AssignmentImpossible(_l("No reviewer has accepted an invitation to this call yet."))
-    row = {application_id: i for i, (application_id, _org) in enumerate(applications)}
+    row = {application_id: i for i, (application_id, _org, _sector) in enumerate(applications)}
     column = {reviewer.id: j for j, reviewer in enumerate(reviewers)}
 
     # unstarted automatic reviews are assigned again; begun ones and a manager's choices stay
@@ -213,17 +211,17 @@ def assign(session: Session, call: Call, actor: User, now: datetime) -> Assignme
                 need[row[application_id]] -= 1
                 allowed[row[application_id], column[reviewer_id]] = False
     conflicts = conflicted_organisations(session, call)
-    organisations = np.array([org for _id, org in applications])
+    organisations = np.array([org for _id, org, _sector in applications])
     for reviewer in reviewers:
         if conflicts.get(reviewer.id):
             allowed[np.isin(organisations, list(conflicts[reviewer.id])), column[reviewer.id]] = False
     problem = Problem.build(need=np.maximum(need, 0), capacity=np.maximum(capacity, 0),
-                            weight=_affinity(session, call, [a for a, _ in applications], reviewers),
+                            weight=_affinity([sector for _id, _org, sector in applications], reviewers),
                             allowed=allowed)
     solution = solve(problem)
     if not solution.feasible:
         raise AssignmentImpossible(_shortfall_message(solution.shortfall, len(solution.unfillable), k))
-    application_ids = [a for a, _ in applications]
+    application_ids = [a for a, _org, _sector in applications]
     if solution.pairs:
         session.execute(insert(Review), [
             {"application_id": application_ids[i], "call_reviewer_id": reviewers[j].id, "automatic": True,
@@ -249,17 +247,14 @@ def _shortfall_message(shortfall: int, unfillable: int, k: int) -> str:
     return message
 
 
-def _affinity(session: Session, call: Call, application_ids: list[int], reviewers: list[CallReviewer]) -> np.ndarray:
+def _affinity(sectors: list[str | None], reviewers: list[CallReviewer]) -> np.ndarray:
     """Expertise match: the reviewer's level (1–5) in the application's sector, as 20–100; 0 elsewhere."""
-    sectors = dict(session.execute(select(Answer.application_id, Answer.value).join(FormField).where(
-        FormField.call_id == call.id, FormField.key == "sector", Answer.application_id.in_(application_ids))).all())
-    levels = {sector: np.array([r.expertise.get(sector, 0) for r in reviewers], dtype=np.int64)
-              for sector in {s for s in sectors.values() if isinstance(s, str)}}
-    weight = np.zeros((len(application_ids), len(reviewers)), dtype=np.int64)
-    for i, application_id in enumerate(application_ids):
-        sector = sectors.get(application_id)
-        if isinstance(sector, str):
-            weight[i] = levels[sector] * AFFINITY_PER_LEVEL
+    levels = {sector: np.array([r.expertise.get(sector, 0) for r in reviewers], dtype=np.int64) * AFFINITY_PER_LEVEL
+              for sector in set(sectors) if sector}
+    weight = np.zeros((len(sectors), len(reviewers)), dtype=np.int64)
+    for i, sector in enumerate(sectors):
+        if sector:
+            weight[i] = levels[sector]
     return weight
 
 
@@ -271,7 +266,7 @@ def _tell_reviewers(session: Session, call: Call, reviewers: set[CallReviewer], 
                    locale=user.locale, template="reviews_assigned",
                    subject=_l("Applications to review for %(call)s",
                               call=call.title_vi if user.locale == "vi" else call.title_en),
-                   name=user.full_name, call=call, link=absolute_url("incubation.reviewer_home"))
+                   name=user.full_name, call=call, link=absolute_url("reviewing.home"))
 
 
 def assign_by_hand(session: Session, application: Application, reviewer: CallReviewer, actor: User,
