@@ -27,6 +27,7 @@ from portal.forms import (
     HanoiDateTimeField,
     LocalDateField,
     WholeNumberField,
+    choices,
     filled,
     long_text,
     number,
@@ -74,10 +75,10 @@ def section_form(section: FormSection, answers: dict[int, object], formdata=None
             attributes[name] = TextAreaField(label, description=help_text, render_kw={
                 "rows": 8, **({"data-word-limit": field.word_limit} if field.word_limit else {})})
         elif field.kind == FieldKind.SINGLE_CHOICE:
-            attributes[name] = RadioField(label, description=help_text, choices=_choices(field, value),
+            attributes[name] = RadioField(label, description=help_text, choices=choices(_choices(field, value)),
                                           validate_choice=False)
         elif field.kind == FieldKind.MULTIPLE_CHOICE:
-            attributes[name] = CheckboxesField(label, description=help_text, choices=_choices(field, value),
+            attributes[name] = CheckboxesField(label, description=help_text, choices=choices(_choices(field, value)),
                                                validate_choice=False)
         elif field.kind == FieldKind.TEAM:
             rows = len(value or []) + 1
@@ -140,15 +141,15 @@ def score_form(criteria, review=None, formdata=None) -> FlaskForm:
 
 class ConflictForm(FlaskForm):
     organisation_id = SelectField(_l("Startup"), coerce=int, validators=[InputRequired()])
-    reason = SelectField(_l("Reason"), choices=[("knows_founder", _l("I know a founder")),
-                                                ("own_organisation", _l("I work with or for this startup")),
-                                                ("other", _l("Another reason"))])
+    reason = SelectField(_l("Reason"), choices=choices([("knows_founder", _l("I know a founder")),
+                                                        ("own_organisation", _l("I work with or for this startup")),
+                                                        ("other", _l("Another reason"))]))
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=[
+    decision = SelectField(_l("Decision"), choices=choices([
         (Decision.ACCEPT.value, _l("Accept")), (Decision.WAITLIST.value, _l("Waiting list")),
-        (Decision.PRE_INCUBATION.value, _l("Pre-incubation")), (Decision.REJECT.value, _l("Reject"))])
+        (Decision.PRE_INCUBATION.value, _l("Pre-incubation")), (Decision.REJECT.value, _l("Reject"))]))
     feedback = TextAreaField(_l("Feedback for the startup"), validators=[Length(max=5000)])
 
 
@@ -164,7 +165,7 @@ STAGE_LABELS = {
 
 class MoveForm(FlaskForm):
     stage = SelectField(_l("Move the selected applications to"),
-                        choices=[(s.value, STAGE_LABELS[s]) for s in Stage if s != Stage.DECIDED])
+                        choices=choices([(s.value, STAGE_LABELS[s]) for s in Stage if s != Stage.DECIDED]))
     application_ids = SelectMultipleField(_l("Applications"), coerce=int, validate_choice=False)
 
 
@@ -188,9 +189,9 @@ class CallForm(FlaskForm):
     opens_at = HanoiDateTimeField(_l("Opens (Hanoi time)"), validators=[filled])
     closes_at = HanoiDateTimeField(_l("Deadline (Hanoi time)"), validators=[
         filled, EndsAfter("opens_at", _l("The deadline must come after the opening."))])
-    status = SelectField(_l("Status"), choices=[(CallStatus.DRAFT.value, _l("Draft (not public)")),
-                                                (CallStatus.OPEN.value, _l("Open")),
-                                                (CallStatus.CLOSED.value, _l("Closed"))])
+    status = SelectField(_l("Status"), choices=choices([(CallStatus.DRAFT.value, _l("Draft (not public)")),
+                                                        (CallStatus.OPEN.value, _l("Open")),
+                                                        (CallStatus.CLOSED.value, _l("Closed"))]))
     capacity = WholeNumberField(_l("Places"), validators=[Optional(), NumberRange(1, 10_000)])
     reviewers_per_application = number(_l("Reviewers per application"), 1, 20, default=3)
     reviewer_cap = number(_l("Most applications per reviewer"), 1, 10_000, default=15)
@@ -231,7 +232,7 @@ FIELD_KIND_LABELS = {
 class FieldEditForm(FlaskForm):
     key = text(_l("Key"), 60, needed=False, description=_l(
         "A short name for exports and eligibility rules, for example sector. It cannot change later."))
-    kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in FIELD_KIND_LABELS.items()])
+    kind = SelectField(_l("Kind"), choices=choices([(k.value, label) for k, label in FIELD_KIND_LABELS.items()]))
     label_vi = text(_l("Question (Vietnamese)"), 300)
     label_en = text(_l("Question (English)"), 300, needed=False)
     help_vi = long_text(_l("Help (Vietnamese)"))

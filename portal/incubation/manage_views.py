@@ -14,7 +14,8 @@ from portal.accounts.models import Organisation, Role, User
 from portal.accounts.services import find_user_by_email
 from portal.db import db_session, utcnow
 from portal.errors import DomainError, Invalid, NotFound
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, choices
+from portal.i18n import localized
 from portal.incubation import calls as call_service
 from portal.incubation import cohorts, dashboard, decisions, review, scoring
 from portal.incubation.applications import answers_of, files_of, form_of
@@ -77,9 +78,9 @@ def index():
 
 def _call_form(call: Call | None = None) -> CallForm:
     form = CallForm(obj=call) if call is not None and request.method == "GET" else CallForm()
-    form.programme_id.choices = [(p.id, p.name_vi if current_user.locale == "vi" else p.name_en)
-                                 for p in db_session().scalars(select(Programme).order_by(Programme.id))]
-    form.sectors.choices = [(key, label) for key, label in sector_labels().items()]
+    form.programme_id.choices = choices([(p.id, localized(p, "name"))
+                                         for p in db_session().scalars(select(Programme).order_by(Programme.id))])
+    form.sectors.choices = choices(sector_labels().items())
     if call is not None and request.method == "GET":
         rules = call.eligibility or {}
         for name in CallForm.RULES:

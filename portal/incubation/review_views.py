@@ -13,6 +13,7 @@ from portal.accounts.models import Organisation, Role
 from portal.audit.services import record
 from portal.db import db_session, utcnow
 from portal.errors import DomainError, NotFound
+from portal.forms import choices
 from portal.incubation import review as service
 from portal.incubation import scoring
 from portal.incubation.applications import answers_of, files_of, form_of
@@ -83,7 +84,7 @@ def conflicts(invitation_id: int):
         Application.call_id == invitation.call_id, Application.status == ApplicationStatus.SUBMITTED)
         .order_by(Organisation.name)))
     form = ConflictForm()
-    form.organisation_id.choices = [(org_id, name) for org_id, name in applicants]
+    form.organisation_id.choices = choices(applicants)
     status = 200
     if form.validate_on_submit():
         try:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from portal.accounts.services import user_organisations
 from portal.db import db_session, utcnow
 from portal.errors import DomainError, NotFound
+from portal.forms import choices
 from portal.i18n import format_local_datetime
 from portal.incubation import applications as service
 from portal.incubation import cohorts, eligibility, files
@@ -67,7 +68,7 @@ def call(slug: str):
         existing = {a.organisation_id: a for a in db.scalars(select(Application).where(
             Application.call_id == found.id, Application.organisation_id.in_([o.id for o in organisations])))}
     form = ApplyForm()
-    form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    form.organisation_id.choices = choices([(o.id, o.name) for o in organisations])
     return render_template("incubation/call.html", call=found, is_open=service.is_open(found, utcnow()),
                            rules=eligibility.describe(found.eligibility or {}, sector_labels()),
                            sections=service.form_of(db, found.id), organisations=organisations, existing=existing,
@@ -80,7 +81,7 @@ def apply(slug: str):
     db = db_session()
     found = _call_by_slug(slug)
     form = ApplyForm()
-    form.organisation_id.choices = [(o.id, o.name) for o in user_organisations(db, current_user)]
+    form.organisation_id.choices = choices([(o.id, o.name) for o in user_organisations(db, current_user)])
     if not form.validate_on_submit():
         flash(_("Choose the organisation you apply for. No organisation yet? Create one from your dashboard."),
               "error")
@@ -320,7 +321,7 @@ def reports():
     today = utcnow().date()
     months = cohorts.reportable_months(chosen.cohort, today)
     form = KpiForm()
-    form.period.choices = [(m.isoformat(), m.strftime("%m/%Y")) for m in months]
+    form.period.choices = choices([(m.isoformat(), m.strftime("%m/%Y")) for m in months])
     if form.validate_on_submit():
         try:
             cohorts.report(db, chosen, date.fromisoformat(form.period.data),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -109,7 +110,7 @@ def attach_deck(db, application_id: int, user: User, folder) -> None:
         application = s.get(Application, application_id)
         field = s.scalar(select(FormField).where(FormField.call_id == application.call_id,
                                                  FormField.key == "pitch_deck"))
-        name = "deck-" + str(application_id) + ".pdf"
+        name = secrets.token_hex(16) + ".pdf"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(PDF)
         s.add(ApplicationFile(application_id=application.id, field_id=field.id, stored_name=name,
@@ -117,9 +118,14 @@ def attach_deck(db, application_id: int, user: User, folder) -> None:
                               uploaded_by_id=user.id))
 
 
-def submitted_application(db, make_user, call_id: int, name: str, folder, sector: str = "agritech",
+def submitted_application(app, db, make_user, call_id: int, name: str, folder, sector: str = "agritech",
                           stage: Stage = Stage.DOSSIER) -> tuple[int, int, list[User]]:
     """A complete, submitted application of a new startup: (application id, organisation id, members)."""
+    with app.test_request_context():
+        return _submitted_application(db, make_user, call_id, name, folder, sector, stage)
+
+
+def _submitted_application(db, make_user, call_id, name, folder, sector, stage):
     organisation_id, users = make_startup(db, make_user, name)
     with db.transaction() as s:
         application = applications.start(s, s.get(Call, call_id), organisation_id, s.get(User, users[0].id),
@@ -134,10 +140,10 @@ def submitted_application(db, make_user, call_id: int, name: str, folder, sector
     return application_id, organisation_id, users
 
 
-def reviewer_in_pool(db, make_user, call_id: int, expertise: dict | None = None, cap: int | None = None,
+def reviewer_in_pool(app, db, make_user, call_id: int, expertise: dict | None = None, cap: int | None = None,
                      name: str = "Reviewer") -> tuple[User, int]:
     user = make_user(Role.REVIEWER, name=name)
-    with db.transaction() as s:
+    with app.test_request_context(), db.transaction() as s:
         pooled = review.invite(s, s.get(Call, call_id), s.get(User, user.id), s.get(User, user.id),
                                expertise or {}, cap, utcnow())
         review.accept_invitation(s, pooled, s.get(User, user.id), utcnow())

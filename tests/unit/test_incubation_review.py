@@ -50,11 +50,11 @@ def test_every_application_gets_k_reviewers_within_caps_without_conflicts_best_m
         app, db, make_user, tmp_path):
     call_id = make_call(db, k=2, reviewer_cap=3)
     manager = make_user()
-    apps = [submitted_application(db, make_user, call_id, f"Startup {i}", tmp_path,
+    apps = [submitted_application(app, db, make_user, call_id, f"Startup {i}", tmp_path,
                                   sector="agritech" if i < 2 else "fintech") for i in range(4)]
-    farmer, farmer_id = reviewer_in_pool(db, make_user, call_id, {"agritech": 5}, name="Farmer")
-    banker, banker_id = reviewer_in_pool(db, make_user, call_id, {"fintech": 5}, name="Banker")
-    _generalist, generalist_id = reviewer_in_pool(db, make_user, call_id, {}, cap=2, name="Generalist")
+    farmer, farmer_id = reviewer_in_pool(app, db, make_user, call_id, {"agritech": 5}, name="Farmer")
+    banker, banker_id = reviewer_in_pool(app, db, make_user, call_id, {"fintech": 5}, name="Banker")
+    _generalist, generalist_id = reviewer_in_pool(app, db, make_user, call_id, {}, cap=2, name="Generalist")
     # the banker co-founded startup 3: a conflict without their saying so
     with db.transaction() as s:
         s.add(OrganisationMember(organisation_id=apps[3][1], user_id=banker.id))
@@ -79,9 +79,9 @@ def test_an_impossible_assignment_says_how_many_reviews_are_missing_and_assigns_
     call_id = make_call(db, k=3, reviewer_cap=2)
     manager = make_user()
     for i in range(3):
-        submitted_application(db, make_user, call_id, f"Startup {i}", tmp_path)
+        submitted_application(app, db, make_user, call_id, f"Startup {i}", tmp_path)
     for i in range(3):
-        reviewer_in_pool(db, make_user, call_id, name=f"R{i}")
+        reviewer_in_pool(app, db, make_user, call_id, name=f"R{i}")
     with pytest.raises(review.AssignmentImpossible) as refused:
         assign(db, call_id, manager)
     assert "3 reviews are missing" in str(refused.value.message)
@@ -91,10 +91,10 @@ def test_an_impossible_assignment_says_how_many_reviews_are_missing_and_assigns_
 def test_assigning_again_keeps_begun_reviews_and_a_managers_choice(app, db, make_user, tmp_path):
     call_id = make_call(db, k=1, reviewer_cap=5)
     manager = make_user()
-    first, _org, _u = submitted_application(db, make_user, call_id, "First", tmp_path)
-    second, _org, _u = submitted_application(db, make_user, call_id, "Second", tmp_path, sector="fintech")
-    _a, a_id = reviewer_in_pool(db, make_user, call_id, {"agritech": 1}, name="A")
-    _b, b_id = reviewer_in_pool(db, make_user, call_id, {"fintech": 1}, name="B")
+    first, _org, _u = submitted_application(app, db, make_user, call_id, "First", tmp_path)
+    second, _org, _u = submitted_application(app, db, make_user, call_id, "Second", tmp_path, sector="fintech")
+    _a, a_id = reviewer_in_pool(app, db, make_user, call_id, {"agritech": 1}, name="A")
+    _b, b_id = reviewer_in_pool(app, db, make_user, call_id, {"fintech": 1}, name="B")
     assign(db, call_id, manager)
     assert assigned_pairs(db) == {(first, a_id), (second, b_id)}
     with db.transaction() as s:
@@ -111,9 +111,9 @@ def test_assigning_again_keeps_begun_reviews_and_a_managers_choice(app, db, make
 def test_a_reviewer_sees_only_their_own_reviews_and_never_a_conflicted_startup(app, db, make_user, tmp_path):
     call_id = make_call(db, k=1)
     manager = make_user()
-    application_id, organisation_id, _users = submitted_application(db, make_user, call_id, "Only", tmp_path)
-    reviewer, reviewer_id = reviewer_in_pool(db, make_user, call_id, name="Mine")
-    other, _other_id = reviewer_in_pool(db, make_user, call_id, name="Not mine", cap=0)
+    application_id, organisation_id, _users = submitted_application(app, db, make_user, call_id, "Only", tmp_path)
+    reviewer, reviewer_id = reviewer_in_pool(app, db, make_user, call_id, name="Mine")
+    other, _other_id = reviewer_in_pool(app, db, make_user, call_id, name="Not mine", cap=0)
     assign(db, call_id, manager)
     with db.session_factory() as s:
         mine = review.reviews_of(s, s.get(User, reviewer.id))
@@ -133,8 +133,8 @@ def test_a_reviewer_sees_only_their_own_reviews_and_never_a_conflicted_startup(a
 def test_the_manager_cannot_assign_a_conflicted_reviewer_by_hand(app, db, make_user, tmp_path):
     call_id = make_call(db)
     manager = make_user()
-    application_id, organisation_id, _users = submitted_application(db, make_user, call_id, "Only", tmp_path)
-    _r, reviewer_id = reviewer_in_pool(db, make_user, call_id)
+    application_id, organisation_id, _users = submitted_application(app, db, make_user, call_id, "Only", tmp_path)
+    _r, reviewer_id = reviewer_in_pool(app, db, make_user, call_id)
     with db.transaction() as s:
         review.declare_conflict(s, s.get(CallReviewer, reviewer_id), organisation_id, ConflictReason.OTHER)
     with db.transaction() as s, pytest.raises(Conflict, match="conflict of interest"):
@@ -157,8 +157,8 @@ def everything(value: int) -> dict[str, str]:
 
 def test_scores_outside_the_scale_are_refused_naming_the_criterion_and_saving_nothing(app, db, make_user, tmp_path):
     call_id = make_call(db, k=1)
-    submitted_application(db, make_user, call_id, "Only", tmp_path)
-    reviewer_in_pool(db, make_user, call_id)
+    submitted_application(app, db, make_user, call_id, "Only", tmp_path)
+    reviewer_in_pool(app, db, make_user, call_id)
     assign(db, call_id, make_user())
     with db.session_factory() as s:
         review_id = s.scalar(select(Review.id))
@@ -179,10 +179,10 @@ def test_scores_outside_the_scale_are_refused_naming_the_criterion_and_saving_no
 
 def test_the_ranking_weighs_scores_calibrates_reviewers_and_flags_disagreement(app, db, make_user, tmp_path):
     call_id = make_call(db, k=2, reviewer_cap=10)
-    first, _o, _u = submitted_application(db, make_user, call_id, "Alpha", tmp_path)
-    second, _o, _u = submitted_application(db, make_user, call_id, "Beta", tmp_path)
-    _harsh, harsh_id = reviewer_in_pool(db, make_user, call_id, name="Harsh")
-    _kind, kind_id = reviewer_in_pool(db, make_user, call_id, name="Kind")
+    first, _o, _u = submitted_application(app, db, make_user, call_id, "Alpha", tmp_path)
+    second, _o, _u = submitted_application(app, db, make_user, call_id, "Beta", tmp_path)
+    _harsh, harsh_id = reviewer_in_pool(app, db, make_user, call_id, name="Harsh")
+    _kind, kind_id = reviewer_in_pool(app, db, make_user, call_id, name="Kind")
     assign(db, call_id, make_user())
     with db.session_factory() as s:
         ids = {(r.application_id, r.call_reviewer_id): r.id for r in s.scalars(select(Review))}
@@ -206,8 +206,8 @@ def test_the_ranking_weighs_scores_calibrates_reviewers_and_flags_disagreement(a
 def test_letters_are_sent_once_to_every_member_in_their_language(app, db, make_user, tmp_path):
     call_id = make_call(db)
     manager = make_user()
-    accepted, _org, members = submitted_application(db, make_user, call_id, "Alpha", tmp_path)
-    rejected, _org, _m = submitted_application(db, make_user, call_id, "Beta", tmp_path)
+    accepted, _org, members = submitted_application(app, db, make_user, call_id, "Alpha", tmp_path)
+    rejected, _org, _m = submitted_application(app, db, make_user, call_id, "Beta", tmp_path)
     with db.transaction() as s:
         decisions.decide(s, s.get(Application, accepted), Decision.ACCEPT, "Strong team.", s.get(User, manager.id),
                          utcnow())
@@ -236,7 +236,7 @@ def test_two_managers_sending_letters_at_once_send_each_letter_once(app, db, mak
     call_id = make_call(db)
     manager = make_user()
     for i in range(5):
-        application_id, _org, _m = submitted_application(db, make_user, call_id, f"Startup {i}", tmp_path)
+        application_id, _org, _m = submitted_application(app, db, make_user, call_id, f"Startup {i}", tmp_path)
         with db.transaction() as s:
             decisions.decide(s, s.get(Application, application_id), Decision.ACCEPT, "", s.get(User, manager.id),
                              utcnow())
@@ -264,8 +264,8 @@ def test_two_managers_sending_letters_at_once_send_each_letter_once(app, db, mak
 def test_a_cohort_gathers_the_accepted_and_marks_late_monthly_reports(app, db, make_user, tmp_path):
     call_id = make_call(db)
     manager = make_user()
-    accepted, _org, members = submitted_application(db, make_user, call_id, "Alpha", tmp_path)
-    other, _org, _m = submitted_application(db, make_user, call_id, "Beta", tmp_path)
+    accepted, _org, members = submitted_application(app, db, make_user, call_id, "Alpha", tmp_path)
+    other, _org, _m = submitted_application(app, db, make_user, call_id, "Beta", tmp_path)
     with db.transaction() as s:
         decisions.decide(s, s.get(Application, accepted), Decision.ACCEPT, "", s.get(User, manager.id), utcnow())
         decisions.decide(s, s.get(Application, other), Decision.WAITLIST, "", s.get(User, manager.id), utcnow())
@@ -304,7 +304,7 @@ def test_moving_applications_in_bulk_is_audited_one_by_one(app, db, make_user, t
 
     call_id = make_call(db)
     manager = make_user()
-    ids = [submitted_application(db, make_user, call_id, f"S{i}", tmp_path, stage=Stage.ELIGIBILITY)[0]
+    ids = [submitted_application(app, db, make_user, call_id, f"S{i}", tmp_path, stage=Stage.ELIGIBILITY)[0]
            for i in range(3)]
     with db.transaction() as s:
         moved = review.move(s, s.get(Call, call_id), ids[:2], Stage.DOSSIER, s.get(User, manager.id))
