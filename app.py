@@ -97,13 +97,17 @@ def _register_blueprints(app: Flask) -> None:
     from portal.events.manage_views import bp as manage_bp
     from portal.events.views import bp as events_bp
     from portal.events.waitlist_views import bp as waitlist_bp
+    from portal.incubation.manage_views import bp as incubator_bp
+    from portal.incubation.review_views import bp as reviewing_bp
+    from portal.incubation.views import bp as incubation_bp
     from portal.payments.finance_views import bp as finance_bp
     from portal.payments.finance_views import buyer_bp as receipts_bp
     from portal.payments.reconciliation_views import bp as reconciliation_bp
     from portal.payments.views import bp as payments_bp
 
     for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp, event_dashboard_bp, waitlist_bp, checkin_bp, events_bp,
-                      manage_bp, payments_bp, reconciliation_bp, booths_bp, booth_manage_bp, finance_bp, receipts_bp):
+                      manage_bp, payments_bp, reconciliation_bp, booths_bp, booth_manage_bp, finance_bp, receipts_bp,
+                      incubation_bp, reviewing_bp, incubator_bp):
         app.register_blueprint(blueprint)
 
 

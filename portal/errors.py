@@ -27,3 +27,11 @@ class PermissionDenied(DomainError):
 class Conflict(DomainError):
     status_code = 409
     default_message = _l("This conflicts with the current state; reload and try again.")
+
+
+class Invalid(DomainError):
+    """Input that breaks a rule; `field` names the form field it is about, if any, so the form shows it there."""
+
+    def __init__(self, message, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

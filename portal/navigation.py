@@ -61,6 +61,12 @@ def navigation_for() -> list[tuple[str, dict, object]]:
     if not items:
         items.append(("core.dashboard", {}, _l("Dashboard")))
     items.append(("orgs.index", {}, _l("Organisations")))
+    if current_user.has_role(Role.STARTUP):
+        items.append(("incubation.my_applications", {}, _l("My applications")))
+    if current_user.has_role(Role.REVIEWER):
+        items.append(("reviewing.home", {}, _l("My reviews")))
+    if current_user.has_role(Role.INCUBATOR_MANAGER) or current_user.has_role(Role.ADMIN):
+        items.append(("incubator.index", {}, _l("Calls")))
     if _has_booth_bookings():
         items.append(("booths.my_bookings", {}, _l("My booths")))
     if current_user.has_role(Role.ORGANISER) or current_user.has_role(Role.ADMIN):

@@ -22,8 +22,7 @@ from portal.audit.services import record
 from portal.booths.models import BookingStatus, BoothBooking
 from portal.booths.services import locked_booking, settings_for
 from portal.db import utcnow
-from portal.errors import Conflict, NotFound
-from portal.events.manage import Invalid
+from portal.errors import Conflict, Invalid, NotFound
 from portal.events.models import Event, Order, OrderStatus, Ticket, TicketKind, TicketType
 from portal.events.orders import new_order_code, new_ticket_code
 from portal.i18n import localized

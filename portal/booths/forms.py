@@ -10,9 +10,9 @@ from wtforms.validators import Regexp, ValidationError
 
 from portal.booths.plan import FEATURES, BoothFilter
 from portal.booths.services import Application
-from portal.booths.uploads import STORED_NAME
 from portal.events.forms import PaymentChoiceField
 from portal.forms import WholeNumberField, choices, email_field, length, optional, required, tax_code_field
+from portal.uploads import STORED_NAME
 
 FEATURE_LABELS = {"corner": _l("Corner booth"), "power": _l("Power"), "water": _l("Water")}
 

@@ -11,9 +11,8 @@ from wtforms.validators import NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.booths.setup import MAX_PLAN_UNITS, ZONE_MAX_CHARS, BoothInput
-from portal.events.manage_forms import EndsAfter, HanoiDateTimeField, filled, long_text, text
-from portal.events.manage_forms import number as whole_number
-from portal.forms import length, optional, required
+from portal.forms import EndsAfter, HanoiDateTimeField, filled, length, long_text, optional, required, text
+from portal.forms import number as whole_number
 
 #: an Integer column on PostgreSQL: 2,147,483,647 is the most it holds
 MAX_PRICE = 2_000_000_000

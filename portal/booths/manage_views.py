@@ -42,13 +42,14 @@ from portal.booths.manage_forms import (
     SaleSettingsForm,
 )
 from portal.booths.models import ACTIVE_STATUSES, BookingStatus, Booth, BoothBooking, BoothState, PriorityWindow
-from portal.booths.uploads import STORED_NAME, store_plan_background
+from portal.booths.uploads import store_plan_background
 from portal.booths.views import BACKGROUND_TYPES, DRAWING_POLICY
 from portal.db import db_session, utcnow
 from portal.errors import DomainError
 from portal.events.permissions import managed_event
 from portal.i18n import format_vnd
 from portal.json_body import MalformedBody, json_object, request_json
+from portal.uploads import STORED_NAME
 from portal.web import button_action, client_ip, role_required, save_form, upload_folder
 
 bp = Blueprint("booth_manage", __name__, url_prefix="/manage/events/<int:event_id>/booths")

@@ -33,10 +33,8 @@ from portal.booths.models import (
     PriorityWindow,
     with_defaults,
 )
-from portal.booths.uploads import STORED_NAME
 from portal.db import utcnow
-from portal.errors import Conflict, NotFound
-from portal.events.manage import Invalid
+from portal.errors import Conflict, Invalid, NotFound
 from portal.events.models import Event, EventStatus
 from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.models import OutboxMessage
@@ -44,6 +42,7 @@ from portal.notifications.services import absolute_url, queue_mail
 from portal.payments.models import Payment
 from portal.payments.providers import FREE, PROVIDERS
 from portal.tax_codes import TAX_CODE, TAX_CODE_RULE
+from portal.uploads import STORED_NAME
 
 #: how long before a payment deadline the exhibitor is reminded
 REMINDER_LEAD = timedelta(days=2)

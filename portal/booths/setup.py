@@ -19,8 +19,7 @@ from portal.audit.services import record
 from portal.booths.models import Booth, BoothBooking, BoothSaleSettings, FloorPlan, PlanImageKind, PriorityWindow
 from portal.booths.plan import floor_plan_of
 from portal.booths.services import settings_for
-from portal.errors import Conflict, NotFound
-from portal.events.manage import Invalid
+from portal.errors import Conflict, Invalid, NotFound
 from portal.events.models import Event
 
 BOOTH_NUMBER = re.compile(r"[A-Z0-9]+(-[A-Z0-9]+)*")

@@ -7,7 +7,6 @@ handler, external reference or stylesheet it carried is gone before anyone's bro
 from __future__ import annotations
 
 import re
-import secrets
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -15,12 +14,11 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
 from portal.booths.models import PlanImageKind
-from portal.events.manage import Invalid, image_extension
+from portal.errors import Invalid
+from portal.uploads import image_extension, read_limited, save
 
 MAX_LOGO_BYTES = 1024 * 1024
 MAX_PLAN_BYTES = 5 * 1024 * 1024
-#: what stored names look like: pages serve only names that match
-STORED_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp|svg)")
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -43,29 +41,15 @@ _LOCAL_REFERENCE = re.compile(r"#[A-Za-z_][\w.-]*")
 _LOCAL_URL = re.compile(r"url\(\s*#[A-Za-z_][\w.-]*\s*\)")
 
 
-def _read(upload: FileStorage, limit: int, too_big, field: str) -> bytes:
-    data = upload.stream.read(limit + 1)
-    if len(data) > limit:
-        raise Invalid(too_big, field)
-    return data
-
-
-def _save(data: bytes, extension: str, folder: Path) -> str:
-    folder.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16) + extension
-    (folder / name).write_bytes(data)
-    return name
-
-
 def store_logo(upload: FileStorage, folder: Path) -> str:
     """Checks a company logo by its content (PNG, JPEG or WebP) and size, saves it under a random name and returns
     that name for Application.logo."""
-    data = _read(upload, MAX_LOGO_BYTES, _l("The logo is larger than 1 MB. Make it smaller and upload it again."),
-                 "logo")
+    data = read_limited(upload, MAX_LOGO_BYTES,
+                        _l("The logo is larger than 1 MB. Make it smaller and upload it again."), "logo")
     extension = image_extension(data)
     if extension is None:
         raise Invalid(_l("The logo must be a PNG, JPEG or WebP picture."), "logo")
-    return _save(data, extension, folder)
+    return save(data, extension, folder)
 
 
 def _clean_value(name: str, value: str) -> str | None:
@@ -118,11 +102,11 @@ def _looks_like_svg(data: bytes) -> bool:
 def store_plan_background(upload: FileStorage, folder: Path) -> tuple[str, PlanImageKind]:
     """Checks a floor-plan drawing (PNG, JPEG or SVG, at most 5 MB), sanitises an SVG, saves it under a random
     name; returns the name and its kind for the floor plan."""
-    data = _read(upload, MAX_PLAN_BYTES,
-                 _l("The drawing is larger than 5 MB. Make it smaller and upload it again."), "background")
+    data = read_limited(upload, MAX_PLAN_BYTES,
+                        _l("The drawing is larger than 5 MB. Make it smaller and upload it again."), "background")
     extension = image_extension(data)
     if extension in (".png", ".jpg"):
-        return _save(data, extension, folder), PlanImageKind.PNG if extension == ".png" else PlanImageKind.JPEG
+        return save(data, extension, folder), PlanImageKind.PNG if extension == ".png" else PlanImageKind.JPEG
     if extension is None and _looks_like_svg(data):
-        return _save(sanitise_svg(data), ".svg", folder), PlanImageKind.SVG
+        return save(sanitise_svg(data), ".svg", folder), PlanImageKind.SVG
     raise Invalid(_l("The drawing must be a PNG, JPEG or SVG file."), "background")

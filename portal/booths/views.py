@@ -25,10 +25,9 @@ from portal.booths.forms import ApplicationForm, BadgeForm, PlanFilterForm
 from portal.booths.labels import BOOKING_STATUS_LABELS, LEGEND_LABELS
 from portal.booths.models import BookingStatus, Booth, BoothBooking, PlanImageKind
 from portal.booths.plan import Plan, booking_of, bookings_of, booth_plan, floor_plan_of
-from portal.booths.uploads import STORED_NAME, store_logo
+from portal.booths.uploads import store_logo
 from portal.db import db_session, end_refused, utcnow
-from portal.errors import DomainError, NotFound
-from portal.events.manage import Invalid
+from portal.errors import DomainError, Invalid, NotFound
 from portal.events.models import Event, EventStatus
 from portal.events.permissions import can_manage_event
 from portal.forms import ConfirmForm
@@ -36,6 +35,7 @@ from portal.navigation import note_booth_booking
 from portal.payments.payables import BOOTH_BOOKING
 from portal.payments.providers import PROVIDERS
 from portal.payments.views import begin_payment
+from portal.uploads import STORED_NAME
 from portal.web import button_action, upload_folder
 
 bp = Blueprint("booths", __name__)

@@ -12,7 +12,8 @@ from portal.accounts.services import user_organisations
 from portal.admin.services import site_overview
 from portal.db import db_session
 from portal.events.services import all_events, upcoming_published_events
-from portal.incubation.services import all_calls, open_calls
+from portal.incubation.review import invitations_of, reviews_of
+from portal.incubation.services import all_calls, applications_of, open_calls
 
 bp = Blueprint("core", __name__)
 
@@ -64,11 +65,13 @@ def role_dashboard(role: str):
     context: dict = {"role": role, "status_labels": STATUS_LABELS, "role_labels": ROLE_LABELS}
     if role is Role.STARTUP:
         context.update(organisations=user_organisations(db, current_user), calls=open_calls(db),
-                       events=upcoming_published_events(db))
+                       events=upcoming_published_events(db), applications=applications_of(db, current_user))
     elif role is Role.ORGANISER:
         context.update(events=all_events(db))
     elif role is Role.INCUBATOR_MANAGER:
         context.update(calls=all_calls(db))
+    elif role is Role.REVIEWER:
+        context.update(reviews=reviews_of(db, current_user), invitations=invitations_of(db, current_user))
     elif role is Role.ADMIN:
         context.update(overview=site_overview(db))
     elif role is Role.MENTOR:

@@ -3,9 +3,7 @@ the orders that come in. Every change is audited; access is checked by the calle
 
 from __future__ import annotations
 
-import logging
 import re
-import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +16,12 @@ from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import FileStorage
 
+from portal import uploads
 from portal.accounts.models import Role, User
 from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
 from portal.db import after_commit, utcnow
-from portal.errors import Conflict, DomainError, NotFound
+from portal.errors import Conflict, Invalid, NotFound
 from portal.events import options, orders
 from portal.events.models import (
     Event,
@@ -39,16 +38,6 @@ from portal.events.models import (
 )
 from portal.events.signals import seats_freed
 from portal.i18n import format_local_datetime, localized
-
-logger = logging.getLogger(__name__)
-
-
-class Invalid(DomainError):
-    """Input that breaks one of the event's rules; `field` names the form field it is about, if any."""
-
-    def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _assign(item, data: dict) -> None:
@@ -141,16 +130,7 @@ def _check_programme_fits(event: Event) -> None:
 # --- cover images ---------------------------------------------------------------------------
 
 MAX_COVER_BYTES = 2 * 1024 * 1024
-#: the first bytes of each accepted image format, and the extension it is stored with
-_IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"))
 COVER_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp)")
-
-
-def image_extension(data: bytes) -> str | None:
-    """The extension matching the file's content, whatever its name claims; None for anything but PNG/JPEG/WebP."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return next((extension for signature, extension in _IMAGE_SIGNATURES if data.startswith(signature)), None)
 
 
 def _change_cover(session: Session, event: Event, folder: Path, name: str | None) -> None:
@@ -160,31 +140,17 @@ def _change_cover(session: Session, event: Event, folder: Path, name: str | None
         # Locks the event's row, so two organisers replacing the cover at once each delete the one they replace.
         session.refresh(event, ["cover_image"], with_for_update=True)
     replaced, event.cover_image = event.cover_image, name
-    after_commit(session, partial(_delete_cover, folder, replaced), otherwise=partial(_delete_cover, folder, name))
-
-
-def _delete_cover(folder: Path, name: str | None) -> None:
-    if name is None:
-        return
-    try:
-        (folder / name).unlink(missing_ok=True)
-    except OSError:
-        # The change has been made; a file left behind wastes space but breaks nothing.
-        logger.warning("Could not delete the cover image %s", name, exc_info=True)
+    after_commit(session, partial(uploads.delete, folder, replaced), otherwise=partial(uploads.delete, folder, name))
 
 
 def store_cover_image(upload: FileStorage, folder: Path) -> str:
     """Checks the upload by its content and size and saves it under a random name; returns that name."""
-    data = upload.stream.read(MAX_COVER_BYTES + 1)
-    if len(data) > MAX_COVER_BYTES:
-        raise Invalid(_l("The cover image is larger than 2 MB. Make it smaller and upload it again."), "cover")
-    extension = image_extension(data)
+    too_big = _l("The cover image is larger than 2 MB. Make it smaller and upload it again.")
+    data = uploads.read_limited(upload, MAX_COVER_BYTES, too_big, "cover")
+    extension = uploads.image_extension(data)
     if extension is None:
         raise Invalid(_l("The cover image must be a PNG, JPEG or WebP picture."), "cover")
-    folder.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16) + extension
-    (folder / name).write_bytes(data)
-    return name
+    return uploads.save(data, extension, folder)
 
 
 # --- team -----------------------------------------------------------------------------------

@@ -2,110 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo
-
-from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.fields import DateTimeLocalField
-from wtforms.validators import NumberRange, StopValidation, ValidationError
+from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.events.labels import PROGRAMME_KIND_LABELS
 from portal.events.models import Eligibility, EventStatus, ProgrammeKind, QuestionKind
 from portal.events.options import offered
-from portal.forms import WholeNumberField, choices, email_field, length, optional, required
-
-LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
-#: what browsers send for a datetime-local input (with seconds when a step is set), and what people type
-ACCEPTED_INPUT_FORMATS = [LOCAL_INPUT_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-
-
-def local_zone() -> tzinfo:
-    # Flask-Babel hands out a pytz zone, whose replace(tzinfo=…) silently uses the 1906 local mean time.
-    return ZoneInfo(str(get_timezone()))
-
-
-class HanoiDateTimeField(DateTimeLocalField):
-    """A datetime-local input read and shown in Hanoi time; its data is an aware UTC datetime.
-
-    People type the time printed on the poster; storing UTC keeps every comparison on one clock."""
-
-    def __init__(self, label=None, validators=None, **kwargs) -> None:
-        super().__init__(label, validators, format=ACCEPTED_INPUT_FORMATS, **kwargs)
-
-    def process_formdata(self, valuelist) -> None:
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None  # an empty box is a missing time, not a malformed one
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(_l("Enter a date and time, like 2026-12-10 08:00.")) from error
-        if self.data is not None:
-            self.data = self.data.replace(tzinfo=local_zone()).astimezone(UTC)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        if isinstance(self.data, datetime):
-            return self.data.astimezone(local_zone()).strftime(LOCAL_INPUT_FORMAT)
-        return ""
-
-
-class EndsAfter:
-    """The field's time must come after `start_field`'s (either may be left empty when optional)."""
-
-    def __init__(self, start_field: str, message) -> None:
-        self.start_field, self.message = start_field, message
-
-    def __call__(self, form, field) -> None:
-        start = form[self.start_field].data
-        if start is not None and field.data is not None and field.data <= start:
-            raise ValidationError(self.message)
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def text(label, max_chars: int, *, needed: bool = True, **kwargs) -> StringField:
-    return StringField(label, filters=[_strip], validators=[required if needed else optional, length(max_chars)],
-                       **kwargs)
-
-
-def long_text(label) -> TextAreaField:
-    return TextAreaField(label, filters=[_strip], validators=[optional, length(20_000)], default="")
-
-
-class _Filled:
-    """Refuses an empty field. Unlike DataRequired it accepts 0 (a valid price and size) and keeps the message
-    of a value that could not be read ("Enter a whole number"); either way it stops the checks that follow."""
-
-    field_flags = {"required": True}
-
-    def __call__(self, form, field) -> None:
-        if field.data is None:
-            raise StopValidation(None if field.errors else _l("This field is required."))
-
-
-filled = _Filled()
-
-
-class _NumberField(WholeNumberField):
-    def process_formdata(self, valuelist) -> None:
-        if valuelist and not valuelist[0].strip():
-            self.data = None  # an empty box is a missing number, not a malformed one
-            return
-        super().process_formdata(valuelist)
-
-
-def number(label, minimum: int, maximum: int, **kwargs) -> _NumberField:
-    return _NumberField(label, validators=[
-        filled, NumberRange(minimum, maximum, _l("Enter a number between %(min)d and %(max)d."))], **kwargs)
+from portal.forms import (
+    EndsAfter,
+    HanoiDateTimeField,
+    choices,
+    email_field,
+    filled,
+    long_text,
+    number,
+    optional,
+    required,
+    text,
+)
 
 
 class ModelForm(FlaskForm):

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from flask_babel import gettext as _
-from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -23,11 +21,11 @@ from portal.events.models import Event, Order, Ticket
 from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.payments.finance import PAYMENT_STATUS_LABELS, SETTLED_ORDER_STATUSES, provider_label
 from portal.payments.models import COLLECTED_STATUSES, Payment, Refund, RefundStatus
+from portal.pdf import Document
 
 #: shown in both languages on every receipt, untranslated on purpose
 NOT_AN_E_INVOICE = ("Biên nhận này không phải là hóa đơn điện tử hợp lệ theo quy định của pháp luật Việt Nam.",
                     "This receipt is not a legal e-invoice under Vietnamese law.")
-FONT_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts"
 
 
 @dataclass(frozen=True)
@@ -133,17 +131,8 @@ def _when(moment: datetime | None) -> str:
 
 def to_pdf(receipt: Receipt) -> bytes:
     """The receipt as an A4 PDF in DejaVu Sans, which has every Vietnamese letter."""
-    pdf = FPDF(format="A4")
-    pdf.set_title(_("Receipt for order %(code)s", code=receipt.order.code))
-    pdf.add_font("DejaVu", "", FONT_DIR / "DejaVuSans.ttf")
-    pdf.add_font("DejaVu", "B", FONT_DIR / "DejaVuSans-Bold.ttf")
-    pdf.add_page()
-    width = pdf.epw
-
-    def text(value: str, size: int = 10, style: str = "") -> None:
-        pdf.set_font("DejaVu", style, size)
-        pdf.multi_cell(width, 6, value, new_x="LMARGIN", new_y="NEXT")
-
+    pdf = Document(_("Receipt for order %(code)s", code=receipt.order.code))
+    text = pdf.paragraph
     text(_("Hanoi Innovation Portal"), 9)
     text(_("Receipt for order %(code)s", code=receipt.order.code), 16, "B")
     text(localized(receipt.event, "name"), 12)
@@ -176,4 +165,4 @@ def to_pdf(receipt: Receipt) -> bytes:
     pdf.ln(4)
     for line in NOT_AN_E_INVOICE:
         text(line, 10, "B")
-    return bytes(pdf.output())
+    return pdf.to_bytes()

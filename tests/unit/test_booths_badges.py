@@ -13,9 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts.models import Role, User
 from portal.booths import badges, services
 from portal.booths.models import BookingStatus, BoothBooking, default_badge_rules
-from portal.errors import Conflict, NotFound
+from portal.errors import Conflict, Invalid, NotFound
 from portal.events.checkin import Outcome, check_in
-from portal.events.manage import Invalid
 from portal.events.models import Event, OrderStatus, Ticket, TicketKind, TicketType
 from portal.events.orders import AttendeeInput, OrderRefused, availability, load_event_for_sale, place_order
 from portal.notifications.models import OutboxMessage

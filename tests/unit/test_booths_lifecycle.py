@@ -12,8 +12,7 @@ from portal.audit.models import AuditEntry
 from portal.booths import services
 from portal.booths.models import BookingStatus, BoothBooking
 from portal.db import utcnow
-from portal.errors import Conflict, NotFound
-from portal.events.manage import Invalid
+from portal.errors import Conflict, Invalid, NotFound
 from portal.notifications.models import OutboxMessage
 from portal.notifications.scheduler import build_scheduler, run_job
 from tests.support.booths import as_exhibitor, as_organiser, create_hall

@@ -13,8 +13,7 @@ from werkzeug.datastructures import FileStorage
 from portal.booths import services, setup, uploads
 from portal.booths.models import Booth, BoothSaleSettings, PlanImageKind
 from portal.db import utcnow
-from portal.errors import Conflict
-from portal.events.manage import Invalid
+from portal.errors import Conflict, Invalid
 from tests.support.booths import as_exhibitor, as_organiser, create_hall, join_organisation
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
