@@ -72,18 +72,29 @@ def role_required(*roles: Role):
 def staff_only(*roles: Role, public_endpoints: frozenset[str] = frozenset()):
     """A blueprint's before_request: users holding `roles` only (visitors go to log in), and a POST's CSRF token is
     checked before any lookup, so a forged request learns nothing about which objects exist."""
-    gate = role_required(*roles)(lambda: None)
+    return _gate(lambda user: any(user.has_role(role) for role in roles), public_endpoints)
 
+
+def signed_in_only(public_endpoints: frozenset[str] = frozenset()):
+    """The same gate for pages of a person's own things (their applications, their reviews): anyone logged in,
+    the object's own check coming after the CSRF token's."""
+    return _gate(lambda _user: True, public_endpoints)
+
+
+def _gate(allowed: Callable, public_endpoints: frozenset[str]):
     def check():
         if request.endpoint in public_endpoints:
             return None
-        refusal = gate()
-        if refusal is None and request.method == "POST":
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login", next=request.full_path))
+        if not allowed(current_user):
+            abort(403)
+        if request.method == "POST":
             try:
                 validate_csrf(request.form.get("csrf_token"))
             except ValidationError:
                 abort(400)
-        return refusal
+        return None
 
     return check
 

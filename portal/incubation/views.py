@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -35,9 +35,10 @@ from portal.incubation.models import (
 from portal.incubation.permissions import may_read_application
 from portal.incubation.services import applications_of
 from portal.uploads import STORED_NAME
-from portal.web import button_action, upload_folder
+from portal.web import button_action, signed_in_only, upload_folder
 
 bp = Blueprint("incubation", __name__)
+bp.before_request(signed_in_only(public_endpoints=frozenset({"incubation.calls", "incubation.call"})))
 
 
 def _call_by_slug(slug: str) -> Call:
@@ -76,7 +77,6 @@ def call(slug: str):
 
 
 @bp.post("/calls/<slug>/apply")
-@login_required
 def apply(slug: str):
     db = db_session()
     found = _call_by_slug(slug)
@@ -104,7 +104,6 @@ def _own(application_id: int) -> Application:
 
 
 @bp.get("/my/applications")
-@login_required
 def my_applications():
     return render_template("incubation/my_applications.html", applications=applications_of(db_session(), current_user),
                            decision_labels=DECISION_LABELS)
@@ -124,13 +123,11 @@ def _overview(application: Application, problems=None, status: int = 200):
 
 
 @bp.get("/applications/<int:application_id>")
-@login_required
 def application(application_id: int):
     return _overview(_own(application_id))
 
 
 @bp.route("/applications/<int:application_id>/sections/<int:section_id>", methods=["GET", "POST"])
-@login_required
 def section(application_id: int, section_id: int):
     db = db_session()
     application = _own(application_id)
@@ -197,7 +194,6 @@ def _section_page(application, found, form, state, status: int = 200):
 
 
 @bp.post("/applications/<int:application_id>/files/<int:field_id>")
-@login_required
 def upload(application_id: int, field_id: int):
     db = db_session()
     application = _own(application_id)
@@ -221,7 +217,6 @@ def upload(application_id: int, field_id: int):
 
 
 @bp.post("/applications/<int:application_id>/files/<int:file_id>/delete")
-@login_required
 def delete_file(application_id: int, file_id: int):
     application = _own(application_id)
 
@@ -236,7 +231,6 @@ def delete_file(application_id: int, file_id: int):
 
 
 @bp.get("/applications/<int:application_id>/files/<int:file_id>")
-@login_required
 def download(application_id: int, file_id: int):
     """Served to the startup's members, the call's managers and reviewers assigned without a conflict only."""
     db = db_session()
@@ -253,7 +247,6 @@ def download(application_id: int, file_id: int):
 
 
 @bp.post("/applications/<int:application_id>/submit")
-@login_required
 def submit(application_id: int):
     db = db_session()
     application = _own(application_id)
@@ -273,7 +266,6 @@ def submit(application_id: int):
 
 
 @bp.post("/applications/<int:application_id>/withdraw")
-@login_required
 def withdraw(application_id: int):
     application = _own(application_id)
 
@@ -285,7 +277,6 @@ def withdraw(application_id: int):
 
 
 @bp.post("/applications/<int:application_id>/discard")
-@login_required
 def discard(application_id: int):
     application = _own(application_id)
 
@@ -298,7 +289,6 @@ def discard(application_id: int):
 
 
 @bp.get("/applications/<int:application_id>.pdf")
-@login_required
 def application_as_pdf(application_id: int):
     application = _own(application_id)
     document = application_pdf(db_session(), application)
@@ -307,7 +297,6 @@ def application_as_pdf(application_id: int):
 
 
 @bp.route("/my/reports", methods=["GET", "POST"])
-@login_required
 def reports():
     """A cohort startup's monthly figures: the months it owes, and a form to report or correct one."""
     db = db_session()

@@ -14,6 +14,7 @@ from portal.booths import services, setup, uploads
 from portal.booths.models import Booth, BoothSaleSettings, PlanImageKind
 from portal.db import utcnow
 from portal.errors import Conflict, Invalid
+from portal.uploads import STORED_NAME
 from tests.support.booths import as_exhibitor, as_organiser, create_hall, join_organisation
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -108,7 +109,7 @@ def upload(data: bytes, name: str = "file") -> FileStorage:
 
 def test_a_logo_is_a_small_picture_whatever_its_name_says(app, tmp_path):
     name = uploads.store_logo(upload(PNG, "logo.exe"), tmp_path)
-    assert uploads.STORED_NAME.fullmatch(name) and name.endswith(".png")
+    assert STORED_NAME.fullmatch(name) and name.endswith(".png")
     assert (tmp_path / name).read_bytes() == PNG
     with app.test_request_context(), pytest.raises(Invalid) as not_an_image:
         uploads.store_logo(upload(b"%PDF-1.7 hello", "logo.png"), tmp_path)

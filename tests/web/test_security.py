@@ -132,7 +132,7 @@ PLAUSIBLE_FORM = {
 
 
 def test_every_post_route_refuses_a_request_without_a_csrf_token(app, db, form, login_as, make_user):
-    admin = login_as(Role.ADMIN, locale="en")
+    admin = login_as(Role.ADMIN, Role.REVIEWER, locale="en")  # every area: the reviewers' pages need their role
     created = form(admin, "/organisations/new", {"name": "Admin's Lab", "kind": "startup"})
     org_id = int(re.search(r"/organisations/(\d+)/", created.location).group(1))
     member = make_user(email="member@example.vn")
