@@ -189,6 +189,7 @@ def _section_page(application, found, form, state, status: int = 200):
     sections = service.form_of(db_session(), application.call_id)
     return render_template("incubation/section.html", application=application, call=application.call,
                            section=found, sections=sections, form=form, state=state,
+                           files=service.files_of(db_session(), application),
                            may_edit=service.may_edit(application, utcnow()),
                            is_last=_next_section(application, found) is None), status
 
@@ -201,7 +202,9 @@ def upload(application_id: int, field_id: int):
     if field is None or field.call_id != application.call_id:
         abort(404)
     form = UploadForm()
-    back = url_for(".application", application_id=application.id) + f"#field-{field.id}"
+    back = (url_for(".section", application_id=application.id, section_id=field.section_id)
+            if request.args.get("back") == "section" else url_for(".application", application_id=application.id)
+            ) + f"#field-{field.id}"
     if not form.validate_on_submit():
         flash(" ".join(str(e) for e in form.file.errors) or _("Choose a file to upload."), "error")
         return redirect(back, 303)

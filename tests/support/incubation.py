@@ -141,8 +141,8 @@ def _submitted_application(db, make_user, call_id, name, folder, sector, stage):
 
 
 def reviewer_in_pool(app, db, make_user, call_id: int, expertise: dict | None = None, cap: int | None = None,
-                     name: str = "Reviewer") -> tuple[User, int]:
-    user = make_user(Role.REVIEWER, name=name)
+                     name: str = "Reviewer", locale: str = "vi") -> tuple[User, int]:
+    user = make_user(Role.REVIEWER, name=name, locale=locale)
     with app.test_request_context(), db.transaction() as s:
         pooled = review.invite(s, s.get(Call, call_id), s.get(User, user.id), s.get(User, user.id),
                                expertise or {}, cap, utcnow())
