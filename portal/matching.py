@@ -17,6 +17,10 @@ from ortools.graph.python import min_cost_flow
 
 #: candidates kept per left node before the proof; enough that the proof almost never adds pairs back
 CANDIDATES_PER_LEFT = 20
+#: times left-out pairs may join the proof's graph before the flow is solved again with them
+REPAIRS = 4
+#: relaxation rounds a proof may take; a graph that has not settled by then is treated as not proved
+MAX_ROUNDS = 400
 
 
 @dataclass(frozen=True)
@@ -75,13 +79,17 @@ def solve(problem: Problem, candidates_per_left: int = CANDIDATES_PER_LEFT) -> S
         if flow is None:
             if candidates.sum() == problem.allowed.sum():
                 return _infeasible(problem, unfillable, started)
-            candidates = problem.allowed.copy()  # the shortlist was too short to fill every slot: use every pair
+            # the shortlist cannot fill every slot: a longer one, and in the end every pair
+            candidates_per_left *= 2
+            candidates = _best_candidates(problem, candidates_per_left)
             continue
         used = flow
-        improving = _pairs_that_could_improve(problem, candidates, used)
+        improving, reduced = _pairs_that_could_improve(problem, candidates, used)
         if not improving.any():
             break
-        candidates |= improving
+        # the potentials just found price every reviewer: each row's cheapest pairs at those prices are where the
+        # optimum most likely lies, so they join with the pairs that broke the proof
+        candidates |= improving | _cheapest(problem, reduced, candidates_per_left)
     rows, cols = np.nonzero(used)
     return Solution(
         pairs=list(zip(rows.tolist(), cols.tolist(), strict=True)),
@@ -91,14 +99,25 @@ def solve(problem: Problem, candidates_per_left: int = CANDIDATES_PER_LEFT) -> S
 
 
 def _best_candidates(problem: Problem, per_left: int) -> np.ndarray:
+    """Each left node's `per_left` heaviest allowed pairs. Equal weights are common (every reviewer of a sector at
+    the same level), so ties are broken at random: otherwise every application would shortlist the same reviewers."""
     left, right = problem.shape
     if right <= per_left:
         return problem.allowed.copy()
-    ranked = np.where(problem.allowed, problem.weight, -1)
-    best = np.argpartition(-ranked, per_left - 1, axis=1)[:, :per_left]
+    jitter = np.random.default_rng(0).random(problem.shape)  # below 1: never reorders different integer weights
+    ranked = np.where(problem.allowed, problem.weight + jitter, -1.0)
     candidates = np.zeros(problem.shape, dtype=bool)
-    np.put_along_axis(candidates, best, True, axis=1)
+    np.put_along_axis(candidates, np.argpartition(-ranked, per_left - 1, axis=1)[:, :per_left], True, axis=1)
     return candidates & problem.allowed
+
+
+def _cheapest(problem: Problem, reduced: np.ndarray, per_left: int) -> np.ndarray:
+    """Each left node's `per_left` allowed pairs of the lowest reduced cost."""
+    per_left = min(per_left, problem.shape[1])
+    ranked = np.where(problem.allowed, reduced, np.iinfo(np.int64).max)
+    chosen = np.zeros(problem.shape, dtype=bool)
+    np.put_along_axis(chosen, np.argpartition(ranked, per_left - 1, axis=1)[:, :per_left], True, axis=1)
+    return chosen & problem.allowed
 
 
 def _network(problem: Problem, pair_mask: np.ndarray):
@@ -134,19 +153,40 @@ def _solve_flow(problem: Problem, pair_mask: np.ndarray) -> np.ndarray | None:
     return used
 
 
-def _pairs_that_could_improve(problem: Problem, candidates: np.ndarray, used: np.ndarray) -> np.ndarray:
-    """Allowed pairs left out of the candidates whose reduced cost is negative: without them the flow is optimal.
+def _pairs_that_could_improve(problem: Problem, candidates: np.ndarray,
+                              used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Allowed pairs left out of the candidates that may improve the flow (none when it is proved optimal), and every
+    pair's reduced cost under the last potentials found.
 
-    Shortest-path distances from every node on the residual graph are potentials under which every residual arc has a
-    non-negative reduced cost; a left-out pair (i, j), unused, would be the residual arc i → j of cost -weight.
-    """
+    The flow is optimal for every pair when potentials exist under which every residual arc, the left-out pairs
+    included (an unused pair i → j costs -weight), has a non-negative reduced cost. Shortest-path distances on the
+    shortlist's residual graph are such potentials for its own arcs; when some left-out pairs break them, as equal
+    weights often make them do, those arcs join the graph and the distances are sought again from where they were.
+    Only when that finds no potentials (a cycle of negative cost, or no settling within the rounds allowed) must the
+    flow be solved again with those pairs."""
     left, right = problem.shape
-    distance = _residual_distances(problem, candidates, used)
-    reduced = distance[:left, None] - problem.weight - distance[None, left:left + right]
-    return problem.allowed & ~candidates & (reduced < 0)
+    tails, heads, costs = _residual_arcs(problem, candidates, used)
+    distance = np.zeros(left + right + 1, dtype=np.int64)
+    left_out = problem.allowed & ~candidates
+    reduced = np.zeros(problem.shape, dtype=np.int64)
+    joined = np.zeros(problem.shape, dtype=bool)  # left-out pairs already in the proof's graph
+    for _repair in range(REPAIRS):
+        distance, settled = _bellman_ford(tails, heads, costs, distance)
+        if not settled:  # a pair that joined closes a cycle of negative cost: the flow can improve with them
+            return (joined if joined.any() else left_out), reduced
+        reduced = distance[:left, None] - problem.weight - distance[None, left:left + right]
+        breaking = left_out & ~joined & (reduced < 0)
+        if not breaking.any():
+            return breaking, reduced  # proved: every pair has a non-negative reduced cost
+        rows, cols = np.nonzero(breaking)
+        tails = np.concatenate([tails, rows])
+        heads = np.concatenate([heads, left + cols])
+        costs = np.concatenate([costs, -problem.weight[rows, cols]])
+        joined |= breaking
+    return joined, reduced
 
 
-def _residual_distances(problem: Problem, candidates: np.ndarray, used: np.ndarray) -> np.ndarray:
+def _residual_arcs(problem: Problem, candidates: np.ndarray, used: np.ndarray):
     left, right = problem.shape
     sink = left + right
     load = used.sum(axis=0)
@@ -166,22 +206,26 @@ def _residual_distances(problem: Problem, candidates: np.ndarray, used: np.ndarr
         tails += [has_pairs, np.full(len(has_empty), sink)]
         heads += [np.full(len(has_pairs), sink), has_empty]
         costs += [np.zeros(len(has_pairs), dtype=np.int64), np.zeros(len(has_empty), dtype=np.int64)]
-    return _bellman_ford(left + right + 1, np.concatenate(tails), np.concatenate(heads), np.concatenate(costs))
+    return np.concatenate(tails), np.concatenate(heads), np.concatenate(costs)
 
 
-def _bellman_ford(nodes: int, tails: np.ndarray, heads: np.ndarray, costs: np.ndarray) -> np.ndarray:
-    """Distances from a virtual root joined to every node at cost 0, relaxing all arcs at once per round."""
+def _bellman_ford(tails: np.ndarray, heads: np.ndarray, costs: np.ndarray,
+                  distance: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Shortest distances from a virtual root joined to every node at cost 0, starting from `distance` (any values
+    at most the true ones' bound), relaxing every arc at once per round; and whether they settled."""
+    distance = distance.copy()
+    if not len(tails):
+        return distance, True
     order = np.argsort(heads, kind="stable")
     tails, heads, costs = tails[order], heads[order], costs[order]
     targets, starts = np.unique(heads, return_index=True)
-    distance = np.zeros(nodes, dtype=np.int64)
-    for _round in range(nodes):
-        offered = np.minimum.reduceat(distance[tails] + costs, starts) if len(tails) else np.array([], dtype=np.int64)
+    for _round in range(min(len(distance), MAX_ROUNDS)):
+        offered = np.minimum.reduceat(distance[tails] + costs, starts)
         improved = offered < distance[targets]
         if not improved.any():
-            return distance
+            return distance, True
         distance[targets[improved]] = offered[improved]
-    raise AssertionError("a negative cycle in the residual graph: the flow was not optimal")
+    return distance, False
 
 
 def _infeasible(problem: Problem, unfillable: list[int], started: float) -> Solution:

@@ -10,11 +10,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.accounts.models import Organisation
 from portal.errors import Conflict, Invalid
-from portal.incubation.models import Application, ApplicationStatus, Call, CallReviewer, Criterion, Review, Score
+from portal.incubation.models import (
+    Application,
+    ApplicationStatus,
+    Call,
+    CallReviewer,
+    Criterion,
+    Decision,
+    Review,
+    Score,
+    Stage,
+)
 
 #: reviewers whose weighted scores (0–100) of one application are this far apart disagree strongly
 DISAGREEMENT_SPREAD = 30
@@ -22,7 +33,7 @@ DISAGREEMENT_SPREAD = 30
 
 def weighted_score(values: dict[int, int], criteria: list[Criterion]) -> float | None:
     """A review's score out of 100: each criterion's share of its scale, times its weight. None until complete."""
-    if any(c.id not in values for c in criteria) or not criteria:
+    if not criteria or any(c.id not in values for c in criteria):
         return None
     total_weight = sum(c.weight for c in criteria)
     return sum(c.weight * values[c.id] / c.scale_max for c in criteria) * 100 / total_weight
@@ -60,9 +71,12 @@ def save_review(session: Session, review: Review, criteria: list[Criterion], raw
 
 @dataclass
 class RankedApplication:
-    application: Application
-    assigned: int
-    submitted: int
+    application_id: int
+    name: str
+    stage: Stage | None
+    decision: Decision | None
+    assigned: int = 0
+    submitted: int = 0
     scores: list[float] = field(default_factory=list)  # weighted, one per submitted review
     z_scores: list[float] = field(default_factory=list)
 
@@ -106,46 +120,51 @@ SORTS = {
     "median": lambda r: (r.median is None, -(r.median or 0)),
     "calibrated": lambda r: (r.calibrated is None, -(r.calibrated or 0)),
     "spread": lambda r: -r.spread,
-    "name": lambda r: r.application.organisation.name.lower(),
+    "name": lambda r: r.name.lower(),
 }
 
 
 def ranking(session: Session, call: Call, sort: str = "calibrated") -> Ranking:
-    """Every submitted application of the call with its figures, and each reviewer's progress, in four queries
-    whatever the number of applications and reviews."""
+    """Every submitted application of the call with its figures, and each reviewer's progress, in five queries
+    whatever the number of applications and reviews. Rows are read as plain tuples: thousands of reviews and their
+    scores as ORM objects cost seconds."""
     criteria = list(session.scalars(select(Criterion).where(Criterion.call_id == call.id)
                                     .order_by(Criterion.position)))
-    applications = list(session.scalars(
-        select(Application).where(Application.call_id == call.id, Application.status == ApplicationStatus.SUBMITTED)
-        .options(selectinload(Application.organisation)).order_by(Application.id)))
-    reviews = list(session.scalars(
-        select(Review).join(Application).where(Application.call_id == call.id)
-        .options(selectinload(Review.scores))))
+    of_call = Application.call_id == call.id
+    rows = {application_id: RankedApplication(application_id, name, stage, decision)
+            for application_id, name, stage, decision in session.execute(
+                select(Application.id, Organisation.name, Application.stage, Application.decision)
+                .join(Organisation, Organisation.id == Application.organisation_id)
+                .where(of_call, Application.status == ApplicationStatus.SUBMITTED).order_by(Application.id))}
     reviewers = list(session.scalars(select(CallReviewer).where(CallReviewer.call_id == call.id)
                                      .options(selectinload(CallReviewer.user)).order_by(CallReviewer.id)))
-
-    rows = {a.id: RankedApplication(a, 0, 0) for a in applications}
-    by_reviewer: dict[int, list[tuple[int, float]]] = defaultdict(list)
     progress = {r.id: ReviewerProgress(r, 0, 0) for r in reviewers}
-    for review in reviews:
-        row = rows.get(review.application_id)
+    total_weight = sum(c.weight for c in criteria)
+    by_reviewer: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    # each review's weighted sum is added up by the database: thousands of score rows never reach Python
+    weighted_sum = func.sum(cast(Score.value, Float) * Criterion.weight / Criterion.scale_max)
+    for application_id, reviewer_id, submitted_at, points, scored in session.execute(
+            select(Review.application_id, Review.call_reviewer_id, Review.submitted_at, weighted_sum,
+                   func.count(Score.id))
+            .join(Application, Application.id == Review.application_id)
+            .outerjoin(Score, Score.review_id == Review.id).outerjoin(Criterion, Criterion.id == Score.criterion_id)
+            .where(of_call).group_by(Review.id, Review.application_id, Review.call_reviewer_id, Review.submitted_at)):
+        row = rows.get(application_id)
         if row is None:
             continue
         row.assigned += 1
-        progress[review.call_reviewer_id].assigned += 1
-        if review.submitted_at is None:
+        progress[reviewer_id].assigned += 1
+        if submitted_at is None or not criteria or scored < len(criteria):
             continue
-        score = weighted_score({s.criterion_id: s.value for s in review.scores}, criteria)
-        if score is None:
-            continue
+        score = points * 100 / total_weight
         row.submitted += 1
-        progress[review.call_reviewer_id].submitted += 1
+        progress[reviewer_id].submitted += 1
         row.scores.append(score)
-        by_reviewer[review.call_reviewer_id].append((review.application_id, score))
+        by_reviewer[reviewer_id].append((application_id, score))
     for scored in by_reviewer.values():
-        values = [s for _a, s in scored]
-        mean = statistics.fmean(values)
-        deviation = statistics.pstdev(values) if len(values) > 1 else 0.0
+        scores = [s for _a, s in scored]
+        mean = statistics.fmean(scores)
+        deviation = statistics.pstdev(scores) if len(scores) > 1 else 0.0
         for application_id, score in scored:
             rows[application_id].z_scores.append((score - mean) / deviation if deviation else 0.0)
     ordered = sorted(rows.values(), key=SORTS.get(sort, SORTS["calibrated"]))

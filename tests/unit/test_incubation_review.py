@@ -193,7 +193,7 @@ def test_the_ranking_weighs_scores_calibrates_reviewers_and_flags_disagreement(a
     with db.session_factory() as s:
         ranked = scoring.ranking(s, s.get(Call, call_id))
     alpha, beta = ranked.rows
-    assert alpha.application.id == first
+    assert alpha.application_id == first
     assert alpha.scores == pytest.approx([40.0, 100.0]) and alpha.mean == pytest.approx(70.0)
     assert alpha.median == pytest.approx(70.0)
     assert alpha.calibrated == pytest.approx(1.0) and beta.calibrated == pytest.approx(-1.0)
