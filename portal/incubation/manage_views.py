@@ -305,8 +305,11 @@ def ranking(call_id: int):
     db = db_session()
     found = _call(call_id)
     sort = request.args.get("sort", "calibrated")
-    return render_template("incubation/manage_ranking.html", call=found, ranking=scoring.ranking(db, found, sort),
-                           sort=sort if sort in scoring.SORTS else "calibrated", **_labels())
+    sort = sort if sort in scoring.SORTS else "calibrated"
+    ranked, page = scoring.ranking(db, found, sort), page_number()
+    return render_template("incubation/manage_ranking.html", call=found, ranking=ranked, sort=sort, page=page,
+                           per_page=PER_PAGE, rows=ranked.rows[(page - 1) * PER_PAGE:page * PER_PAGE],
+                           first_rank=(page - 1) * PER_PAGE + 1, **_labels())
 
 
 # --- decisions and letters --------------------------------------------------------------------------------------
