@@ -104,8 +104,11 @@ def test_a_complete_application_is_submitted_and_every_member_is_told_once(app, 
         application = s.get(Application, application_id)
         assert (application.status, application.stage) == (ApplicationStatus.SUBMITTED, Stage.ELIGIBILITY)
         assert application.sector == "agritech"
-        sent = s.scalars(select(OutboxMessage.to_address).where(OutboxMessage.subject.contains("submitted"))).all()
-    assert sorted(sent) == sorted(m.email for m in members)
+        sent = s.execute(select(OutboxMessage.to_address, OutboxMessage.subject).where(
+            OutboxMessage.idempotency_key.startswith(f"application-submitted:{application_id}:"))).all()
+    assert sorted(to for to, _subject in sent) == sorted(m.email for m in members)
+    # the members read Vietnamese, so their confirmation is in Vietnamese
+    assert {subject for _to, subject in sent} == {"Hồ sơ của bạn vào Ươm tạo thử nghiệm đã được nộp"}
 
 
 @pytest.mark.parametrize(("rules", "answers", "reason"), [
