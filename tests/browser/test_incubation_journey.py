@@ -66,7 +66,7 @@ def test_from_a_draft_to_the_decision_letter(page, app, db, make_user, new_conte
     expect(page.locator(".flashes")).to_contain_text("deck.pdf is attached.")
     assert_accessible(page)
     page.get_by_role("link", name="Review and submit").click()
-    page.get_by_role("button", name="Submit the application").click()
+    page.get_by_role("button", name="Submit my application").click()
     expect(page.locator(".flashes")).to_contain_text("Your application is submitted.")
     assert_accessible(page)
     mailbox.deliver()

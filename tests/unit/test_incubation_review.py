@@ -223,8 +223,7 @@ def test_letters_are_sent_once_to_every_member_in_their_language(app, db, make_u
         letters = s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("decision-letter:%"))).all()
         assert len(letters) == 2
         letter = next(m for m in letters if m.to_address == members[0].email)
-        assert letter.subject == "Hồ sơ của bạn vào đợt Ươm tạo thử nghiệm đã được chấp nhận" or \
-            "Ươm tạo thử nghiệm" in letter.subject
+        assert letter.subject == "Hồ sơ của bạn vào Ươm tạo thử nghiệm đã được chấp nhận"  # the members read Vietnamese
         assert "Strong team." in letter.body_text
         with pytest.raises(Conflict, match="letter has been sent"):
             decisions.decide(s, s.get(Application, accepted), Decision.REJECT, "", s.get(User, manager.id), utcnow())
