@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.accounts.models import OrganisationMember, User
 from portal.audit.services import record
 from portal.errors import Conflict
+from portal.i18n import localized
 from portal.incubation.models import Application, ApplicationStatus, Call, Decision, Stage
 from portal.notifications.services import absolute_url, queue_mail
 
@@ -29,6 +30,12 @@ SUBJECTS = {
     Decision.PRE_INCUBATION: _l("Your application to %(call)s: an offer of pre-incubation"),
     Decision.REJECT: _l("Your application to %(call)s"),
 }
+
+
+def _subject(application: Application, locale: str) -> str:
+    """The letter's subject in its reader's language."""
+    with force_locale(locale):
+        return str(SUBJECTS[application.decision]) % {"call": localized(application.call, "title")}
 
 
 def decide(session: Session, application: Application, decision: Decision, feedback: str, actor: User,
@@ -48,8 +55,8 @@ def decide(session: Session, application: Application, decision: Decision, feedb
 def letter(application: Application, locale: str) -> tuple[str, str]:
     """The subject and text of the decision letter, as the startup will read it."""
     call = application.call
+    subject = _subject(application, locale)
     with force_locale(locale):
-        subject = str(SUBJECTS[application.decision] % {"call": call.title_vi if locale == "vi" else call.title_en})
         body = render_template("mail/decision_letter.txt", application=application, call=call,
                                name=application.organisation.name, decision=application.decision,
                                link=absolute_url("incubation.application", application_id=application.id))
@@ -79,8 +86,7 @@ def send_letters(session: Session, call: Call, actor: User, now: datetime) -> in
         for user in by_organisation.get(application.organisation_id, []):
             queue_mail(session, key=f"decision-letter:{application.id}:{user.id}", to=user.email, locale=user.locale,
                        template="decision_letter",
-                       subject=SUBJECTS[application.decision] % {
-                           "call": call.title_vi if user.locale == "vi" else call.title_en},
+                       subject=_subject(application, user.locale),
                        application=application, call=call, name=application.organisation.name,
                        decision=application.decision,
                        link=absolute_url("incubation.application", application_id=application.id))
