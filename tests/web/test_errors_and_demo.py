@@ -8,6 +8,7 @@ from app import create_app
 from portal.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from portal.accounts.models import User
 from portal.booths import demo as booths_demo
+from portal.incubation import demo as incubation_demo
 from portal.db import db_session
 from portal.demo import load_demo
 from portal.events.models import Event
@@ -77,7 +78,10 @@ def test_demo_data_loads_once_and_every_demo_login_works(app, db):
     assert first["accounts"] == len(DEMO_USERS) and first["events"] == 2
     assert set(second.values()) == {0}
     with db.session_factory() as s:
-        assert s.scalar(select(func.count(User.id))) == len(DEMO_USERS) + len(booths_demo.EXHIBITORS)
+        # the incubation demo adds two reviewers and one founder per demo startup
+        incubation_users = 2 + len(incubation_demo.DEMO_STARTUPS) + len(incubation_demo.COHORT_STARTUPS)
+        assert s.scalar(select(func.count(User.id))) == (len(DEMO_USERS) + len(booths_demo.EXHIBITORS)
+                                                         + incubation_users)
         assert s.scalar(select(func.count(Event.id))) == 2
     for email, *_ in DEMO_USERS:
         client = app.test_client()
