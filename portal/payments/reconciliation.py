@@ -96,7 +96,7 @@ def import_statement(session: Session, actor: User, bank_account: BankAccount, f
                      now: datetime) -> ImportResult:
     """Reads the whole statement first (a StatementError, naming the line, imports nothing), then credits each
     line not imported before, in the bank's order, in the caller's transaction."""
-    lines = statements.parse_statement(data)
+    lines = statements.parse_statement(data).lines
     statement_import = StatementImport(bank_account_id=bank_account.id, filename=filename[:255],
                                        imported_by_id=actor.id, imported_at=now, lines_read=len(lines))
     session.add(statement_import)

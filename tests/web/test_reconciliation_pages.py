@@ -79,6 +79,9 @@ def test_an_organiser_imports_a_statement_and_sees_each_line_and_the_counts(app,
      "Line 1 looks like the row of column names, but it has no column for the money received"),
     (statement_csv((PRICE, "VE AAAAAA")) + b"9,2026-12-01,X,,100.000,sai ngay\n", "a.csv",
      "Line 6: “2026-12-01” is not a date written day/month/year"),
+    (statement_csv((PRICE, "VE AAAAAA")) + b'9,01/12/2026 10:00:00,X2,,100.000,"VE BBBBBB chuyen tien\n'
+     b'10,01/12/2026 11:00:00,X3,,200.000,VE CCCCCC\n', "a.csv",
+     "Line 6 cannot be read as CSV: check its quotation marks."),
     (statement_csv((PRICE, "VE AAAAAA")), "sao-ke.xlsx", "Choose a CSV file"),
     (b"x" * (2 * 1024 * 1024 + 1), "big.csv", "larger than 2 MB"),
 ])
