@@ -1,4 +1,6 @@
-"""Organisers' reconciliation pages: importing a bank statement, an import's result, the review queue."""
+"""Organisers' reconciliation pages: importing a bank statement, an import's result, the review queue. Who may do
+what is the service's rule (reconciliation.reconciled_account_ids); the gate only answers 403 before any lookup to
+someone who reconciles no account at all."""
 
 from __future__ import annotations
 
@@ -8,10 +10,10 @@ from flask_login import current_user
 
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError, NotFound, PermissionDenied
 from portal.i18n import format_vnd
 from portal.payments import reconciliation, refunds, services
-from portal.payments.models import REVIEW_STATUSES, BankAccount, LineStatus
+from portal.payments.models import REVIEW_STATUSES, LineStatus
 from portal.payments.reconciliation_forms import (
     STATUS_LABELS,
     AcceptLineForm,
@@ -22,8 +24,15 @@ from portal.payments.reconciliation_forms import (
 from portal.web import render_domain_error, render_form, role_required
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/payments/reconciliation")
-#: a statement is the organisation's, not one event's: every organiser reconciles, as admins do
+#: the roles that may reconcile: admins every account, organisers those an admin named them on
 RECONCILERS = (Role.ORGANISER, Role.ADMIN)
+
+
+@bp.before_request
+def _reconcilers_only():
+    # visitors are sent to log in by role_required; an organiser named on no account learns nothing here
+    if current_user.is_authenticated and reconciliation.reconciled_account_ids(db_session(), current_user) == []:
+        abort(403)
 
 
 @bp.context_processor
@@ -36,11 +45,12 @@ def _labels():
 def index():
     db = db_session()
     form = StatementUploadForm()
-    form.offer(services.list_bank_accounts(db))
-    context = {"imports": reconciliation.recent_imports(db), "waiting": _waiting(db)}
+    accounts = {account.id: account for account in reconciliation.reconciled_accounts(db, current_user)}
+    form.offer(accounts.values())
+    context = {"imports": reconciliation.recent_imports(db, current_user), "waiting": _waiting(db)}
     if form.validate_on_submit():
         upload = form.statement.data
-        account = db.get(BankAccount, form.bank_account.data)
+        account = accounts[form.bank_account.data]  # one of the choices: the form checked
         try:
             data = reconciliation.read_upload(upload.filename or "", upload.stream)
             result = reconciliation.import_statement(db, current_user, account, upload.filename, data, utcnow())
@@ -50,12 +60,15 @@ def index():
         db.commit()
         flash(_("The statement has been imported: %(new)s new lines, %(old)s imported before.",
                 new=result.lines_new, old=result.statement_import.lines_already_imported), "success")
+        if result.lines_under_other_accounts:
+            flash(_("%(count)s of its lines had been imported under another bank account and were skipped. If that "
+                    "was the wrong account, tell an admin.", count=result.lines_under_other_accounts), "info")
         return redirect(url_for("reconciliation.statement_import", import_id=result.statement_import.id))
     return render_form("payments/reconciliation/index.html", form, **context)
 
 
 def _waiting(db) -> int:
-    counts = reconciliation.status_counts(db)
+    counts = reconciliation.status_counts(db, current_user)
     return sum(counts.get(status, 0) for status in REVIEW_STATUSES)
 
 
@@ -64,11 +77,11 @@ def _waiting(db) -> int:
 def statement_import(import_id: int):
     db = db_session()
     try:
-        found = reconciliation.get_import(db, import_id)
-    except NotFound:
-        abort(404)
+        found = reconciliation.get_import(db, current_user, import_id)
+    except (NotFound, PermissionDenied) as refused:
+        abort(refused.status_code)
     return render_template("payments/reconciliation/import.html", statement_import=found,
-                           counts=reconciliation.status_counts(db, import_id))
+                           counts=reconciliation.status_counts(db, current_user, import_id))
 
 
 def _status_filter() -> tuple[LineStatus, ...]:
@@ -89,7 +102,7 @@ _FORM_KEYS = {LinkLineForm: "link", AcceptLineForm: "accept", RejectLineForm: "r
 def _render_queue(bound: dict[int, ReviewForm] | None = None, status_code: int = 200):
     db = db_session()
     statuses = _status_filter()
-    lines = reconciliation.review_queue(db, statuses)
+    lines = reconciliation.review_queue(db, current_user, statuses)
     forms = {}
     for line in lines:
         if line.status in REVIEW_STATUSES:
@@ -103,7 +116,7 @@ def _render_queue(bound: dict[int, ReviewForm] | None = None, status_code: int =
         if line_id in forms:
             forms[line_id][_FORM_KEYS[type(form)]] = form
     return render_template("payments/reconciliation/queue.html", lines=lines, forms=forms,
-                           status=request.args.get("status", ""), counts=reconciliation.status_counts(db),
+                           status=request.args.get("status", ""), counts=reconciliation.status_counts(db, current_user),
                            statuses=list(LineStatus)), status_code
 
 
@@ -124,8 +137,8 @@ def _review(line_id: int, form: ReviewForm, act):
         message = act(db)
     except DomainError as error:
         db.rollback()
-        if error.status_code == 404 and not isinstance(error, reconciliation.PaymentNotFound):
-            abort(404)
+        if error.status_code in (403, 404) and not isinstance(error, reconciliation.PaymentNotFound):
+            abort(error.status_code)
         flash(str(error.message), "error")
         return _render_queue({line_id: form}, error.status_code)
     db.commit()

@@ -16,7 +16,7 @@ from portal.events.models import EventOrganiser, Order, OrderStatus
 from portal.payments.models import LineStatus, Payment, StatementImport, StatementLine
 from tests.support.finance import BOOTH_PRICE, booking_of, lapsed_booth_transfer
 from tests.support.payments import PRICE, add_bank_account, create_paid_event, load, open_payment, place_pending_order
-from tests.support.reconciliation import statement_csv
+from tests.support.reconciliation import name_reconciler, statement_csv
 from tests.support.web import count_queries, csrf_token
 
 INDEX = "/payments/reconciliation/"
@@ -24,13 +24,16 @@ QUEUE = "/payments/reconciliation/review"
 
 
 @pytest.fixture
-def account_id(db) -> int:
-    return add_bank_account(db)
+def organiser(login_as):
+    return login_as(Role.ORGANISER, locale="en")
 
 
 @pytest.fixture
-def organiser(login_as):
-    return login_as(Role.ORGANISER, locale="en")
+def account_id(db, organiser) -> int:
+    """The account payment pages show, which the organiser reconciles."""
+    account_id = add_bank_account(db)
+    name_reconciler(db, account_id, organiser.user)
+    return account_id
 
 
 @pytest.fixture
@@ -107,7 +110,8 @@ def test_the_queue_links_an_unmatched_transfer_to_the_payment_the_organiser_name
         f"link-{line_id}-note": "đã gọi điện"})
     assert refused.status_code == 404
     body = refused.get_data(as_text=True)
-    assert "No bank-transfer payment has this reference" in body and "đã gọi điện" in body  # kept as typed
+    assert "No bank transfer asked into this line&#39;s account has this reference" in body
+    assert "đã gọi điện" in body  # kept as typed
 
     done = organiser.post(f"/payments/reconciliation/lines/{line_id}/link", data={
         f"link-{line_id}-csrf_token": csrf_token(organiser, app),
