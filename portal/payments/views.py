@@ -218,6 +218,7 @@ def bank_accounts():
 @role_required(Role.ADMIN)
 def name_reconciler(account_id: int):
     form = ReconcilerForm(prefix=f"reconciler-{account_id}")
+    status = 400
     if form.validate_on_submit():
         db = db_session()
         try:
@@ -227,6 +228,7 @@ def name_reconciler(account_id: int):
             if error.status_code == 404:
                 abort(404)
             form.email.errors.append(str(error.message))
+            status = error.status_code
         else:
             db.commit()
             flash(_("%(name)s now reconciles this account's statements.", name=user.full_name), "success")
@@ -234,7 +236,7 @@ def name_reconciler(account_id: int):
     elif form.csrf_token.errors:
         abort(400)
     return render_template("payments/bank_accounts.html", form=BankAccountForm(formdata=None),
-                           **_accounts_page({account_id: form})), 400
+                           **_accounts_page({account_id: form})), status
 
 
 @bp.route("/admin/bank-accounts/<int:account_id>/reconcilers/<int:user_id>/remove", methods=["POST"])

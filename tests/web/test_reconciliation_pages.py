@@ -246,3 +246,97 @@ def test_a_late_booth_transfer_whose_booth_was_blocked_says_so_and_offers_a_refu
     assert "cannot be reinstated. Refund the transfer to the payer instead." in body
     assert "chuyển khoản muộn 3 ngày" in body and f"/finance/payments/{late.id}/refund" in body
     assert booking_of(db, late).status is BookingStatus.LAPSED
+
+
+# --- one statement, two accounts --------------------------------------------------------------
+
+def finance_figures(client, event_id: int) -> dict[str, str]:
+    page = client.get(f"/manage/events/{event_id}/finance").get_data(as_text=True)
+    return dict(re.findall(r'id="stat-([a-z-]+)">([^<]+)<', page))
+
+
+def test_one_statement_uploaded_under_a_second_account_leaves_the_finance_page_as_it_was(app, db, organiser,
+                                                                                       account_id, payment):
+    other = add_bank_account(db, active=False, bank_bin="970436", account_number="1088666",
+                             bank_name="Vietcombank – Ba Đình")
+    name_reconciler(db, other, organiser.user)
+    with db.transaction() as s:
+        event_id = s.get(Order, payment.order_id).event_id
+        s.add(EventOrganiser(event_id=event_id, user_id=organiser.user.id))
+    data = statement_csv((PRICE + 100_000, payment.transfer_reference), (300_000, "ung ho"))
+    upload(app, organiser, account_id, data)
+    before = finance_figures(organiser, event_id)
+    assert before["review"] != "0"
+
+    again = upload(app, organiser, other, data)
+
+    page = organiser.get(again.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert "0 new lines, 2 imported before" in page
+    assert "2 of its lines had been imported under another bank account and were skipped" in page
+    assert finance_figures(organiser, event_id) == before
+    assert load(db, Payment, payment.id).amount_received == PRICE + 100_000
+    # the one excess line is accepted once, and only its excess is owed back
+    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id).where(
+        StatementLine.payment_id == payment.id))))
+    accept_form(app, organiser, line_id)
+    after = finance_figures(organiser, event_id)
+    assert after["to-send"] == "₫100,000" and after["received"] == "₫350,000"
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(StatementLine)) == 2
+
+
+def test_a_statement_of_another_account_is_refused_keeping_the_account_chosen(app, db, organiser, account_id,
+                                                                            payment):
+    data = "Số tài khoản: 999900002026\r\n".encode() + statement_csv((PRICE, payment.transfer_reference), bom=False)
+    response = upload(app, organiser, account_id, data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "This statement is of account 999900002026, not of VietinBank – Hoàn Kiếm – 0011001932418" in page
+    assert f'<option selected value="{account_id}">' in page
+    assert imported_lines(db) == 0 and load(db, Order, payment.order_id).status is OrderStatus.PENDING
+
+
+# --- who reconciles -----------------------------------------------------------------------------
+
+def test_an_organiser_named_on_no_account_is_refused_before_anything_is_looked_up(app, db, organiser, account_id,
+                                                                                 payment, login_as):
+    upload(app, organiser, account_id, statement_csv((PRICE, "CHUYEN TIEN VE TECHFEST")))
+    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    import_id = next(iter(db.session_factory().scalars(select(StatementImport.id))))
+    stranger = login_as(Role.ORGANISER, locale="en")
+
+    for url in (INDEX, QUEUE, f"{INDEX}imports/{import_id}", f"{INDEX}imports/99999"):
+        assert stranger.get(url).status_code == 403
+    assert upload(app, stranger, account_id, statement_csv((PRICE, "lan 2"))).status_code == 403
+    for target in (line_id, 99999):  # a line that exists and one that does not: the same answer
+        response = stranger.post(f"/payments/reconciliation/lines/{target}/link", data={
+            f"link-{target}-csrf_token": csrf_token(stranger, app), f"link-{target}-payment": str(payment.id)})
+        assert response.status_code == 403
+        assert "No bank transfer" not in response.get_data(as_text=True)
+    assert load(db, StatementLine, line_id).status is LineStatus.UNMATCHED
+    assert load(db, Order, payment.order_id).status is OrderStatus.PENDING
+    assert imported_lines(db) == 1
+
+
+def test_an_organiser_named_on_another_account_sees_and_settles_only_that_one(app, db, organiser, account_id,
+                                                                             payment, login_as):
+    upload(app, organiser, account_id, statement_csv((PRICE, "CHUYEN TIEN VE TECHFEST")))
+    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    import_id = next(iter(db.session_factory().scalars(select(StatementImport.id))))
+    other = add_bank_account(db, active=False, bank_bin="970436", account_number="1088666",
+                             bank_name="Vietcombank – Ba Đình")
+    elsewhere = login_as(Role.ORGANISER, locale="en")
+    name_reconciler(db, other, elsewhere.user)
+
+    index = elsewhere.get(INDEX).get_data(as_text=True)
+    assert "1088666" in index and "0011001932418" not in index  # neither offered nor among the recent imports
+    assert "CHUYEN TIEN VE TECHFEST" not in elsewhere.get(QUEUE).get_data(as_text=True)
+    assert elsewhere.get(f"{INDEX}imports/{import_id}").status_code == 403
+    assert elsewhere.get(f"{INDEX}imports/99999").status_code == 403
+    refused = upload(app, elsewhere, account_id, statement_csv((PRICE, payment.transfer_reference)))
+    assert refused.status_code == 400 and "Not a valid choice" in refused.get_data(as_text=True)
+    linked = elsewhere.post(f"/payments/reconciliation/lines/{line_id}/link", data={
+        f"link-{line_id}-csrf_token": csrf_token(elsewhere, app), f"link-{line_id}-payment": str(payment.id)})
+    assert linked.status_code == 403
+    assert load(db, Order, payment.order_id).status is OrderStatus.PENDING
+    assert imported_lines(db) == 1
