@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 import click
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
@@ -124,9 +124,10 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.before_request
     def _reject_oversized():
-        # Werkzeug only checks MAX_CONTENT_LENGTH when the body is read; checking up front answers 413 early.
+        # Werkzeug only checks MAX_CONTENT_LENGTH when the body is read; checking up front answers 413 early. Raised,
+        # not rendered, so that a blueprint may answer it its own way (the statement upload shows its form again).
         if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
-            return render_error(413)
+            abort(413)
         return None
 
 

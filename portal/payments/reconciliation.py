@@ -56,6 +56,12 @@ QUEUE_PAGE_SIZE = 100
 MAX_STATEMENT_BYTES = 2 * 1024 * 1024
 
 
+class StatementTooLarge(statements.StatementError):
+    status_code = 413
+    default_message = _l("The file is larger than %(size)s MB: export a shorter period.",
+                         size=MAX_STATEMENT_BYTES // (1024 * 1024))
+
+
 class PaymentNotFound(DomainError):
     status_code = 404
     default_message = _l("No bank transfer asked into this line's account has this reference or number.")
@@ -136,8 +142,7 @@ def read_upload(filename: str, stream: BinaryIO) -> bytes:
         raise statements.StatementError(_l("Choose a CSV file (.csv), as your bank's online banking exports it."))
     data = stream.read(MAX_STATEMENT_BYTES + 1)
     if len(data) > MAX_STATEMENT_BYTES:
-        raise statements.StatementError(_l("The file is larger than %(size)s MB: export a shorter period.",
-                                           size=MAX_STATEMENT_BYTES // (1024 * 1024)))
+        raise StatementTooLarge()
     return data
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
@@ -40,14 +43,20 @@ def _labels():
     return {"status_labels": STATUS_LABELS, "review_statuses": REVIEW_STATUSES, "refundable": refunds.refundable}
 
 
+def _import_page(formdata=None) -> tuple[StatementUploadForm, dict, dict]:
+    """The upload form (from `formdata`, or the request's), the accounts it offers, and the rest of the page."""
+    db = db_session()
+    form = StatementUploadForm() if formdata is None else StatementUploadForm(formdata=formdata)
+    accounts = {account.id: account for account in reconciliation.reconciled_accounts(db, current_user)}
+    form.offer(accounts.values())
+    return form, accounts, {"imports": reconciliation.recent_imports(db, current_user), "waiting": _waiting(db)}
+
+
 @bp.route("/", methods=["GET", "POST"])
 @role_required(*RECONCILERS)
 def index():
     db = db_session()
-    form = StatementUploadForm()
-    accounts = {account.id: account for account in reconciliation.reconciled_accounts(db, current_user)}
-    form.offer(accounts.values())
-    context = {"imports": reconciliation.recent_imports(db, current_user), "waiting": _waiting(db)}
+    form, accounts, context = _import_page()
     if form.validate_on_submit():
         upload = form.statement.data
         account = accounts[form.bank_account.data]  # one of the choices: the form checked
@@ -65,6 +74,40 @@ def index():
                     "was the wrong account, tell an admin.", count=result.lines_under_other_accounts), "info")
         return redirect(url_for("reconciliation.statement_import", import_id=result.statement_import.id))
     return render_form("payments/reconciliation/index.html", form, **context)
+
+
+#: how much of a body too large to read is read for the fields before its file
+FIELDS_READ_BYTES = 64 * 1024
+
+
+def _fields_before_the_file() -> MultiDict:
+    """The fields a multipart body sends before its first file, read from its first FIELDS_READ_BYTES only:
+    browsers send a form's fields in its order, the account before the statement."""
+    boundary = request.mimetype_params.get("boundary")
+    fields = MultiDict()
+    if request.mimetype != "multipart/form-data" or not boundary:
+        return fields
+    request.max_content_length = max(request.content_length or 0, FIELDS_READ_BYTES)  # only the start is read
+    decoder = MultipartDecoder(boundary.encode(), max_form_memory_size=FIELDS_READ_BYTES)
+    decoder.receive_data(request.stream.read(FIELDS_READ_BYTES))
+    name, value = None, b""
+    while not isinstance(event := decoder.next_event(), NeedData | File | Epilogue):
+        if isinstance(event, Field):
+            name, value = event.name, b""
+        elif isinstance(event, Data) and name is not None:
+            value += event.data
+            if not event.more_data:
+                fields.add(name, value.decode(errors="replace"))
+    return fields
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error):
+    """A body over the site's limit is refused before it is read (app.py). Here that is a statement: the import
+    page says the statement's own limit, with the account that was chosen."""
+    form, _accounts, context = _import_page(_fields_before_the_file())
+    return render_domain_error(reconciliation.StatementTooLarge(), "payments/reconciliation/index.html", form=form,
+                               **context)
 
 
 def _waiting(db) -> int:

@@ -74,24 +74,24 @@ def test_an_organiser_imports_a_statement_and_sees_each_line_and_the_counts(app,
     assert imported_lines(db) == 2
 
 
-@pytest.mark.parametrize(("data", "filename", "message"), [
+@pytest.mark.parametrize(("data", "filename", "message", "status"), [
     (unicodedata.normalize("NFD", "Date,Credit,Description\n01/12/2026,250.000,Thanh toán vé\n").encode("cp1258"),
      "a.csv",
-     "Line 2 is not UTF-8 text"),
+     "Line 2 is not UTF-8 text", 400),
     (b"Date,Amount,Description\n01/12/2026,250000,VE 7K3Q9X\n", "a.csv",
-     "Line 1 looks like the row of column names, but it has no column for the money received"),
+     "Line 1 looks like the row of column names, but it has no column for the money received", 400),
     (statement_csv((PRICE, "VE AAAAAA")) + b"9,2026-12-01,X,,100.000,sai ngay\n", "a.csv",
-     "Line 6: “2026-12-01” is not a date written day/month/year"),
+     "Line 6: “2026-12-01” is not a date written day/month/year", 400),
     (statement_csv((PRICE, "VE AAAAAA")) + b'9,01/12/2026 10:00:00,X2,,100.000,"VE BBBBBB chuyen tien\n'
      b'10,01/12/2026 11:00:00,X3,,200.000,VE CCCCCC\n', "a.csv",
-     "Line 6 cannot be read as CSV: check its quotation marks."),
-    (statement_csv((PRICE, "VE AAAAAA")), "sao-ke.xlsx", "Choose a CSV file"),
-    (b"x" * (2 * 1024 * 1024 + 1), "big.csv", "larger than 2 MB"),
+     "Line 6 cannot be read as CSV: check its quotation marks.", 400),
+    (statement_csv((PRICE, "VE AAAAAA")), "sao-ke.xlsx", "Choose a CSV file", 400),
+    (b"x" * (2 * 1024 * 1024 + 1), "big.csv", "larger than 2 MB", 413),
 ])
 def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_imported(app, db, organiser, account_id, data,
-                                                                           filename, message):
+                                                                           filename, message, status):
     response = upload(app, organiser, account_id, data, filename)
-    assert response.status_code == 400
+    assert response.status_code == status
     assert message in response.get_data(as_text=True)
     assert imported_lines(db) == 0
     with db.session_factory() as s:
@@ -340,3 +340,20 @@ def test_an_organiser_named_on_another_account_sees_and_settles_only_that_one(ap
     assert linked.status_code == 403
     assert load(db, Order, payment.order_id).status is OrderStatus.PENDING
     assert imported_lines(db) == 1
+
+
+def test_a_statement_over_the_sites_body_limit_shows_the_statement_limit_on_the_form_keeping_the_account(
+        app, db, organiser, account_id):
+    other = add_bank_account(db, active=False, bank_bin="970436", account_number="1088666",
+                             bank_name="Vietcombank – Ba Đình")
+    name_reconciler(db, other, organiser.user)
+    assert app.config["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024
+
+    response = upload(app, organiser, other, b"x" * (11 * 1024 * 1024), "sao-ke-ca-nam.csv")
+
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "The file is larger than 2 MB: export a shorter period." in page and "10 MB" not in page
+    assert f'<option selected value="{other}">' in page  # the account chosen, kept
+    assert 'enctype="multipart/form-data"' in page  # the import form, to choose a shorter statement
+    assert imported_lines(db) == 0
