@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from portal.accounts.models import Role
@@ -82,22 +82,26 @@ FIELDS_READ_BYTES = 64 * 1024
 
 def _fields_before_the_file() -> MultiDict:
     """The fields a multipart body sends before its first file, read from its first FIELDS_READ_BYTES only:
-    browsers send a form's fields in its order, the account before the statement."""
+    browsers send a form's fields in its order, the account before the statement. Empty when the start of the body
+    was read already (a body refused while it was being read) or is not multipart: the form then starts afresh."""
     boundary = request.mimetype_params.get("boundary")
     fields = MultiDict()
     if request.mimetype != "multipart/form-data" or not boundary:
         return fields
     request.max_content_length = max(request.content_length or 0, FIELDS_READ_BYTES)  # only the start is read
     decoder = MultipartDecoder(boundary.encode(), max_form_memory_size=FIELDS_READ_BYTES)
-    decoder.receive_data(request.stream.read(FIELDS_READ_BYTES))
     name, value = None, b""
-    while not isinstance(event := decoder.next_event(), NeedData | File | Epilogue):
-        if isinstance(event, Field):
-            name, value = event.name, b""
-        elif isinstance(event, Data) and name is not None:
-            value += event.data
-            if not event.more_data:
-                fields.add(name, value.decode(errors="replace"))
+    try:
+        decoder.receive_data(request.stream.read(FIELDS_READ_BYTES))
+        while not isinstance(event := decoder.next_event(), NeedData | File | Epilogue):
+            if isinstance(event, Field):
+                name, value = event.name, b""
+            elif isinstance(event, Data) and name is not None:
+                value += event.data
+                if not event.more_data:
+                    fields.add(name, value.decode(errors="replace"))
+    except (HTTPException, ValueError):  # the body cut short, refused while read, or not multipart after all
+        return MultiDict()
     return fields
 
 
