@@ -7,7 +7,8 @@ is owed back to the payer: a refund to send), or rejects it with a note; all go 
 A statement line pays only a payment asked into the account the statement is of (Payment.bank_account_id), and
 a statement naming its account (in its title lines) is imported only under that account. A line is imported once,
 under whichever account (its fingerprint), so importing the same statement twice, two overlapping ones, or the
-same one under a second account credits nothing twice: the repeated lines are counted as already imported.
+same one under a second account credits nothing twice: the repeated lines are counted as already imported (a line
+misplaced under the wrong account first moves to the right one, see _moved).
 
 Who reconciles: an account's statements are imported, reviewed, linked, accepted and rejected by admins and by the
 organisers an admin named on that account (BankAccountReconciler). Every function here checks it, whoever calls.
@@ -150,7 +151,8 @@ def import_statement(session: Session, actor: User, bank_account: BankAccount, f
                      now: datetime) -> ImportResult:
     """Reads the whole statement first (a StatementError, naming the line, imports nothing; WrongAccount when it
     names another account), then credits each line not imported before under any account, in the bank's order,
-    in the caller's transaction."""
+    in the caller's transaction. A line imported before under another account is skipped, unless it was misplaced
+    there (see _moved)."""
     _check_reconciler(session, actor, bank_account.id)
     statement = statements.parse_statement(data)
     if not statement.is_of(bank_account.account_number):
@@ -162,11 +164,25 @@ def import_statement(session: Session, actor: User, bank_account: BankAccount, f
                                        imported_by_id=actor.id, imported_at=now, lines_read=len(lines))
     session.add(statement_import)
     session.flush()
-    known = dict(session.execute(select(StatementLine.fingerprint, StatementLine.bank_account_id).where(
-        StatementLine.fingerprint.in_([line.fingerprint for line in lines]))).all())
+    here, elsewhere = set(), {}
+    for fingerprint, account_id, line_id in session.execute(
+            select(StatementLine.fingerprint, StatementLine.bank_account_id, StatementLine.id)
+            .where(StatementLine.fingerprint.in_([line.fingerprint for line in lines]))):
+        if account_id == bank_account.id:
+            here.add(fingerprint)
+        else:
+            elsewhere.setdefault(fingerprint, line_id)
     counts = {status: 0 for status in LineStatus}
+    skipped_elsewhere = moved = 0
     for line in lines:
-        row = None if line.fingerprint in known else _claimed(session, statement_import, line)
+        if line.fingerprint in here:
+            row = None
+        elif line.fingerprint in elsewhere:
+            row = _moved(session, actor, statement_import, line, elsewhere[line.fingerprint])
+            moved += row is not None
+            skipped_elsewhere += row is None
+        else:
+            row = _claimed(session, statement_import, line)
         if row is None:
             statement_import.lines_already_imported += 1
             continue
@@ -175,9 +191,9 @@ def import_statement(session: Session, actor: User, bank_account: BankAccount, f
     record(session, "statement.imported", actor_id=actor.id, object_type="statement_import",
            object_id=statement_import.id, bank_account_id=bank_account.id, filename=statement_import.filename,
            lines_read=statement_import.lines_read, already_imported=statement_import.lines_already_imported,
-           **{status.value: count for status, count in counts.items() if count})
-    elsewhere = sum(account_id != bank_account.id for account_id in known.values())
-    return ImportResult(statement_import, {status: count for status, count in counts.items() if count}, elsewhere)
+           moved_here=moved, **{status.value: count for status, count in counts.items() if count})
+    return ImportResult(statement_import, {status: count for status, count in counts.items() if count},
+                        skipped_elsewhere)
 
 
 def _claimed(session: Session, statement_import: StatementImport, line: statements.TransferLine
@@ -198,17 +214,46 @@ def _claimed(session: Session, statement_import: StatementImport, line: statemen
     return row
 
 
+def _moved(session: Session, actor: User, statement_import: StatementImport, line: statements.TransferLine,
+           row_id: int) -> StatementLine | None:
+    """The row of a line imported before under another account, moved to this import's account when it was
+    misplaced there: untouched (nothing credited, nobody reviewed it) while its memo names a payment asked into this
+    account, so the statement had first been imported under the wrong account. None otherwise: the line counts as
+    imported before."""
+    row = session.scalar(select(StatementLine).where(StatementLine.id == row_id).with_for_update()
+                         .execution_options(populate_existing=True))
+    if (row is None or row.status is not LineStatus.UNMATCHED or row.payment_id is not None
+            or row.reviewed_at is not None
+            or _named_payment(session, row.memo, statement_import.bank_account_id)[1] is None):
+        return None
+    moved_from = row.bank_account_id
+    try:
+        with session.begin_nested():  # an import into this account at the same time may have taken the line
+            row.bank_account_id, row.import_id = statement_import.bank_account_id, statement_import.id
+            row.line_number = line.line_number
+    except IntegrityError:
+        return None
+    record(session, "statement_line.moved", actor_id=actor.id, object_type="statement_line", object_id=row.id,
+           from_bank_account_id=moved_from, to_bank_account_id=row.bank_account_id)
+    return row
+
+
+def _named_payment(session: Session, memo: str, bank_account_id: int) -> tuple[str | None, Payment | None]:
+    """The first reference in the memo that names a payment asked into the account, and that payment; otherwise
+    the first reference the memo carries (if any) and None."""
+    references = vietqr.find_references(memo, REFERENCE_PREFIXES)
+    for reference in references:
+        payment = services.find_transfer_payment(session, reference, bank_account_id)
+        if payment is not None:
+            return reference, payment
+    return (references[0] if references else None), None
+
+
 def _credit(session: Session, row: StatementLine, now: datetime) -> LineStatus:
     """Credits the line to the first payment asked into its account that a reference in its memo names; UNMATCHED
     when none does."""
-    references = vietqr.find_references(row.memo, REFERENCE_PREFIXES)
-    row.reference = references[0] if references else None
-    for reference in references:
-        payment = services.find_transfer_payment(session, reference, row.bank_account_id)
-        if payment is not None:
-            row.reference = reference
-            return _apply(session, row, payment, now)
-    return LineStatus.UNMATCHED
+    row.reference, payment = _named_payment(session, row.memo, row.bank_account_id)
+    return _apply(session, row, payment, now) if payment is not None else LineStatus.UNMATCHED
 
 
 def _apply(session: Session, row: StatementLine, payment: Payment, now: datetime) -> LineStatus:

@@ -199,6 +199,32 @@ def test_the_same_statement_imported_under_a_second_account_credits_nothing_agai
         assert s.scalar(select(func.count()).select_from(Refund)) == 0
 
 
+def test_a_statement_imported_under_the_wrong_account_first_pays_once_its_account_imports_it(
+        app, db, organiser, account_id, other_account, pay_by_transfer):
+    payment = pay_by_transfer()
+    data = statement_csv((PRICE, f"IBFT {payment.transfer_reference}"), (9_000, "khong ro"))
+    wrong = run_import(app, db, organiser, other_account, data)
+    assert wrong.counts == {LineStatus.UNMATCHED: 2}
+
+    right = run_import(app, db, organiser, account_id, data)
+
+    # the transfer naming this account's payment comes over and pays it; the line naming nothing stays where it was
+    assert (right.counts, right.lines_under_other_accounts) == ({LineStatus.MATCHED: 1}, 1)
+    assert order_status(db, payment) is OrderStatus.PAID
+    assert load(db, Payment, payment.id).amount_received == PRICE
+    by_memo = lines(db)
+    assert by_memo[f"IBFT {payment.transfer_reference}"].bank_account_id == account_id
+    assert by_memo["khong ro"].bank_account_id == other_account
+    assert len(by_memo) == 2
+    with db.session_factory() as s:
+        assert s.scalar(select(AuditEntry.details).where(AuditEntry.action == "statement_line.moved")) == {
+            "from_bank_account_id": other_account, "to_bank_account_id": account_id}
+    # and a third import, under either, changes nothing
+    assert run_import(app, db, organiser, other_account, data).counts == {}
+    assert run_import(app, db, organiser, account_id, data).counts == {}
+    assert load(db, Payment, payment.id).amount_received == PRICE
+
+
 def test_a_line_pays_only_a_payment_asked_into_its_account(app, db, organiser, account_id, other_account,
                                                              pay_by_transfer):
     payment = pay_by_transfer()  # asked into the account payment pages show
