@@ -49,6 +49,12 @@ def upload(app, client, account_id: int, data: bytes, filename: str = "sao-ke.cs
                        content_type="multipart/form-data")
 
 
+def first_id(db, column, *where) -> int:
+    """The first id of a table, read in a session closed at once (an open one would hold its tables' locks)."""
+    with db.session_factory() as s:
+        return s.scalars(select(column).where(*where).order_by(column)).first()
+
+
 def imported_lines(db) -> int:
     with db.session_factory() as s:
         return s.scalar(select(func.count()).select_from(StatementLine))
@@ -101,7 +107,7 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_imported(app,
 def test_the_queue_links_an_unmatched_transfer_to_the_payment_the_organiser_names(app, db, organiser, account_id,
                                                                                   payment):
     upload(app, organiser, account_id, statement_csv((PRICE, "CHUYEN TIEN VE TECHFEST")))
-    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    line_id = first_id(db, StatementLine.id)
     queue = organiser.get(QUEUE)
     assert "CHUYEN TIEN VE TECHFEST" in queue.get_data(as_text=True)
 
@@ -125,7 +131,7 @@ def test_the_queue_links_an_unmatched_transfer_to_the_payment_the_organiser_name
 
 def test_rejecting_needs_a_note_and_then_leaves_the_queue(app, db, organiser, account_id):
     upload(app, organiser, account_id, statement_csv((120_000, "ung ho quy")))
-    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    line_id = first_id(db, StatementLine.id)
     url = f"/payments/reconciliation/lines/{line_id}/reject"
     token = f"reject-{line_id}-csrf_token"
 
@@ -188,7 +194,7 @@ def test_an_accepted_excess_is_owed_back_and_marked_as_sent_on_the_finance_page(
         event_id = s.get(Order, payment.order_id).event_id
         s.add(EventOrganiser(event_id=event_id, user_id=organiser.user.id))
     upload(app, organiser, account_id, statement_csv((PRICE + 100_000, payment.transfer_reference)))
-    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    line_id = first_id(db, StatementLine.id)
     assert "Accept and owe the excess back" in organiser.get(QUEUE).get_data(as_text=True)
 
     done = accept_form(app, organiser, line_id, "khách chuyển thừa", follow_redirects=True).get_data(as_text=True)
@@ -219,7 +225,7 @@ def test_a_late_transfer_whose_seats_are_gone_says_so_and_offers_a_refund(app, d
         s.get(Order, late.order_id).status = OrderStatus.EXPIRED
     place_pending_order(app, db, make_user(), ticket_type_id, provider="vietqr")
     upload(app, organiser, account_id, statement_csv((PRICE, late.transfer_reference)))
-    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    line_id = first_id(db, StatementLine.id)
 
     refused = accept_form(app, organiser, line_id, "chuyển muộn")
     assert refused.status_code == 409
@@ -237,7 +243,7 @@ def test_a_late_booth_transfer_whose_booth_was_blocked_says_so_and_offers_a_refu
     with db.transaction() as s:
         s.get(Booth, booking_of(db, late).booth_id).blocked = True
     upload(app, organiser, account_id, statement_csv((BOOTH_PRICE, late.transfer_reference)))
-    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
+    line_id = first_id(db, StatementLine.id)
 
     refused = accept_form(app, organiser, line_id, "chuyển khoản muộn 3 ngày")
 
@@ -276,8 +282,7 @@ def test_one_statement_uploaded_under_a_second_account_leaves_the_finance_page_a
     assert finance_figures(organiser, event_id) == before
     assert load(db, Payment, payment.id).amount_received == PRICE + 100_000
     # the one excess line is accepted once, and only its excess is owed back
-    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id).where(
-        StatementLine.payment_id == payment.id))))
+    line_id = first_id(db, StatementLine.id, StatementLine.payment_id == payment.id)
     accept_form(app, organiser, line_id)
     after = finance_figures(organiser, event_id)
     assert after["to-send"] == "₫100,000" and after["received"] == "₫350,000"
@@ -301,8 +306,8 @@ def test_a_statement_of_another_account_is_refused_keeping_the_account_chosen(ap
 def test_an_organiser_named_on_no_account_is_refused_before_anything_is_looked_up(app, db, organiser, account_id,
                                                                                  payment, login_as):
     upload(app, organiser, account_id, statement_csv((PRICE, "CHUYEN TIEN VE TECHFEST")))
-    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
-    import_id = next(iter(db.session_factory().scalars(select(StatementImport.id))))
+    line_id = first_id(db, StatementLine.id)
+    import_id = first_id(db, StatementImport.id)
     stranger = login_as(Role.ORGANISER, locale="en")
 
     for url in (INDEX, QUEUE, f"{INDEX}imports/{import_id}", f"{INDEX}imports/99999"):
@@ -321,8 +326,8 @@ def test_an_organiser_named_on_no_account_is_refused_before_anything_is_looked_u
 def test_an_organiser_named_on_another_account_sees_and_settles_only_that_one(app, db, organiser, account_id,
                                                                              payment, login_as):
     upload(app, organiser, account_id, statement_csv((PRICE, "CHUYEN TIEN VE TECHFEST")))
-    line_id = next(iter(db.session_factory().scalars(select(StatementLine.id))))
-    import_id = next(iter(db.session_factory().scalars(select(StatementImport.id))))
+    line_id = first_id(db, StatementLine.id)
+    import_id = first_id(db, StatementImport.id)
     other = add_bank_account(db, active=False, bank_bin="970436", account_number="1088666",
                              bank_name="Vietcombank – Ba Đình")
     elsewhere = login_as(Role.ORGANISER, locale="en")
