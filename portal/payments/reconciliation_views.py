@@ -4,11 +4,11 @@ someone who reconciles no account at all."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import Forbidden, HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from portal.accounts.models import Role
@@ -27,6 +27,8 @@ from portal.payments.reconciliation_forms import (
 from portal.web import render_domain_error, render_form, role_required
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/payments/reconciliation")
+#: the statement upload on its own, so that it alone answers a body over the site's limit its own way (_too_large)
+upload_bp = Blueprint("upload", __name__)
 #: the roles that may reconcile: admins every account, organisers those an admin named them on
 RECONCILERS = (Role.ORGANISER, Role.ADMIN)
 
@@ -52,9 +54,16 @@ def _import_page(formdata=None) -> tuple[StatementUploadForm, dict, dict]:
     return form, accounts, {"imports": reconciliation.recent_imports(db, current_user), "waiting": _waiting(db)}
 
 
-@bp.route("/", methods=["GET", "POST"])
+@bp.route("/")
 @role_required(*RECONCILERS)
 def index():
+    form, _accounts, context = _import_page()
+    return render_template("payments/reconciliation/index.html", form=form, **context)
+
+
+@upload_bp.route("/", methods=["POST"])
+@role_required(*RECONCILERS)
+def statement():
     db = db_session()
     form, accounts, context = _import_page()
     if form.validate_on_submit():
@@ -105,13 +114,19 @@ def _fields_before_the_file() -> MultiDict:
     return fields
 
 
-@bp.errorhandler(RequestEntityTooLarge)
+@upload_bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_error):
-    """A body over the site's limit is refused before it is read (app.py). Here that is a statement: the import
-    page says the statement's own limit, with the account that was chosen."""
+    """A body over the site's limit is refused before it is read (app.py), before the gates above: a statement
+    too large for its reconciler is answered on the import page, with the statement's own limit and the account
+    that was chosen; anyone else is refused as the gates would."""
+    if not current_user.is_authenticated or reconciliation.reconciled_account_ids(db_session(), current_user) == []:
+        return current_app.handle_http_exception(Forbidden())
     form, _accounts, context = _import_page(_fields_before_the_file())
     return render_domain_error(reconciliation.StatementTooLarge(), "payments/reconciliation/index.html", form=form,
                                **context)
+
+
+bp.register_blueprint(upload_bp)
 
 
 def _waiting(db) -> int:

@@ -362,3 +362,14 @@ def test_a_statement_over_the_sites_body_limit_shows_the_statement_limit_on_the_
     assert f'<option selected value="{other}">' in page  # the account chosen, kept
     assert 'enctype="multipart/form-data"' in page  # the import form, to choose a shorter statement
     assert imported_lines(db) == 0
+
+
+def test_only_the_statement_upload_answers_an_oversized_body_its_own_way(app, db, organiser, account_id, login_as):
+    huge = b"x" * (11 * 1024 * 1024)
+    # another of the pages: the site's own answer
+    other = organiser.post("/payments/reconciliation/lines/1/reject", data={"reject-1-note": huge.decode()})
+    assert other.status_code == 413 and "10 MB" in other.get_data(as_text=True)
+    # someone who reconciles nothing learns nothing more than on any other of these pages
+    stranger = login_as(Role.ORGANISER, locale="en")
+    refused = upload(app, stranger, account_id, huge)
+    assert refused.status_code == 403 and "2 MB" not in refused.get_data(as_text=True)
