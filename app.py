@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
@@ -146,11 +146,14 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.before_request
     def _reject_oversized():
-        # Werkzeug only checks MAX_CONTENT_LENGTH when the body is read; checking up front answers 413 early.
+        # Werkzeug only checks MAX_CONTENT_LENGTH when the body is read; checking up front answers 413 early. Raised,
+        # not rendered, so that a blueprint may answer it its own way (the statement upload shows its form again).
         limit = app.config["MAX_CONTENT_LENGTH"]
-        if request.content_length is not None:
-            return render_error(413) if request.content_length > limit else None
-        return render_error(413) if _chunked_body_too_large(request.environ, limit) else None
+        too_large = (request.content_length > limit if request.content_length is not None
+                     else _chunked_body_too_large(request.environ, limit))
+        if too_large:
+            abort(413)
+        return None
 
 
 #: what a chunked body keeps in memory before it goes to a temporary file

@@ -6,7 +6,7 @@ account's address and password hash when it was issued, so a new password or add
 links already sent get the fingerprint of the account as it is now, and keep working until it changes.
 
 Revision ID: 0011_organisation_invitations
-Revises: 0009_payments_received_by_hand
+Revises: 0010_bank_account_reconcilers
 Create Date: 2026-12-07 10:30:00
 """
 import hashlib
@@ -18,7 +18,7 @@ import portal.db
 
 
 revision = '0011_organisation_invitations'
-down_revision = '0009_payments_received_by_hand'
+down_revision = '0010_bank_account_reconcilers'
 branch_labels = None
 depends_on = None
 

@@ -129,10 +129,13 @@ class ExportFile:
     content: bytes
 
 
+#: the Content-Type of every export. Werkzeug adds "; charset=utf-8" to a text/* type itself: written here too, the
+#: header would say it twice
+MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
 FORMATS: dict[str, tuple[str, Callable[[AttendeeTable], bytes]]] = {
-    "csv": ("text/csv; charset=utf-8", to_csv),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             lambda table: to_xlsx(table, _("Attendees"))),
+    "csv": (MIMETYPES["csv"], to_csv),
+    "xlsx": (MIMETYPES["xlsx"], lambda table: to_xlsx(table, _("Attendees"))),
 }
 
 

@@ -18,7 +18,7 @@ from portal.audit.services import record
 from portal.booths.models import BoothBooking
 from portal.db import utcnow
 from portal.errors import NotFound
-from portal.events.exports import AttendeeTable, to_csv, to_xlsx
+from portal.events.exports import MIMETYPES, AttendeeTable, to_csv, to_xlsx
 from portal.events.models import Event, Order, OrderStatus
 from portal.events.reports import hanoi_time
 from portal.payments.models import COLLECTED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus
@@ -264,9 +264,8 @@ class PaymentsFile:
 
 
 EXPORT_FORMATS = {
-    "csv": ("text/csv; charset=utf-8", to_csv),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             lambda table: to_xlsx(table, _("Payments"))),
+    "csv": (MIMETYPES["csv"], to_csv),
+    "xlsx": (MIMETYPES["xlsx"], lambda table: to_xlsx(table, _("Payments"))),
 }
 
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from portal.forms import length, required
+from portal.forms import email_field, length, required
 
 
 class BankAccountForm(FlaskForm):
@@ -20,3 +20,7 @@ class BankAccountForm(FlaskForm):
     holder_name = StringField(_l("Account holder"), validators=[required, length(120)],
                               description=_l("The name the bank shows the payer before they confirm."))
     activate = BooleanField(_l("Show this account on payment pages from now on"))
+
+
+class ReconcilerForm(FlaskForm):
+    email = email_field(_l("Organiser's e-mail"))

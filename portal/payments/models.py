@@ -80,6 +80,10 @@ class Payment(Base):
     checkout_url: Mapped[str | None] = mapped_column(Text)
     #: the short reference a bank transfer carries in its memo ("VE 7K3Q9X"), see vietqr.new_reference
     transfer_reference: Mapped[str | None] = mapped_column(String(16), unique=True)
+    #: the organisers' account a bank transfer was asked into (the one its transfer page shows): only that account's
+    #: statement lines may pay it. Not a foreign key: adding one to payments on SQLite rebuilds the table, and
+    #: dropping the old table there deletes its refunds by cascade; bank accounts are never deleted.
+    bank_account_id: Mapped[int | None] = mapped_column(Integer, index=True)
     #: what the provider reported receiving, in the payment's currency (0 until then)
     amount_received: Mapped[int] = mapped_column(Integer, default=0)
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
@@ -98,6 +102,8 @@ class Payment(Base):
     order: Mapped[Order | None] = relationship()
     booth_booking: Mapped[BoothBooking | None] = relationship()
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+    bank_account: Mapped[BankAccount | None] = relationship(
+        primaryjoin="foreign(Payment.bank_account_id) == BankAccount.id")
 
     @classmethod
     def received_by_hand(cls, amount: int, now: datetime, **payable) -> Payment:
@@ -188,6 +194,25 @@ class BankAccount(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    #: the organisers who reconcile its statements, besides the admins
+    reconcilers: Mapped[list[BankAccountReconciler]] = relationship(
+        back_populates="bank_account", cascade="all, delete-orphan", order_by="BankAccountReconciler.id")
+
+
+class BankAccountReconciler(Base):
+    """An organiser an admin named on a bank account: they import, review and settle its statements."""
+
+    __tablename__ = "bank_account_reconcilers"
+    __table_args__ = (UniqueConstraint("bank_account_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    bank_account: Mapped[BankAccount] = relationship(back_populates="reconcilers")
+    user: Mapped[User] = relationship()
+
 
 class LineStatus(enum.StrEnum):
     """What became of a bank statement line (reconciliation.py)."""
@@ -239,12 +264,15 @@ class StatementImport(Base):
 
 
 class StatementLine(Base):
-    """A booking of money received, imported once per bank account (the fingerprint is what makes a second import
-    of the same statement, or of an overlapping one, credit nothing twice)."""
+    """A booking of money received, imported once (the fingerprint is what makes a second import of the same
+    statement, or of an overlapping one, under this account or another, credit nothing twice)."""
 
     __tablename__ = "statement_lines"
     __table_args__ = (
         UniqueConstraint("bank_account_id", "fingerprint"),
+        # reconciliation looks a line up under every account; not unique, as lines imported under two accounts
+        # before the lookup existed may share one
+        Index("ix_statement_lines_fingerprint", "fingerprint"),
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_statement_lines_status_booked", "status", "booked_at"),
     )

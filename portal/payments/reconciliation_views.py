@@ -1,17 +1,22 @@
-"""Organisers' reconciliation pages: importing a bank statement, an import's result, the review queue."""
+"""Organisers' reconciliation pages: importing a bank statement, an import's result, the review queue. Who may do
+what is the service's rule (reconciliation.reconciled_account_ids); the gate only answers 403 before any lookup to
+someone who reconciles no account at all."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import Forbidden, HTTPException, RequestEntityTooLarge
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from portal.accounts.models import Role
 from portal.db import db_session, utcnow
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError, NotFound, PermissionDenied
 from portal.i18n import format_vnd
 from portal.payments import reconciliation, refunds, services
-from portal.payments.models import REVIEW_STATUSES, BankAccount, LineStatus
+from portal.payments.models import REVIEW_STATUSES, LineStatus
 from portal.payments.reconciliation_forms import (
     STATUS_LABELS,
     AcceptLineForm,
@@ -22,8 +27,17 @@ from portal.payments.reconciliation_forms import (
 from portal.web import render_domain_error, render_form, role_required
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/payments/reconciliation")
-#: a statement is the organisation's, not one event's: every organiser reconciles, as admins do
+#: the statement upload on its own, so that it alone answers a body over the site's limit its own way (_too_large)
+upload_bp = Blueprint("upload", __name__)
+#: the roles that may reconcile: admins every account, organisers those an admin named them on
 RECONCILERS = (Role.ORGANISER, Role.ADMIN)
+
+
+@bp.before_request
+def _reconcilers_only():
+    # visitors are sent to log in by role_required; an organiser named on no account learns nothing here
+    if current_user.is_authenticated and reconciliation.reconciled_account_ids(db_session(), current_user) == []:
+        abort(403)
 
 
 @bp.context_processor
@@ -31,16 +45,30 @@ def _labels():
     return {"status_labels": STATUS_LABELS, "review_statuses": REVIEW_STATUSES, "refundable": refunds.refundable}
 
 
-@bp.route("/", methods=["GET", "POST"])
+def _import_page(formdata=None) -> tuple[StatementUploadForm, dict, dict]:
+    """The upload form (from `formdata`, or the request's), the accounts it offers, and the rest of the page."""
+    db = db_session()
+    form = StatementUploadForm() if formdata is None else StatementUploadForm(formdata=formdata)
+    accounts = {account.id: account for account in reconciliation.reconciled_accounts(db, current_user)}
+    form.offer(accounts.values())
+    return form, accounts, {"imports": reconciliation.recent_imports(db, current_user), "waiting": _waiting(db)}
+
+
+@bp.route("/")
 @role_required(*RECONCILERS)
 def index():
+    form, _accounts, context = _import_page()
+    return render_template("payments/reconciliation/index.html", form=form, **context)
+
+
+@upload_bp.route("/", methods=["POST"])
+@role_required(*RECONCILERS)
+def statement():
     db = db_session()
-    form = StatementUploadForm()
-    form.offer(services.list_bank_accounts(db))
-    context = {"imports": reconciliation.recent_imports(db), "waiting": _waiting(db)}
+    form, accounts, context = _import_page()
     if form.validate_on_submit():
         upload = form.statement.data
-        account = db.get(BankAccount, form.bank_account.data)
+        account = accounts[form.bank_account.data]  # one of the choices: the form checked
         try:
             data = reconciliation.read_upload(upload.filename or "", upload.stream)
             result = reconciliation.import_statement(db, current_user, account, upload.filename, data, utcnow())
@@ -50,12 +78,59 @@ def index():
         db.commit()
         flash(_("The statement has been imported: %(new)s new lines, %(old)s imported before.",
                 new=result.lines_new, old=result.statement_import.lines_already_imported), "success")
+        if result.lines_under_other_accounts:
+            flash(_("%(count)s of its lines had been imported under another bank account and were skipped. If that "
+                    "was the wrong account, tell an admin.", count=result.lines_under_other_accounts), "info")
         return redirect(url_for("reconciliation.statement_import", import_id=result.statement_import.id))
     return render_form("payments/reconciliation/index.html", form, **context)
 
 
+#: how much of a body too large to read is read for the fields before its file
+FIELDS_READ_BYTES = 64 * 1024
+
+
+def _fields_before_the_file() -> MultiDict:
+    """The fields a multipart body sends before its first file, read from its first FIELDS_READ_BYTES only:
+    browsers send a form's fields in its order, the account before the statement. Empty when the start of the body
+    was read already (a body refused while it was being read) or is not multipart: the form then starts afresh."""
+    boundary = request.mimetype_params.get("boundary")
+    fields = MultiDict()
+    if request.mimetype != "multipart/form-data" or not boundary:
+        return fields
+    request.max_content_length = max(request.content_length or 0, FIELDS_READ_BYTES)  # only the start is read
+    decoder = MultipartDecoder(boundary.encode(), max_form_memory_size=FIELDS_READ_BYTES)
+    name, value = None, b""
+    try:
+        decoder.receive_data(request.stream.read(FIELDS_READ_BYTES))
+        while not isinstance(event := decoder.next_event(), NeedData | File | Epilogue):
+            if isinstance(event, Field):
+                name, value = event.name, b""
+            elif isinstance(event, Data) and name is not None:
+                value += event.data
+                if not event.more_data:
+                    fields.add(name, value.decode(errors="replace"))
+    except (HTTPException, ValueError):  # the body cut short, refused while read, or not multipart after all
+        return MultiDict()
+    return fields
+
+
+@upload_bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error):
+    """A body over the site's limit is refused before it is read (app.py), before the gates above: a statement
+    too large for its reconciler is answered on the import page, with the statement's own limit and the account
+    that was chosen; anyone else is refused as the gates would."""
+    if not current_user.is_authenticated or reconciliation.reconciled_account_ids(db_session(), current_user) == []:
+        return current_app.handle_http_exception(Forbidden())
+    form, _accounts, context = _import_page(_fields_before_the_file())
+    return render_domain_error(reconciliation.StatementTooLarge(), "payments/reconciliation/index.html", form=form,
+                               **context)
+
+
+bp.register_blueprint(upload_bp)
+
+
 def _waiting(db) -> int:
-    counts = reconciliation.status_counts(db)
+    counts = reconciliation.status_counts(db, current_user)
     return sum(counts.get(status, 0) for status in REVIEW_STATUSES)
 
 
@@ -64,11 +139,11 @@ def _waiting(db) -> int:
 def statement_import(import_id: int):
     db = db_session()
     try:
-        found = reconciliation.get_import(db, import_id)
-    except NotFound:
-        abort(404)
+        found = reconciliation.get_import(db, current_user, import_id)
+    except (NotFound, PermissionDenied) as refused:
+        abort(refused.status_code)
     return render_template("payments/reconciliation/import.html", statement_import=found,
-                           counts=reconciliation.status_counts(db, import_id))
+                           counts=reconciliation.status_counts(db, current_user, import_id))
 
 
 def _status_filter() -> tuple[LineStatus, ...]:
@@ -89,7 +164,7 @@ _FORM_KEYS = {LinkLineForm: "link", AcceptLineForm: "accept", RejectLineForm: "r
 def _render_queue(bound: dict[int, ReviewForm] | None = None, status_code: int = 200):
     db = db_session()
     statuses = _status_filter()
-    lines = reconciliation.review_queue(db, statuses)
+    lines = reconciliation.review_queue(db, current_user, statuses)
     forms = {}
     for line in lines:
         if line.status in REVIEW_STATUSES:
@@ -103,7 +178,7 @@ def _render_queue(bound: dict[int, ReviewForm] | None = None, status_code: int =
         if line_id in forms:
             forms[line_id][_FORM_KEYS[type(form)]] = form
     return render_template("payments/reconciliation/queue.html", lines=lines, forms=forms,
-                           status=request.args.get("status", ""), counts=reconciliation.status_counts(db),
+                           status=request.args.get("status", ""), counts=reconciliation.status_counts(db, current_user),
                            statuses=list(LineStatus)), status_code
 
 
@@ -124,8 +199,8 @@ def _review(line_id: int, form: ReviewForm, act):
         message = act(db)
     except DomainError as error:
         db.rollback()
-        if error.status_code == 404 and not isinstance(error, reconciliation.PaymentNotFound):
-            abort(404)
+        if error.status_code in (403, 404) and not isinstance(error, reconciliation.PaymentNotFound):
+            abort(error.status_code)
         flash(str(error.message), "error")
         return _render_queue({line_id: form}, error.status_code)
     db.commit()

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from portal.accounts.models import User
+from portal.accounts.models import Role, User
+from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
 from portal.db import InsertIgnoringDuplicates
 from portal.errors import Conflict, DomainError, NotFound
@@ -27,6 +28,7 @@ from portal.payments import vietqr
 from portal.payments.models import (
     COLLECTED_STATUSES,
     BankAccount,
+    BankAccountReconciler,
     Payment,
     PaymentEvent,
     PaymentStatus,
@@ -88,17 +90,21 @@ def open_payment(session: Session, payable: Payable, provider_key: str, now: dat
     a second click, or coming back to the payment page, reuses it (and its transfer reference). The payable's row is
     locked first, so two clicks at once find or create the same one. Refuses what can no longer be paid, an amount
     the provider cannot take (AmountNotAccepted), and a new attempt while money already received waits for an
-    organiser's review (the buyer would pay twice)."""
+    organiser's review (the buyer would pay twice). A bank transfer is asked into the account payment pages show now;
+    one asked into an account shown before is not reused, its reference belonging to that account."""
     kind = payable.kind
     payable = kind.describe(kind.locked(session, payable.target.id), now)
     if not payable.open or payable.amount_due <= 0:
         raise PaymentClosed()
     # orders and applications are refused beforehand; this stops what was placed before the limits were checked
     PROVIDERS[provider_key].check_amount(payable.amount_due)
+    account = active_bank_account(session) if provider_key == "vietqr" else None
     link = getattr(Payment, kind.foreign_key) == payable.target.id
     candidates = session.scalars(
         select(Payment).where(link, Payment.provider == provider_key, Payment.status == PaymentStatus.PENDING,
-                              Payment.amount == payable.amount_due).order_by(Payment.id.desc())
+                              Payment.amount == payable.amount_due,
+                              Payment.bank_account_id.is_not_distinct_from(account.id if account else None))
+        .order_by(Payment.id.desc())
     ).all()
     for payment in candidates:
         if payment.expires_at is None or payment.expires_at > now + EXPIRY_MARGIN:
@@ -110,6 +116,7 @@ def open_payment(session: Session, payable: Payable, provider_key: str, now: dat
                       status=PaymentStatus.PENDING, created_at=now, updated_at=now, **payable.payment_link)
     if provider_key == "vietqr":
         payment.transfer_reference = _unused_reference(session, kind.reference_prefix)
+        payment.bank_account = account
     session.add(payment)
     session.flush()
     return payment
@@ -302,10 +309,11 @@ def pay_with_demo_card(session: Session, payment_id: int, now: datetime) -> Outc
 
 # --- bank transfers (for reconciliation) ----------------------------------------------------
 
-def find_transfer_payment(session: Session, reference: str) -> Payment | None:
-    """The bank-transfer payment a reference (as vietqr.find_references reads it off a memo) belongs to."""
-    return session.scalar(select(Payment).where(Payment.transfer_reference == reference,
-                                                Payment.provider == "vietqr"))
+def find_transfer_payment(session: Session, reference: str, bank_account_id: int) -> Payment | None:
+    """The bank-transfer payment a reference (as vietqr.find_references reads it off a memo) belongs to, if it was
+    asked into this account: money that reached another account does not pay it."""
+    return session.scalar(select(Payment).where(Payment.transfer_reference == reference, Payment.provider == "vietqr",
+                                                Payment.bank_account_id == bank_account_id))
 
 
 def apply_bank_transfer(session: Session, payment_id: int, *, amount: int, external_id: str,
@@ -370,7 +378,10 @@ def active_bank_account(session: Session) -> BankAccount | None:
 
 
 def list_bank_accounts(session: Session) -> list[BankAccount]:
-    return list(session.scalars(select(BankAccount).order_by(BankAccount.active.desc(), BankAccount.id)))
+    """Every account, the active one first, with the organisers named on it."""
+    return list(session.scalars(
+        select(BankAccount).options(selectinload(BankAccount.reconcilers).joinedload(BankAccountReconciler.user))
+        .order_by(BankAccount.active.desc(), BankAccount.id)))
 
 
 def add_bank_account(session: Session, admin: User, *, bank_bin: str, bank_name: str, account_number: str,
@@ -415,3 +426,34 @@ def deactivate_bank_account(session: Session, admin: User, account_id: int) -> B
     return account
 
 
+class NotAnOrganiser(DomainError):
+    default_message = _l("No organiser uses this e-mail address. An administrator must give them the organiser "
+                         "role first.")
+
+
+def name_reconciler(session: Session, admin: User, account_id: int, email: str) -> User:
+    """Names an organiser on the account: from now on they import, review and settle its statements."""
+    account = session.get(BankAccount, account_id)
+    if account is None:
+        raise NotFound()
+    user = find_user_by_email(session, email)
+    if user is None or not user.has_role(Role.ORGANISER):
+        raise NotAnOrganiser()
+    if any(named.user_id == user.id for named in account.reconcilers):
+        raise Conflict(_l("%(name)s reconciles this account already.", name=user.full_name))
+    account.reconcilers.append(BankAccountReconciler(user=user))
+    session.flush()
+    record(session, "bank_account.reconciler_named", actor_id=admin.id, object_type="bank_account",
+           object_id=account.id, user_id=user.id, account_number=account.account_number)
+    return user
+
+
+def remove_reconciler(session: Session, admin: User, account_id: int, user_id: int) -> None:
+    named = session.scalar(select(BankAccountReconciler).where(BankAccountReconciler.bank_account_id == account_id,
+                                                               BankAccountReconciler.user_id == user_id))
+    if named is None:
+        raise NotFound()
+    session.delete(named)
+    session.flush()
+    record(session, "bank_account.reconciler_removed", actor_id=admin.id, object_type="bank_account",
+           object_id=account_id, user_id=user_id)

@@ -2,9 +2,11 @@
 
 Banks lay their exports out differently, but every one has a row of column names, after a few title lines
 (bank, account, period), and one row per booking. The row of names is found by looking the names up in
-HEADER_NAMES; only incoming money (the credit column) becomes a TransferLine, debits are passed over.
-Either the whole statement is read or a StatementError names the line that stopped it: reconciliation never
-works from half a statement.
+HEADER_NAMES; only incoming money (the credit column) becomes a TransferLine, debits are passed over. The title
+lines often say whose account the statement is (`ACCOUNT_LABELS`), which reconciliation checks against the account
+chosen. Either the whole statement is read or a StatementError names the line that stopped it: reconciliation never
+works from half a statement, so a quotation mark left open, or a description whose separator was not quoted, stops
+it rather than letting one cell swallow the next bookings or shift the amounts into other columns.
 
 The two files in `samples/` are invented statements in the layout of a Vietcombank and a VietinBank export.
 """
@@ -116,6 +118,13 @@ COLUMN_LABELS = {
     Column.MEMO: _l("the description (“Nội dung” / “Description”)"),
 }
 
+#: what the title lines call the account's number ("Số tài khoản: 0011001932418", "Tài khoản / Account: …"), compared
+#: after `_header_key`; "Chủ tài khoản" (the holder) is not one of them
+ACCOUNT_LABELS = ("số tài khoản", "tài khoản", "số tk", "stk", "account", "account number", "account no")
+#: an account number as statements print it: letters and digits, maybe grouped by spaces, dots or dashes, with the
+#: middle masked ("0011****6543") by some banks
+ACCOUNT_NUMBER = re.compile(r"[0-9A-Za-z*][0-9A-Za-z*.-]*(?: [0-9*]+)*")
+
 #: first words of the rows of totals and balances that exports put between or after the bookings
 SUMMARY_LABELS = ("tổng", "cộng", "total", "số dư đầu", "số dư cuối", "opening balance", "closing balance",
                   "ending balance")
@@ -154,28 +163,52 @@ class TransferLine:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """What a statement file says."""
+
+    #: the account it is of, as its title lines print it (grouping removed; "*" where the bank masks digits); None
+    #: when they do not say
+    account_number: str | None
+    lines: list[TransferLine]
+
+    def is_of(self, account_number: str) -> bool:
+        """Whether the statement may be `account_number`'s: it names no account, or names this one."""
+        if self.account_number is None:
+            return True
+        pattern = ".+".join(re.escape(part) for part in re.split(r"\*+", self.account_number.upper()))
+        return re.fullmatch(pattern, re.sub(r"[^0-9A-Za-z]", "", account_number).upper()) is not None
+
+
+@dataclass(frozen=True)
 class _Row:
     line_number: int
     cells: list[str]
 
 
-def parse_statement(data: bytes) -> list[TransferLine]:
-    """The money received in a CSV bank statement (UTF-8, with or without a byte order mark), in the bank's order.
-    Raises StatementError naming the line and the problem."""
+def parse_statement(data: bytes) -> Statement:
+    """The money received in a CSV bank statement (UTF-8, with or without a byte order mark), in the bank's order,
+    and the account it is of. Raises StatementError naming the line and the problem."""
     text = _decoded(data)
     failures: list[_NoHeader] = []
     for delimiter in DELIMITERS:
+        rows, unreadable_from = _rows(text, delimiter)
         try:
-            rows, columns = _table(_rows(text, delimiter))
+            header_index, columns = _table(rows)
             break
         except _NoHeader as failure:
             failures.append(failure)
     else:
         # the delimiter that came closest explains best what is missing
         raise max(failures, key=attrgetter("recognised"))
-    bookings = [line for line in (_transfer(row, columns) for row in rows) if line is not None]
-    return [replace(line, fingerprint=fingerprint)
-            for line, fingerprint in zip(bookings, _fingerprints(bookings), strict=True)]
+    if unreadable_from is not None:
+        raise StatementError(_l("Line %(line)s cannot be read as CSV: check its quotation marks.",
+                                line=unreadable_from))
+    width = len(rows[header_index].cells)
+    bookings = [line for line in (_transfer(row, columns, width, delimiter) for row in rows[header_index + 1:])
+                if line is not None]
+    return Statement(_account_number(rows[:header_index]),
+                     [replace(line, fingerprint=fingerprint)
+                      for line, fingerprint in zip(bookings, _fingerprints(bookings), strict=True)])
 
 
 def _decoded(data: bytes) -> str:
@@ -195,8 +228,11 @@ def _decoded(data: bytes) -> str:
     return text
 
 
-def _rows(text: str, delimiter: str) -> list[_Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _rows(text: str, delimiter: str) -> tuple[list[_Row], int | None]:
+    """The rows up to the first one that is not CSV, and the line that one starts on (None if all are). Strict:
+    a quotation mark still open at the end of the file, or text after a closing one, is an error, not a cell that
+    runs on. Whether it is the file's fault or this delimiter's shows once the row of column names is found."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows = []
     first_line = 1
     try:
@@ -204,9 +240,8 @@ def _rows(text: str, delimiter: str) -> list[_Row]:
             rows.append(_Row(first_line, cells))
             first_line = reader.line_num + 1
     except csv.Error:
-        raise StatementError(_l("Line %(line)s cannot be read as CSV: check its quotation marks.",
-                                line=first_line)) from None
-    return rows
+        return rows, first_line
+    return rows, None
 
 
 class _NoHeader(StatementError):
@@ -216,13 +251,13 @@ class _NoHeader(StatementError):
         self.recognised = recognised
 
 
-def _table(rows: list[_Row]) -> tuple[list[_Row], dict[Column, int]]:
-    """The rows after the row of column names, and the position of each column."""
+def _table(rows: list[_Row]) -> tuple[int, dict[Column, int]]:
+    """The index of the row of column names, and the position of each column."""
     closest: tuple[_Row, dict[Column, int]] | None = None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns = _columns(row.cells)
         if all(column in columns for column in REQUIRED_COLUMNS):
-            return rows[index + 1:], columns
+            return index, columns
         if columns and (closest is None or len(columns) > len(closest[1])):
             closest = row, columns
     if closest is None:
@@ -262,12 +297,46 @@ def _header_key(cell: str) -> list[str]:
     return names
 
 
-def _transfer(row: _Row, columns: dict[Column, int]) -> TransferLine | None:
+def _account_number(title_rows: list[_Row]) -> str | None:
+    """The account number the title lines give after one of ACCOUNT_LABELS, in the same cell after a colon or in
+    the next cell."""
+    for row in title_rows:
+        cells = [cell.strip() for cell in row.cells if cell.strip()]
+        for position, cell in enumerate(cells):
+            label, colon, value = cell.partition(":")
+            if not any(name in ACCOUNT_LABELS for name in _header_key(label)):
+                continue
+            if not colon and position + 1 < len(cells):
+                value = cells[position + 1]
+            match = ACCOUNT_NUMBER.match(value.strip())
+            if match and any(char.isdigit() for char in match[0]):
+                return re.sub(r"[ .-]", "", match[0])
+    return None
+
+
+def _check_cells(row: _Row, width: int, delimiter: str) -> None:
+    """Refuses a row holding more cells than the row of column names (its amounts would be read from the wrong
+    columns), or a cell that swallowed the bookings after it."""
+    if any(cell.strip() for cell in row.cells[width:]):
+        raise StatementError(_l(
+            "Line %(line)s has more cells than the row of column names: a description that contains the separator "
+            "“%(separator)s” must be in quotation marks.", line=row.line_number, separator=delimiter))
+    for cell in row.cells:
+        # a cell may run over several lines (a long description), but a line of it holding a whole row's worth of
+        # separators is the next booking, swallowed by a quotation mark that was not closed
+        if width > 1 and any(part.count(delimiter) >= width - 1 for part in cell.splitlines()[1:]):
+            raise StatementError(_l(
+                "Line %(line)s opens a quotation mark that is not closed where the cell ends, so the lines after "
+                "it were read into one cell. Close it or remove it.", line=row.line_number))
+
+
+def _transfer(row: _Row, columns: dict[Column, int], width: int, delimiter: str) -> TransferLine | None:
     def cell(column: Column) -> str:
         position = columns.get(column)
         value = row.cells[position].strip() if position is not None and position < len(row.cells) else ""
         return "" if value == "-" else value  # some exports write "-" in the column a booking leaves empty
 
+    _check_cells(row, width, delimiter)
     date_text, credit_text = cell(Column.DATE), cell(Column.CREDIT)
     if not date_text and not credit_text:
         return None  # blank lines, opening balances, signatures: no booking of money received
@@ -275,6 +344,9 @@ def _transfer(row: _Row, columns: dict[Column, int]) -> TransferLine | None:
     if not DATE.fullmatch(date_text) and unicodedata.normalize("NFC", first_cell).casefold().startswith(
             SUMMARY_LABELS):
         return None  # a row of totals
+    if len(row.cells) <= max(columns[column] for column in REQUIRED_COLUMNS):
+        raise StatementError(_l("Line %(line)s has fewer cells than the row of column names.",
+                                line=row.line_number))
     booked_at = _booked_at(date_text, row.line_number)
     amount = _amount(credit_text, row.line_number) if credit_text else 0
     if amount < 0:

@@ -19,7 +19,7 @@ from portal.forms import ConfirmForm
 from portal.i18n import format_vnd
 from portal.json_body import MalformedBody
 from portal.payments import services, stripe_checkout, vietqr
-from portal.payments.forms import BankAccountForm
+from portal.payments.forms import BankAccountForm, ReconcilerForm
 from portal.payments.models import COLLECTED_STATUSES, BankAccount, Payment, PaymentStatus
 from portal.payments.payables import BOOTH_BOOKING, ORDER, Payable, PayableKind
 from portal.payments.providers import DEMO_CARD, PROVIDERS, VIETQR
@@ -157,11 +157,12 @@ def demo_card(payment_id: int):
 # --- bank transfer (VietQR) -----------------------------------------------------------------
 
 def _transfer_details(payment: Payment) -> tuple[BankAccount | None, str | None]:
-    """The account to transfer to and the VietQR payload for this payment; (None, None) without an account, no
-    payload for an amount a code cannot carry (a payment opened before amounts were checked: it is transferred by
-    hand)."""
-    account = services.active_bank_account(db_session())
-    if account is None:
+    """The account to transfer to and the VietQR payload for this payment: the account it was asked into, whose
+    statement is the one that can pay it, while payment pages still show that account; (None, None) otherwise (the
+    buyer starts paying again, into the account shown now). No payload for an amount a code cannot carry (a payment
+    opened before amounts were checked: it is transferred by hand)."""
+    account = payment.bank_account
+    if account is None or not account.active:
         return None, None
     if not VIETQR.accepts(payment.amount):
         return account, None
@@ -194,6 +195,14 @@ def transfer_qr_png(payment_id: int):
 
 # --- bank accounts (admins) -----------------------------------------------------------------
 
+def _accounts_page(bound: dict[int, ReconcilerForm] | None = None) -> dict:
+    """What the bank accounts page shows beside the form adding one: the accounts, and a form per account naming
+    an organiser who reconciles it (`bound`: one as typed, refused)."""
+    accounts = services.list_bank_accounts(db_session())
+    forms = {account.id: ReconcilerForm(prefix=f"reconciler-{account.id}", formdata=None) for account in accounts}
+    return {"accounts": accounts, "reconciler_forms": forms | (bound or {})}
+
+
 @bp.route("/admin/bank-accounts", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def bank_accounts():
@@ -206,12 +215,46 @@ def bank_accounts():
                                       activate=form.activate.data)
         except DomainError as error:
             db.rollback()
-            return render_domain_error(error, "payments/bank_accounts.html", form=form,
-                                       accounts=services.list_bank_accounts(db))
+            return render_domain_error(error, "payments/bank_accounts.html", form=form, **_accounts_page())
         db.commit()
         flash(_("The bank account has been added."), "success")
         return redirect(url_for("payments.bank_accounts"))
-    return render_form("payments/bank_accounts.html", form, accounts=services.list_bank_accounts(db))
+    return render_form("payments/bank_accounts.html", form, **_accounts_page())
+
+
+@bp.route("/admin/bank-accounts/<int:account_id>/reconcilers", methods=["POST"])
+@role_required(Role.ADMIN)
+def name_reconciler(account_id: int):
+    form = ReconcilerForm(prefix=f"reconciler-{account_id}")
+    status = 400
+    if form.validate_on_submit():
+        db = db_session()
+        try:
+            user = services.name_reconciler(db, current_user, account_id, form.email.data)
+        except DomainError as error:
+            db.rollback()
+            if error.status_code == 404:
+                abort(404)
+            form.email.errors.append(str(error.message))
+            status = error.status_code
+        else:
+            db.commit()
+            flash(_("%(name)s now reconciles this account's statements.", name=user.full_name), "success")
+            return redirect(url_for("payments.bank_accounts"))
+    elif form.csrf_token.errors:
+        abort(400)
+    return render_template("payments/bank_accounts.html", form=BankAccountForm(formdata=None),
+                           **_accounts_page({account_id: form})), status
+
+
+@bp.route("/admin/bank-accounts/<int:account_id>/reconcilers/<int:user_id>/remove", methods=["POST"])
+@role_required(Role.ADMIN)
+def remove_reconciler(account_id: int, user_id: int):
+    def run(db) -> str:
+        services.remove_reconciler(db, current_user, account_id, user_id)
+        return _("They no longer reconcile this account's statements.")
+
+    return button_action(run, back=url_for("payments.bank_accounts"))
 
 
 @bp.route("/admin/bank-accounts/<int:account_id>/activate", methods=["POST"])

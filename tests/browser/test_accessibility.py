@@ -109,6 +109,7 @@ ADMIN_PAGES = {
     "admin-user-detail": "/admin/users/{colleague}",
     "admin-audit": "/admin/audit",
     "admin-mail": "/admin/mail",
+    "admin-bank-accounts": "/admin/bank-accounts",  # the demo's two accounts, the demo organiser named on both
 }
 SIGNED_IN_PAGES = (
     [pytest.param((Role.STARTUP,), path, id=name) for name, path in STARTUP_PAGES.items()]

@@ -15,7 +15,7 @@ from tests.browser.steps import log_in
 from tests.support.a11y import assert_accessible
 from tests.support.finance import pay
 from tests.support.payments import PRICE, SLUG, add_bank_account, create_paid_event, open_payment, place_pending_order
-from tests.support.reconciliation import statement_csv
+from tests.support.reconciliation import name_reconciler, statement_csv
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +28,7 @@ def test_an_organiser_accepts_an_excess_refunds_part_of_an_order_and_prints_its_
     with db.transaction() as s:
         event_id = s.scalar(select(Event.id).where(Event.slug == SLUG))
         s.add(EventOrganiser(event_id=event_id, user_id=organiser.id))
+    name_reconciler(db, account_id, organiser)
     buyer = make_user(locale="en", email="lan@example.vn", name="Nguyễn Thị Lan")
     order, _ = pay(app, db, buyer, ticket_type_id, provider="vietqr", tickets=2)
     generous = open_payment(app, db, place_pending_order(app, db, make_user(email="hao.phong@example.vn"),

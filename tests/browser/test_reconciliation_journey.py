@@ -12,7 +12,7 @@ from portal.payments.models import Payment
 from tests.browser.steps import log_in, translated
 from tests.support.a11y import assert_accessible
 from tests.support.payments import PRICE, SLUG, add_bank_account, create_paid_event
-from tests.support.reconciliation import statement_csv
+from tests.support.reconciliation import name_reconciler, statement_csv
 
 pytestmark = pytest.mark.browser
 
@@ -24,10 +24,11 @@ def test_a_transfer_on_the_imported_statement_sends_the_tickets(page, app, db, m
     def vi(message: str, **values) -> str:
         return translated(app, message, "vi") % values if values else translated(app, message, "vi")
 
-    add_bank_account(db, bank_name="Vietcombank – Hà Nội")
+    account_id = add_bank_account(db, bank_name="Vietcombank – Hà Nội")
     create_paid_event(db)
     make_user(email=BUYER, name="Nguyễn Thị Lan")
     organiser = make_user(Role.ORGANISER, email="ke.toan@example.vn", name="Lê Văn Kế")
+    name_reconciler(db, account_id, organiser)
 
     log_in(page, BUYER)
     page.goto(f"/events/{SLUG}")

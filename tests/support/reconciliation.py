@@ -7,7 +7,9 @@ import hashlib
 import io
 from datetime import datetime
 
+from portal.accounts.models import User
 from portal.i18n import HANOI
+from portal.payments.models import BankAccountReconciler
 
 HEADER = ["STT", "Ngày giao dịch", "Số tham chiếu", "Số tiền ghi nợ", "Số tiền ghi có", "Nội dung chi tiết"]
 
@@ -27,3 +29,9 @@ def statement_csv(*transfers: tuple[int, str], booked_at: datetime | None = None
         writer.writerow([str(number), when.strftime("%d/%m/%Y %H:%M:%S"), transaction_id, "",
                          f"{amount:,}".replace(",", "."), memo])
     return ("\ufeff" if bom else "").encode() + buffer.getvalue().encode()
+
+
+def name_reconciler(db, account_id: int, user: User) -> None:
+    """`user`, an organiser, named on the bank account as the admins' page does: they reconcile its statements."""
+    with db.transaction() as s:
+        s.add(BankAccountReconciler(bank_account_id=account_id, user_id=user.id))

@@ -6,7 +6,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -19,7 +19,16 @@ from portal.events.models import Event, EventStatus, Order, OrderStatus
 from portal.migrate import alembic_config, include_object, upgrade
 from portal.models import metadata
 from portal.payments import finance, refunds
-from portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from portal.payments.models import (
+    BankAccount,
+    LineStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    StatementImport,
+    StatementLine,
+)
 from portal.security import token_digest
 from tests.conftest import fresh_database_url
 
@@ -83,15 +92,19 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
                                         ("THE", OrderStatus.PAID, 250_000, "stripe"),
                                         ("CHO", OrderStatus.PENDING, 250_000, "manual")))
         s.add_all([by_hand, by_card, unpaid])
-        s.add(Payment(order=by_card, amount=250_000, provider="stripe", status=PaymentStatus.SUCCEEDED,
-                      amount_received=250_000, succeeded_at=now))
         # a deposit of 6 000 000 ₫ paid by transfer, then 14 000 000 ₫ recorded by hand
         booking = BoothBooking(event=event, booth=Booth(event=event, number="A-01", x=0, y=0, w=3, h=3, size_m2=9,
                                                         price=20_000_000),
                                exhibitor=buyer, status=BookingStatus.SOLD, hold_expires_at=now, paid_at=now,
                                amount_due=20_000_000, deposit_due=6_000_000, amount_paid=20_000_000)
-        s.add(Payment(booth_booking=booking, amount=6_000_000, provider="vietqr", status=PaymentStatus.SUCCEEDED,
-                      amount_received=6_000_000, succeeded_at=now))
+        s.add(booking)
+        s.flush()
+        # written column by column: the payments table of 0008 lacks the columns later revisions add
+        s.execute(insert(Payment.__table__), [
+            {"order_id": by_card.id, "booth_booking_id": None, "amount": 250_000, "provider": "stripe",
+             "status": PaymentStatus.SUCCEEDED, "amount_received": 250_000, "succeeded_at": now},
+            {"order_id": None, "booth_booking_id": booking.id, "amount": 6_000_000, "provider": "vietqr",
+             "status": PaymentStatus.SUCCEEDED, "amount_received": 6_000_000, "succeeded_at": now}])
     upgrade(url)
     with app.test_request_context(), Session(engine) as s:
         event = s.scalar(select(Event))
@@ -116,7 +129,7 @@ def test_links_mailed_before_0011_keep_working_until_the_password_changes(tmp_pa
     """0011 binds each mailed link to the account's password and address; links sent before it get the account's
     current fingerprint, so they work after the upgrade and end with the next new password."""
     url = fresh_database_url(tmp_path_factory, "links")
-    upgrade(url, "0009_payments_received_by_hand")
+    upgrade(url, "0010_bank_account_reconcilers")
     engine = make_engine(url)
     now = utcnow().replace(tzinfo=None)
     with engine.begin() as conn:
@@ -135,7 +148,7 @@ def test_links_mailed_before_0011_keep_working_until_the_password_changes(tmp_pa
         s.get(User, user_id).password_hash = "new-hash"
         with pytest.raises(accounts.InvalidLink):
             accounts.peek_token(s, "mailed-before", TokenPurpose.RESET_PASSWORD)
-    command.downgrade(alembic_config(url), "0009_payments_received_by_hand")
+    command.downgrade(alembic_config(url), "0010_bank_account_reconcilers")
     assert "organisation_invitations" not in inspect(engine).get_table_names()
     assert "credentials" not in {column["name"] for column in inspect(engine).get_columns("auth_tokens")}
     engine.dispose()
@@ -195,3 +208,48 @@ def test_0012_adds_its_check_constraints_keeps_every_demo_row_and_takes_them_bac
         assert (_row_counts(engine), _checks(engine)) == (before, checks_before)
     finally:
         engine.dispose()
+
+
+def test_0010_gives_each_earlier_bank_transfer_the_account_it_was_most_likely_asked_into(tmp_path_factory, app):
+    """A transfer a statement line paid gets that line's account, any other the account shown now; refunds and
+    everything else of the payments stay (the column is added in place, not by rebuilding the table)."""
+    url = fresh_database_url(tmp_path_factory, "transfer_accounts")
+    upgrade(url, "0009_payments_received_by_hand")
+    engine = make_engine(url)
+    now = utcnow()
+    with Session(engine) as s, s.begin():
+        buyer = User(email="mua@example.vn", full_name="Phạm Thu Hà", password_hash="x")
+        event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
+                      starts_at=now, ends_at=now)
+        orders = [Order(code=f"DON{n}", event=event, buyer=buyer, status=OrderStatus.PAID, total=250_000,
+                        provider="vietqr", locale="vi", paid_at=now) for n in range(3)]
+        s.add_all(orders)
+        s.flush()
+        accounts = s.execute(insert(BankAccount.__table__).returning(BankAccount.__table__.c.id), [
+            {"bank_bin": "970436", "bank_name": "Cũ", "account_number": "111", "holder_name": "A", "active": False},
+            {"bank_bin": "970415", "bank_name": "Mới", "account_number": "222", "holder_name": "A", "active": True},
+        ]).scalars().all()
+        payments = s.execute(insert(Payment.__table__).returning(Payment.__table__.c.id), [
+            {"order_id": order.id, "booth_booking_id": None, "amount": 250_000, "provider": provider,
+             "status": PaymentStatus.SUCCEEDED, "amount_received": 250_000, "succeeded_at": now,
+             "transfer_reference": f"VE 00000{n}" if provider == "vietqr" else None}
+            for n, (order, provider) in enumerate(zip(orders, ("vietqr", "vietqr", "stripe"), strict=True))
+        ]).scalars().all()
+        imported = s.execute(insert(StatementImport.__table__).returning(StatementImport.__table__.c.id), [
+            {"bank_account_id": accounts[0], "filename": "a.csv", "imported_at": now, "lines_read": 1,
+             "lines_already_imported": 0}]).scalar_one()
+        s.execute(insert(StatementLine.__table__), [
+            {"import_id": imported, "bank_account_id": accounts[0], "fingerprint": "f", "line_number": 5,
+             "booked_at": now, "amount": 250_000, "memo": "VE 000000", "status": LineStatus.MATCHED,
+             "payment_id": payments[0], "review_note": ""}])
+        s.execute(insert(Refund.__table__), [{"payment_id": payments[0], "amount": 1_000, "reason": "",
+                                             "status": RefundStatus.SUCCEEDED, "created_at": now}])
+    upgrade(url)
+    with Session(engine) as s:
+        assert s.execute(select(Payment.id, Payment.bank_account_id).order_by(Payment.id)).all() == [
+            (payments[0], accounts[0]), (payments[1], accounts[1]), (payments[2], None)]
+        assert s.scalar(select(Refund.payment_id)) == payments[0]
+    command.downgrade(alembic_config(url), "0009_payments_received_by_hand")
+    with Session(engine) as s:
+        assert s.scalar(select(Refund.payment_id)) == payments[0]
+    engine.dispose()

@@ -32,7 +32,7 @@ from portal.payments.providers import STRIPE
 from portal.payments.services import Outcome, PaymentClosed
 from tests.support.booths import as_exhibitor, create_hall
 from tests.support.mail import text_body
-from tests.support.payments import create_paid_event, load, open_payment, place_pending_order
+from tests.support.payments import add_bank_account, create_paid_event, load, open_payment, place_pending_order
 
 
 @pytest.fixture
@@ -140,13 +140,29 @@ def test_an_order_that_is_not_waiting_for_money_cannot_be_paid(app, db, order):
 
 # --- bank transfers, as reconciliation applies them -------------------------------------------
 
-def test_a_reference_read_off_a_bank_memo_finds_its_payment(app, db, order):
+def test_a_reference_read_off_a_bank_memo_finds_its_payment_in_the_account_it_was_asked_into(app, db, order):
+    shown = add_bank_account(db)
     payment = open_payment(app, db, order, "vietqr")
+    other = add_bank_account(db, active=False, account_number="1088666")
     squeezed = payment.transfer_reference.replace(" ", "")
     memo = f"MBVCB.5012345678.{squeezed}.CT tu 0451000123456 NGUYEN VAN BINH toi 0011001932418"
     [reference] = vietqr.find_references(memo, REFERENCE_PREFIXES)
     with db.session_factory() as s:
-        assert services.find_transfer_payment(s, reference).id == payment.id
+        assert services.find_transfer_payment(s, reference, shown).id == payment.id
+        assert services.find_transfer_payment(s, reference, other) is None
+
+
+def test_a_transfer_is_asked_into_the_account_shown_and_a_new_one_after_the_account_changes(app, db, order):
+    first_account = add_bank_account(db)
+    first = open_payment(app, db, order, "vietqr")
+    assert (first.bank_account_id, open_payment(app, db, order, "vietqr").id) == (first_account, first.id)
+    second_account = add_bank_account(db, active=False, account_number="1088666")
+    with db.transaction() as s:
+        s.get(BankAccount, first_account).active = False
+        s.get(BankAccount, second_account).active = True
+    second = open_payment(app, db, order, "vietqr")
+    assert second.id != first.id and second.bank_account_id == second_account
+    assert second.transfer_reference != first.transfer_reference
 
 
 def test_an_exact_transfer_confirms_the_order_and_sends_the_tickets(app, db, order, mailbox):
@@ -297,10 +313,12 @@ def test_stripe_keys_come_from_the_environment(tmp_path):
         assert STRIPE.available()
 
 
-def test_the_demo_bank_account_is_added_once_and_never_over_a_real_one(db):
+def test_the_demo_bank_accounts_are_added_once_and_never_over_a_real_one(db):
     with db.transaction() as s:
-        assert demo.load(s) == 1
+        assert demo.load(s) == 2
     with db.transaction() as s:
         assert demo.load(s) == 0
-        [account] = s.scalars(select(BankAccount)).all()
-        assert account.active and vietqr.transfer_payload(account.bank_bin, account.account_number, 1000)
+        shown, other = s.scalars(select(BankAccount).order_by(BankAccount.id)).all()
+        assert shown.active and not other.active
+        assert all(vietqr.transfer_payload(account.bank_bin, account.account_number, 1000)
+                   for account in (shown, other))

@@ -7,14 +7,15 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from portal.accounts.models import Role, User
+from portal.accounts.models import Role, User, UserRole
 from portal.audit.models import AuditEntry
 from portal.booths import services as booth_services
 from portal.booths.models import BookingStatus, BoothBooking
 from portal.db import utcnow
 from portal.demo import load_demo
+from portal.errors import NotFound
 from portal.events.models import Event, Order, OrderStatus
 from portal.events.orders import SeatsGone, availability
 from portal.payments import finance, reconciliation, refunds
@@ -29,7 +30,7 @@ from portal.payments.models import (
     StatementLine,
 )
 from portal.payments.services import Outcome
-from portal.payments.statements import SAMPLES_DIR, StatementError
+from portal.payments.statements import SAMPLES_DIR, StatementError, parse_statement
 from tests.support.finance import BOOTH_PRICE, booking_of, lapsed_booth_transfer
 from tests.support.payments import (
     PRICE,
@@ -40,17 +41,20 @@ from tests.support.payments import (
     open_payment,
     place_pending_order,
 )
-from tests.support.reconciliation import statement_csv
-
-
-@pytest.fixture
-def account_id(db) -> int:
-    return add_bank_account(db)
+from tests.support.reconciliation import name_reconciler, statement_csv
 
 
 @pytest.fixture
 def organiser(make_user) -> User:
     return make_user(Role.ORGANISER, email="to-chuc@example.vn")
+
+
+@pytest.fixture
+def account_id(db, organiser) -> int:
+    """The account payment pages show, which the organiser reconciles."""
+    account_id = add_bank_account(db)
+    name_reconciler(db, account_id, organiser)
+    return account_id
 
 
 @pytest.fixture
@@ -71,9 +75,8 @@ def pay_by_transfer(app, db, make_user, ticket_type_id):
 def run_import(app, db, organiser, account_id, data: bytes, filename: str = "sao-ke.csv"
                ) -> reconciliation.ImportResult:
     with app.test_request_context(), db.transaction() as s:
-        result = reconciliation.import_statement(s, s.get(User, organiser.id), s.get(BankAccount, account_id),
-                                                 filename, data, utcnow())
-        return reconciliation.ImportResult(result.statement_import, result.counts)
+        return reconciliation.import_statement(s, s.get(User, organiser.id), s.get(BankAccount, account_id),
+                                               filename, data, utcnow())
 
 
 def lines(db) -> dict[str, StatementLine]:
@@ -165,13 +168,120 @@ def test_a_statement_with_a_bad_line_imports_nothing(app, db, organiser, account
         assert s.scalar(select(func.count()).select_from(StatementImport)) == 0
 
 
-def test_the_same_line_on_another_account_is_another_transfer(app, db, organiser, account_id, pay_by_transfer):
-    payment = pay_by_transfer()
-    other_account = add_bank_account(db, active=False, account_number="1088666")
-    data = statement_csv((100_000, payment.transfer_reference))
+# --- one statement, two accounts --------------------------------------------------------------
+
+@pytest.fixture
+def other_account(db, organiser) -> int:
+    """A second account of the organisers, not shown on payment pages, which the organiser reconciles too."""
+    other = add_bank_account(db, active=False, bank_bin="970436", account_number="1088666",
+                             bank_name="Vietcombank – Ba Đình")
+    name_reconciler(db, other, organiser)
+    return other
+
+
+def test_the_same_statement_imported_under_a_second_account_credits_nothing_again(
+        app, db, organiser, account_id, other_account, pay_by_transfer):
+    exact, excess = pay_by_transfer("mot@example.vn"), pay_by_transfer("hai@example.vn")
+    data = statement_csv((PRICE, exact.transfer_reference), (PRICE + 100_000, excess.transfer_reference),
+                         (9_000, "khong ro"))
     run_import(app, db, organiser, account_id, data)
-    run_import(app, db, organiser, other_account, data)
-    assert load(db, Payment, payment.id).amount_received == 200_000
+    before = event_summary(app, db)
+
+    again = run_import(app, db, organiser, other_account, data)
+
+    assert (again.counts, again.statement_import.lines_already_imported, again.lines_under_other_accounts) == (
+        {}, 3, 3)
+    assert event_summary(app, db) == before
+    assert [load(db, Payment, p.id).amount_received for p in (exact, excess)] == [PRICE, PRICE + 100_000]
+    assert order_status(db, exact) is OrderStatus.PAID
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(StatementLine)) == 3
+        assert s.scalar(select(func.count()).select_from(Refund)) == 0
+
+
+def test_a_statement_imported_under_the_wrong_account_first_pays_once_its_account_imports_it(
+        app, db, organiser, account_id, other_account, pay_by_transfer):
+    payment = pay_by_transfer()
+    data = statement_csv((PRICE, f"IBFT {payment.transfer_reference}"), (9_000, "khong ro"))
+    wrong = run_import(app, db, organiser, other_account, data)
+    assert wrong.counts == {LineStatus.UNMATCHED: 2}
+
+    right = run_import(app, db, organiser, account_id, data)
+
+    # the transfer naming this account's payment comes over and pays it; the line naming nothing stays where it was
+    assert (right.counts, right.lines_under_other_accounts) == ({LineStatus.MATCHED: 1}, 1)
+    assert order_status(db, payment) is OrderStatus.PAID
+    assert load(db, Payment, payment.id).amount_received == PRICE
+    by_memo = lines(db)
+    assert by_memo[f"IBFT {payment.transfer_reference}"].bank_account_id == account_id
+    assert by_memo["khong ro"].bank_account_id == other_account
+    assert len(by_memo) == 2
+    with db.session_factory() as s:
+        assert s.scalar(select(AuditEntry.details).where(AuditEntry.action == "statement_line.moved")) == {
+            "from_bank_account_id": other_account, "to_bank_account_id": account_id}
+    # and a third import, under either, changes nothing
+    assert run_import(app, db, organiser, other_account, data).counts == {}
+    assert run_import(app, db, organiser, account_id, data).counts == {}
+    assert load(db, Payment, payment.id).amount_received == PRICE
+
+
+def test_a_line_pays_only_a_payment_asked_into_its_account(app, db, organiser, account_id, other_account,
+                                                             pay_by_transfer):
+    payment = pay_by_transfer()  # asked into the account payment pages show
+    result = run_import(app, db, organiser, other_account, statement_csv((PRICE, payment.transfer_reference)))
+
+    assert result.counts == {LineStatus.UNMATCHED: 1}
+    line = only_line(db)
+    assert (line.payment_id, load(db, Payment, payment.id).amount_received) == (None, 0)
+    # nor can it be linked to it, by reference or by number
+    for typed in (payment.transfer_reference, str(payment.id)):
+        with pytest.raises(reconciliation.PaymentNotFound):
+            review(app, db, lambda s, typed=typed: reconciliation.link_line(s, s.get(User, organiser.id), line.id,
+                                                                            typed, "", utcnow()))
+    assert order_status(db, payment) is OrderStatus.PENDING
+    assert event_summary(app, db).received == 0
+
+
+def test_a_statement_naming_another_account_is_refused_and_one_naming_the_chosen_account_is_imported(
+        app, db, organiser, account_id, other_account, pay_by_transfer):
+    payment = pay_by_transfer()
+    data = "Số tài khoản: 1088666\r\n".encode() + statement_csv((PRICE, payment.transfer_reference), bom=False)
+    with pytest.raises(reconciliation.WrongAccount, match="1088666.*VietinBank – Hoàn Kiếm – 0011001932418"):
+        run_import(app, db, organiser, account_id, data)
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(StatementImport)) == 0
+
+    data = "Số tài khoản: 0011001932418\r\n".encode() + statement_csv((PRICE, payment.transfer_reference), bom=False)
+    assert run_import(app, db, organiser, account_id, data).counts == {LineStatus.MATCHED: 1}
+
+
+def test_one_statement_imported_under_two_accounts_at_once_credits_it_once(app, db, organiser, account_id,
+                                                                           other_account, pay_by_transfer):
+    if db.is_sqlite:
+        pytest.skip("SQLite lets one writer in at a time; the race needs PostgreSQL")
+    payment = pay_by_transfer()
+    data = statement_csv((PRICE + 100_000, payment.transfer_reference), (7_000, "khac"))
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def importer(into: int):
+        barrier.wait()
+        try:
+            run_import(app, db, organiser, into, data)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=importer, args=(into,)) for into in (account_id, other_account)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert load(db, Payment, payment.id).amount_received == PRICE + 100_000
+    with db.session_factory() as s:
+        credited = s.scalars(select(StatementLine.status).where(StatementLine.payment_id == payment.id)).all()
+        assert credited == [LineStatus.EXCESS]
+    assert event_summary(app, db).in_review == 1
 
 
 # --- the review queue -----------------------------------------------------------------------
@@ -271,7 +381,9 @@ def test_two_imports_of_one_statement_at_once_credit_it_once(app, db, organiser,
 def test_the_sample_statements_reconcile_against_the_demo_orders(app, db, sample, expected):
     load_demo(app)
     with db.session_factory() as s:
-        account_id = s.scalar(select(BankAccount.id))
+        # the account the statement is of, on which the demo names the demo organiser
+        account_id = s.scalar(select(BankAccount.id).where(
+            BankAccount.account_number == parse_statement((SAMPLES_DIR / sample).read_bytes()).account_number))
         organiser = s.scalar(select(User).where(User.email == "organiser@demo.dmst-hanoi.vn"))
     result = run_import(app, db, organiser, account_id, (SAMPLES_DIR / sample).read_bytes(), sample)
     assert result.counts == expected
@@ -534,3 +646,53 @@ def test_two_late_transfers_accepted_at_once_for_one_booth_reinstate_one(app, db
                                                                for p in (first, second))))
     assert accept_every_line_at_once(app, db, organiser, booth_services.BoothGone) == ["accepted", "refused"]
     assert sorted(booking_of(db, p).status.value for p in (first, second)) == ["lapsed", "sold"]
+
+
+# --- who reconciles -------------------------------------------------------------------------------
+
+def test_only_admins_and_organisers_named_on_the_account_reconcile_it(app, db, make_user, organiser, account_id,
+                                                                     other_account, pay_by_transfer):
+    payment = pay_by_transfer()
+    run_import(app, db, organiser, account_id, statement_csv((PRICE + 1_000, payment.transfer_reference),
+                                                             (5_000, "khong ro")))
+    by_memo = lines(db)
+    excess, unmatched = by_memo[payment.transfer_reference], by_memo["khong ro"]
+    stranger = make_user(Role.ORGANISER, email="nguoi-la@example.vn")  # an organiser named on no account
+    elsewhere = make_user(Role.ORGANISER, email="tai-khoan-khac@example.vn")
+    name_reconciler(db, other_account, elsewhere)
+    admin = make_user(Role.ADMIN, email="quan-tri@example.vn")
+
+    for outsider in (stranger, elsewhere):
+        with pytest.raises(reconciliation.NotReconciler):
+            run_import(app, db, outsider, account_id, statement_csv((PRICE, "lan 2")))
+        # nothing is looked up for them: a line of another account and one that does not exist answer alike
+        for line_id in (unmatched.id, excess.id, 99_999):
+            for act in (lambda s, u=outsider, i=line_id: reconciliation.link_line(s, s.get(User, u.id), i,
+                                                                                    str(payment.id), "", utcnow()),
+                        lambda s, u=outsider, i=line_id: reconciliation.accept_line(s, s.get(User, u.id), i, "",
+                                                                                      utcnow()),
+                        lambda s, u=outsider, i=line_id: reconciliation.reject_line(s, s.get(User, u.id), i, "x",
+                                                                                      utcnow())):
+                with pytest.raises(reconciliation.NotReconciler):
+                    review(app, db, act)
+        with db.session_factory() as s:
+            user = s.get(User, outsider.id)
+            assert reconciliation.review_queue(s, user) == [] and reconciliation.status_counts(s, user) == {}
+            assert reconciliation.recent_imports(s, user) == []
+            with pytest.raises(reconciliation.NotReconciler):
+                reconciliation.get_import(s, user, excess.import_id)
+    assert [line.status for line in lines(db).values()] == [LineStatus.EXCESS, LineStatus.UNMATCHED]
+    assert order_status(db, payment) is OrderStatus.PENDING
+
+    with db.session_factory() as s:
+        assert [line.id for line in reconciliation.review_queue(s, s.get(User, admin.id))] == [excess.id,
+                                                                                               unmatched.id]
+        with pytest.raises(NotFound):  # an admin sees every account: a missing line is simply missing
+            review(app, db, lambda s: reconciliation.reject_line(s, s.get(User, admin.id), 99_999, "x", utcnow()))
+    assert accept(app, db, admin, excess.id)[1] == 1_000
+    # an organiser who is no longer one reconciles nothing, even while still named
+    with db.transaction() as s:
+        s.execute(delete(UserRole).where(UserRole.user_id == organiser.id))
+    with pytest.raises(reconciliation.NotReconciler):
+        review(app, db, lambda s: reconciliation.reject_line(s, s.get(User, organiser.id), unmatched.id, "x",
+                                                             utcnow()))

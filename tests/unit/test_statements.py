@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.payments.statements import SAMPLES_DIR, StatementError, TransferLine, parse_statement
+from portal.payments.statements import SAMPLES_DIR, Statement, StatementError, TransferLine, parse_statement
 
 VIETCOMBANK = (SAMPLES_DIR / "vietcombank.csv").read_bytes()
 VIETINBANK = (SAMPLES_DIR / "vietinbank.csv").read_bytes()
@@ -50,7 +50,7 @@ def summary(lines: list[TransferLine]) -> list[tuple]:
 # --- the two layouts ----------------------------------------------------------------------------------------------
 
 def test_a_vietcombank_export_gives_its_credits_in_utc_after_its_title_lines():
-    lines = parse_statement(VIETCOMBANK)
+    lines = parse_statement(VIETCOMBANK).lines
     assert VIETCOMBANK.startswith(BOM)
     # line 10 is a fee (a debit); 7 the opening balance; 15 and 16 the totals and the closing balance
     assert summary(lines) == [
@@ -65,7 +65,7 @@ def test_a_vietcombank_export_gives_its_credits_in_utc_after_its_title_lines():
 
 
 def test_a_vietinbank_export_with_bilingual_headers_and_dates_without_time():
-    lines = parse_statement(VIETINBANK)
+    lines = parse_statement(VIETINBANK).lines
     # a date alone is midnight in Hanoi, 17:00 UTC the day before; this layout has no transaction id
     assert summary(lines) == [
         (7, utc(2026, 12, 1, 17), 1_500_000, None, 6_500_000),
@@ -79,13 +79,13 @@ def test_a_vietinbank_export_with_bilingual_headers_and_dates_without_time():
 
 def test_the_byte_order_mark_changes_nothing():
     assert VIETCOMBANK.startswith(BOM) and not VIETINBANK.startswith(BOM)
-    assert parse_statement(VIETCOMBANK[len(BOM):]) == parse_statement(VIETCOMBANK)
-    assert parse_statement(BOM + VIETINBANK) == parse_statement(VIETINBANK)
+    assert parse_statement(VIETCOMBANK[len(BOM):]).lines == parse_statement(VIETCOMBANK).lines
+    assert parse_statement(BOM + VIETINBANK).lines == parse_statement(VIETINBANK).lines
 
 
 def test_a_statement_saved_with_semicolons_by_a_vietnamese_excel_is_read_alike():
     semicolons = statement("Ngày giao dịch;Số tiền ghi có;Nội dung", "05/12/2026 10:00;1.500.000;TF26 7K3Q9Z")
-    [line] = parse_statement(semicolons)
+    [line] = parse_statement(semicolons).lines
     assert (line.amount, line.memo) == (1_500_000, "TF26 7K3Q9Z")
 
 
@@ -97,13 +97,13 @@ def test_english_headers_with_units_and_a_memo_spanning_lines_keep_line_numbers_
         "06/12/2026,FT2,,not money,,TF26 7K3Q9Z",
     )
     assert "Line 4:" in parse_error(data)
-    [first] = parse_statement(data.replace(b"not money", b"1"))[:1]
+    [first] = parse_statement(data.replace(b"not money", b"1")).lines[:1]
     assert (first.line_number, first.memo, first.bank_transaction_id) == (2, "TM26 5RT2N9 Cong ty Co khi", "FT1")
 
 
 def test_the_transaction_date_wins_over_the_value_date_whatever_the_column_order():
     [line] = parse_statement(statement("Ngày hiệu lực,Ngày giao dịch,Có,Diễn giải",
-                                       "06/12/2026,05/12/2026 23:30,100.000,TF26 7K3Q9Z"))
+                                       "06/12/2026,05/12/2026 23:30,100.000,TF26 7K3Q9Z")).lines
     assert line.booked_at == utc(2026, 12, 5, 16, 30)
 
 
@@ -113,7 +113,7 @@ def test_the_transaction_date_wins_over_the_value_date_whatever_the_column_order
                                      "1500000.0", "1.500.000 VND", "1.500.000 đ", "₫1,500,000", "+1.500.000",
                                      " 1 500 000 ", "1\u00a0500\u00a0000"])
 def test_an_amount_is_read_in_every_notation_banks_write(written):
-    [line] = parse_statement(statement(HEADER, f'05/12/2026,FT1,,"{written}",,TF26 7K3Q9Z'))
+    [line] = parse_statement(statement(HEADER, f'05/12/2026,FT1,,"{written}",,TF26 7K3Q9Z')).lines
     assert line.amount == 1_500_000
 
 
@@ -132,7 +132,7 @@ def test_a_negative_credit_is_refused():
 @pytest.mark.parametrize("credit", ["", "0", "-", "0.00"])
 def test_debit_lines_are_passed_over(credit):
     lines = parse_statement(statement(HEADER, f"05/12/2026,FT1,22.000,{credit},1.000.000,Phí quản lý tài khoản",
-                                      "05/12/2026,FT2,,500.000,1.500.000,TM26 5RT2N9"))
+                                      "05/12/2026,FT2,,500.000,1.500.000,TM26 5RT2N9")).lines
     assert [line.bank_transaction_id for line in lines] == ["FT2"]
 
 
@@ -156,7 +156,7 @@ def test_a_credit_without_a_date_is_refused():
 
 @pytest.mark.parametrize("written", ["05/12/2026 9:05", "5/12/2026 09:05:00", "05-12-2026 09:05", "05/12/2026, 09:05"])
 def test_dates_are_day_month_year_with_an_optional_time_in_hanoi(written):
-    [line] = parse_statement(statement(HEADER, f'"{written}",FT1,,100.000,,ok'))
+    [line] = parse_statement(statement(HEADER, f'"{written}",FT1,,100.000,,ok')).lines
     assert line.booked_at == utc(2026, 12, 5, 2, 5)
 
 
@@ -213,27 +213,98 @@ def test_nothing_is_returned_when_the_last_line_is_bad():
 
 @pytest.mark.parametrize("data", [VIETCOMBANK, VIETINBANK])
 def test_fingerprints_are_the_same_on_every_import_and_differ_between_lines(data):
-    first, second = parse_statement(data), parse_statement(bytes(data))
+    first, second = parse_statement(data).lines, parse_statement(bytes(data)).lines
     assert [line.fingerprint for line in first] == [line.fingerprint for line in second]
     assert len({line.fingerprint for line in first}) == len(first)
 
 
 def test_two_identical_transfers_are_two_lines_with_two_fingerprints():
-    lines = parse_statement(VIETINBANK)
+    lines = parse_statement(VIETINBANK).lines
     twins = [line for line in lines if line.memo == "Ủng hộ quỹ khởi nghiệp sinh viên"]
     assert len(twins) == 2 and twins[0].fingerprint != twins[1].fingerprint
 
 
 def test_a_later_export_covering_the_same_days_gives_the_shared_lines_the_same_fingerprints():
     rows = ["05/12/2026,,,500.000,,Ủng hộ", "05/12/2026,,,500.000,,Ủng hộ", "06/12/2026,,,300.000,,TF26 7K3Q9Z"]
-    early = parse_statement(statement(HEADER, *rows[:2]))
-    later = parse_statement(statement("SAO KÊ 05/12–06/12", HEADER, *rows))
+    early = parse_statement(statement(HEADER, *rows[:2])).lines
+    later = parse_statement(statement("SAO KÊ 05/12–06/12", HEADER, *rows)).lines
     assert [line.line_number for line in later[:2]] != [line.line_number for line in early]
     assert [line.fingerprint for line in later[:2]] == [line.fingerprint for line in early]
 
 
 def test_a_bank_transaction_id_identifies_the_line_even_if_the_bank_rewrites_its_memo():
-    [before] = parse_statement(statement(HEADER, "05/12/2026 10:00,FT123,,500.000,,TM26 5RT2N9"))
-    [after] = parse_statement(statement(HEADER, "05/12/2026 10:00,FT123,,500.000,,TM26 5RT2N9 CONG TY CO KHI"))
-    [other] = parse_statement(statement(HEADER, "05/12/2026 10:00,FT124,,500.000,,TM26 5RT2N9"))
+    [before] = parse_statement(statement(HEADER, "05/12/2026 10:00,FT123,,500.000,,TM26 5RT2N9")).lines
+    [after] = parse_statement(statement(HEADER, "05/12/2026 10:00,FT123,,500.000,,TM26 5RT2N9 CONG TY CO KHI")).lines
+    [other] = parse_statement(statement(HEADER, "05/12/2026 10:00,FT124,,500.000,,TM26 5RT2N9")).lines
     assert before.fingerprint == after.fingerprint != other.fingerprint
+
+
+# --- malformed lines: the whole statement is refused, naming the line -----------------------------------------------
+
+def separated(delimiter: str, newline: str, *rows: str) -> bytes:
+    """Rows written with "," as the separator, rewritten with `delimiter` (commas inside amounts are not used)."""
+    return newline.join(row.replace(",", delimiter) for row in rows).encode() + newline.encode()
+
+
+FORMATS = pytest.mark.parametrize(("delimiter", "newline"), [(",", "\r\n"), (",", "\n"), (";", "\r\n"), ("\t", "\n")],
+                                  ids=["comma-crlf", "comma-lf", "semicolon", "tab"])
+GOOD = "05/12/2026 10:00,FT1,,500.000,,TF26 7K3Q9Z"
+
+
+@FORMATS
+@pytest.mark.parametrize("after", [
+    ["06/12/2026 11:00,FT3,,700.000,,TM26 5RT2N9"],  # open until the end of the file
+    ['06/12/2026 11:00,FT3,,700.000,,"TM26 5RT2N9"'],  # closed by the next quoted cell, text after it
+    ['06/12/2026 11:00,FT3,,700.000,,TM26 5RT2N9"', "07/12/2026 12:00,FT4,,800.000,,TF26 7K3Q9Z"],  # closed cleanly
+], ids=["to-the-end", "closed-later", "closed-after-a-booking"])
+def test_a_quotation_mark_left_open_refuses_the_whole_statement_naming_its_line(delimiter, newline, after):
+    data = separated(delimiter, newline, "SAO KÊ", HEADER, GOOD, '06/12/2026 09:00,FT2,,600.000,,"VE 7K3Q9Z thanh toan',
+                     *after)
+    message = parse_error(data)
+    assert message.startswith("Line 4 ") and "quotation mark" in message
+
+
+@FORMATS
+def test_a_description_with_an_unquoted_separator_is_refused_rather_than_shifting_the_amounts(delimiter, newline):
+    header = "Ngày giao dịch,Nội dung,Số tiền ghi nợ,Số tiền ghi có,Số dư"
+    data = separated(delimiter, newline, header, "05/12/2026,TF26 7K3Q9Z,,500.000,1.000.000",
+                     "06/12/2026,Cong ty A, chuyen tien,,600.000,1.600.000")
+    message = parse_error(data)
+    assert message.startswith("Line 3 has more cells than the row of column names")
+    assert f"“{delimiter}”" in message
+
+
+def test_a_booking_cut_short_is_refused_not_taken_for_a_debit():
+    assert parse_error(statement(HEADER, GOOD, "06/12/2026 09:00,FT2")) == (
+        "Line 3 has fewer cells than the row of column names.")
+
+
+def test_trailing_empty_cells_and_a_description_over_two_lines_are_fine():
+    [line] = parse_statement(statement(HEADER, '05/12/2026,FT1,,500.000,,"TF26 7K3Q9Z\nCong ty, Ha Noi",,,')).lines
+    assert line.memo == "TF26 7K3Q9Z Cong ty, Ha Noi"
+
+
+# --- the account the statement is of -----------------------------------------------------------------------------
+
+def test_the_samples_name_their_accounts():
+    assert parse_statement(VIETCOMBANK).account_number == "999900002026"
+    assert parse_statement(VIETINBANK).account_number == "108866602026"
+
+
+@pytest.mark.parametrize(("title", "number"), [
+    ("Số tài khoản: 0011 0019 32418", "0011001932418"),
+    ("Số TK,0011-001-932418,Chủ TK: TRUNG TAM", "0011001932418"),
+    ("Account No.: 0011****2418", "0011****2418"),
+    ("Chủ tài khoản: TRUNG TAM DMST 2026", None),
+    ("SAO KÊ TÀI KHOẢN", None),
+])
+def test_the_account_number_is_read_from_the_title_lines(title, number):
+    assert parse_statement(statement(title, HEADER, GOOD)).account_number == number
+
+
+@pytest.mark.parametrize(("printed", "account", "same"), [
+    ("0011001932418", "0011001932418", True), ("0011****2418", "0011001932418", True),
+    ("0011****2418", "0011001932419", False), ("999900002026", "0011001932418", False), (None, "123", True),
+])
+def test_a_statement_is_of_the_account_it_names_or_of_any_when_it_names_none(printed, account, same):
+    assert Statement(printed, []).is_of(account) is same

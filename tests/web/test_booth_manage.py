@@ -550,9 +550,12 @@ def test_the_exhibitor_export_neutralises_formulas_and_is_audited(app, db, form,
     as_exhibitor(app, db, services.submit_application, exhibitor, held.id, dangerous)
     response = form(organiser, url(hall, "/export.csv"))
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert [row["Company"] for row in rows] == ["'=HYPERLINK(\"http://x\")"]
-    workbook = load_workbook(io.BytesIO(form(organiser, url(hall, "/export.xlsx")).data))
+    spreadsheet = form(organiser, url(hall, "/export.xlsx"))
+    assert spreadsheet.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    workbook = load_workbook(io.BytesIO(spreadsheet.data))
     assert "'=HYPERLINK(\"http://x\")" in [cell.value for cell in workbook.active[2]]
     with db.session_factory() as s:
         assert s.scalars(select(AuditEntry.action).where(AuditEntry.action == "booth.exhibitors_exported")).all() == [

@@ -8,10 +8,10 @@ from app import create_app
 from portal.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from portal.accounts.models import User
 from portal.booths import demo as booths_demo
-from portal.incubation import demo as incubation_demo
 from portal.db import db_session
 from portal.demo import load_demo
 from portal.events.models import Event
+from portal.incubation import demo as incubation_demo
 from tests.conftest import login
 from tests.support.web import post_form
 

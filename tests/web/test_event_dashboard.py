@@ -305,7 +305,7 @@ def test_the_csv_export_opens_in_excel_with_vietnamese_text_and_no_formulas(form
 
     today = hanoi_time(utcnow()).strftime("%Y-%m-%d")
     assert response.headers["Content-Disposition"] == f"attachment; filename=techfest-hanoi-2026-attendees-{today}.csv"
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     assert response.data.startswith(b"\xef\xbb\xbf")
     assert b"\r\n" in response.data
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
@@ -331,6 +331,7 @@ def test_the_xlsx_export_stores_formula_like_text_as_plain_text(form, organiser,
     response = export(form, organiser, event, "xlsx")
 
     assert response.headers["Content-Disposition"].endswith(".xlsx")
+    assert response.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "techfest-hanoi-2026-attendees-" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
     header = [c.value for c in sheet[1]]

@@ -295,10 +295,12 @@ def test_exports_are_audited_and_run_no_formulas(app, db, organiser, make_user, 
 
     exported = organiser.post(f"/manage/events/{event_id}/finance/payments/export.csv", data={"csrf_token": token})
     assert exported.status_code == 200
+    assert exported.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
     assert rows[1][2] == "'=HYPERLINK(\"http://evil.example\",\"x\")" and rows[1][7] == str(PRICE)
 
     workbook = organiser.post(f"/manage/events/{event_id}/finance/payments/export.xlsx", data={"csrf_token": token})
+    assert workbook.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = load_workbook(io.BytesIO(workbook.data)).active
     assert sheet.cell(row=2, column=3).value.startswith("'=")
     with db.session_factory() as s:

@@ -7,8 +7,10 @@ from sqlalchemy import select
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
 from portal.payments.models import BankAccount
+from tests.support.web import csrf_token
 
 PAGE = "/admin/bank-accounts"
+RECONCILIATION = "/payments/reconciliation/"
 VALID = {"bank_name": "Vietcombank – Hà Nội", "bank_bin": "970436", "account_number": "0011009876543",
          "holder_name": "Trung tâm Đổi mới sáng tạo", "activate": "y"}
 
@@ -64,3 +66,55 @@ def test_only_admins_manage_bank_accounts(db, form, login_as, client):
     assert form(organiser, PAGE, VALID).status_code == 403
     assert client.get(PAGE).status_code == 302  # visitors are sent to log in
     assert accounts(db) == []
+
+
+def name_reconciler(app, client, account_id: int, email: str):
+    """The account's "name this organiser" form, whose fields (its token too) carry the account in their names."""
+    return client.post(f"{PAGE}/{account_id}/reconcilers", data={
+        f"reconciler-{account_id}-csrf_token": csrf_token(client, app), f"reconciler-{account_id}-email": email})
+
+
+def test_an_admin_names_the_organisers_who_reconcile_an_account_and_removes_them(app, db, form, login_as):
+    admin = login_as(Role.ADMIN, locale="en")
+    form(admin, PAGE, VALID)
+    with db.session_factory() as s:
+        account_id = s.scalar(select(BankAccount.id))
+    organiser = login_as(Role.ORGANISER, email="ke-toan@example.vn", name="Lê Kế Toán", locale="en")
+    assert organiser.get(RECONCILIATION).status_code == 403  # named on no account yet
+    login_as(Role.STARTUP, email="startup@example.vn")
+
+    refused = name_reconciler(app, admin, account_id, "startup@example.vn")
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "No organiser uses this e-mail address" in page and 'value="startup@example.vn"' in page
+
+    done = name_reconciler(app, admin, account_id, " Ke-Toan@example.vn ")
+    assert done.status_code == 302
+    page = admin.get(PAGE).get_data(as_text=True)
+    assert "Lê Kế Toán now reconciles this account" in page and 'data-reconciler="ke-toan@example.vn"' in page
+    assert organiser.get(RECONCILIATION).status_code == 200
+    twice = name_reconciler(app, admin, account_id, "ke-toan@example.vn")
+    assert twice.status_code == 409 and "reconciles this account already" in twice.get_data(as_text=True)
+
+    removed = form(admin, f"{PAGE}/{account_id}/reconcilers/{organiser.user.id}/remove")
+    assert "no longer reconcile" in admin.get(removed.location).get_data(as_text=True)
+    assert organiser.get(RECONCILIATION).status_code == 403
+    assert form(admin, f"{PAGE}/{account_id}/reconcilers/{organiser.user.id}/remove").status_code == 404
+    assert name_reconciler(app, admin, 9999, "ke-toan@example.vn").status_code == 404
+    with db.session_factory() as s:
+        entries = s.execute(select(AuditEntry.action, AuditEntry.actor_id, AuditEntry.details["user_id"].as_integer())
+                            .where(AuditEntry.action.like("bank_account.reconciler%")).order_by(AuditEntry.id)).all()
+    assert entries == [("bank_account.reconciler_named", admin.user.id, organiser.user.id),
+                       ("bank_account.reconciler_removed", admin.user.id, organiser.user.id)]
+
+
+def test_only_admins_name_who_reconciles(app, db, login_as):
+    organiser = login_as(Role.ORGANISER)
+    with db.transaction() as s:
+        account = BankAccount(bank_bin="970436", bank_name="Vietcombank", account_number="0011009876543",
+                              holder_name="TRUNG TAM", active=True)
+        s.add(account)
+        s.flush()
+        account_id = account.id
+    assert name_reconciler(app, organiser, account_id, organiser.user.email).status_code == 403
+    assert organiser.get(RECONCILIATION).status_code == 403
