@@ -60,12 +60,13 @@ def staff_only(*roles: Role, public_endpoints: Collection[str] = frozenset(),
                json_endpoints: Collection[str] = frozenset(), load: Callable[[], None] | None = None,
                expired=PAGE_EXPIRED):
     """A blueprint's before_request, the one gate of every management page, in this order: who (visitors go to log
-    in, users without one of `roles` get 403), then a POST's CSRF token (400), then `load()`, which puts the object
-    the pages are about on `g` or raises NotFound/PermissionDenied; only then the view. So a forged or unauthorised
-    request learns nothing about which objects exist.
+    in, users without one of `roles` get 403), then a POST's CSRF token (400; a form field, or the X-CSRFToken
+    header a page's script sends), then `load()`, which puts the object the pages are about on `g` or raises
+    NotFound/PermissionDenied; only then the view. So a forged or unauthorised request learns nothing about which
+    objects exist.
 
     `json_endpoints` are called by a page's script: they are refused with {"error": message} (401 when the login
-    has ended, `expired` when the token is wrong) and may send the token in the X-CSRFToken header."""
+    has ended, `expired` when the token is wrong) instead of an error page."""
     return _gate(lambda user: any(user.has_role(role) for role in roles), public_endpoints, json_endpoints, load,
                  expired)
 
