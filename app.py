@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.services import load_session_user
 from portal.config import load_settings
-from portal.db import Database, close_db_session, db_session, roll_back_request
+from portal.db import Database, close_db_session, db_session, end_request, roll_back_request
 from portal.extensions import babel, limiter, login_manager
 from portal.i18n import register_template_helpers, select_locale
 from portal.navigation import navigation_for
@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     _trust_proxies(app)
 
     app.extensions["portal.db"] = Database(app.config["DATABASE_URL"])
+    app.after_request(end_request)
     app.teardown_appcontext(close_db_session)
 
     babel.init_app(app, locale_selector=select_locale,
@@ -97,17 +98,19 @@ def _register_blueprints(app: Flask) -> None:
     from portal.events.manage_views import bp as manage_bp
     from portal.events.views import bp as events_bp
     from portal.events.waitlist_views import bp as waitlist_bp
+    from portal.events.waitlist_views import manage_bp as waitlist_manage_bp
     from portal.incubation.manage_views import bp as incubator_bp
     from portal.incubation.review_views import bp as reviewing_bp
     from portal.incubation.views import bp as incubation_bp
     from portal.payments.finance_views import bp as finance_bp
     from portal.payments.finance_views import buyer_bp as receipts_bp
     from portal.payments.reconciliation_views import bp as reconciliation_bp
+    from portal.payments.views import bank_accounts_bp
     from portal.payments.views import bp as payments_bp
 
-    for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp, event_dashboard_bp, waitlist_bp, checkin_bp, events_bp,
-                      manage_bp, payments_bp, reconciliation_bp, booths_bp, booth_manage_bp, finance_bp, receipts_bp,
-                      incubation_bp, reviewing_bp, incubator_bp):
+    for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp, event_dashboard_bp, waitlist_bp, waitlist_manage_bp,
+                      checkin_bp, events_bp, manage_bp, payments_bp, bank_accounts_bp, reconciliation_bp, booths_bp,
+                      booth_manage_bp, finance_bp, receipts_bp, incubation_bp, reviewing_bp, incubator_bp):
         app.register_blueprint(blueprint)
 
 

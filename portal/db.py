@@ -170,7 +170,28 @@ def db_session() -> Session:
         reading = (has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
                    and not getattr(current_app.view_functions.get(request.endpoint), "writes", False))
         g.db_session = (database.session_factory if reading else database.write_session_factory)()
+        g.db_session_writes = not reading
     return g.db_session
+
+
+def end_request(response):
+    """The one place a request's write transaction ends (an after_request hook): it commits when the view answered
+    with a success or a redirect, before the browser follows it, so what the next page shows (and the mails the
+    request queued in the outbox) is saved; any other answer rolls back. Views never commit: a refusal they show
+    themselves ends its transaction first with end_refused (save_form and button_action do), and error pages roll
+    back (roll_back_request). A read request's session only closes (close_db_session)."""
+    session = g.get("db_session")
+    if session is not None and g.get("db_session_writes"):
+        if response.status_code < 400 or g.pop("keep_refused_writes", False):
+            session.commit()
+        else:
+            session.rollback()
+    return response
+
+
+def keep_refused_writes() -> None:
+    """Keeps what a refused request wrote although it answers with an error: the audit entry of a failed login."""
+    g.keep_refused_writes = True
 
 
 def close_db_session(_exc: BaseException | None = None) -> None:

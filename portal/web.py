@@ -1,21 +1,21 @@
-"""Small helpers every blueprint's views share: role checks, client address, safe redirects."""
+"""Small helpers every blueprint's views share: the gates, forms and buttons, client address, safe redirects."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Collection
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from sqlalchemy.orm import Session
 from wtforms.validators import ValidationError
 
 from portal.accounts.models import Role
-from portal.db import db_session
-from portal.errors import DomainError
+from portal.db import db_session, end_refused
+from portal.errors import DomainError, NotFound, PermissionDenied
 from portal.forms import ConfirmForm
 
 
@@ -25,22 +25,21 @@ def upload_folder() -> Path:
 
 
 def save_form(form, template: str, save, **context):
-    """Runs `save(session)` for a valid form and commits, returning what it returns; a refused form or a rule the
-    service enforces re-renders the page with what was typed, the message next to its field when it has one."""
+    """Runs `save(session)` for a valid form, returning what it returns (the request then commits: db.end_request);
+    a refused form or a rule the service enforces re-renders the page with what was typed, the message next to its
+    field when it has one."""
     if not form.validate_on_submit():
         return render_form(template, form, **context)
     db = db_session()
     try:
-        response = save(db)
+        return save(db)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         field = getattr(error, "field", None)
         if field in form:
             form[field].errors.append(str(error.message))
             return render_template(template, form=form, **context), error.status_code
         return render_domain_error(error, template, form=form, **context)
-    db.commit()
-    return response
 
 
 def page_number() -> int:
@@ -52,51 +51,69 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
-def role_required(*roles: Role):
-    """Logged-in users holding one of `roles`; others get 403, visitors the login page."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return redirect(url_for("accounts.login", next=request.full_path))
-            if not any(current_user.has_role(role) for role in roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
+#: what a page's script (fetch) is told when the page's CSRF token no longer holds, and when its login has ended
+PAGE_EXPIRED = _l("This page has expired. Reload it and try again.")
+LOGIN_ENDED = _l("Your login has ended. Reload the page and log in again.")
 
 
-def staff_only(*roles: Role, public_endpoints: frozenset[str] = frozenset()):
-    """A blueprint's before_request: users holding `roles` only (visitors go to log in), and a POST's CSRF token is
-    checked before any lookup, so a forged request learns nothing about which objects exist."""
-    return _gate(lambda user: any(user.has_role(role) for role in roles), public_endpoints)
+def staff_only(*roles: Role, public_endpoints: Collection[str] = frozenset(),
+               json_endpoints: Collection[str] = frozenset(), load: Callable[[], None] | None = None,
+               expired=PAGE_EXPIRED):
+    """A blueprint's before_request, the one gate of every management page, in this order: who (visitors go to log
+    in, users without one of `roles` get 403), then a POST's CSRF token (400; a form field, or the X-CSRFToken
+    header a page's script sends), then `load()`, which puts the object the pages are about on `g` or raises
+    NotFound/PermissionDenied; only then the view. So a forged or unauthorised request learns nothing about which
+    objects exist.
+
+    `json_endpoints` are called by a page's script: they are refused with {"error": message} (401 when the login
+    has ended, `expired` when the token is wrong) instead of an error page."""
+    return _gate(lambda user: any(user.has_role(role) for role in roles), public_endpoints, json_endpoints, load,
+                 expired)
 
 
-def signed_in_only(public_endpoints: frozenset[str] = frozenset()):
+def signed_in_only(public_endpoints: Collection[str] = frozenset()):
     """The same gate for pages of a person's own things (their applications, their reviews): anyone logged in,
     the object's own check coming after the CSRF token's."""
-    return _gate(lambda _user: True, public_endpoints)
+    return _gate(lambda _user: True, public_endpoints, frozenset(), None, PAGE_EXPIRED)
 
 
-def _gate(allowed: Callable, public_endpoints: frozenset[str]):
+def _gate(allowed: Callable, public_endpoints: Collection[str], json_endpoints: Collection[str],
+          load: Callable[[], None] | None, expired):
+    def refuse(message, status: int):
+        if request.endpoint in json_endpoints:
+            return jsonify(error=str(message)), status
+        abort(status)
+
     def check():
         if request.endpoint in public_endpoints:
             return None
         if not current_user.is_authenticated:
+            if request.endpoint in json_endpoints:
+                return jsonify(error=str(LOGIN_ENDED)), 401
             return redirect(url_for("accounts.login", next=request.full_path))
         if not allowed(current_user):
-            abort(403)
-        if request.method == "POST":
+            return refuse(PermissionDenied.default_message, 403)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
             try:
-                validate_csrf(request.form.get("csrf_token"))
+                validate_csrf(_posted_csrf_token())
             except ValidationError:
-                abort(400)
+                return refuse(expired, 400)
+        if load is not None:
+            try:
+                load()
+            except (NotFound, PermissionDenied) as error:
+                return refuse(error.message, error.status_code)
         return None
 
     return check
+
+
+def _posted_csrf_token() -> str | None:
+    """The token a POST carries: a form's field (named `<prefix>-csrf_token` in a form with a prefix, as Flask-WTF
+    names it), or the X-CSRFToken header a page's script sends."""
+    fields = request.form
+    token = fields.get("csrf_token") or next((fields[key] for key in fields if key.endswith("-csrf_token")), None)
+    return token or request.headers.get("X-CSRFToken")
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -122,21 +139,20 @@ def render_domain_error(error: DomainError, template: str, **context):
 
 
 def button_action(run: Callable[[Session], str | tuple[str, str]], *, back: str, back_when_done: str | None = None):
-    """A POSTed button: checks its CSRF token, runs one service call in the request's write transaction and goes
-    back, flashing the service's refusal or what `run` returns (a message, or a message and its category).
-    A missing object is a 404 page, a forbidden one a 403."""
+    """A POSTed button: checks its CSRF token, runs one service call in the request's write transaction (committed
+    as the request ends: db.end_request) and goes back, flashing the service's refusal or what `run` returns (a
+    message, or a message and its category). A missing object is a 404 page, a forbidden one a 403."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     db = db_session()
     try:
         outcome = run(db)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         if error.status_code in (403, 404):
             abort(error.status_code)
         flash(str(error.message), "error")
         return redirect(back)
-    db.commit()
     message, category = outcome if isinstance(outcome, tuple) else (outcome, "success")
     flash(message, category)
     return redirect(back_when_done or back)

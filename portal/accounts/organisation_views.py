@@ -17,7 +17,7 @@ from portal.accounts.forms import (
     StartupProfileForm,
 )
 from portal.accounts.models import OrganisationKind, StartupStage
-from portal.db import db_session
+from portal.db import db_session, end_refused
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.i18n import current_locale
@@ -52,7 +52,6 @@ def create():
         db = db_session()
         org = services.create_organisation(db, current_user, name=form.name.data,
                                            kind=OrganisationKind(form.kind.data), website=form.website.data)
-        db.commit()
         flash(_("The organisation has been created."), "success")
         return redirect(url_for("orgs.edit", org_id=org.id))
     return render_form("orgs/new.html", form)
@@ -93,7 +92,6 @@ def edit(org_id: int):
             }
         services.update_organisation(db, current_user, org, name=form.name.data, website=form.website.data,
                                      tax_code=form.tax_code.data or "", **extra)
-        db.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("orgs.show", org_id=org.id))
     return render_form("orgs/edit.html", form, org=org)
@@ -117,10 +115,9 @@ def invite(org_id: int):
         services.invite_member(db, current_user, org, form.email.data, locale=current_locale(),
                                ip_address=client_ip())
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         flash(str(error.message), "error")
         return _show_page(org, form, error.status_code)
-    db.commit()
     flash(_("If %(email)s can receive mail, we have sent an invitation to it. The person joins when they accept "
             "it; the invitation is valid for %(days)d days.", email=services.normalise_email(form.email.data),
             days=services.INVITATION_LIFETIME.days), "success")

@@ -17,7 +17,7 @@ from portal.accounts.forms import (
     SignupForm,
 )
 from portal.accounts.models import TokenPurpose
-from portal.db import db_session, writes
+from portal.db import db_session, end_refused, keep_refused_writes, writes
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import ConfirmForm
@@ -75,10 +75,9 @@ def signup():
                 startup_name=form.startup_name.data, ip_address=client_ip(),
             )
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             return render_domain_error(error, "accounts/signup.html", form=form,
                                        purposes=consent_service.PURPOSES)
-        db.commit()
         next_page = safe_next(request.args.get("next"), "")
         if next_page:  # e.g. the invitation that brought them here: it waits until they have confirmed and logged in
             session[NEXT_AFTER_CONFIRMING] = next_page
@@ -98,10 +97,9 @@ def verify_email(token: str):
     try:
         services.verify_email(db, token)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         return render_template("accounts/link_invalid.html", message=error.message,
                                resend_form=EmailOnlyForm()), error.status_code
-    db.commit()
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
     return redirect(url_for("accounts.login", next=session.pop(NEXT_AFTER_CONFIRMING, None)))
 
@@ -113,7 +111,6 @@ def resend_verification():
     if form.validate_on_submit():
         db = db_session()
         services.resend_verification(db, form.email.data)
-        db.commit()
         return redirect(url_for("accounts.check_inbox"))
     return render_form("accounts/check_inbox.html", form, resend_form=form)
 
@@ -130,12 +127,11 @@ def login():
         try:
             user = services.authenticate(db, form.email.data, form.password.data, ip_address=client_ip())
         except DomainError as error:
-            db.commit()  # keeps the audit entry of the failed attempt
+            keep_refused_writes()  # the audit entry of the failed attempt
             return render_domain_error(error, "accounts/login.html", form=form,
                                        resend_form=EmailOnlyForm(email=form.email.data))
         services.start_session(db, user, remember=form.remember.data, ip_address=client_ip(),
                                        user_agent=request.user_agent.string)
-        db.commit()
         session.clear()  # a fresh session at login: nothing from before survives
         login_user(user, remember=form.remember.data)
         session.permanent = form.remember.data
@@ -148,7 +144,6 @@ def logout():
     if ConfirmForm().validate_on_submit() and current_user.is_authenticated:
         db = db_session()
         services.end_session(db, current_user.get_id())
-        db.commit()
         logout_user()
         session.clear()
         flash(_("You have logged out."), "success")
@@ -163,7 +158,6 @@ def logout_everywhere():
         abort(400)
     db = db_session()
     services.end_all_sessions(db, current_user)
-    db.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out on every device."), "success")
@@ -177,7 +171,6 @@ def forgot_password():
     if form.validate_on_submit():
         db = db_session()
         services.request_password_reset(db, form.email.data, locale=current_locale(), ip_address=client_ip())
-        db.commit()
         return render_template("accounts/reset_sent.html", email=form.email.data)
     return render_form("accounts/forgot_password.html", form)
 
@@ -194,9 +187,8 @@ def reset_password(token: str):
         try:
             services.reset_password(db, token, form.password.data, ip_address=client_ip())
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             return render_domain_error(error, "accounts/reset_password.html", form=form)
-        db.commit()
         flash(_("Your password has been changed. Log in with the new one."), "success")
         return redirect(url_for("accounts.login"))
     return render_form("accounts/reset_password.html", form)
@@ -213,8 +205,7 @@ def switch_language(code: str):
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=request.is_secure)
     if current_user.is_authenticated and current_user.locale != locale:
-        current_user.locale = locale
-        db_session().commit()
+        current_user.locale = locale  # saved as the request ends (db.end_request): a @writes view
     return response
 
 
@@ -248,7 +239,6 @@ def update_profile():
     db = db_session()
     services.update_profile(db, current_user, full_name=form.full_name.data, phone=form.phone.data,
                             locale=form.locale.data)
-    db.commit()
     flash(_("Your profile has been saved."), "success")
     return redirect(url_for("accounts.account"))
 
@@ -265,10 +255,9 @@ def change_password():
     try:
         services.change_password(db, current_user, form.current_password.data, form.password.data)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         form.current_password.errors.append(str(error.message))
         return _account_page({"password_form": form}, error.status_code if error.status_code != 401 else 400)
-    db.commit()
     flash(_("Your password has been changed. Other devices have been logged out."), "success")
     return redirect(url_for("accounts.account"))
 
@@ -285,10 +274,9 @@ def change_email():
     try:
         services.request_email_change(db, current_user, form.current_password.data, form.email.data)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         form.email.errors.append(str(error.message))
         return _account_page({"email_form": form}, 400)
-    db.commit()
     flash(_("We sent a confirmation link to %(email)s. Your address changes when you open it.",
             email=services.normalise_email(form.email.data)), "success")
     return redirect(url_for("accounts.account"))
@@ -301,9 +289,8 @@ def confirm_email_change(token: str):
     try:
         services.confirm_email_change(db, token)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         return render_template("accounts/link_invalid.html", message=error.message), error.status_code
-    db.commit()
     flash(_("Your e-mail address has been changed."), "success")
     return redirect(url_for("accounts.account") if current_user.is_authenticated else url_for("accounts.login"))
 
@@ -319,7 +306,6 @@ def consents():
             abort(400)
         granted = form.granted.data == "1"
         consent_service.set_consent(db, current_user, purpose.key, granted, ip_address=client_ip())
-        db.commit()
         flash(_("Your choice has been saved.") if granted else _("Your consent has been withdrawn."), "success")
         return redirect(url_for("accounts.consents"))
     return render_template("accounts/consents.html", purposes=consent_service.PURPOSES,

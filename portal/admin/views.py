@@ -1,3 +1,5 @@
+"""The admins' pages: users and roles, the audit log, the mail the portal sent."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,19 +12,13 @@ from portal.accounts.models import Role, User
 from portal.admin import services
 from portal.admin.forms import RoleChangeForm
 from portal.audit.services import list_entries
-from portal.db import db_session
+from portal.db import db_session, end_refused
 from portal.errors import DomainError
 from portal.notifications.models import OutboxMessage
-from portal.web import page_number, role_required
+from portal.web import page_number, staff_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-@role_required(Role.ADMIN)
-def require_admin():
-    """Every page of this blueprint is for admins only."""
-
+bp.before_request(staff_only(Role.ADMIN))
 
 
 @bp.route("/users")
@@ -54,11 +50,10 @@ def user_detail(user_id: int):
             else:
                 changed = account_services.revoke_role(db, current_user, user, role)
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             flash(str(error.message), "error")
             status = error.status_code
         else:
-            db.commit()
             if changed:
                 flash(_("The roles have been updated."), "success")
             else:

@@ -1,9 +1,8 @@
 """Organisers' booth pages: the floor-plan editor (static/js/booth_editor.js, with plain forms without JavaScript),
 the sale's settings and priority windows, applications and bookings, occupancy by zone and the exhibitor export.
 
-Every page of one event goes through permissions.managed_event (in the blueprint's before_request), every object
-is looked up within that event by the services, and every POST carries a CSRF token (a form field, or the
-X-CSRFToken header for the editor's JSON)."""
+Every page is behind the event management gate (events.gate: role, CSRF token, the event), and every object is
+looked up within that event by the services. The editor's JSON carries its token in the X-CSRFToken header."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ import io
 from pathlib import Path
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     g,
@@ -25,11 +23,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
-from wtforms.validators import ValidationError
 
-from portal.accounts.models import Organisation, Role
+from portal.accounts.models import Organisation
 from portal.booths import plan, services, setup
 from portal.booths.labels import BOOKING_STATUS_LABELS, BOOTH_STATE_LABELS, LEGEND_LABELS
 from portal.booths.manage_forms import (
@@ -44,55 +40,24 @@ from portal.booths.manage_forms import (
 from portal.booths.models import ACTIVE_STATUSES, BookingStatus, Booth, BoothBooking, BoothState, PriorityWindow
 from portal.booths.uploads import store_plan_background
 from portal.booths.views import BACKGROUND_TYPES, DRAWING_POLICY
-from portal.db import db_session, utcnow
+from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError
-from portal.events.permissions import managed_event
+from portal.events.gate import event_management_blueprint
 from portal.i18n import format_vnd
 from portal.json_body import MalformedBody, json_object, request_json
 from portal.uploads import STORED_NAME
-from portal.web import button_action, client_ip, role_required, save_form, upload_folder
+from portal.web import button_action, client_ip, save_form, upload_folder
 
-bp = Blueprint("booth_manage", __name__, url_prefix="/manage/events/<int:event_id>/booths")
-
-#: answered with JSON for booth_editor.js, so a refusal shows as a message next to the plan
-JSON_ENDPOINTS = {"booth_manage.editor_save", "booth_manage.editor_delete"}
+#: the editor's endpoints answer booth_editor.js with JSON, so a refusal shows as a message next to the plan
+bp = event_management_blueprint("booth_manage", __name__, "/manage/events/<int:event_id>/booths",
+                                json_endpoints={"editor_save", "editor_delete"})
 #: the list's status filter: the active bookings unless told, "all", or one status
 STATUS_FILTERS = {"": ACTIVE_STATUSES, "all": tuple(BookingStatus),
                   **{status.value: (status,) for status in BookingStatus}}
 
 
-@role_required(Role.ORGANISER, Role.ADMIN)
-def _require_organiser():
-    """Organisers and admins only; which events each may manage is checked below."""
-
-
 def _json_error(message: str, status: int, **extra):
     return jsonify(error=message, **extra), status
-
-
-@bp.before_request
-def _event_organisers_only():
-    wants_json = request.endpoint in JSON_ENDPOINTS
-    if wants_json and not current_user.is_authenticated:
-        return _json_error(_("Your login has ended. Reload the page and log in again."), 401)
-    refusal = _require_organiser()
-    if refusal is not None:
-        return refusal
-    if request.method == "POST":
-        # Before any lookup, so a forged request learns nothing about which events exist.
-        try:
-            validate_csrf(request.headers.get("X-CSRFToken") if wants_json else request.form.get("csrf_token"))
-        except ValidationError:
-            if wants_json:
-                return _json_error(_("This page has expired. Reload it and try again."), 400)
-            abort(400)
-    try:
-        g.event = managed_event(db_session(), current_user, request.view_args["event_id"])
-    except DomainError as error:
-        if wants_json:
-            return _json_error(str(error.message), error.status_code)
-        abort(error.status_code)
-    return None
 
 
 @bp.context_processor
@@ -128,12 +93,12 @@ def _plan_context(**forms) -> dict:
 
 
 @bp.route("/")
-def plan_page(event_id: int):
+def plan_page():
     return render_template("booths/manage_plan.html", **_plan_context())
 
 
 @bp.route("/floor-plan", methods=["POST"])
-def save_floor_plan(event_id: int):
+def save_floor_plan():
     form = FloorPlanForm()
 
     def save(db):
@@ -162,14 +127,14 @@ def _saved_booth(form: BoothForm, booth_id: int | None):
 
 
 @bp.route("/new", methods=["POST"])
-def new_booth(event_id: int):
+def new_booth():
     """The plan page's form for adding a booth by its coordinates (what the editor does without JavaScript)."""
     form = BoothForm()
     return save_form(form, "booths/manage_plan.html", _saved_booth(form, None), **_plan_context(booth_form=form))
 
 
 @bp.route("/<int:booth_id>", methods=["GET", "POST"])
-def edit_booth(event_id: int, booth_id: int):
+def edit_booth(booth_id: int):
     booth = db_session().get(Booth, booth_id)
     if booth is None or booth.event_id != g.event.id:
         abort(404)
@@ -179,7 +144,7 @@ def edit_booth(event_id: int, booth_id: int):
 
 
 @bp.route("/<int:booth_id>/delete", methods=["POST"])
-def delete_booth(event_id: int, booth_id: int):
+def delete_booth(booth_id: int):
     def run(db):
         setup.delete_booth(db, current_user, g.event, booth_id)
         return _("The booth is deleted.")
@@ -196,12 +161,12 @@ def _booth_state_change(booth_id: int, change, done: str):
 
 
 @bp.route("/<int:booth_id>/block", methods=["POST"])
-def block_booth(event_id: int, booth_id: int):
+def block_booth(booth_id: int):
     return _booth_state_change(booth_id, services.block_booth, _("Booth %(number)s is no longer for sale."))
 
 
 @bp.route("/<int:booth_id>/unblock", methods=["POST"])
-def unblock_booth(event_id: int, booth_id: int):
+def unblock_booth(booth_id: int):
     return _booth_state_change(booth_id, services.unblock_booth, _("Booth %(number)s is for sale again."))
 
 
@@ -237,7 +202,7 @@ def _stored_json(booth_id) -> dict | None:
 
 
 @bp.route("/editor", methods=["POST"])
-def editor_save(event_id: int):
+def editor_save():
     """booth_editor.js posts each added, moved, resized or edited booth here as JSON ({"id": null} adds one)."""
     body = request_json()
     try:
@@ -251,12 +216,11 @@ def editor_save(event_id: int):
     try:
         booth = setup.save_booth(db, current_user, g.event, _editor_input(data), booth_id)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         if error.status_code in (403, 404):
             return _json_error(str(error.message), error.status_code)
         return _json_error(str(error.message), error.status_code, field=getattr(error, "field", None),
                            booth=_stored_json(booth_id))
-    db.commit()
     item = _stored_booth(booth.id)
     # the booth list's row too, drawn by the plan page's own template
     return jsonify(booth=_booth_json(item.booth, item.state),
@@ -265,19 +229,18 @@ def editor_save(event_id: int):
 
 
 @bp.route("/editor/<int:booth_id>/delete", methods=["POST"])
-def editor_delete(event_id: int, booth_id: int):
+def editor_delete(booth_id: int):
     db = db_session()
     try:
         setup.delete_booth(db, current_user, g.event, booth_id)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         return _json_error(str(error.message), error.status_code, booth=_stored_json(booth_id))
-    db.commit()
     return jsonify(deleted=booth_id, message=_("The booth is deleted."))
 
 
 @bp.route("/files/<name>")
-def plan_file(event_id: int, name: str):
+def plan_file(name: str):
     """The hall's drawing, for this event's organisers, also while the event is a draft (exhibitors' logos:
     booths.logo)."""
     floor_plan = plan.floor_plan_of(db_session(), g.event)
@@ -293,7 +256,7 @@ def plan_file(event_id: int, name: str):
 # --- the sale's settings and priority windows --------------------------------------------------
 
 @bp.route("/settings", methods=["GET", "POST"])
-def settings(event_id: int):
+def settings():
     db = db_session()
     form = SaleSettingsForm(obj=services.settings_for(db, g.event))
 
@@ -322,12 +285,12 @@ def _window_page(window: PriorityWindow | None):
 
 
 @bp.route("/windows/new", methods=["GET", "POST"])
-def new_window(event_id: int):
+def new_window():
     return _window_page(None)
 
 
 @bp.route("/windows/<int:window_id>", methods=["GET", "POST"])
-def edit_window(event_id: int, window_id: int):
+def edit_window(window_id: int):
     window = db_session().get(PriorityWindow, window_id)
     if window is None or window.event_id != g.event.id:
         abort(404)
@@ -335,7 +298,7 @@ def edit_window(event_id: int, window_id: int):
 
 
 @bp.route("/windows/<int:window_id>/delete", methods=["POST"])
-def delete_window(event_id: int, window_id: int):
+def delete_window(window_id: int):
     def run(db):
         setup.delete_priority_window(db, current_user, g.event, window_id)
         return _("The priority window is deleted.")
@@ -346,7 +309,7 @@ def delete_window(event_id: int, window_id: int):
 # --- applications and bookings -----------------------------------------------------------------
 
 @bp.route("/bookings")
-def bookings(event_id: int):
+def bookings():
     status = request.args.get("status", "")
     if status not in STATUS_FILTERS:
         status = ""
@@ -377,7 +340,7 @@ def _render_booking(booking_id: int, status: int = 200, **forms):
 
 
 @bp.route("/bookings/<int:booking_id>")
-def booking_page(event_id: int, booking_id: int):
+def booking_page(booking_id: int):
     return _render_booking(booking_id)
 
 
@@ -402,24 +365,24 @@ def _decide(booking_id: int, decide, done: str):
 
 
 @bp.route("/bookings/<int:booking_id>/approve", methods=["POST"])
-def approve(event_id: int, booking_id: int):
+def approve(booking_id: int):
     return _decide(booking_id, services.approve_application,
                    _("The application for booth %(number)s is approved."))
 
 
 @bp.route("/bookings/<int:booking_id>/reject", methods=["POST"])
-def reject(event_id: int, booking_id: int):
+def reject(booking_id: int):
     return _decide(booking_id, services.reject_application,
                    _("The application for booth %(number)s is rejected."))
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
-def cancel(event_id: int, booking_id: int):
+def cancel(booking_id: int):
     return _decide(booking_id, services.cancel_booking, _("The booking of booth %(number)s is cancelled."))
 
 
 @bp.route("/bookings/<int:booking_id>/payment", methods=["POST"])
-def record_payment(event_id: int, booking_id: int):
+def record_payment(booking_id: int):
     form = PaymentForm()
 
     def run(db):
@@ -434,7 +397,7 @@ def record_payment(event_id: int, booking_id: int):
 
 
 @bp.route("/bookings/<int:booking_id>/move", methods=["POST"])
-def move(event_id: int, booking_id: int):
+def move(booking_id: int):
     form = MoveForm()
 
     def run(db):
@@ -448,14 +411,12 @@ def move(event_id: int, booking_id: int):
 # --- occupancy, revenue and the exhibitor list --------------------------------------------------
 
 @bp.route("/report")
-def report(event_id: int):
+def report():
     return render_template("booths/manage_report.html", event=g.event, report=plan.zone_report(db_session(), g.event))
 
 
 @bp.route("/export.<any(csv, xlsx):file_format>", methods=["POST"])
-def export(event_id: int, file_format: str):
-    db = db_session()
-    exported = plan.export_exhibitors(db, current_user, g.event, file_format, ip_address=client_ip())
-    db.commit()
+def export(file_format: str):
+    exported = plan.export_exhibitors(db_session(), current_user, g.event, file_format, ip_address=client_ip())
     return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
                      download_name=exported.filename)

@@ -204,7 +204,6 @@ def hold(slug: str):
         if typed:
             return _render_application(event, None, form, error.status_code)
         return _render_plan(event, error.status_code)
-    db.commit()
     note_booth_booking()
     if typed:
         flash(_("Booth %(number)s is yours for now. Check your application and submit it.",
@@ -244,7 +243,6 @@ def _submit(booking: BoothBooking, form: ApplicationForm):
         else:
             flash(str(error.message), "error")
         return _render_application(booking.event, booking, form, error.status_code)
-    db.commit()
     flash(_("Your application for booth %(number)s has been sent. We have e-mailed you a copy.",
             number=booking.booth.number), "success")
     return redirect(url_for("booths.booking", booking_id=booking.id))
@@ -383,7 +381,6 @@ def _badge_change(booking: BoothBooking, form: BadgeForm, change, done: str, *, 
         else:
             flash(str(error.message), "error")
         return _render_badges(_own_booking(booking.id), error.status_code, **typed_in)
-    db.commit()
     flash(done, "success")
     return redirect(url_for("booths.badges", booking_id=booking.id))
 

@@ -3,29 +3,27 @@ form and an attendee search that work without JavaScript, and live counts for th
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
+from flask import g, jsonify, render_template, request
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import validate_csrf
-from wtforms import HiddenField, StringField, ValidationError
+from wtforms import HiddenField, StringField
 
-from portal.db import db_session, utcnow
-from portal.errors import DomainError
+from portal.db import db_session, end_refused, utcnow
 from portal.events import checkin
 from portal.events.checkin import CheckInResult, InvalidTicketCode, NotAnEventDay, Outcome
+from portal.events.gate import event_management_blueprint
 from portal.events.models import OrderStatus
-from portal.events.permissions import managed_event
 from portal.forms import length, required
 from portal.i18n import format_local_date, hanoi_date, localized
 from portal.json_body import MalformedBody, request_object
 
-bp = Blueprint("checkin", __name__, url_prefix="/manage/events/<int:event_id>/checkin")
-
-#: answered with JSON for checkin.js, so an expired login shows as a message, not as a login page
-JSON_ENDPOINTS = {"checkin.scan", "checkin.live_counts"}
+#: scan and live_counts answer checkin.js with JSON, so an expired login shows as a message, not as a login page
+bp = event_management_blueprint("checkin", __name__, "/manage/events/<int:event_id>/checkin",
+                                json_endpoints={"scan", "live_counts"},
+                                expired=_l("This page has expired. Reload it and scan again."))
 
 
 class CheckInForm(FlaskForm):
@@ -37,22 +35,6 @@ class CheckInForm(FlaskForm):
     day = HiddenField()
     #: the attendee search to show again after checking in from its results
     q = HiddenField()
-
-
-@bp.before_request
-def _staff_only():
-    wants_json = request.endpoint in JSON_ENDPOINTS
-    if not current_user.is_authenticated:
-        if wants_json:
-            return jsonify(error=_("Your login has ended. Reload the page and log in again.")), 401
-        return redirect(url_for("accounts.login", next=request.full_path))
-    try:
-        g.event = managed_event(db_session(), current_user, request.view_args["event_id"])
-    except DomainError as error:
-        if wants_json:
-            return jsonify(error=str(error.message)), error.status_code
-        abort(error.status_code)
-    return None
 
 
 # --- how each answer looks ------------------------------------------------------------------------
@@ -169,13 +151,13 @@ def _render(form: CheckInForm, state: _PageState, *, answer: dict | None = None,
 
 
 @bp.route("/")
-def page(event_id: int):
+def page():
     state = _PageState(request.args.get("area", ""), request.args.get("day", ""), request.args.get("q", ""))
     return _render(state.empty_form(), state)
 
 
 @bp.route("/", methods=["POST"])
-def check_in_by_form(event_id: int):
+def check_in_by_form():
     form = CheckInForm()
     state = _PageState(form.area.data or "", form.day.data or "", form.q.data or "")
     if not form.validate_on_submit():
@@ -184,21 +166,17 @@ def check_in_by_form(event_id: int):
     try:
         result = checkin.check_in(db, current_user, g.event, form.code.data, state.area)
     except InvalidTicketCode as error:
-        db.rollback()
+        end_refused(db)
         form.code.errors.append(str(error.message))
         return _render(form, state, status=error.status_code)
-    db.commit()
     # The code field is emptied for the next attendee; the answer stays on screen.
     return _render(state.empty_form(), state, answer=describe(result), status=_LOOK[result.outcome][2])
 
 
 @bp.route("/scan", methods=["POST"])
-def scan(event_id: int):
-    """checkin.js posts each decoded QR code here: {"code": …, "area": …} with the X-CSRFToken header."""
-    try:
-        validate_csrf(request.headers.get("X-CSRFToken"))
-    except ValidationError:
-        return jsonify(error=_("This page has expired. Reload it and scan again.")), 400
+def scan():
+    """checkin.js posts each decoded QR code here: {"code": …, "area": …} with the X-CSRFToken header (checked by
+    the gate)."""
     try:
         data = request_object({"code": str}, {"area": str},
                               _("The scan could not be read. Reload the page and scan again."))
@@ -209,16 +187,15 @@ def scan(event_id: int):
     try:
         result = checkin.check_in(db, current_user, g.event, code, area)
     except InvalidTicketCode as error:
-        db.rollback()
+        end_refused(db)
         return jsonify(answer=_invalid_code_answer(error)), error.status_code
-    db.commit()
     # Today's counts: the day the scan was recorded for (checkin.js shows them if the page is on that day).
     counts = checkin.counts(db, g.event, hanoi_date(utcnow()))
     return jsonify(answer=describe(result), counts=_counts_json(counts)), _LOOK[result.outcome][2]
 
 
 @bp.route("/counts")
-def live_counts(event_id: int):
+def live_counts():
     """What checkin.js polls every few seconds to keep the numbers of the page's day on every staff phone current."""
     try:
         day = checkin.parse_day(g.event, request.args.get("day", ""))

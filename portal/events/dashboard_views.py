@@ -4,47 +4,40 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import abort, g, render_template, request, send_file
 from flask_babel import format_percent
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from portal.accounts.models import Role
 from portal.db import db_session
 from portal.errors import DomainError
 from portal.events.exports import export_attendees
+from portal.events.gate import event_management_blueprint
 from portal.events.labels import ORDER_STATUS_LABELS
 from portal.events.models import OrderStatus, TicketType
-from portal.events.permissions import managed_event_or_abort
 from portal.events.reports import (
     ATTENDEES_PER_PAGE,
     AttendeeFilter,
     attendee_page,
     event_report,
 )
-from portal.web import client_ip, page_number, staff_only
+from portal.web import client_ip, page_number
 
-bp = Blueprint("event_dashboard", __name__, url_prefix="/manage/events/<int:event_id>")
-
-
-bp.before_request(staff_only(Role.ORGANISER, Role.ADMIN))
-
+bp = event_management_blueprint("event_dashboard", __name__, "/manage/events/<int:event_id>")
 
 
 @bp.route("/dashboard")
-def dashboard(event_id: int):
-    event = managed_event_or_abort(event_id)
+def dashboard():
+    event = g.event
     report = event_report(db_session(), event)
     return render_template("events/manage_dashboard.html", event=event, report=report,
                            check_in_rate=format_percent(report.check_in_rate))
 
 
-
 @bp.route("/attendees")
-def attendees(event_id: int):
-    db = db_session()
-    event = managed_event_or_abort(event_id)
+def attendees():
+    db, event = db_session(), g.event
     wanted = AttendeeFilter.from_args(request.args)
     page = page_number()
     tickets, total = attendee_page(db, event, wanted, page)
@@ -58,16 +51,11 @@ def attendees(event_id: int):
 
 
 @bp.route("/attendees/export.<file_format>", methods=["POST"])
-def export(event_id: int, file_format: str):
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    db = db_session()
-    event = managed_event_or_abort(event_id)
+def export(file_format: str):
     try:
-        exported = export_attendees(db, current_user, event, AttendeeFilter.from_args(request.form), file_format,
-                                    ip_address=client_ip())
+        exported = export_attendees(db_session(), current_user, g.event, AttendeeFilter.from_args(request.form),
+                                    file_format, ip_address=client_ip())
     except DomainError as error:
         abort(error.status_code)
-    db.commit()
     return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
                      download_name=exported.filename)

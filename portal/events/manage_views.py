@@ -1,10 +1,10 @@
-"""Organisers' pages for running an event. Every page of one event goes through permissions.managed_event."""
+"""Organisers' pages for running an event, behind the event management gate (events.gate)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, flash, g, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +14,7 @@ from portal.accounts.models import Role
 from portal.db import db_session, utcnow
 from portal.errors import DomainError
 from portal.events import manage
+from portal.events.gate import event_management_blueprint
 from portal.events.labels import ORDER_STATUS_LABELS, PROGRAMME_KIND_LABELS
 from portal.events.manage_forms import (
     ELIGIBILITIES,
@@ -28,18 +29,13 @@ from portal.events.manage_forms import (
 )
 from portal.events.models import Event, OrderStatus, ProgrammeItem, Question, Quota, TicketType
 from portal.events.orders import seats_taken
-from portal.events.permissions import managed_event_or_abort, managed_events
+from portal.events.permissions import managed_events
 from portal.forms import ConfirmForm
-from portal.web import button_action, page_number, safe_next, save_form, staff_only, upload_folder
+from portal.web import button_action, page_number, safe_next, save_form, upload_folder
 
-bp = Blueprint("manage", __name__, url_prefix="/manage/events")
-
-#: served to everyone: covers appear on the public event pages
-PUBLIC_ENDPOINTS = {"manage.cover_image"}
+#: covers are served to everyone: they appear on the public event pages
+bp = event_management_blueprint("manage", __name__, "/manage/events", public_endpoints={"cover_image"})
 COVER_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
-
-
-bp.before_request(staff_only(Role.ORGANISER, Role.ADMIN, public_endpoints=PUBLIC_ENDPOINTS))
 
 
 @bp.context_processor
@@ -72,15 +68,15 @@ def create():
 
 
 @bp.route("/<int:event_id>")
-def show(event_id: int):
-    event = managed_event_or_abort(event_id)
+def show():
+    event = g.event
     return render_template("events/manage_event.html", event=event, team=manage.team_of(db_session(), event),
                            member_form=TeamMemberForm(formdata=None))
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
-def edit(event_id: int):
-    event = managed_event_or_abort(event_id)
+def edit():
+    event = g.event
     form = EventForm(obj=event)
     form.prepare(event)
 
@@ -105,8 +101,8 @@ def cover_image(name: str):
 # --- team -----------------------------------------------------------------------------------
 
 @bp.route("/<int:event_id>/team", methods=["POST"])
-def add_team_member(event_id: int):
-    event = managed_event_or_abort(event_id)
+def add_team_member():
+    event = g.event
     form = TeamMemberForm()
 
     def save(db):
@@ -119,8 +115,8 @@ def add_team_member(event_id: int):
 
 
 @bp.route("/<int:event_id>/team/<int:user_id>/remove", methods=["POST"])
-def remove_team_member(event_id: int, user_id: int):
-    event = managed_event_or_abort(event_id)
+def remove_team_member(user_id: int):
+    event = g.event
     left_the_team = user_id == current_user.id and not current_user.has_role(Role.ADMIN)
 
     def run(db):
@@ -170,8 +166,8 @@ def _section_extras(section: Section, event: Event, items: list) -> dict:
 def _register_section(section: Section) -> None:
     list_endpoint = f"manage.{section.endpoint}"
 
-    def listing(event_id: int):
-        event = managed_event_or_abort(event_id)
+    def listing():
+        event = g.event
         items = manage.parts_of(db_session(), event, section.model)
         return render_template(f"events/manage_{section.endpoint}.html", event=event, items=items, section=section,
                                **_section_extras(section, event, items))
@@ -187,15 +183,14 @@ def _register_section(section: Section) -> None:
 
         return save_form(form, "events/manage_form.html", save, title=title, event=event, section=section)
 
-    def create(event_id: int):
-        return save_page(managed_event_or_abort(event_id), None, section.new_title)
+    def create():
+        return save_page(g.event, None, section.new_title)
 
-    def edit(event_id: int, item_id: int):
-        event = managed_event_or_abort(event_id)
-        return save_page(event, _part(event, item_id), section.edit_title)
+    def edit(item_id: int):
+        return save_page(g.event, _part(g.event, item_id), section.edit_title)
 
-    def delete(event_id: int, item_id: int):
-        event = managed_event_or_abort(event_id)
+    def delete(item_id: int):
+        event = g.event
         item = _part(event, item_id)
 
         def run(db):
@@ -224,8 +219,8 @@ for _section in SECTIONS:
 # --- orders ---------------------------------------------------------------------------------
 
 @bp.route("/<int:event_id>/orders")
-def orders(event_id: int):
-    event = managed_event_or_abort(event_id)
+def orders():
+    event = g.event
     status = request.args.get("status", "")
     status = OrderStatus(status) if status in {s.value for s in OrderStatus} else None
     page = page_number()
@@ -244,8 +239,8 @@ ORDER_ACTION_MESSAGES = {
 
 
 @bp.route("/<int:event_id>/orders/<int:order_id>/<any('mark-paid', 'approve', 'cancel'):action>", methods=["POST"])
-def order_action(event_id: int, order_id: int, action: str):
-    event = managed_event_or_abort(event_id)
+def order_action(order_id: int, action: str):
+    event = g.event
 
     def run(db):
         order, changed = manage.act_on_order(db, current_user, event, order_id, action)

@@ -193,7 +193,6 @@ def register(slug: str):
     except DomainError as error:
         end_refused(db)
         return _render_registration(event, form, error)
-    db.commit()
     flash(_("Your tickets are confirmed. We have sent them to %(email)s.", email=current_user.email)
           if order.status is OrderStatus.PAID else _("Your order has been registered."), "success")
     if order.status is OrderStatus.PENDING:
@@ -239,9 +238,8 @@ def change_attendee(ticket_id: int):
             orders.change_attendee(db, current_user, ticket, name=form.name.data, email=form.email.data,
                                    organisation=form.organisation.data or "")
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             return render_domain_error(error, "events/tickets_attendee.html", form=form, **context)
-        db.commit()
         flash(_("The attendee details have been saved."), "success")
         return redirect(url_for("events.my_tickets"))
     return render_form("events/tickets_attendee.html", form, **context)
@@ -257,9 +255,8 @@ def cancel_ticket(ticket_id: int):
         try:
             orders.cancel_free_ticket(db, current_user, ticket)
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             return render_domain_error(error, "events/tickets_cancel.html", form=form, ticket=ticket)
-        db.commit()
         flash(_("Your ticket has been cancelled and its seat given back."), "success")
         return redirect(url_for("events.my_tickets"))
     return render_form("events/tickets_cancel.html", form, ticket=ticket,

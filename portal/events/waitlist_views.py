@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -10,12 +10,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField
 
-from portal.db import db_session
+from portal.db import db_session, end_refused
 from portal.errors import DomainError
 from portal.events import orders, waitlist
 from portal.events.forms import offer_form
+from portal.events.gate import event_management_blueprint
 from portal.events.models import Event, OrderStatus, TicketType, WaitingListEntry, WaitingListStatus
-from portal.events.permissions import managed_event
 from portal.forms import email_field, length, required
 from portal.i18n import localized
 from portal.payments.payables import ORDER
@@ -65,9 +65,8 @@ def join(slug: str, ticket_type_id: int):
             waitlist.join(db, event=event, ticket_type=ticket_type, user=current_user, name=form.name.data,
                           email=form.email.data)
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             return render_domain_error(error, "events/waitlist_join.html", form=form, **context)
-        db.commit()
         flash(_("You are on the waiting list for %(name)s. We will e-mail you as soon as a seat is free.",
                 name=localized(ticket_type, "name")), "success")
         return redirect(url_for("waitlist.join", slug=slug, ticket_type_id=ticket_type_id))
@@ -100,12 +99,11 @@ def offer(token: str):
                                           email=attendee.email.data, organisation=attendee.organisation.data or "",
                                           answers=attendee.answers(), provider_key=form.provider.data)
         except waitlist.OfferUnavailable as error:
-            db.rollback()
+            end_refused(db)
             return _refused_offer(error)
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             return render_domain_error(error, "events/waitlist_offer.html", form=form, **context)
-        db.commit()
         flash(_("Your tickets are confirmed. We have sent them to %(email)s.", email=current_user.email)
               if order.status is OrderStatus.PAID else _("Your order has been registered."), "success")
         if order.status is OrderStatus.PENDING:
@@ -114,44 +112,36 @@ def offer(token: str):
     return render_form("events/waitlist_offer.html", form, **context)
 
 
-# --- organisers -----------------------------------------------------------------------------
+# --- organisers ---------------------------------------------------------------------------------
 
-def _managed(event_id: int) -> Event:
-    try:
-        return managed_event(db_session(), current_user, event_id)
-    except DomainError as error:
-        _abort_on(error)
+#: the organisers' list, behind the event management gate (events.gate)
+manage_bp = event_management_blueprint("waitlist_manage", __name__, "/manage/events/<int:event_id>/waitlist")
 
 
-@bp.route("/manage/events/<int:event_id>/waitlist")
-@login_required
-def manage(event_id: int):
-    event = _managed(event_id)
-    return render_template("events/manage_waitlist.html", event=event,
-                           lists=waitlist.entries_by_type(db_session(), event), Status=WaitingListStatus)
+@manage_bp.route("")
+def entries():
+    return render_template("events/manage_waitlist.html", event=g.event,
+                           lists=waitlist.entries_by_type(db_session(), g.event), Status=WaitingListStatus)
 
 
-def _change_entry(event_id: int, entry_id: int, change, done_message: str):
+def _change_entry(entry_id: int, change, done_message: str):
     """Applies an organiser's POSTed change to one entry and goes back to the list."""
-    event = _managed(event_id)
+    event = g.event
 
     def run(db):
         entry = waitlist.managed_entry(db, event, entry_id)
         change(db, current_user, event, entry)
         return done_message % {"name": entry.name}
 
-    return button_action(run, back=url_for("waitlist.manage", event_id=event_id))
+    return button_action(run, back=url_for("waitlist_manage.entries", event_id=event.id))
 
 
-@bp.route("/manage/events/<int:event_id>/waitlist/<int:entry_id>/offer", methods=["POST"])
-@login_required
-def offer_by_hand(event_id: int, entry_id: int):
-    return _change_entry(event_id, entry_id, waitlist.offer_by_hand,
+@manage_bp.route("/<int:entry_id>/offer", methods=["POST"])
+def offer_by_hand(entry_id: int):
+    return _change_entry(entry_id, waitlist.offer_by_hand,
                          _("A seat has been offered to %(name)s; they have been e-mailed the link."))
 
 
-@bp.route("/manage/events/<int:event_id>/waitlist/<int:entry_id>/remove", methods=["POST"])
-@login_required
-def remove(event_id: int, entry_id: int):
-    return _change_entry(event_id, entry_id, waitlist.remove,
-                         _("%(name)s has been taken off the waiting list."))
+@manage_bp.route("/<int:entry_id>/remove", methods=["POST"])
+def remove(entry_id: int):
+    return _change_entry(entry_id, waitlist.remove, _("%(name)s has been taken off the waiting list."))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Organisation, Role, User
 from portal.accounts.services import find_user_by_email
-from portal.db import db_session, utcnow
+from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, Invalid, NotFound
 from portal.forms import ConfirmForm, choices
 from portal.i18n import localized
@@ -437,11 +437,10 @@ def rubric(call_id: int):
     try:
         call_service.save_rubric(db, found, weights, current_user)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         flash(str(error.message), "error")
         return render_template("incubation/manage_rubric.html", call=found, criteria=criteria,
                                typed=typed), error.status_code
-    db.commit()
     flash(_("The rubric is saved."), "success")
     return redirect(url_for(".rubric", call_id=found.id), 303)
 
@@ -480,10 +479,9 @@ def milestone_add(call_id: int):
             cohorts.add_milestone(db, existing, milestone_form.title_vi.data, milestone_form.title_en.data or "",
                                   milestone_form.due_on.data, current_user)
         except Invalid as error:
-            db.rollback()
+            end_refused(db)
             milestone_form[error.field].errors.append(str(error.message))
         else:
-            db.commit()
             flash(_("The milestone is added."), "success")
             return redirect(url_for(".cohort", call_id=found.id), 303)
     return render_template("incubation/manage_cohort.html", call=found, cohort=existing,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, Role
 from portal.audit.services import record
-from portal.db import db_session, utcnow
+from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
 from portal.forms import choices
 from portal.incubation import review as service
@@ -91,9 +91,8 @@ def conflicts(invitation_id: int):
             removed = service.declare_conflict(db, invitation, form.organisation_id.data,
                                                ConflictReason(form.reason.data))
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             abort(error.status_code)
-        db.commit()
         flash(_("The conflict is recorded.") + (" " + _("The review you had of this startup was removed.")
                                                  if removed else ""), "success")
         return redirect(url_for(".conflicts", invitation_id=invitation.id), 303)
@@ -127,7 +126,7 @@ def review(review_id: int):
                                     form.comment_for_startup.data or "", form.comment_for_committee.data or "",
                                     submit=request.form.get("action") == "submit", now=utcnow())
             except DomainError as error:
-                db.rollback()
+                end_refused(db)
                 field = getattr(error, "field", None)
                 if field in form:
                     form[field].errors = [str(error.message)]
@@ -135,7 +134,6 @@ def review(review_id: int):
                     flash(str(error.message), "error")
                 status = error.status_code
             else:
-                db.commit()
                 flash(_("Your review is submitted. Thank you.") if found.submitted_at else _("Your scores are saved."),
                       "success")
                 return redirect(url_for(".home") if found.submitted_at else url_for(".review", review_id=found.id),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.services import user_organisations
-from portal.db import db_session, utcnow
+from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
 from portal.forms import choices
 from portal.i18n import format_local_datetime
@@ -89,10 +89,9 @@ def apply(slug: str):
     try:
         application = service.start(db, found, form.organisation_id.data, current_user, utcnow())
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         flash(str(error.message), "error")
         return redirect(url_for(".call", slug=slug)), 303
-    db.commit()
     return redirect(url_for(".application", application_id=application.id))
 
 
@@ -153,7 +152,7 @@ def section(application_id: int, section_id: int):
         saved = service.save_section(db, application, found, posted_values(form, found), base_version,
                                      current_user, utcnow())
     except service.IncompleteApplication as error:
-        db.rollback()
+        end_refused(db)
         if wants_json:
             return jsonify(error=str(error.message), fields=error.errors), 400
         for key, message in error.errors.items():
@@ -161,12 +160,11 @@ def section(application_id: int, section_id: int):
         flash(str(error.message), "error")
         return _section_page(application, found, form, state, status=400)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         if wants_json:
             return jsonify(error=str(error.message)), error.status_code
         flash(str(error.message), "error")
         return _section_page(application, found, form, state, status=error.status_code)
-    db.commit()
     saved_at = format_local_datetime(saved.updated_at, "short")
     if wants_json:
         return jsonify(version=saved.version, saved=_("Saved at %(time)s", time=saved_at))
@@ -211,10 +209,9 @@ def upload(application_id: int, field_id: int):
     try:
         stored = files.attach(db, application, field, form.file.data, upload_folder(), current_user, utcnow())
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         flash(str(error.message), "error")
         return redirect(back, 303)
-    db.commit()
     flash(_("%(name)s is attached.", name=stored.original_name), "success")
     return redirect(back, 303)
 
@@ -256,13 +253,12 @@ def submit(application_id: int):
     try:
         first = service.submit(db, application, current_user, utcnow())
     except service.IncompleteApplication as problems:
-        db.rollback()
+        end_refused(db)
         return _overview(application, problems=problems, status=400)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         flash(str(error.message), "error")
         return redirect(url_for(".application", application_id=application.id), 303)
-    db.commit()
     flash(_("Your application is submitted. A confirmation is on its way to every member of your team.") if first
           else _("Your application is up to date."), "success")
     return redirect(url_for(".application", application_id=application.id), 303)
@@ -319,10 +315,9 @@ def reports():
             cohorts.report(db, chosen, date.fromisoformat(form.period.data),
                            {name: form[name].data for name in cohorts.KPI_FIELDS}, current_user, utcnow())
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             flash(str(error.message), "error")
         else:
-            db.commit()
             flash(_("The figures for %(month)s are saved.", month=form.period.data[:7]), "success")
             return redirect(url_for(".reports", member=chosen.id), 303)
     reported = cohorts.reports_of(db, chosen)

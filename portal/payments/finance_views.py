@@ -1,12 +1,13 @@
 """An event's finance page, refunds and receipts for its organisers (blueprint `finance`), and buyers' own receipts
-(blueprint `receipts`). Organiser pages go through permissions.managed_event, buyers see their own orders only."""
+(blueprint `receipts`). Organiser pages are behind the event management gate (events.gate), buyers see their own
+orders only."""
 
 from __future__ import annotations
 
 import io
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,16 +15,15 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import NumberRange
 
-from portal.accounts.models import Role
-from portal.db import db_session, utcnow
+from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError
-from portal.events.permissions import managed_event_or_abort
+from portal.events.gate import event_management_blueprint
 from portal.forms import WholeNumberField, length, required
 from portal.payments import finance, receipts, refunds
 from portal.payments.services import Outcome
-from portal.web import button_action, client_ip, page_number, render_form, staff_only
+from portal.web import button_action, client_ip, page_number, render_form
 
-bp = Blueprint("finance", __name__, url_prefix="/manage/events/<int:event_id>/finance")
+bp = event_management_blueprint("finance", __name__, "/manage/events/<int:event_id>/finance")
 buyer_bp = Blueprint("receipts", __name__, url_prefix="/receipts")
 
 REFUND_MESSAGES = {
@@ -42,15 +42,9 @@ class RefundForm(FlaskForm):
     request_token = HiddenField(validators=[required, length(64, 16)])
 
 
-bp.before_request(staff_only(Role.ORGANISER, Role.ADMIN))
-
-
-
-
 @bp.route("")
-def page(event_id: int):
-    db = db_session()
-    event = managed_event_or_abort(event_id)
+def page():
+    db, event = db_session(), g.event
     payments, total = finance.payment_page(db, event, page_number())
     return render_template("payments/finance.html", event=event, summary=finance.summary(db, event),
                            payments=payments, total=total, page=page_number(), per_page=finance.PAYMENTS_PER_PAGE,
@@ -66,24 +60,18 @@ def _labels() -> dict:
 
 
 @bp.route("/payments/export.<file_format>", methods=["POST"])
-def export(event_id: int, file_format: str):
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    db = db_session()
-    event = managed_event_or_abort(event_id)
+def export(file_format: str):
     try:
-        exported = finance.export_payments(db, current_user, event, file_format, ip_address=client_ip())
+        exported = finance.export_payments(db_session(), current_user, g.event, file_format, ip_address=client_ip())
     except DomainError as error:
         abort(error.status_code)
-    db.commit()
     return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
                      download_name=exported.filename)
 
 
 @bp.route("/payments/<int:payment_id>/refund", methods=["GET", "POST"])
-def refund(event_id: int, payment_id: int):
-    db = db_session()
-    event = managed_event_or_abort(event_id)
+def refund(payment_id: int):
+    db, event = db_session(), g.event
     try:
         payment = refunds.event_payment(db, event, payment_id)
     except DomainError as error:
@@ -102,21 +90,19 @@ def refund(event_id: int, payment_id: int):
         outcome = refunds.refund(db, current_user, event, payment_id, amount=form.amount.data,
                                  reason=form.reason.data, request_token=token, now=utcnow())
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         flash(str(error.message), "error")
         return render_template("payments/refund.html", form=form, **context), error.status_code
-    db.commit()
     flash(str(REFUND_MESSAGES.get(outcome, REFUND_MESSAGES[Outcome.REFUNDED])),
           "error" if outcome is Outcome.FAILED else "success")
     return redirect(url_for("finance.page", event_id=event.id))
 
 
-def _to_refund_form(event_id: int, **target):
+def _to_refund_form(**target):
     """The refund form of the order's or booking's payment that has money left to refund."""
-    db = db_session()
-    event = managed_event_or_abort(event_id)
+    event = g.event
     try:
-        payment = refunds.payment_to_refund(db, event, **target)
+        payment = refunds.payment_to_refund(db_session(), event, **target)
     except DomainError as error:
         abort(error.status_code)
     if payment is None:
@@ -126,19 +112,19 @@ def _to_refund_form(event_id: int, **target):
 
 
 @bp.route("/orders/<int:order_id>/refund")
-def order_refund(event_id: int, order_id: int):
-    return _to_refund_form(event_id, order_id=order_id)
+def order_refund(order_id: int):
+    return _to_refund_form(order_id=order_id)
 
 
 @bp.route("/booth-bookings/<int:booking_id>/refund")
-def booking_refund(event_id: int, booking_id: int):
-    return _to_refund_form(event_id, booking_id=booking_id)
+def booking_refund(booking_id: int):
+    return _to_refund_form(booking_id=booking_id)
 
 
 @bp.route("/refunds/<int:refund_id>/sent", methods=["POST"])
-def refund_sent(event_id: int, refund_id: int):
+def refund_sent(refund_id: int):
     """The organisers sent back money owed to a payer."""
-    event = managed_event_or_abort(event_id)
+    event = g.event
 
     def run(db) -> str:
         refunds.confirm_sent(db, current_user, event, refund_id, utcnow())
@@ -159,10 +145,9 @@ def _receipt_response(receipt: receipts.Receipt, as_pdf: bool):
 # the HTML rule is registered first (decorators apply bottom up), so url_for without as_pdf builds it, not the PDF's
 @bp.route("/orders/<int:order_id>/receipt.pdf", defaults={"as_pdf": True})
 @bp.route("/orders/<int:order_id>/receipt", defaults={"as_pdf": False})
-def receipt(event_id: int, order_id: int, as_pdf: bool):
-    event = managed_event_or_abort(event_id)
+def receipt(order_id: int, as_pdf: bool):
     try:
-        found = receipts.for_event(db_session(), event, order_id)
+        found = receipts.for_event(db_session(), g.event, order_id)
     except DomainError as error:
         abort(error.status_code)
     return _receipt_response(found, as_pdf)

@@ -1,6 +1,6 @@
 """Organisers' reconciliation pages: importing a bank statement, an import's result, the review queue. Who may do
-what is the service's rule (reconciliation.reconciled_account_ids); the gate only answers 403 before any lookup to
-someone who reconciles no account at all."""
+what is the service's rule (reconciliation.reconciled_account_ids); the blueprint's gate checks the role and a POST's
+CSRF token, then answers 403 before any lookup to someone who reconciles no account at all."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from werkzeug.exceptions import Forbidden, HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from portal.accounts.models import Role
-from portal.db import db_session, utcnow
+from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound, PermissionDenied
 from portal.i18n import format_vnd
 from portal.payments import reconciliation, refunds, services
@@ -24,7 +24,7 @@ from portal.payments.reconciliation_forms import (
     RejectLineForm,
     StatementUploadForm,
 )
-from portal.web import render_domain_error, render_form, role_required
+from portal.web import render_domain_error, render_form, staff_only
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/payments/reconciliation")
 #: the statement upload on its own, so that it alone answers a body over the site's limit its own way (_too_large)
@@ -33,11 +33,13 @@ upload_bp = Blueprint("upload", __name__)
 RECONCILERS = (Role.ORGANISER, Role.ADMIN)
 
 
-@bp.before_request
-def _reconcilers_only():
-    # visitors are sent to log in by role_required; an organiser named on no account learns nothing here
-    if current_user.is_authenticated and reconciliation.reconciled_account_ids(db_session(), current_user) == []:
-        abort(403)
+def _reconcilers_only() -> None:
+    # an organiser named on no account learns nothing here
+    if reconciliation.reconciled_account_ids(db_session(), current_user) == []:
+        raise PermissionDenied()
+
+
+bp.before_request(staff_only(*RECONCILERS, load=_reconcilers_only))
 
 
 @bp.context_processor
@@ -55,14 +57,12 @@ def _import_page(formdata=None) -> tuple[StatementUploadForm, dict, dict]:
 
 
 @bp.route("/")
-@role_required(*RECONCILERS)
 def index():
     form, _accounts, context = _import_page()
     return render_template("payments/reconciliation/index.html", form=form, **context)
 
 
 @upload_bp.route("/", methods=["POST"])
-@role_required(*RECONCILERS)
 def statement():
     db = db_session()
     form, accounts, context = _import_page()
@@ -73,9 +73,8 @@ def statement():
             data = reconciliation.read_upload(upload.filename or "", upload.stream)
             result = reconciliation.import_statement(db, current_user, account, upload.filename, data, utcnow())
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             return render_domain_error(error, "payments/reconciliation/index.html", form=form, **context)
-        db.commit()
         flash(_("The statement has been imported: %(new)s new lines, %(old)s imported before.",
                 new=result.lines_new, old=result.statement_import.lines_already_imported), "success")
         if result.lines_under_other_accounts:
@@ -135,7 +134,6 @@ def _waiting(db) -> int:
 
 
 @bp.route("/imports/<int:import_id>")
-@role_required(*RECONCILERS)
 def statement_import(import_id: int):
     db = db_session()
     try:
@@ -183,7 +181,6 @@ def _render_queue(bound: dict[int, ReviewForm] | None = None, status_code: int =
 
 
 @bp.route("/review")
-@role_required(*RECONCILERS)
 def queue():
     return _render_queue()
 
@@ -191,25 +188,21 @@ def queue():
 def _review(line_id: int, form: ReviewForm, act):
     """Runs a review action; a refused form or service shows the queue again with the form as typed."""
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _render_queue({line_id: form}, 400)
     db = db_session()
     try:
         message = act(db)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         if error.status_code in (403, 404) and not isinstance(error, reconciliation.PaymentNotFound):
             abort(error.status_code)
         flash(str(error.message), "error")
         return _render_queue({line_id: form}, error.status_code)
-    db.commit()
     flash(message, "success")
     return redirect(url_for("reconciliation.queue", status=request.args.get("status", "")))
 
 
 @bp.route("/lines/<int:line_id>/link", methods=["POST"])
-@role_required(*RECONCILERS)
 def link_line(line_id: int):
     form = LinkLineForm(prefix=f"link-{line_id}")
 
@@ -226,7 +219,6 @@ def link_line(line_id: int):
 
 
 @bp.route("/lines/<int:line_id>/accept", methods=["POST"])
-@role_required(*RECONCILERS)
 def accept_line(line_id: int):
     form = AcceptLineForm(prefix=f"accept-{line_id}")
 
@@ -242,7 +234,6 @@ def accept_line(line_id: int):
 
 
 @bp.route("/lines/<int:line_id>/reject", methods=["POST"])
-@role_required(*RECONCILERS)
 def reject_line(line_id: int):
     form = RejectLineForm(prefix=f"reject-{line_id}")
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.accounts.models import Role
-from portal.db import db_session, utcnow
+from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
 from portal.extensions import limiter
 from portal.forms import ConfirmForm
@@ -23,10 +23,13 @@ from portal.payments.forms import BankAccountForm, ReconcilerForm
 from portal.payments.models import COLLECTED_STATUSES, BankAccount, Payment, PaymentStatus
 from portal.payments.payables import BOOTH_BOOKING, ORDER, Payable, PayableKind
 from portal.payments.providers import DEMO_CARD, PROVIDERS, VIETQR
-from portal.web import button_action, render_domain_error, render_form, role_required
+from portal.web import button_action, render_domain_error, render_form, staff_only
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
+#: the admins' bank accounts and who reconciles each
+bank_accounts_bp = Blueprint("bank_accounts", __name__, url_prefix="/admin/bank-accounts")
+bank_accounts_bp.before_request(staff_only(Role.ADMIN))
 
 
 class PaymentUnavailable(DomainError):
@@ -51,10 +54,9 @@ def begin_payment(kind: PayableKind, key: str):
             raise PaymentUnavailable()
         destination = provider.start(db, payable, now)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         flash(str(error.message), "error")
         return redirect(payable.page_url)
-    db.commit()
     return redirect(destination)
 
 
@@ -129,9 +131,7 @@ def stripe_webhook():
     except MalformedBody as error:
         log.warning("refused a malformed Stripe event: %s", error)
         return jsonify(error="malformed event"), 400
-    db = db_session()
-    outcome = stripe_checkout.process_event(db, event, utcnow())
-    db.commit()
+    outcome = stripe_checkout.process_event(db_session(), event, utcnow())
     return jsonify(outcome=outcome.value)
 
 
@@ -147,9 +147,7 @@ def demo_card(payment_id: int):
         abort(404)
     payment, payable = _buyers_payment(payment_id, DEMO_CARD.key)
     if request.method == "POST":
-        db = db_session()
-        services.pay_with_demo_card(db, payment.id, utcnow())
-        db.commit()
+        services.pay_with_demo_card(db_session(), payment.id, utcnow())
         return redirect(payable.page_url)
     return render_template("payments/demo_card.html", payment=payment, payable=payable, state=_state(payment))
 
@@ -203,9 +201,8 @@ def _accounts_page(bound: dict[int, ReconcilerForm] | None = None) -> dict:
     return {"accounts": accounts, "reconciler_forms": forms | (bound or {})}
 
 
-@bp.route("/admin/bank-accounts", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
-def bank_accounts():
+@bank_accounts_bp.route("", methods=["GET", "POST"])
+def index():
     db = db_session()
     form = BankAccountForm()
     if form.validate_on_submit():
@@ -214,16 +211,14 @@ def bank_accounts():
                                       account_number=form.account_number.data, holder_name=form.holder_name.data,
                                       activate=form.activate.data)
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             return render_domain_error(error, "payments/bank_accounts.html", form=form, **_accounts_page())
-        db.commit()
         flash(_("The bank account has been added."), "success")
-        return redirect(url_for("payments.bank_accounts"))
+        return redirect(url_for("bank_accounts.index"))
     return render_form("payments/bank_accounts.html", form, **_accounts_page())
 
 
-@bp.route("/admin/bank-accounts/<int:account_id>/reconcilers", methods=["POST"])
-@role_required(Role.ADMIN)
+@bank_accounts_bp.route("/<int:account_id>/reconcilers", methods=["POST"])
 def name_reconciler(account_id: int):
     form = ReconcilerForm(prefix=f"reconciler-{account_id}")
     status = 400
@@ -232,46 +227,40 @@ def name_reconciler(account_id: int):
         try:
             user = services.name_reconciler(db, current_user, account_id, form.email.data)
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             if error.status_code == 404:
                 abort(404)
             form.email.errors.append(str(error.message))
             status = error.status_code
         else:
-            db.commit()
             flash(_("%(name)s now reconciles this account's statements.", name=user.full_name), "success")
-            return redirect(url_for("payments.bank_accounts"))
-    elif form.csrf_token.errors:
-        abort(400)
+            return redirect(url_for("bank_accounts.index"))
     return render_template("payments/bank_accounts.html", form=BankAccountForm(formdata=None),
                            **_accounts_page({account_id: form})), status
 
 
-@bp.route("/admin/bank-accounts/<int:account_id>/reconcilers/<int:user_id>/remove", methods=["POST"])
-@role_required(Role.ADMIN)
+@bank_accounts_bp.route("/<int:account_id>/reconcilers/<int:user_id>/remove", methods=["POST"])
 def remove_reconciler(account_id: int, user_id: int):
     def run(db) -> str:
         services.remove_reconciler(db, current_user, account_id, user_id)
         return _("They no longer reconcile this account's statements.")
 
-    return button_action(run, back=url_for("payments.bank_accounts"))
+    return button_action(run, back=url_for("bank_accounts.index"))
 
 
-@bp.route("/admin/bank-accounts/<int:account_id>/activate", methods=["POST"])
-@role_required(Role.ADMIN)
-def activate_bank_account(account_id: int):
+@bank_accounts_bp.route("/<int:account_id>/activate", methods=["POST"])
+def activate(account_id: int):
     def run(db) -> str:
         services.activate_bank_account(db, current_user, account_id)
         return _("Payment pages now show this account.")
 
-    return button_action(run, back=url_for("payments.bank_accounts"))
+    return button_action(run, back=url_for("bank_accounts.index"))
 
 
-@bp.route("/admin/bank-accounts/<int:account_id>/deactivate", methods=["POST"])
-@role_required(Role.ADMIN)
-def deactivate_bank_account(account_id: int):
+@bank_accounts_bp.route("/<int:account_id>/deactivate", methods=["POST"])
+def deactivate(account_id: int):
     def run(db) -> str:
         services.deactivate_bank_account(db, current_user, account_id)
         return _("No account is shown now: buyers cannot choose bank transfer until you activate one.")
 
-    return button_action(run, back=url_for("payments.bank_accounts"))
+    return button_action(run, back=url_for("bank_accounts.index"))

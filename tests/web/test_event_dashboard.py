@@ -139,8 +139,9 @@ def test_an_admin_opens_any_event(login_as, event):
     assert "TechFest Hanoi 2026: dashboard" in page
 
 
-def test_a_missing_event_is_not_found(organiser):
-    assert organiser.get("/manage/events/999999/dashboard").status_code == 404
+def test_a_missing_event_looks_like_another_organisers_and_is_not_found_for_an_admin(organiser, login_as):
+    assert organiser.get("/manage/events/999999/dashboard").status_code == 403
+    assert login_as(Role.ADMIN).get("/manage/events/999999/dashboard").status_code == 404
 
 
 # --- the dashboard ----------------------------------------------------------------------------
