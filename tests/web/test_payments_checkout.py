@@ -471,7 +471,8 @@ def test_a_transfer_order_placed_before_the_limit_was_checked_gets_no_500(app, d
 
     with db.transaction() as s:
         payment = Payment(order_id=order.id, amount=600_000_000, provider="vietqr", status=PaymentStatus.PENDING,
-                          transfer_reference=vietqr.new_reference("VE"), created_at=utcnow(), updated_at=utcnow())
+                          transfer_reference=vietqr.new_reference("VE"), created_at=utcnow(), updated_at=utcnow(),
+                          bank_account_id=s.scalar(select(BankAccount.id)))  # asked into the account shown
         s.add(payment)
         s.flush()
         payment_id = payment.id
