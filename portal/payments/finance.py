@@ -17,10 +17,8 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.booths.models import BoothBooking
 from portal.db import utcnow
-from portal.errors import NotFound
-from portal.events.exports import MIMETYPES, AttendeeTable, to_csv, to_xlsx
 from portal.events.models import Event, Order, OrderStatus
-from portal.events.reports import hanoi_time
+from portal.exports import ExportFile, Table, check_format, export_file, spreadsheet_time
 from portal.payments.models import COLLECTED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus
 from portal.payments.providers import PROVIDERS
 
@@ -234,7 +232,7 @@ def payer(payment: Payment) -> User:
 
 # --- export ---------------------------------------------------------------------------------
 
-def payment_table(payments: list[Payment], instalment_of: dict[int, str]) -> AttendeeTable:
+def payment_table(payments: list[Payment], instalment_of: dict[int, str]) -> Table:
     headers = [_("Payment"), _("Paid for"), _("Buyer"), _("E-mail"), _("Method"), _("Status"),
                _("Amount asked (VND)"), _("Received (VND)"), _("Refunded (VND)"), _("Kept (VND)"),
                _("Transfer reference"), _("Provider reference"), _("Created at (Hanoi time)"),
@@ -243,41 +241,22 @@ def payment_table(payments: list[Payment], instalment_of: dict[int, str]) -> Att
         [payment.id, paid_for_label(payment), payer(payment).full_name, payer(payment).email,
          provider_label(payment.provider), str(PAYMENT_STATUS_LABELS[payment.status]), payment.amount,
          payment.amount_received, payment.amount_refunded, payment.amount_kept, payment.transfer_reference or "",
-         payment.provider_payment_id or payment.provider_reference or "", _local(payment.created_at),
-         _local(payment.succeeded_at), payment.review_note if payment.review_reason else "",
+         payment.provider_payment_id or payment.provider_reference or "", spreadsheet_time(payment.created_at),
+         spreadsheet_time(payment.succeeded_at), payment.review_note if payment.review_reason else "",
          str(KIND_LABELS["order" if payment.order_id else "booth_booking"]),
          str(INSTALMENT_LABELS[instalment_of[payment.id]]) if payment.id in instalment_of else ""]
         for payment in payments
     ]
-    return AttendeeTable(headers, rows)
-
-
-def _local(moment: datetime | None) -> datetime | None:
-    return hanoi_time(moment).replace(tzinfo=None) if moment else None
-
-
-@dataclass(frozen=True)
-class PaymentsFile:
-    filename: str
-    mimetype: str
-    content: bytes
-
-
-EXPORT_FORMATS = {
-    "csv": (MIMETYPES["csv"], to_csv),
-    "xlsx": (MIMETYPES["xlsx"], lambda table: to_xlsx(table, _("Payments"))),
-}
+    return Table(headers, rows)
 
 
 def export_payments(session: Session, actor: User, event: Event, file_format: str, *, ip_address: str | None = None,
-                    now: datetime | None = None) -> PaymentsFile:
+                    now: datetime | None = None) -> ExportFile:
     """Every payment of the event for the accounting system, with an audit entry saying who took it."""
-    if file_format not in EXPORT_FORMATS:
-        raise NotFound()
-    mimetype, render = EXPORT_FORMATS[file_format]
+    check_format(file_format)
     payments = list(session.scalars(_loaded(_event_payments(event)).order_by(Payment.created_at, Payment.id))
                     .unique())
     record(session, "event.payments_exported", actor_id=actor.id, object_type="event", object_id=event.id,
            ip_address=ip_address, format=file_format, rows=len(payments))
-    filename = f"{event.slug}-payments-{hanoi_time(now or utcnow()):%Y-%m-%d}.{file_format}"
-    return PaymentsFile(filename, mimetype, render(payment_table(payments, instalments(session, payments))))
+    return export_file(payment_table(payments, instalments(session, payments)), file_format,
+                       name=f"{event.slug}-payments", sheet_title=_("Payments"), now=now or utcnow())
