@@ -135,9 +135,7 @@ def payment_for_buyer(session: Session, buyer: User, payment_id: int, now: datet
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise NotFound()
-    kind = kind_of(payment)
-    target = payment.order if payment.order_id is not None else payment.booth_booking
-    payable = kind.describe(target, now)
+    payable = kind_of(payment).describe(payment.paid_for, now)
     if payable.buyer_id != buyer.id:
         raise NotFound()
     return payment, payable

@@ -1,6 +1,9 @@
 """An event's money for its organisers: ticket order and booth booking payments by method and state, refunds, what
 waits for review, and the check that the payments add up to the orders and booth instalments they paid. Every figure
 comes from a fixed number of aggregate queries, however many orders and bookings the event has.
+
+Refunds from the finance page go through here: a payment is the event's when its order or booking is, and only then
+does payments.refunds give its money back.
 """
 
 from __future__ import annotations
@@ -16,11 +19,17 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.booths.models import BoothBooking
+from portal.booths.payable import BOOTH_BOOKING
 from portal.db import utcnow
+from portal.errors import NotFound
 from portal.events.models import Event, Order, OrderStatus
+from portal.events.payable import ORDER
 from portal.exports import ExportFile, Table, check_format, export_file, spreadsheet_time
+from portal.payments import refunds
 from portal.payments.models import COLLECTED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus
+from portal.payments.payables import kind_of
 from portal.payments.providers import PROVIDERS
+from portal.payments.services import Outcome
 
 PAYMENTS_PER_PAGE = 50
 RECENT_REFUNDS = 50
@@ -42,7 +51,7 @@ REFUND_STATUS_LABELS = {
 }
 #: a pending refund of a payment that is not by card waits for the organisers to send the money
 REFUND_TO_SEND = _l("To send back")
-KIND_LABELS = {"order": _l("Tickets"), "booth_booking": _l("Booths")}
+KIND_LABELS = {ORDER.key: _l("Tickets"), BOOTH_BOOKING.key: _l("Booths")}
 #: what a booth payment paid for (instalment_of)
 INSTALMENT_LABELS = {"deposit": _l("Deposit"), "balance": _l("Balance"), "full": _l("Full price")}
 
@@ -126,7 +135,7 @@ def _event_payments(event: Event):
     return _of_event(select(Payment), event)
 
 
-_KIND = case((Payment.order_id.is_not(None), "order"), else_="booth_booking")
+_KIND = case((Payment.order_id.is_not(None), ORDER.key), else_=BOOTH_BOOKING.key)
 _SETTLED = Payment.status.in_(COLLECTED_STATUSES) & Payment.review_reason.is_(None)
 
 
@@ -243,7 +252,7 @@ def payment_table(payments: list[Payment], instalment_of: dict[int, str]) -> Tab
          payment.amount_received, payment.amount_refunded, payment.amount_kept, payment.transfer_reference or "",
          payment.provider_payment_id or payment.provider_reference or "", spreadsheet_time(payment.created_at),
          spreadsheet_time(payment.succeeded_at), payment.review_note if payment.review_reason else "",
-         str(KIND_LABELS["order" if payment.order_id else "booth_booking"]),
+         str(KIND_LABELS[kind_of(payment).key]),
          str(INSTALMENT_LABELS[instalment_of[payment.id]]) if payment.id in instalment_of else ""]
         for payment in payments
     ]
@@ -260,3 +269,42 @@ def export_payments(session: Session, actor: User, event: Event, file_format: st
            ip_address=ip_address, format=file_format, rows=len(payments))
     return export_file(payment_table(payments, instalments(session, payments)), file_format,
                        name=f"{event.slug}-payments", sheet_title=_("Payments"), now=now or utcnow())
+
+
+# --- refunds of the event's payments --------------------------------------------------------
+
+def event_payment(session: Session, event: Event, payment_id: int) -> Payment:
+    """A payment of `event`, for a ticket order or a booth booking; NotFound for any other."""
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.paid_for.event_id != event.id:
+        raise NotFound()
+    return payment
+
+
+def payment_to_refund(session: Session, event: Event, *, order_id: int | None = None,
+                      booking_id: int | None = None) -> Payment | None:
+    """The latest payment of an order or a booth booking of `event` that has money left to refund, if any;
+    NotFound when the order or booking is not the event's."""
+    target = session.get(Order, order_id) if order_id is not None else session.get(BoothBooking, booking_id)
+    if target is None or target.event_id != event.id:
+        raise NotFound()
+    link = Payment.order_id == order_id if order_id is not None else Payment.booth_booking_id == booking_id
+    payments = session.scalars(select(Payment).where(link).order_by(Payment.id.desc())).all()
+    return next((payment for payment in payments if refunds.refundable(payment)), None)
+
+
+def refund(session: Session, organiser: User, event: Event, payment_id: int, *, amount: int, reason: str,
+           request_token: str, now: datetime) -> Outcome:
+    """payments.refunds.refund, for a payment of the event only."""
+    event_payment(session, event, payment_id)
+    return refunds.refund(session, organiser, payment_id, amount=amount, reason=reason, request_token=request_token,
+                          now=now)
+
+
+def confirm_sent(session: Session, organiser: User, event: Event, refund_id: int, now: datetime) -> Refund:
+    """payments.refunds.confirm_sent, for a refund of a payment of the event only."""
+    refund_row = session.get(Refund, refund_id)
+    if refund_row is None:
+        raise NotFound()
+    event_payment(session, event, refund_row.payment_id)
+    return refunds.confirm_sent(session, organiser, refund_id, now)

@@ -18,8 +18,10 @@ from portal.accounts.models import Role
 from portal.db import db_session, utcnow
 from portal.errors import DomainError
 from portal.events.permissions import managed_event_or_abort
+from portal.finance import receipts
+from portal.finance import services as finance
 from portal.forms import WholeNumberField, length, required
-from portal.payments import finance, receipts, refunds
+from portal.payments import refunds
 from portal.payments.services import Outcome
 from portal.web import button_action, client_ip, page_number, render_form, staff_only
 
@@ -85,7 +87,7 @@ def refund(event_id: int, payment_id: int):
     db = db_session()
     event = managed_event_or_abort(event_id)
     try:
-        payment = refunds.event_payment(db, event, payment_id)
+        payment = finance.event_payment(db, event, payment_id)
     except DomainError as error:
         abort(error.status_code)
     form = RefundForm()
@@ -99,7 +101,7 @@ def refund(event_id: int, payment_id: int):
     if not submitted:
         return render_form("payments/refund.html", form, **context)
     try:
-        outcome = refunds.refund(db, current_user, event, payment_id, amount=form.amount.data,
+        outcome = finance.refund(db, current_user, event, payment_id, amount=form.amount.data,
                                  reason=form.reason.data, request_token=token, now=utcnow())
     except DomainError as error:
         db.rollback()
@@ -116,7 +118,7 @@ def _to_refund_form(event_id: int, **target):
     db = db_session()
     event = managed_event_or_abort(event_id)
     try:
-        payment = refunds.payment_to_refund(db, event, **target)
+        payment = finance.payment_to_refund(db, event, **target)
     except DomainError as error:
         abort(error.status_code)
     if payment is None:
@@ -141,7 +143,7 @@ def refund_sent(event_id: int, refund_id: int):
     event = managed_event_or_abort(event_id)
 
     def run(db) -> str:
-        refunds.confirm_sent(db, current_user, event, refund_id, utcnow())
+        finance.confirm_sent(db, current_user, event, refund_id, utcnow())
         return _("The refund is recorded as sent and the payer has been told.")
 
     return button_action(run, back=url_for("finance.page", event_id=event.id))
