@@ -262,7 +262,7 @@ class Order(Base):
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "order_status"))
     #: integer đồng, computed on the server from the ticket types' prices
     total: Mapped[int] = mapped_column(Integer)
-    #: which payment provider settles it: 'free', 'manual', later 'stripe', 'vietqr'
+    #: which payment provider settles it: a key of portal.payments.providers.PROVIDERS
     provider: Mapped[str] = mapped_column(String(20))
     locale: Mapped[str] = mapped_column(String(5), default="vi")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -28,7 +28,7 @@ from portal.exports import ExportFile, Table, check_format, export_file, spreads
 from portal.payments import refunds
 from portal.payments.models import COLLECTED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus
 from portal.payments.payables import kind_of
-from portal.payments.providers import PROVIDERS
+from portal.payments.providers import PROVIDERS, REFUNDED_BY_HAND
 from portal.payments.services import Outcome
 
 PAYMENTS_PER_PAGE = 50
@@ -165,7 +165,7 @@ def summary(session: Session, event: Event) -> FinanceSummary:
                      Payment.amount_received - Payment.amount), else_=0)),
         _total(case((returned, Payment.amount_received), else_=0))), event)).one()
     to_send = session.scalar(_of_event(select(_total(Refund.amount)).select_from(Refund).join(Refund.payment), event)
-                             .where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe"))
+                             .where(Refund.status == RefundStatus.PENDING, Payment.provider.in_(REFUNDED_BY_HAND)))
     return FinanceSummary(lines=lines, received=sum(line.received for line in collected),
                           refunded=sum(line.refunded for line in collected), orders_paid=orders_paid,
                           in_review=in_review, booths_paid=booths_paid, overpaid=overpaid, returned=given_back,
@@ -202,7 +202,7 @@ def recent_refunds(session: Session, event: Event) -> list[Refund]:
 
 def to_send(refund: Refund) -> bool:
     """Owed back and not sent yet: the organisers send it themselves (not a card payment's refund at Stripe)."""
-    return refund.status is RefundStatus.PENDING and refund.payment.provider != "stripe"
+    return refund.status is RefundStatus.PENDING and not refund.payment.method.refunds_online
 
 
 def instalments(session: Session, payments: list[Payment]) -> dict[int, str]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.db import Base, UTCDateTime, str_enum, utcnow
 from portal.payments.payables import kind_of
-from portal.payments.providers import MANUAL
+from portal.payments.providers import MANUAL, PROVIDERS, PaymentProvider
 
 
 class PaymentStatus(enum.StrEnum):
@@ -113,6 +113,11 @@ class Payment(Base):
         (its refunds are recorded by hand). `payable`: order=, order_id=, booth_booking= or booth_booking_id=."""
         return cls(amount=amount, provider=MANUAL.key, status=PaymentStatus.SUCCEEDED, amount_received=amount,
                    created_at=now, updated_at=now, succeeded_at=now, **payable)
+
+    @property
+    def method(self) -> PaymentProvider:
+        """The provider it goes through, which knows how its money arrives and goes back."""
+        return PROVIDERS[self.provider]
 
     @property
     def paid_for(self):

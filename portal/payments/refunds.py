@@ -102,7 +102,7 @@ def refund(session: Session, organiser: User, payment_id: int, *, amount: int, r
         if _received_in_review(payment):
             # money that settled nothing (a part, an excess, a late transfer) is given back: it did arrive
             services.count_as_received(payment, now)
-        card = payment.provider == "stripe"
+        card = payment.method.refunds_online
         refund_row = Refund(amount=amount, reason=reason.strip(), created_by_id=organiser.id, created_at=now,
                             status=RefundStatus.PENDING if card else RefundStatus.SUCCEEDED)
         payment.refunds.append(refund_row)
@@ -142,7 +142,7 @@ def confirm_sent(session: Session, organiser: User, refund_id: int, now: datetim
     if refund_row is None:
         raise NotFound()
     payment = services.locked_payment(session, refund_row.payment_id)
-    if payment.provider == "stripe":
+    if payment.method.refunds_online:
         raise NotFound()
     session.refresh(refund_row)
     if refund_row.status is not RefundStatus.PENDING:
@@ -194,4 +194,4 @@ def _tell_buyer(session: Session, payment: Payment, refund_row: Refund) -> None:
     """The buyer's (or exhibitor's) mail about a refund, once per refund."""
     kind_of(payment).tell_refund(session, payment, refund_row, key=f"refund:{refund_row.id}", amount=refund_row.amount,
                                  reason=refund_row.reason, fully=payment.amount_kept <= 0,
-                                 card=payment.provider == "stripe")
+                                 card=payment.method.refunds_online)

@@ -31,7 +31,7 @@ from portal.payments.models import (
     ReviewReason,
 )
 from portal.payments.payables import reference_prefixes
-from portal.payments.providers import STRIPE
+from portal.payments.providers import PROVIDERS, STRIPE
 from portal.payments.services import Outcome, PaymentClosed
 from tests.support.booths import as_exhibitor, create_hall
 from tests.support.mail import text_body
@@ -325,3 +325,11 @@ def test_the_demo_bank_accounts_are_added_once_and_never_over_a_real_one(db):
         assert shown.active and not other.active
         assert all(vietqr.transfer_payload(account.bank_bin, account.account_number, 1000)
                    for account in (shown, other))
+
+
+def test_each_provider_says_how_its_money_arrives_and_goes_back():
+    """Written independently of providers.py: only bank transfers go to the organisers' account with a reference,
+    only card payments are refunded through the provider; everything else is sent back by the organisers."""
+    how = {key: (provider.pays_into_account, provider.refunds_online) for key, provider in PROVIDERS.items()}
+    assert how == {"free": (False, False), "manual": (False, False), "stripe": (False, True),
+                   "demo_card": (False, False), "vietqr": (True, False)}
