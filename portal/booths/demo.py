@@ -27,7 +27,7 @@ from portal.booths.models import (
 )
 from portal.booths.services import first_instalment
 from portal.db import utcnow
-from portal.demo.dates import demo_moment
+from portal.demo_calendar import demo_moment
 from portal.events.models import Event, Order, OrderStatus, Ticket
 from portal.events.orders import new_order_code, new_ticket_code
 from portal.payments.models import Payment

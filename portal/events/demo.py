@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.services import find_user_by_email
 from portal.db import utcnow
-from portal.demo.dates import demo_moment
+from portal.demo_calendar import demo_moment
 from portal.events.models import (
     Eligibility,
     Event,
