@@ -1,11 +1,11 @@
 """Demo payments, so `make run` shows VietQR codes and reconciliation (PRODUCT.md §4: invented details).
 
-The demo bank accounts, the two the sample statements in `samples/` are of, are added only when the organisers have
-no account yet, so a real one is never replaced. The demo orders waiting for a bank transfer carry the references
-those statements name, each asked into the account of its statement, so an organiser importing `vietcombank.csv`
-sees a matched, a partial, an excess, a duplicate and an unmatched transfer, and `vietinbank.csv` (under the
-VietinBank account) three more matched ones and two unmatched. The demo organiser is named on both accounts, so
-they may import the statements. Each is created once, looked up by its reference.
+The demo bank accounts, the two the sample statements in `portal/payments/samples/` are of, are added only when the
+organisers have no account yet, so a real one is never replaced. The demo orders waiting for a bank transfer carry
+the references those statements name, each asked into the account of its statement, so an organiser importing
+`vietcombank.csv` sees a matched, a partial, an excess, a duplicate and an unmatched transfer, and `vietinbank.csv`
+(under the VietinBank account) three more matched ones and two unmatched. The demo organiser is named on both
+accounts, so they may import the statements. Each is created once, looked up by its reference.
 """
 
 from __future__ import annotations
