@@ -10,7 +10,7 @@ TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install install-test translations messages chromium bench lint clean
+.PHONY: run test test-sqlite test-postgres install install-test translations messages chromium bench lint contracts clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,7 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: install-test chromium
+	$(MAKE) --no-print-directory contracts
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -65,6 +66,12 @@ bench: install-test
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory contracts
+
+# Which way imports may point ([tool.importlinter] in pyproject.toml; README: "Which way dependencies point, and why").
+contracts: install-test
+	@echo "=== import contracts"
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -55,6 +55,7 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     _init_login(app)
     limiter.init_app(app)
     install_security_headers(app)
+    _register_payables()
     _register_blueprints(app)
     _register_error_pages(app)
     _register_commands(app)
@@ -86,6 +87,12 @@ def _init_login(app: Flask) -> None:
         return load_session_user(db_session(), token)
 
 
+def _register_payables() -> None:
+    """What payments collect money for: each kind registers itself with portal.payments.payables."""
+    import portal.booths.payable  # noqa: F401
+    import portal.events.payable  # noqa: F401
+
+
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.organisation_views import bp as orgs_bp
     from portal.accounts.views import bp as accounts_bp
@@ -99,11 +106,11 @@ def _register_blueprints(app: Flask) -> None:
     from portal.events.views import bp as events_bp
     from portal.events.waitlist_views import bp as waitlist_bp
     from portal.events.waitlist_views import manage_bp as waitlist_manage_bp
+    from portal.finance.views import bp as finance_bp
+    from portal.finance.views import buyer_bp as receipts_bp
     from portal.incubation.manage_views import bp as incubator_bp
     from portal.incubation.review_views import bp as reviewing_bp
     from portal.incubation.views import bp as incubation_bp
-    from portal.payments.finance_views import bp as finance_bp
-    from portal.payments.finance_views import buyer_bp as receipts_bp
     from portal.payments.reconciliation_views import bp as reconciliation_bp
     from portal.payments.views import bank_accounts_bp
     from portal.payments.views import bp as payments_bp
@@ -190,8 +197,8 @@ def _chunked_body_too_large(environ: dict, limit: int) -> bool:
 def _register_commands(app: Flask) -> None:
     import portal.booths.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.events.tasks  # noqa: F401 - registers the scheduler's jobs
+    import portal.finance.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.notifications.tasks  # noqa: F401 - registers the scheduler's jobs
-    import portal.payments.tasks  # noqa: F401 - registers the scheduler's jobs
 
     @app.cli.group("db")
     def db_group():

@@ -53,18 +53,6 @@ def tax_code_field(label, *, required_here: bool) -> StringField:
                                    Regexp(TAX_CODE, message=TAX_CODE_RULE)])
 
 
-class StrongPassword:
-    """Refuses short and common passwords, naming the reason."""
-
-    def __call__(self, form, field) -> None:
-        from portal.accounts.services import password_problem
-
-        email = form.email.data if hasattr(form, "email") and form.email.data else ""
-        problem = password_problem(field.data or "", email=email)
-        if problem:
-            raise ValidationError(problem)
-
-
 class WholeNumberField(IntegerField):
     """An IntegerField whose refusal speaks the user's language (WTForms ships no Vietnamese messages)."""
 

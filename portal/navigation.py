@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, session
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, user_logged_in
-from sqlalchemy import select
+from flask_login import current_user
 
 from portal.accounts.models import Role
-from portal.booths.models import BoothBooking
-from portal.db import db_session
+from portal.booths.menu import has_booth_bookings
 
 ROLE_NAV = (
     (Role.STARTUP, _l("Startup")),
@@ -19,36 +17,6 @@ ROLE_NAV = (
     (Role.INCUBATOR_MANAGER, _l("Incubator")),
     (Role.ADMIN, _l("Admin")),
 )
-
-
-#: the session remembers, for one user, whether they have booth bookings: [user id, yes or no]
-BOOTH_BOOKINGS_KEY = "booth_bookings"
-
-
-def _remember_booth_bookings(user_id: int) -> bool:
-    found = db_session().scalar(select(BoothBooking.id).where(BoothBooking.exhibitor_id == user_id)
-                                .limit(1)) is not None
-    session[BOOTH_BOOKINGS_KEY] = [user_id, found]
-    return found
-
-
-@user_logged_in.connect
-def _on_login(_app, user, **_extra) -> None:
-    # Asked once, at login, rather than on every page: page query counts stay what the pages themselves need.
-    _remember_booth_bookings(user.id)
-
-
-def _has_booth_bookings() -> bool:
-    """Whether the menu shows "My booths": known since login (a session restored otherwise asks once), and set
-    when a booth is chosen (note_booth_booking); a booking made on another device shows at the next login."""
-    remembered = session.get(BOOTH_BOOKINGS_KEY)
-    if remembered is None or remembered[0] != current_user.id:
-        return _remember_booth_bookings(current_user.id)
-    return remembered[1]
-
-
-def note_booth_booking() -> None:
-    session[BOOTH_BOOKINGS_KEY] = [current_user.id, True]
 
 
 def navigation_for() -> list[tuple[str, dict, object]]:
@@ -67,7 +35,7 @@ def navigation_for() -> list[tuple[str, dict, object]]:
         items.append(("reviewing.home", {}, _l("My reviews")))
     if current_user.has_role(Role.INCUBATOR_MANAGER) or current_user.has_role(Role.ADMIN):
         items.append(("incubator.index", {}, _l("Calls")))
-    if _has_booth_bookings():
+    if has_booth_bookings():
         items.append(("booths.my_bookings", {}, _l("My booths")))
     if current_user.has_role(Role.ORGANISER) or current_user.has_role(Role.ADMIN):
         items += [("manage.index", {}, _l("Events")), ("reconciliation.index", {}, _l("Bank transfers"))]

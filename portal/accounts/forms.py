@@ -12,12 +12,12 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, EqualTo, NumberRange
+from wtforms.validators import URL, EqualTo, NumberRange, ValidationError
 
 from portal.accounts.models import OrganisationKind, Role, StartupStage
+from portal.accounts.services import password_problem
 from portal.forms import (
     LocalDateField,
-    StrongPassword,
     WholeNumberField,
     choices,
     email_field,
@@ -27,6 +27,16 @@ from portal.forms import (
     tax_code_field,
 )
 from portal.i18n import LOCALE_NAMES
+
+
+class StrongPassword:
+    """Refuses short and common passwords, naming the reason."""
+
+    def __call__(self, form, field) -> None:
+        email = form.email.data if hasattr(form, "email") and form.email.data else ""
+        problem = password_problem(field.data or "", email=email)
+        if problem:
+            raise ValidationError(problem)
 
 
 def _new_password_fields():

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models import User
 from portal.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    # the audit log sits below accounts (accounts record into it): the actor's class is found by name when mapped
+    from portal.accounts.models import User
 
 
 class AuditEntry(Base):

@@ -27,10 +27,11 @@ from portal.booths.models import (
 )
 from portal.booths.services import first_instalment
 from portal.db import utcnow
-from portal.demo.dates import demo_moment
+from portal.demo_calendar import demo_moment
 from portal.events.models import Event, Order, OrderStatus, Ticket
 from portal.events.orders import new_order_code, new_ticket_code
 from portal.payments.models import Payment
+from portal.payments.providers import FREE, MANUAL
 
 EVENT = "techfest-hanoi-2026"
 HALL_WIDTH, HALL_HEIGHT = 60, 40
@@ -152,7 +153,7 @@ def _booking(booth: Booth, user: User, organisation: Organisation | None, status
     company = organisation.name if organisation else user.full_name
     booking.company_name, booking.products, booking.tax_code = company, products, "0109" + f"{booth.id:06d}"
     booking.contact_name, booking.contact_email, booking.contact_phone = user.full_name, user.email, "0243 555 0199"
-    booking.submitted_at, booking.provider = now - timedelta(days=12), "manual"
+    booking.submitted_at, booking.provider = now - timedelta(days=12), MANUAL.key
     booking.amount_due = booth.price
     booking.deposit_due = first_instalment(booth.price, DEPOSIT_PERCENT)
     if status is BookingStatus.AWAITING_APPROVAL:
@@ -181,7 +182,7 @@ def _paid_by_hand(booking: BoothBooking) -> list[Payment]:
 def _add_badges(session: Session, event: Event, booking: BoothBooking, staff, now: datetime) -> None:
     badge_type = badge_ticket_type(session, event)
     order = Order(code=new_order_code(), event_id=event.id, buyer=booking.exhibitor, status=OrderStatus.PAID, total=0,
-                  provider="free", locale=booking.exhibitor.locale, paid_at=now)
+                  provider=FREE.key, locale=booking.exhibitor.locale, paid_at=now)
     order.tickets = [Ticket(ticket_type_id=badge_type.id, price=0, code=new_ticket_code(), attendee_name=name,
                             attendee_email=email, attendee_organisation=booking.company_name, answers={})
                      for name, email in staff]

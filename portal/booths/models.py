@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import Organisation, User
 from portal.db import Base, UTCDateTime, str_enum, utcnow
 from portal.events.models import Event, Order
+from portal.payments.models import Payment
 
 
 def with_defaults(model: type[Base], **values) -> Base:
@@ -290,3 +291,7 @@ class BoothBooking(Base):
         """Reserved and waiting for money, before its payment deadline."""
         return self.status is BookingStatus.AWAITING_PAYMENT and (
             self.payment_due_at is None or self.payment_due_at > now)
+
+
+#: the booking a payment pays for, declared beside its class as events declare Payment.order
+Payment.booth_booking = relationship(BoothBooking)

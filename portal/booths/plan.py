@@ -33,10 +33,9 @@ from portal.booths.services import (
 )
 from portal.db import utcnow
 from portal.errors import NotFound
-from portal.events.exports import FORMATS, AttendeeTable, ExportFile, to_csv, to_xlsx
 from portal.events.models import Event, Order
 from portal.events.permissions import can_manage_event
-from portal.events.reports import hanoi_time
+from portal.exports import ExportFile, Table, check_format, export_file, spreadsheet_time
 
 
 def floor_plan_of(session: Session, event: Event) -> FloorPlan:
@@ -263,11 +262,7 @@ def zone_report(session: Session, event: Event, *, now: datetime | None = None) 
 EXPORTED = (BookingStatus.AWAITING_APPROVAL, BookingStatus.AWAITING_PAYMENT, BookingStatus.SOLD)
 
 
-def _local(moment: datetime | None) -> datetime | None:
-    return hanoi_time(moment).replace(tzinfo=None) if moment else None
-
-
-def exhibitor_table(bookings: list[BoothBooking]) -> AttendeeTable:
+def exhibitor_table(bookings: list[BoothBooking]) -> Table:
     headers = [
         _("Booth"), _("Zone"), _("Size (m²)"), _("Status"), _("Company"), _("Tax code"), _("Products"),
         _("Contact"), _("E-mail"), _("Phone"), _("Account"), _("Price (VND)"), _("Paid (VND)"),
@@ -279,23 +274,19 @@ def exhibitor_table(bookings: list[BoothBooking]) -> AttendeeTable:
             b.company_name, b.tax_code, b.products, b.contact_name, b.contact_email, b.contact_phone,
             b.exhibitor.email, b.amount_due, b.amount_paid,
             next_instalment(b) if b.status is BookingStatus.AWAITING_PAYMENT else 0,
-            _local(b.payment_due_at), _local(b.submitted_at),
+            spreadsheet_time(b.payment_due_at), spreadsheet_time(b.submitted_at),
         ]
         for b in bookings
     ]
-    return AttendeeTable(headers, rows)
+    return Table(headers, rows)
 
 
 def export_exhibitors(session: Session, actor: User, event: Event, file_format: str, *,
                       ip_address: str | None = None, now: datetime | None = None) -> ExportFile:
     """Exhibitors with a reservation or a sale, as CSV or XLSX (safe from formulas), audited."""
-    if file_format not in FORMATS:
-        raise NotFound()
-    now = now or utcnow()
+    check_format(file_format)
     bookings = sorted(event_bookings(session, event, statuses=EXPORTED), key=lambda b: b.booth.number)
     record(session, "booth.exhibitors_exported", actor_id=actor.id, object_type="event", object_id=event.id,
            ip_address=ip_address, format=file_format, rows=len(bookings))
-    table = exhibitor_table(bookings)
-    content = to_xlsx(table, _("Exhibitors")) if file_format == "xlsx" else to_csv(table)
-    return ExportFile(f"{event.slug}-exhibitors-{hanoi_time(now):%Y-%m-%d}.{file_format}", FORMATS[file_format][0],
-                      content)
+    return export_file(exhibitor_table(bookings), file_format, name=f"{event.slug}-exhibitors",
+                       sheet_title=_("Exhibitors"), now=now or utcnow())

@@ -40,7 +40,7 @@ from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.models import OutboxMessage
 from portal.notifications.services import absolute_url, queue_mail
 from portal.payments.models import Payment
-from portal.payments.providers import FREE, PROVIDERS
+from portal.payments.providers import FREE, MANUAL, PROVIDERS
 from portal.tax_codes import TAX_CODE, TAX_CODE_RULE
 from portal.uploads import STORED_NAME
 
@@ -429,7 +429,7 @@ class Application:
 
 
 def submit_application(session: Session, exhibitor: User, booking_id: int, application: Application, *,
-                       provider_key: str = "manual", now: datetime | None = None) -> BoothBooking:
+                       provider_key: str = MANUAL.key, now: datetime | None = None) -> BoothBooking:
     """Turns the exhibitor's hold into a reservation: it then waits for the organisers' approval, or (when the
     event needs none) for payment, or is sold at once when the booth is free of charge. A way to pay that cannot
     take each instalment is refused (AmountNotAccepted) and the hold stays as it was."""

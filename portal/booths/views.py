@@ -23,7 +23,9 @@ from portal.booths import services
 from portal.booths.drawing import HATCHED, booth_rows, booth_shapes, drawn_booths
 from portal.booths.forms import ApplicationForm, BadgeForm, PlanFilterForm
 from portal.booths.labels import BOOKING_STATUS_LABELS, LEGEND_LABELS
+from portal.booths.menu import note_booth_booking
 from portal.booths.models import BookingStatus, Booth, BoothBooking, PlanImageKind
+from portal.booths.payable import BOOTH_BOOKING
 from portal.booths.plan import Plan, booking_of, bookings_of, booth_plan, floor_plan_of
 from portal.booths.uploads import store_logo
 from portal.db import db_session, end_refused, utcnow
@@ -31,8 +33,6 @@ from portal.errors import DomainError, Invalid, NotFound
 from portal.events.models import Event, EventStatus
 from portal.events.permissions import can_manage_event
 from portal.forms import ConfirmForm
-from portal.navigation import note_booth_booking
-from portal.payments.payables import BOOTH_BOOKING
 from portal.payments.providers import PROVIDERS
 from portal.payments.views import begin_payment
 from portal.uploads import STORED_NAME
@@ -279,6 +279,7 @@ def booking(booking_id: int):
                            may_withdraw=services.may_withdraw(booking))
 
 
+@bp.route("/payments/booth-bookings/<int:booking_id>/pay", methods=["POST"], endpoint="pay_from_payments")
 @bp.route("/booths/bookings/<int:booking_id>/pay", methods=["POST"])
 @login_required
 def pay(booking_id: int):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portal.accounts import demo as accounts_demo
+from portal.booths import demo as booths_demo
+from portal.events import demo as events_demo
+from portal.finance import demo as payments_demo
+from portal.incubation import demo as incubation_demo
+
 
 def load_demo(app: Flask) -> dict[str, int]:
-    # imported here: the domains' demo modules import this package's calendar (portal.demo.dates)
-    from portal.accounts import demo as accounts_demo
-    from portal.booths import demo as booths_demo
-    from portal.events import demo as events_demo
-    from portal.incubation import demo as incubation_demo
-    from portal.payments import demo as payments_demo
-
     loaders = (("accounts", accounts_demo.load), ("events", events_demo.load), ("booths", booths_demo.load),
                ("incubation", incubation_demo.load), ("payments", payments_demo.load))
     counts = {}

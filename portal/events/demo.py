@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.services import find_user_by_email
 from portal.db import utcnow
-from portal.demo.dates import demo_moment
+from portal.demo_calendar import demo_moment
 from portal.events.models import (
     Eligibility,
     Event,
@@ -27,6 +27,7 @@ from portal.events.models import (
     Ticket,
     TicketType,
 )
+from portal.payments.providers import FREE, MANUAL
 
 DEMO_ORGANISER = "organiser@demo.dmst-hanoi.vn"
 
@@ -207,8 +208,9 @@ def _add_orders(session: Session, event: Event) -> None:
         ticket_type = types[type_key]
         paid = status is OrderStatus.PAID
         order = Order(code=secrets.token_hex(6).upper(), event=event, buyer=buyer, status=status,
-                      total=ticket_type.price * len(attendees), provider="free" if ticket_type.price == 0 else "manual",
-                      locale=buyer.locale, paid_at=now if paid else None)
+                      total=ticket_type.price * len(attendees),
+                      provider=(FREE if ticket_type.price == 0 else MANUAL).key, locale=buyer.locale,
+                      paid_at=now if paid else None)
         order.tickets = [
             Ticket(ticket_type=ticket_type, price=ticket_type.price, code=secrets.token_urlsafe(32),
                    attendee_name=name, attendee_organisation=organisation,

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.db import Base, UTCDateTime, str_enum, utcnow
 from portal.i18n import hanoi_date
+from portal.payments.models import Payment
 
 
 class EventStatus(enum.StrEnum):
@@ -261,7 +262,7 @@ class Order(Base):
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "order_status"))
     #: integer đồng, computed on the server from the ticket types' prices
     total: Mapped[int] = mapped_column(Integer)
-    #: which payment provider settles it: 'free', 'manual', later 'stripe', 'vietqr'
+    #: which payment provider settles it: a key of portal.payments.providers.PROVIDERS
     provider: Mapped[str] = mapped_column(String(20))
     locale: Mapped[str] = mapped_column(String(5), default="vi")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -397,3 +398,8 @@ class WaitingListEntry(Base):
     def may_remove(self) -> bool:
         """Whether an organiser may take this person off the list: not once they booked or were removed."""
         return self.status in (WaitingListStatus.WAITING, WaitingListStatus.OFFERED, WaitingListStatus.LAPSED)
+
+
+#: the order a payment pays for. Payments sit below events and know nothing of orders (payables.PayableKind), so the
+#: relationship is declared here, beside the class it points to; the column, payments.order_id, is the payments'.
+Payment.order = relationship(Order)

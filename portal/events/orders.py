@@ -51,7 +51,7 @@ from portal.notifications.services import (
     register_context_builder,
 )
 from portal.payments.models import Payment
-from portal.payments.providers import FREE, MAX_AMOUNT, PROVIDERS
+from portal.payments.providers import FREE, MANUAL, MAX_AMOUNT, PROVIDERS
 
 
 class SoldOut(Conflict):
@@ -216,7 +216,7 @@ def place_order(
     event: Event,
     buyer: User,
     attendees: list[AttendeeInput],
-    provider_key: str = "manual",
+    provider_key: str = MANUAL.key,
     offer: WaitingListEntry | None = None,
     now: datetime | None = None,
 ) -> Order:

@@ -28,10 +28,10 @@ from portal.events.models import (
     Ticket,
     TicketType,
 )
+from portal.events.payable import ORDER
 from portal.events.tickets import qr_png, qr_svg
 from portal.forms import ConfirmForm
 from portal.i18n import localized
-from portal.payments.payables import ORDER
 from portal.payments.providers import PROVIDERS
 from portal.payments.views import begin_payment
 from portal.web import render_domain_error, render_form
@@ -211,6 +211,15 @@ def order_detail(code: str):
         abort(404)
     return render_template("events/order_detail.html", order=order, event=order.event,
                            provider=PROVIDERS.get(order.provider), now=utcnow())
+
+
+@bp.route("/orders/<code>/pay", methods=["POST"])
+@login_required
+def pay_order(code: str):
+    """The order page's "pay" button: payments' pages take over."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return begin_payment(ORDER, code)
 
 
 @bp.route("/tickets")

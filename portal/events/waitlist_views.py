@@ -16,9 +16,9 @@ from portal.events import orders, waitlist
 from portal.events.forms import offer_form
 from portal.events.gate import event_management_blueprint
 from portal.events.models import Event, OrderStatus, TicketType, WaitingListEntry, WaitingListStatus
+from portal.events.payable import ORDER
 from portal.forms import email_field, length, required
 from portal.i18n import localized
-from portal.payments.payables import ORDER
 from portal.payments.views import begin_payment
 from portal.web import button_action, render_domain_error, render_form
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Organisation, OrganisationKind, OrganisationMember, Role, User, UserRole
 from portal.accounts.services import find_user_by_email, hash_password
 from portal.db import utcnow
-from portal.demo.dates import demo_moment
+from portal.demo_calendar import demo_moment
 from portal.i18n import hanoi_date
 from portal.incubation.cohorts import month_start, previous_month
 from portal.incubation.defaults import add_default_form, add_default_rubric

@@ -1,6 +1,10 @@
 """Payments: money asked for a ticket order or a booth booking, its refunds, the providers' event log, and the
 organisation's bank accounts that transfers go to.
 
+A payment points at what it pays for through one column per kind of payable (order_id, booth_booking_id: the
+tables are named, not imported); the relationships to those rows are declared by the packages that own them
+(Payment.order in events, Payment.booth_booking in booths), and payments reach them through payables.PayableKind.
+
 A payment is one attempt to collect one amount through one provider (a Stripe Checkout Session, a bank transfer
 with its own reference, a demo card). An order whose card payment expired gets a second payment, not a reset one,
 so the history of what the buyer tried stays readable.
@@ -15,10 +19,9 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
-from portal.booths.models import BoothBooking
 from portal.db import Base, UTCDateTime, str_enum, utcnow
-from portal.events.models import Order
-from portal.payments.providers import MANUAL
+from portal.payments.payables import kind_of
+from portal.payments.providers import MANUAL, PROVIDERS, PaymentProvider
 
 
 class PaymentStatus(enum.StrEnum):
@@ -99,8 +102,6 @@ class Payment(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    order: Mapped[Order | None] = relationship()
-    booth_booking: Mapped[BoothBooking | None] = relationship()
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
     bank_account: Mapped[BankAccount | None] = relationship(
         primaryjoin="foreign(Payment.bank_account_id) == BankAccount.id")
@@ -114,9 +115,14 @@ class Payment(Base):
                    created_at=now, updated_at=now, succeeded_at=now, **payable)
 
     @property
-    def paid_for(self) -> Order | BoothBooking:
-        """The ticket order or the booth booking (both have event_id)."""
-        return self.order if self.order_id is not None else self.booth_booking
+    def method(self) -> PaymentProvider:
+        """The provider it goes through, which knows how its money arrives and goes back."""
+        return PROVIDERS[self.provider]
+
+    @property
+    def paid_for(self):
+        """The row it pays for: a ticket order or a booth booking (both have event_id)."""
+        return kind_of(self).target_of(self)
 
     @property
     def amount_kept(self) -> int:

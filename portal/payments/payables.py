@@ -1,31 +1,27 @@
-"""What a payment pays for: a ticket order or a booth booking, seen through one interface.
+"""What a payment pays for, seen through one interface, and the registry of the kinds of things that are paid for.
 
-A `PayableKind` knows how to describe its rows as a `Payable` (the amount due now, who pays, in which language,
-until when), how to lock one for the fulfilment, and what to call when the money arrived or went back. Payments,
-providers and their pages work on Payables only, so booth bookings are paid the way ticket orders are.
+Payments know nothing of tickets or booths: a package that sells something (events' orders, booths' bookings)
+defines a `PayableKind` in its own package and registers it here. The kind knows how to describe its rows as a
+`Payable` (the amount due now, who pays, in which language, until when), how to lock one for the fulfilment, and
+what happens when the money arrived, went back, or can no longer come. Payments, providers and their pages work on
+Payables only, so a new kind of thing (an incubation programme's fee) is paid the way ticket orders are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from flask import url_for
-from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
-from portal.booths import services as booth_services
-from portal.booths.models import BoothBooking
-from portal.errors import NotFound
-from portal.events import orders
-from portal.events.models import Order
-from portal.i18n import localized
 from portal.notifications.services import absolute_url
-from portal.payments.models import Payment
-from portal.payments.providers import MANUAL
+
+if TYPE_CHECKING:
+    from portal.payments.models import Payment, Refund
 
 CURRENCY = "VND"
 
@@ -33,8 +29,8 @@ CURRENCY = "VND"
 @dataclass(frozen=True)
 class Payable:
     kind: PayableKind
-    #: the order or the booking
-    target: Order | BoothBooking
+    #: the row paid for (an order, a booking)
+    target: Any
     buyer_id: int
     #: the provider the buyer chose (a key of providers.PROVIDERS)
     provider_key: str
@@ -71,8 +67,13 @@ class PayableKind:
     key: str
     #: the Payment column pointing at this kind of row
     foreign_key: str
+    #: the Payment relationship to the row (declared by the kind's package, which owns the row's class)
+    relationship: str
     #: how this kind's transfer references start (vietqr.new_reference)
     reference_prefix: str
+
+    def target_of(self, payment: Payment):
+        return getattr(payment, self.relationship)
 
     def describe(self, target, now: datetime) -> Payable:
         raise NotImplementedError
@@ -93,13 +94,29 @@ class PayableKind:
         """What a provider keeps with the payment so that people reading its dashboard know what was bought."""
         raise NotImplementedError
 
+    def loader_options(self, payment_path) -> list:
+        """Loader options, from `payment_path` (a joinedload of a Payment), for what a payment's row shows of its
+        target: lists of payments (the review queue) load them with the payments."""
+        return []
+
+    def no_longer_payable(self) -> Select:
+        """The ids of rows that can no longer be paid (expired, cancelled): their pending payments are closed."""
+        raise NotImplementedError
+
     def fulfil(self, session: Session, target, payment: Payment, now: datetime) -> None:
         """The payment's money arrived: confirm the order or booking. A DomainError means it can no longer take
         the money (expired, cancelled, already paid); nothing is changed then."""
         raise NotImplementedError
 
     def refunded(self, session: Session, target, payment: Payment, now: datetime) -> None:
-        """All of the payment went back to the buyer."""
+        """All of the payment went back to the buyer (through the portal or the provider's dashboard)."""
+
+    def refund_given(self, session: Session, organiser: User, payment: Payment, reason: str, now: datetime) -> None:
+        """An organiser's refund of the payment went through (all or part of it): what the kind's policy does next."""
+
+    def tell_refund(self, session: Session, payment: Payment, refund: Refund, **mail) -> None:
+        """The payer's mail about a refund; `mail` holds what every refund mail says (key, amount, reason, fully,
+        card)."""
         raise NotImplementedError
 
     def reinstate(self, session: Session, target, now: datetime) -> None:
@@ -107,99 +124,28 @@ class PayableKind:
         back what it held, so that `fulfil` can confirm it; a DomainError says why it cannot be. Locked `target`."""
 
 
-class _OrderKind(PayableKind):
-    key = "order"
-    foreign_key = "order_id"
-    #: "vé": ticket
-    reference_prefix = "VE"
-
-    def describe(self, order: Order, now: datetime) -> Payable:
-        with force_locale(order.locale):
-            description = str(_l("%(event)s – order %(code)s", event=localized(order.event, "name"),
-                                 code=order.code))
-        return Payable(kind=self, target=order, buyer_id=order.buyer_id, provider_key=order.provider,
-                       amount_due=order.total, description=description, buyer_email=order.buyer.email,
-                       locale=order.locale, open=order.awaits_payment(now), pay_before=order.expires_at)
-
-    def for_buyer(self, session: Session, buyer: User, key: str, now: datetime) -> Payable:
-        return self.describe(orders.get_order_for(session, buyer, key), now)
-
-    def locked(self, session: Session, target_id: int) -> Order:
-        return session.scalar(
-            select(Order).where(Order.id == target_id)
-            # the buyer for the mail's address; their roles are not needed, so not loaded (a statement fewer)
-            .options(joinedload(Order.event), joinedload(Order.buyer).lazyload(User.roles))
-            .with_for_update(of=Order).execution_options(populate_existing=True)
-        )
-
-    def page_endpoint(self, order: Order) -> tuple[str, dict]:
-        return "events.order_detail", {"code": order.code}
-
-    def metadata(self, order: Order) -> dict[str, str]:
-        return {"order_code": order.code}
-
-    def fulfil(self, session: Session, order: Order, payment: Payment, now: datetime) -> None:
-        orders.mark_paid(session, None, order, now=now, payment_id=payment.id, provider=payment.provider)
-
-    def refunded(self, session: Session, order: Order, payment: Payment, now: datetime) -> None:
-        orders.mark_refunded(session, order, now=now, payment_id=payment.id)
-
-    def reinstate(self, session: Session, order: Order, now: datetime) -> None:
-        orders.reinstate_lapsed(session, order, now=now)
+_KINDS: dict[str, PayableKind] = {}
 
 
-class _BoothBookingKind(PayableKind):
-    key = "booth_booking"
-    foreign_key = "booth_booking_id"
-    #: "gian hàng": booth
-    reference_prefix = "GH"
-
-    def describe(self, booking: BoothBooking, now: datetime) -> Payable:
-        exhibitor = booking.exhibitor
-        with force_locale(exhibitor.locale):
-            description = str(_l("%(event)s – booth %(number)s", event=localized(booking.event, "name"),
-                                 number=booking.booth.number))
-        return Payable(kind=self, target=booking, buyer_id=booking.exhibitor_id,
-                       provider_key=booking.provider or MANUAL.key,
-                       amount_due=booth_services.next_instalment(booking), description=description,
-                       buyer_email=exhibitor.email, locale=exhibitor.locale, open=booking.awaits_payment(now),
-                       pay_before=booking.payment_due_at)
-
-    def for_buyer(self, session: Session, buyer: User, key: str, now: datetime) -> Payable:
-        booking = session.get(BoothBooking, int(key)) if key.isdigit() else None
-        if booking is None or booking.exhibitor_id != buyer.id:
-            raise NotFound()
-        return self.describe(booking, now)
-
-    def locked(self, session: Session, target_id: int) -> BoothBooking:
-        return booth_services.locked_booking(session, target_id)
-
-    def page_endpoint(self, booking: BoothBooking) -> tuple[str, dict]:
-        return "booths.booking", {"booking_id": booking.id}
-
-    def metadata(self, booking: BoothBooking) -> dict[str, str]:
-        return {"booth_booking_id": str(booking.id), "booth": booking.booth.number}
-
-    def fulfil(self, session: Session, booking: BoothBooking, payment: Payment, now: datetime) -> None:
-        booth_services.record_provider_payment(session, booking.id, amount=payment.amount, provider=payment.provider,
-                                               payment_id=payment.id, now=now)
-
-    def refunded(self, session: Session, booking: BoothBooking, payment: Payment, now: datetime) -> None:
-        """Booth refunds follow the organisers' decision (a cancelled booking), not the money: nothing to do."""
-
-    def reinstate(self, session: Session, booking: BoothBooking, now: datetime) -> None:
-        booth_services.reinstate_lapsed(session, booking, now=now)
+def register(kind: PayableKind) -> PayableKind:
+    """Adds a kind of payable; its package calls this when it is imported (the app imports every package)."""
+    _KINDS[kind.key] = kind
+    return kind
 
 
-ORDER = _OrderKind()
-BOOTH_BOOKING = _BoothBookingKind()
-PAYABLE_KINDS: dict[str, PayableKind] = {kind.key: kind for kind in (ORDER, BOOTH_BOOKING)}
-REFERENCE_PREFIXES = tuple(kind.reference_prefix for kind in PAYABLE_KINDS.values())
+def payable_kinds() -> list[PayableKind]:
+    return list(_KINDS.values())
 
 
 def kind_of(payment: Payment) -> PayableKind:
-    return ORDER if payment.order_id is not None else BOOTH_BOOKING
+    """The kind of what `payment` pays for: the one whose column is set (the database allows exactly one)."""
+    return next(kind for kind in _KINDS.values() if getattr(payment, kind.foreign_key) is not None)
 
 
 def target_id_of(payment: Payment) -> int:
-    return payment.order_id if payment.order_id is not None else payment.booth_booking_id
+    return getattr(payment, kind_of(payment).foreign_key)
+
+
+def reference_prefixes() -> tuple[str, ...]:
+    """How transfer references of every kind start ("VE", "GH"): what reconciliation looks for in memos."""
+    return tuple(kind.reference_prefix for kind in _KINDS.values())

@@ -2,8 +2,9 @@
 
 Every provider answers three questions: may buyers choose it now (`available`: its keys are configured, there is an
 account to transfer to), can one payment through it ask this much (`accepts`), and, once chosen, where does the buyer
-go to pay (`start`). Whatever the provider, the money is confirmed through one function,
-`portal.payments.services.confirm_payment`, which fulfils the payable.
+go to pay (`start`). It also says how its money arrives and goes back (`pays_into_account`, `refunds_online`), so
+no other module asks which provider a payment went through by its key. Whatever the provider, the money is confirmed
+through one function, `portal.payments.services.confirm_payment`, which fulfils the payable.
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ class PaymentProvider:
     pay_button: LazyString | None = None
     #: the most one payment through it may ask, in đồng
     max_amount: int = MAX_AMOUNT
+    #: the money goes to the organisers' bank account that payment pages show, with a reference in the memo that
+    #: reconciliation matches: each payment is asked into one account and gets its own reference
+    pays_into_account: bool = False
+    #: its refunds go back through the provider's API (the money returns by itself, confirmed later); the organisers
+    #: send back anybody else's money themselves and the portal records it
+    refunds_online: bool = False
 
     def available(self) -> bool:
         """Whether buyers may choose it now."""
@@ -119,6 +126,7 @@ STRIPE = _StripeCheckout(
     pay_button=_l("Pay by card"),
     # Stripe takes at most 8 digits in an amount, whatever the currency: 99,999,999 ₫ (about 4,000 US dollars)
     max_amount=99_999_999,
+    refunds_online=True,
 )
 DEMO_CARD = _DemoCard(
     "demo_card",
@@ -133,9 +141,12 @@ VIETQR = _BankTransfer(
        "memo. Your order is confirmed once the transfer reaches the organisers' account."),
     pay_button=_l("Show the transfer details"),
     max_amount=vietqr.NAPAS_247_MAX_AMOUNT,
+    pays_into_account=True,
 )
 
 PROVIDERS: dict[str, PaymentProvider] = {p.key: p for p in (FREE, MANUAL, STRIPE, DEMO_CARD, VIETQR)}
+#: the providers whose refunds the organisers send themselves (for queries: a refund of theirs may wait to be sent)
+REFUNDED_BY_HAND = tuple(p.key for p in PROVIDERS.values() if not p.refunds_online)
 
 
 def buyer_providers() -> list[PaymentProvider]:

@@ -27,9 +27,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.accounts.models import Role, User
 from portal.audit.services import record
-from portal.booths.models import BoothBooking
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
-from portal.events.models import Order
 from portal.payments import services, statements, vietqr
 from portal.payments.models import (
     COLLECTED_STATUSES,
@@ -42,7 +40,7 @@ from portal.payments.models import (
     StatementImport,
     StatementLine,
 )
-from portal.payments.payables import REFERENCE_PREFIXES
+from portal.payments.payables import payable_kinds, reference_prefixes
 
 #: what a line becomes, from what crediting it did (services.Outcome) and whether its payment had been paid before
 _STATUS_BY_OUTCOME = {
@@ -241,7 +239,7 @@ def _moved(session: Session, actor: User, statement_import: StatementImport, lin
 def _named_payment(session: Session, memo: str, bank_account_id: int) -> tuple[str | None, Payment | None]:
     """The first reference in the memo that names a payment asked into the account, and that payment; otherwise
     the first reference the memo carries (if any) and None."""
-    references = vietqr.find_references(memo, REFERENCE_PREFIXES)
+    references = vietqr.find_references(memo, reference_prefixes())
     for reference in references:
         payment = services.find_transfer_payment(session, reference, bank_account_id)
         if payment is not None:
@@ -291,8 +289,7 @@ def status_counts(session: Session, user: User, import_id: int | None = None) ->
 
 def _with_payment():
     payment = joinedload(StatementLine.payment)
-    return (payment.joinedload(Payment.order).joinedload(Order.event),
-            payment.joinedload(Payment.booth_booking).joinedload(BoothBooking.booth),
+    return (*(option for kind in payable_kinds() for option in kind.loader_options(payment)),
             payment.selectinload(Payment.refunds), joinedload(StatementLine.reviewed_by))
 
 
@@ -345,7 +342,7 @@ def find_payment(session: Session, reference_or_id: str, bank_account_id: int) -
     if text.isdigit():
         payment = session.get(Payment, int(text))
     else:
-        references = vietqr.find_references(text, REFERENCE_PREFIXES)
+        references = vietqr.find_references(text, reference_prefixes())
         payment = services.find_transfer_payment(session, references[0], bank_account_id) if references else None
     if payment is None or payment.transfer_reference is None or payment.bank_account_id != bank_account_id:
         raise PaymentNotFound()

@@ -1,11 +1,11 @@
-"""Refunds an organiser gives from a ticket order's or a booth booking's payment: through Stripe's refund API for
-card payments, recorded by hand for everything else (the organisers send a bank transfer back themselves).
+"""Refunds an organiser gives from a payment: through Stripe's refund API for card payments, recorded by hand for
+everything else (the organisers send a bank transfer back themselves).
 
-Seats: a full refund refunds the order, which cancels its tickets and offers the seats to the waiting list
-(orders.mark_refunded). A partial refund (a discount given afterwards, one attendee who cannot come) keeps every
-ticket valid; an organiser who wants seats back cancels tickets as a separate decision. Booths likewise: once
-nothing is left to refund of a booking's payments its booking is cancelled and the booth freed
-(booths.services.cancel_booking); a partial refund keeps the booth.
+What a refund does to what was paid for is the payable kind's policy (payables.PayableKind): a full refund refunds
+a ticket order, which cancels its tickets and offers the seats to the waiting list, and a partial one keeps every
+ticket valid (events/payable.py); a booth booking is cancelled once nothing is left to refund of its payments
+(booths/payable.py). Who may refund which payment (an event's organisers) is decided above payments
+(portal/finance).
 
 Money owed back that an organiser accepted from the review queue (an overpayment, reconciliation.accept_line) is a
 refund pending until they record with confirm_sent that they sent it.
@@ -24,21 +24,16 @@ from datetime import datetime
 
 import stripe
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
 from portal.audit.services import record
-from portal.booths import services as booth_services
-from portal.booths.models import BoothBooking
 from portal.errors import Conflict, DomainError, NotFound
-from portal.events.models import Event, Order
-from portal.i18n import format_vnd, localized
-from portal.notifications.services import absolute_url, queue_mail
+from portal.i18n import format_vnd
 from portal.payments import services
 from portal.payments.models import COLLECTED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus
+from portal.payments.payables import kind_of
 from portal.payments.services import Outcome
 
 log = logging.getLogger(__name__)
@@ -91,31 +86,11 @@ def refundable(payment: Payment) -> int:
     return max(payment.amount_kept - pending, 0)
 
 
-def event_payment(session: Session, event: Event, payment_id: int) -> Payment:
-    """A payment of `event`, for a ticket order or a booth booking; NotFound for any other."""
-    payment = session.get(Payment, payment_id)
-    if payment is None or payment.paid_for.event_id != event.id:
-        raise NotFound()
-    return payment
-
-
-def payment_to_refund(session: Session, event: Event, *, order_id: int | None = None,
-                      booking_id: int | None = None) -> Payment | None:
-    """The latest payment of an order or a booth booking of `event` that has money left to refund, if any;
-    NotFound when the order or booking is not the event's."""
-    target = session.get(Order, order_id) if order_id is not None else session.get(BoothBooking, booking_id)
-    if target is None or target.event_id != event.id:
-        raise NotFound()
-    link = Payment.order_id == order_id if order_id is not None else Payment.booth_booking_id == booking_id
-    payments = session.scalars(select(Payment).where(link).order_by(Payment.id.desc())).all()
-    return next((payment for payment in payments if refundable(payment)), None)
-
-
-def refund(session: Session, organiser: User, event: Event, payment_id: int, *, amount: int, reason: str,
-           request_token: str, now: datetime) -> Outcome:
+def refund(session: Session, organiser: User, payment_id: int, *, amount: int, reason: str, request_token: str,
+           now: datetime) -> Outcome:
     """Gives `amount` of the payment back, in the request's transaction; commits between asking Stripe and noting
-    its answer, so no lock is held while Stripe answers. DUPLICATE when this request token was handled before."""
-    event_payment(session, event, payment_id)
+    its answer, so no lock is held while Stripe answers. DUPLICATE when this request token was handled before.
+    The caller has checked that `organiser` may refund this payment."""
     created: list[Refund] = []
 
     def start(payment: Payment) -> Outcome:
@@ -127,7 +102,7 @@ def refund(session: Session, organiser: User, event: Event, payment_id: int, *, 
         if _received_in_review(payment):
             # money that settled nothing (a part, an excess, a late transfer) is given back: it did arrive
             services.count_as_received(payment, now)
-        card = payment.provider == "stripe"
+        card = payment.method.refunds_online
         refund_row = Refund(amount=amount, reason=reason.strip(), created_by_id=organiser.id, created_at=now,
                             status=RefundStatus.PENDING if card else RefundStatus.SUCCEEDED)
         payment.refunds.append(refund_row)
@@ -149,36 +124,25 @@ def refund(session: Session, organiser: User, event: Event, payment_id: int, *, 
     if outcome is Outcome.WAITING:
         outcome = _through_stripe(session, created[0].id, now)
     if created and outcome is not Outcome.FAILED:
-        # after Stripe accepted a card refund: one it refused (or could not reach) frees nothing
-        _free_booth(session, organiser, event, session.get(Payment, payment_id), created[0].reason, now)
+        # after Stripe accepted a card refund: one it refused (or could not reach) changes nothing
+        payment = session.get(Payment, payment_id)
+        kind_of(payment).refund_given(session, organiser, payment, created[0].reason, now)
     return outcome
-
-
-def _free_booth(session: Session, organiser: User, event: Event, payment: Payment, reason: str,
-                now: datetime) -> None:
-    """The booth policy: a booking with nothing left to refund on any of its payments is cancelled, which frees
-    its booth and tells the exhibitor; one still holding money keeps its booth."""
-    if payment.booth_booking_id is None:
-        return
-    booking = booth_services.locked_booking(session, payment.booth_booking_id, event=event)
-    others = session.scalars(select(Payment).where(Payment.booth_booking_id == booking.id,
-                                                   Payment.id != payment.id)).all()
-    if booking.is_active and refundable(payment) == 0 and not any(refundable(other) for other in others):
-        booth_services.cancel_booking(session, organiser, event, booking.id, message=reason, now=now)
 
 
 class AlreadySent(Conflict):
     default_message = _l("This refund had already been recorded as sent.")
 
 
-def confirm_sent(session: Session, organiser: User, event: Event, refund_id: int, now: datetime) -> Refund:
+def confirm_sent(session: Session, organiser: User, refund_id: int, now: datetime) -> Refund:
     """The organisers sent back money owed to a payer (a refund pending on a payment that is not by card): it is
-    recorded as refunded and the payer is told. A second click finds it done (AlreadySent)."""
+    recorded as refunded and the payer is told. A second click finds it done (AlreadySent). The caller has checked
+    that `organiser` may refund this refund's payment."""
     refund_row = session.get(Refund, refund_id)
     if refund_row is None:
         raise NotFound()
     payment = services.locked_payment(session, refund_row.payment_id)
-    if payment.paid_for.event_id != event.id or payment.provider == "stripe":
+    if payment.method.refunds_online:
         raise NotFound()
     session.refresh(refund_row)
     if refund_row.status is not RefundStatus.PENDING:
@@ -228,21 +192,6 @@ def _give_up(session: Session, refund_id: int) -> None:
 
 def _tell_buyer(session: Session, payment: Payment, refund_row: Refund) -> None:
     """The buyer's (or exhibitor's) mail about a refund, once per refund."""
-    common = {"key": f"refund:{refund_row.id}", "amount": refund_row.amount, "reason": refund_row.reason,
-              "fully": payment.amount_kept <= 0, "card": payment.provider == "stripe"}
-    order = payment.order
-    if order is None:
-        booking = payment.booth_booking
-        exhibitor = booking.exhibitor
-        with force_locale(exhibitor.locale):
-            name = localized(booking.event, "name")
-        queue_mail(session, to=exhibitor.email, locale=exhibitor.locale, template="booth_refunded",
-                   subject=_l("Refund for your booth at %(event)s", event=name), booking=booking,
-                   exhibitor=exhibitor, event_name=name, link=booth_services.booking_link(booking), **common)
-        return
-    with force_locale(order.locale):
-        name = localized(order.event, "name")
-    queue_mail(session, to=order.buyer.email, locale=order.locale,
-               template="order_refunded", subject=_l("Refund for your order %(code)s", code=order.code),
-               order=order, event_name=name, receipt_link=absolute_url("receipts.buyer_receipt", code=order.code),
-               **common)
+    kind_of(payment).tell_refund(session, payment, refund_row, key=f"refund:{refund_row.id}", amount=refund_row.amount,
+                                 reason=refund_row.reason, fully=payment.amount_kept <= 0,
+                                 card=payment.method.refunds_online)

@@ -37,7 +37,7 @@ from portal.payments.models import (
     ReviewReason,
 )
 from portal.payments.payables import Payable, kind_of, target_id_of
-from portal.payments.providers import PROVIDERS
+from portal.payments.providers import DEMO_CARD, PROVIDERS, VIETQR
 
 #: a provider's attempt this close to its expiry is not handed to a buyer any more: they might not finish in time,
 #: and Stripe refuses to open a Checkout Session for less than 30 minutes
@@ -97,8 +97,9 @@ def open_payment(session: Session, payable: Payable, provider_key: str, now: dat
     if not payable.open or payable.amount_due <= 0:
         raise PaymentClosed()
     # orders and applications are refused beforehand; this stops what was placed before the limits were checked
-    PROVIDERS[provider_key].check_amount(payable.amount_due)
-    account = active_bank_account(session) if provider_key == "vietqr" else None
+    provider = PROVIDERS[provider_key]
+    provider.check_amount(payable.amount_due)
+    account = active_bank_account(session) if provider.pays_into_account else None
     link = getattr(Payment, kind.foreign_key) == payable.target.id
     candidates = session.scalars(
         select(Payment).where(link, Payment.provider == provider_key, Payment.status == PaymentStatus.PENDING,
@@ -114,7 +115,7 @@ def open_payment(session: Session, payable: Payable, provider_key: str, now: dat
         raise PaymentInReview()
     payment = Payment(amount=payable.amount_due, currency=payable.currency, provider=provider_key,
                       status=PaymentStatus.PENDING, created_at=now, updated_at=now, **payable.payment_link)
-    if provider_key == "vietqr":
+    if provider.pays_into_account:
         payment.transfer_reference = _unused_reference(session, kind.reference_prefix)
         payment.bank_account = account
     session.add(payment)
@@ -135,9 +136,7 @@ def payment_for_buyer(session: Session, buyer: User, payment_id: int, now: datet
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise NotFound()
-    kind = kind_of(payment)
-    target = payment.order if payment.order_id is not None else payment.booth_booking
-    payable = kind.describe(target, now)
+    payable = kind_of(payment).describe(payment.paid_for, now)
     if payable.buyer_id != buyer.id:
         raise NotFound()
     return payment, payable
@@ -300,7 +299,7 @@ def pay_with_demo_card(session: Session, payment_id: int, now: datetime) -> Outc
     """The demo card's "pay" button: the provider confirms the full amount at once, through the same path as a
     Stripe webhook. A second click is a repeated notification and changes nothing."""
     return handle_notification(
-        session, provider="demo_card", external_id=f"payment-{payment_id}", event_type="demo_card.paid",
+        session, provider=DEMO_CARD.key, external_id=f"payment-{payment_id}", event_type="demo_card.paid",
         payment_id=payment_id, now=now,
         act=lambda payment: confirm_payment(session, payment, amount=payment.amount, currency=payment.currency,
                                             now=now, provider_payment_id=f"demo-{payment.id}"),
@@ -312,7 +311,7 @@ def pay_with_demo_card(session: Session, payment_id: int, now: datetime) -> Outc
 def find_transfer_payment(session: Session, reference: str, bank_account_id: int) -> Payment | None:
     """The bank-transfer payment a reference (as vietqr.find_references reads it off a memo) belongs to, if it was
     asked into this account: money that reached another account does not pay it."""
-    return session.scalar(select(Payment).where(Payment.transfer_reference == reference, Payment.provider == "vietqr",
+    return session.scalar(select(Payment).where(Payment.transfer_reference == reference, Payment.provider == VIETQR.key,
                                                 Payment.bank_account_id == bank_account_id))
 
 
@@ -323,7 +322,7 @@ def apply_bank_transfer(session: Session, payment_id: int, *, amount: int, exter
     Transfers add up; when they reach the amount exactly the order or booking is fulfilled. Less is PARTIAL (the
     rest is still expected, and the payment waits for review), more is FLAGGED."""
     return handle_notification(
-        session, provider="vietqr", external_id=external_id, event_type="bank_transfer", payment_id=payment_id,
+        session, provider=VIETQR.key, external_id=external_id, event_type="bank_transfer", payment_id=payment_id,
         act=lambda payment: _credit_transfer(session, payment, amount, now), now=now,
     )
 

@@ -24,11 +24,12 @@ from portal.notifications.services import absolute_url
 from portal.payments import services
 from portal.payments.models import Payment
 from portal.payments.payables import Payable
+from portal.payments.providers import STRIPE
 from portal.payments.services import Outcome
 
 log = logging.getLogger(__name__)
 
-PROVIDER = "stripe"
+PROVIDER = STRIPE.key
 #: Stripe keeps a Checkout Session open between 30 minutes and 24 hours; ours end with the order's time to pay,
 #: within these bounds (the lower one leaves room to hand the same session out again, see EXPIRY_MARGIN)
 SESSION_LIFETIME_MIN = timedelta(hours=1)

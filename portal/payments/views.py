@@ -21,7 +21,7 @@ from portal.json_body import MalformedBody
 from portal.payments import services, stripe_checkout, vietqr
 from portal.payments.forms import BankAccountForm, ReconcilerForm
 from portal.payments.models import COLLECTED_STATUSES, BankAccount, Payment, PaymentStatus
-from portal.payments.payables import BOOTH_BOOKING, ORDER, Payable, PayableKind
+from portal.payments.payables import Payable, PayableKind
 from portal.payments.providers import DEMO_CARD, PROVIDERS, VIETQR
 from portal.web import button_action, render_domain_error, render_form, staff_only
 
@@ -58,23 +58,6 @@ def begin_payment(kind: PayableKind, key: str):
         flash(str(error.message), "error")
         return redirect(payable.page_url)
     return redirect(destination)
-
-
-@bp.route("/orders/<code>/pay", methods=["POST"])
-@login_required
-def pay_order(code: str):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    return begin_payment(ORDER, code)
-
-
-@bp.route("/payments/booth-bookings/<int:booking_id>/pay", methods=["POST"])
-@login_required
-def pay_booth_booking(booking_id: int):
-    """The next instalment of a booth booking (the deposit, then the balance)."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    return begin_payment(BOOTH_BOOKING, str(booking_id))
 
 
 def _buyers_payment(payment_id: int, provider_key: str | None = None) -> tuple[Payment, Payable]:

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from portal.accounts.models import User
 from portal.booths import services as booth_services
 from portal.booths.models import BookingStatus, Booth, BoothBooking
+from portal.booths.payable import BOOTH_BOOKING
 from portal.db import utcnow
 from portal.events import manage
 from portal.events.models import Event, Order
 from portal.payments import refunds, services
 from portal.payments.models import Payment
-from portal.payments.payables import BOOTH_BOOKING
 from tests.support.payments import PRICE, SLUG, STRIPE_SECRET_KEY, open_payment, place_pending_order
 
 

@@ -17,9 +17,9 @@ from portal.accounts.models import User
 from portal.db import utcnow
 from portal.events.models import Event, EventStatus, Order, Quota, TicketType
 from portal.events.orders import AttendeeInput, load_event_for_sale, place_order
+from portal.events.payable import ORDER
 from portal.payments import services, stripe_checkout
 from portal.payments.models import BankAccount, Payment
-from portal.payments.payables import ORDER
 
 STRIPE_SECRET_KEY = "sk_test_portal"
 WEBHOOK_SECRET = "whsec_test_portal"

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from portal import demo_calendar as dates
 from portal.booths.models import BoothSaleSettings
-from portal.demo import dates, load_demo
+from portal.demo import load_demo
 from portal.events.models import Event
 from portal.i18n import HANOI
 from portal.incubation.models import Call

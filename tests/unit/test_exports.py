@@ -10,8 +10,9 @@ import pytest
 from flask_babel import force_locale
 from openpyxl import load_workbook
 
-from portal.events.exports import AttendeeTable, attendee_table, neutralise, to_csv, to_xlsx
+from portal.events.exports import attendee_table
 from portal.events.models import CheckIn, Order, OrderStatus, Question, QuestionKind, Ticket, TicketType
+from portal.exports import Table, neutralise, to_csv, to_xlsx
 
 FORMULAS = ['=HYPERLINK("http://x","click")', "+1+1", "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1"]
 
@@ -26,8 +27,8 @@ def test_ordinary_text_is_left_alone(text):
     assert neutralise(text) == text
 
 
-def table_of(*values) -> AttendeeTable:
-    return AttendeeTable(headers=["Họ và tên", "Giá"], rows=[[value, 1_500_000] for value in values])
+def table_of(*values) -> Table:
+    return Table(headers=["Họ và tên", "Giá"], rows=[[value, 1_500_000] for value in values])
 
 
 def test_the_csv_is_utf8_with_a_byte_order_mark_and_rfc_4180_quoting():

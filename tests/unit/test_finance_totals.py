@@ -18,7 +18,8 @@ from portal.booths.models import BoothBooking
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.events.models import Event, EventStatus, Quota, TicketType
-from portal.payments import finance, refunds, services
+from portal.finance import services as finance
+from portal.payments import refunds, services
 from portal.payments.models import Payment
 from tests.support.finance import (
     BOOTH_PRICE,
@@ -94,7 +95,7 @@ def _refund_some(app, db, organiser: User, event_id: int, payment: Payment, aske
         try:
             # a refusal rolls its transaction back, as the refund page does; the same request may come again
             with app.test_request_context(), db.transaction() as s:
-                refunds.refund(s, s.get(User, organiser.id), s.get(Event, event_id), payment.id, amount=amount,
+                finance.refund(s, s.get(User, organiser.id), s.get(Event, event_id), payment.id, amount=amount,
                                reason="", request_token=f"t-{payment.id}-{left}-{amount}", now=utcnow())
         except DomainError:
             assert amount > left
@@ -160,7 +161,7 @@ def test_two_organisers_refunding_at_once_give_back_no_more_than_was_paid(app, d
         barrier.wait()
         try:
             with app.test_request_context(), db.transaction() as s:
-                results.append(refunds.refund(s, s.get(User, organiser.id), s.get(Event, event_id), payment.id,
+                results.append(finance.refund(s, s.get(User, organiser.id), s.get(Event, event_id), payment.id,
                                               amount=2 * PRICE, reason="", request_token=token, now=utcnow()))
         except DomainError as refusal:
             results.append(type(refusal))

@@ -16,9 +16,9 @@ from portal.booths.models import BookingStatus, Booth, BoothBooking
 from portal.db import make_engine, utcnow
 from portal.demo import load_demo
 from portal.events.models import Event, EventStatus, Order, OrderStatus
+from portal.finance import services as finance
 from portal.migrate import alembic_config, include_object, upgrade
 from portal.models import metadata
-from portal.payments import finance, refunds
 from portal.payments.models import (
     BankAccount,
     LineStatus,
@@ -115,7 +115,7 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
                                                    (None, booking.id, 14_000_000, PaymentStatus.SUCCEEDED)], key=str)
         assert (summary.received, summary.orders_paid, summary.booths_paid) == (20_750_000, 750_000, 20_000_000)
         assert summary.difference == 0
-        s.add(Refund(payment=refunds.payment_to_refund(s, event, order_id=by_hand.id), amount=100_000,
+        s.add(Refund(payment=finance.payment_to_refund(s, event, order_id=by_hand.id), amount=100_000,
                      status=RefundStatus.SUCCEEDED))
         s.commit()
     command.downgrade(alembic_config(url), "0008_organisation_tax_code")

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from portal.events import orders
+from portal.events import orders, payment_reminders
 from portal.events.models import Order
+from portal.finance.tasks import remind_and_expire_payments
 from portal.payments import expiry
 from portal.payments.models import Payment, PaymentStatus
-from portal.payments.tasks import remind_and_expire_payments
 from tests.support.mail import text_body
 from tests.support.payments import create_paid_event, load, open_payment, place_pending_order
 
@@ -30,7 +30,7 @@ def order(app, db, make_user, ticket_type_id) -> Order:
 
 def remind(app, db, now) -> int:
     with app.app_context(), db.transaction() as s:
-        return expiry.remind_unpaid_orders(s, now)
+        return payment_reminders.remind_unpaid_orders(s, now)
 
 
 def test_the_reminder_goes_out_once_when_a_quarter_of_the_time_is_left(app, db, order, mailbox):

@@ -15,10 +15,13 @@ from app import create_app
 from portal.accounts.models import Role, User
 from portal.booths import services as booth_services
 from portal.booths.models import BookingStatus, BoothBooking
+from portal.booths.payable import BOOTH_BOOKING
 from portal.config import ConfigError, load_settings
 from portal.db import utcnow
 from portal.events.models import Event, Order, OrderStatus
-from portal.payments import demo, services, vietqr
+from portal.events.payable import ORDER
+from portal.finance import demo
+from portal.payments import services, vietqr
 from portal.payments.models import (
     BankAccount,
     Payment,
@@ -27,8 +30,8 @@ from portal.payments.models import (
     RefundStatus,
     ReviewReason,
 )
-from portal.payments.payables import BOOTH_BOOKING, ORDER, REFERENCE_PREFIXES
-from portal.payments.providers import STRIPE
+from portal.payments.payables import reference_prefixes
+from portal.payments.providers import PROVIDERS, STRIPE
 from portal.payments.services import Outcome, PaymentClosed
 from tests.support.booths import as_exhibitor, create_hall
 from tests.support.mail import text_body
@@ -146,7 +149,7 @@ def test_a_reference_read_off_a_bank_memo_finds_its_payment_in_the_account_it_wa
     other = add_bank_account(db, active=False, account_number="1088666")
     squeezed = payment.transfer_reference.replace(" ", "")
     memo = f"MBVCB.5012345678.{squeezed}.CT tu 0451000123456 NGUYEN VAN BINH toi 0011001932418"
-    [reference] = vietqr.find_references(memo, REFERENCE_PREFIXES)
+    [reference] = vietqr.find_references(memo, reference_prefixes())
     with db.session_factory() as s:
         assert services.find_transfer_payment(s, reference, shown).id == payment.id
         assert services.find_transfer_payment(s, reference, other) is None
@@ -322,3 +325,11 @@ def test_the_demo_bank_accounts_are_added_once_and_never_over_a_real_one(db):
         assert shown.active and not other.active
         assert all(vietqr.transfer_payload(account.bank_bin, account.account_number, 1000)
                    for account in (shown, other))
+
+
+def test_each_provider_says_how_its_money_arrives_and_goes_back():
+    """Written independently of providers.py: only bank transfers go to the organisers' account with a reference,
+    only card payments are refunded through the provider; everything else is sent back by the organisers."""
+    how = {key: (provider.pays_into_account, provider.refunds_online) for key, provider in PROVIDERS.items()}
+    assert how == {"free": (False, False), "manual": (False, False), "stripe": (False, True),
+                   "demo_card": (False, False), "vietqr": (True, False)}

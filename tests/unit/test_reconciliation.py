@@ -18,7 +18,8 @@ from portal.demo import load_demo
 from portal.errors import NotFound
 from portal.events.models import Event, Order, OrderStatus
 from portal.events.orders import SeatsGone, availability
-from portal.payments import finance, reconciliation, refunds
+from portal.finance import services as finance
+from portal.payments import reconciliation, refunds
 from portal.payments.models import (
     BankAccount,
     LineStatus,
@@ -442,7 +443,7 @@ def test_accepting_an_excess_pays_the_order_and_owes_the_excess_back_until_it_is
 
     def sent(s):
         event = s.scalar(select(Event).where(Event.slug == SLUG))
-        return refunds.confirm_sent(s, s.get(User, organiser.id), event, refund.id, utcnow())
+        return finance.confirm_sent(s, s.get(User, organiser.id), event, refund.id, utcnow())
 
     review(app, db, sent)
     with pytest.raises(refunds.AlreadySent):
@@ -512,7 +513,7 @@ def test_a_late_transfer_whose_seats_are_gone_changes_nothing_and_can_be_refunde
     # the organiser gives the money back instead
     with app.test_request_context(), db.transaction() as s:
         event = s.scalar(select(Event).where(Event.slug == SLUG))
-        assert refunds.refund(s, s.get(User, organiser.id), event, late.id, amount=PRICE + amount_over,
+        assert finance.refund(s, s.get(User, organiser.id), event, late.id, amount=PRICE + amount_over,
                               reason="Hết chỗ", request_token="seats-gone", now=utcnow()) is Outcome.REFUNDED
     saved = load(db, Payment, late.id)
     assert (saved.status, saved.amount_kept) == (PaymentStatus.REFUNDED, 0)
@@ -629,7 +630,7 @@ def test_a_late_booth_transfer_whose_booth_was_taken_changes_nothing_and_can_be_
     assert booking_of(db, late).status is BookingStatus.LAPSED
     with app.test_request_context(), db.transaction() as s:
         event = s.scalar(select(Event).where(Event.slug == SLUG))
-        assert refunds.refund(s, s.get(User, organiser.id), event, late.id, amount=BOOTH_PRICE, reason="Hết gian",
+        assert finance.refund(s, s.get(User, organiser.id), event, late.id, amount=BOOTH_PRICE, reason="Hết gian",
                               request_token="booth-gone", now=utcnow()) is Outcome.REFUNDED
     assert load(db, Payment, late.id).amount_kept == 0
     assert event_summary(app, db).difference == 0

@@ -23,9 +23,9 @@ from portal.events.models import (
     WaitingListEntry,
     WaitingListStatus,
 )
+from portal.finance import services as finance
 from portal.notifications.models import OutboxMessage
 from portal.notifications.scheduler import build_scheduler
-from portal.payments import refunds
 from tests.support.finance import pay_by_hand
 from tests.web.test_waitlist import (
     create_sale,
@@ -229,7 +229,7 @@ def test_a_full_refund_gives_the_seat_to_the_list(app, db, make_user, mailbox):
     order, payment = pay_by_hand(app, db, organiser, make_user(), sale.ticket_type_id)
     waiting = join_directly(db, sale, make_user(email="waiting@example.vn", locale="en"))
     with app.test_request_context(), db.transaction() as s:
-        refunds.refund(s, s.get(type(organiser), organiser.id), s.get(Event, sale.event_id), payment.id,
+        finance.refund(s, s.get(type(organiser), organiser.id), s.get(Event, sale.event_id), payment.id,
                        amount=150_000, reason="Không đến được", request_token="refund-1", now=utcnow())
     with db.session_factory() as s:
         assert s.get(Order, order.id).status is OrderStatus.REFUNDED

@@ -18,8 +18,10 @@ from wtforms.validators import NumberRange
 from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError
 from portal.events.gate import event_management_blueprint
+from portal.finance import receipts
+from portal.finance import services as finance
 from portal.forms import WholeNumberField, length, required
-from portal.payments import finance, receipts, refunds
+from portal.payments import refunds
 from portal.payments.services import Outcome
 from portal.web import button_action, client_ip, page_number, render_form
 
@@ -73,7 +75,7 @@ def export(file_format: str):
 def refund(payment_id: int):
     db, event = db_session(), g.event
     try:
-        payment = refunds.event_payment(db, event, payment_id)
+        payment = finance.event_payment(db, event, payment_id)
     except DomainError as error:
         abort(error.status_code)
     form = RefundForm()
@@ -87,7 +89,7 @@ def refund(payment_id: int):
     if not submitted:
         return render_form("payments/refund.html", form, **context)
     try:
-        outcome = refunds.refund(db, current_user, event, payment_id, amount=form.amount.data,
+        outcome = finance.refund(db, current_user, event, payment_id, amount=form.amount.data,
                                  reason=form.reason.data, request_token=token, now=utcnow())
     except DomainError as error:
         end_refused(db)
@@ -102,7 +104,7 @@ def _to_refund_form(**target):
     """The refund form of the order's or booking's payment that has money left to refund."""
     event = g.event
     try:
-        payment = refunds.payment_to_refund(db_session(), event, **target)
+        payment = finance.payment_to_refund(db_session(), event, **target)
     except DomainError as error:
         abort(error.status_code)
     if payment is None:
@@ -127,7 +129,7 @@ def refund_sent(refund_id: int):
     event = g.event
 
     def run(db) -> str:
-        refunds.confirm_sent(db, current_user, event, refund_id, utcnow())
+        finance.confirm_sent(db, current_user, event, refund_id, utcnow())
         return _("The refund is recorded as sent and the payer has been told.")
 
     return button_action(run, back=url_for("finance.page", event_id=event.id))

@@ -1,22 +1,23 @@
-"""Payments' scheduled job: remind buyers whose unpaid orders are running out of time, and expire the payments of
-orders and bookings that did."""
+"""The scheduled job for unpaid orders: remind buyers whose orders are running out of time, and expire the payments
+of orders and bookings that did."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from portal.db import utcnow
+from portal.events.payment_reminders import remind_unpaid_orders
 from portal.notifications.scheduler import register_job
-from portal.payments import expiry
+from portal.payments.expiry import expire_abandoned_payments
 
 
 def remind_and_expire_payments(app: Flask) -> dict[str, int]:
     database = app.extensions["portal.db"]
     now = utcnow()
     with database.transaction() as session:
-        reminded = expiry.remind_unpaid_orders(session, now)
+        reminded = remind_unpaid_orders(session, now)
     with database.transaction() as session:
-        expired = expiry.expire_abandoned_payments(session, now)
+        expired = expire_abandoned_payments(session, now)
     return {"payment_reminders": reminded, "payments_expired": expired}
 
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from portal.accounts.models import Organisation, OrganisationMember, User
 from portal.errors import NotFound
 from portal.events.models import Event, Order, Ticket
+from portal.finance.services import PAYMENT_STATUS_LABELS, SETTLED_ORDER_STATUSES, provider_label
 from portal.i18n import format_local_datetime, format_vnd, localized
-from portal.payments.finance import PAYMENT_STATUS_LABELS, SETTLED_ORDER_STATUSES, provider_label
 from portal.payments.models import COLLECTED_STATUSES, Payment, Refund, RefundStatus
 from portal.pdf import Document
 

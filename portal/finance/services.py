@@ -1,6 +1,9 @@
 """An event's money for its organisers: ticket order and booth booking payments by method and state, refunds, what
 waits for review, and the check that the payments add up to the orders and booth instalments they paid. Every figure
 comes from a fixed number of aggregate queries, however many orders and bookings the event has.
+
+Refunds from the finance page go through here: a payment is the event's when its order or booking is, and only then
+does payments.refunds give its money back.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.booths.models import BoothBooking
+from portal.booths.payable import BOOTH_BOOKING
 from portal.db import utcnow
 from portal.errors import NotFound
-from portal.events.exports import MIMETYPES, AttendeeTable, to_csv, to_xlsx
 from portal.events.models import Event, Order, OrderStatus
-from portal.events.reports import hanoi_time
+from portal.events.payable import ORDER
+from portal.exports import ExportFile, Table, check_format, export_file, spreadsheet_time
+from portal.payments import refunds
 from portal.payments.models import COLLECTED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus
-from portal.payments.providers import PROVIDERS
+from portal.payments.payables import kind_of
+from portal.payments.providers import PROVIDERS, REFUNDED_BY_HAND
+from portal.payments.services import Outcome
 
 PAYMENTS_PER_PAGE = 50
 RECENT_REFUNDS = 50
@@ -44,7 +51,7 @@ REFUND_STATUS_LABELS = {
 }
 #: a pending refund of a payment that is not by card waits for the organisers to send the money
 REFUND_TO_SEND = _l("To send back")
-KIND_LABELS = {"order": _l("Tickets"), "booth_booking": _l("Booths")}
+KIND_LABELS = {ORDER.key: _l("Tickets"), BOOTH_BOOKING.key: _l("Booths")}
 #: what a booth payment paid for (instalment_of)
 INSTALMENT_LABELS = {"deposit": _l("Deposit"), "balance": _l("Balance"), "full": _l("Full price")}
 
@@ -128,7 +135,7 @@ def _event_payments(event: Event):
     return _of_event(select(Payment), event)
 
 
-_KIND = case((Payment.order_id.is_not(None), "order"), else_="booth_booking")
+_KIND = case((Payment.order_id.is_not(None), ORDER.key), else_=BOOTH_BOOKING.key)
 _SETTLED = Payment.status.in_(COLLECTED_STATUSES) & Payment.review_reason.is_(None)
 
 
@@ -158,7 +165,7 @@ def summary(session: Session, event: Event) -> FinanceSummary:
                      Payment.amount_received - Payment.amount), else_=0)),
         _total(case((returned, Payment.amount_received), else_=0))), event)).one()
     to_send = session.scalar(_of_event(select(_total(Refund.amount)).select_from(Refund).join(Refund.payment), event)
-                             .where(Refund.status == RefundStatus.PENDING, Payment.provider != "stripe"))
+                             .where(Refund.status == RefundStatus.PENDING, Payment.provider.in_(REFUNDED_BY_HAND)))
     return FinanceSummary(lines=lines, received=sum(line.received for line in collected),
                           refunded=sum(line.refunded for line in collected), orders_paid=orders_paid,
                           in_review=in_review, booths_paid=booths_paid, overpaid=overpaid, returned=given_back,
@@ -195,7 +202,7 @@ def recent_refunds(session: Session, event: Event) -> list[Refund]:
 
 def to_send(refund: Refund) -> bool:
     """Owed back and not sent yet: the organisers send it themselves (not a card payment's refund at Stripe)."""
-    return refund.status is RefundStatus.PENDING and refund.payment.provider != "stripe"
+    return refund.status is RefundStatus.PENDING and not refund.payment.method.refunds_online
 
 
 def instalments(session: Session, payments: list[Payment]) -> dict[int, str]:
@@ -234,7 +241,7 @@ def payer(payment: Payment) -> User:
 
 # --- export ---------------------------------------------------------------------------------
 
-def payment_table(payments: list[Payment], instalment_of: dict[int, str]) -> AttendeeTable:
+def payment_table(payments: list[Payment], instalment_of: dict[int, str]) -> Table:
     headers = [_("Payment"), _("Paid for"), _("Buyer"), _("E-mail"), _("Method"), _("Status"),
                _("Amount asked (VND)"), _("Received (VND)"), _("Refunded (VND)"), _("Kept (VND)"),
                _("Transfer reference"), _("Provider reference"), _("Created at (Hanoi time)"),
@@ -243,41 +250,61 @@ def payment_table(payments: list[Payment], instalment_of: dict[int, str]) -> Att
         [payment.id, paid_for_label(payment), payer(payment).full_name, payer(payment).email,
          provider_label(payment.provider), str(PAYMENT_STATUS_LABELS[payment.status]), payment.amount,
          payment.amount_received, payment.amount_refunded, payment.amount_kept, payment.transfer_reference or "",
-         payment.provider_payment_id or payment.provider_reference or "", _local(payment.created_at),
-         _local(payment.succeeded_at), payment.review_note if payment.review_reason else "",
-         str(KIND_LABELS["order" if payment.order_id else "booth_booking"]),
+         payment.provider_payment_id or payment.provider_reference or "", spreadsheet_time(payment.created_at),
+         spreadsheet_time(payment.succeeded_at), payment.review_note if payment.review_reason else "",
+         str(KIND_LABELS[kind_of(payment).key]),
          str(INSTALMENT_LABELS[instalment_of[payment.id]]) if payment.id in instalment_of else ""]
         for payment in payments
     ]
-    return AttendeeTable(headers, rows)
-
-
-def _local(moment: datetime | None) -> datetime | None:
-    return hanoi_time(moment).replace(tzinfo=None) if moment else None
-
-
-@dataclass(frozen=True)
-class PaymentsFile:
-    filename: str
-    mimetype: str
-    content: bytes
-
-
-EXPORT_FORMATS = {
-    "csv": (MIMETYPES["csv"], to_csv),
-    "xlsx": (MIMETYPES["xlsx"], lambda table: to_xlsx(table, _("Payments"))),
-}
+    return Table(headers, rows)
 
 
 def export_payments(session: Session, actor: User, event: Event, file_format: str, *, ip_address: str | None = None,
-                    now: datetime | None = None) -> PaymentsFile:
+                    now: datetime | None = None) -> ExportFile:
     """Every payment of the event for the accounting system, with an audit entry saying who took it."""
-    if file_format not in EXPORT_FORMATS:
-        raise NotFound()
-    mimetype, render = EXPORT_FORMATS[file_format]
+    check_format(file_format)
     payments = list(session.scalars(_loaded(_event_payments(event)).order_by(Payment.created_at, Payment.id))
                     .unique())
     record(session, "event.payments_exported", actor_id=actor.id, object_type="event", object_id=event.id,
            ip_address=ip_address, format=file_format, rows=len(payments))
-    filename = f"{event.slug}-payments-{hanoi_time(now or utcnow()):%Y-%m-%d}.{file_format}"
-    return PaymentsFile(filename, mimetype, render(payment_table(payments, instalments(session, payments))))
+    return export_file(payment_table(payments, instalments(session, payments)), file_format,
+                       name=f"{event.slug}-payments", sheet_title=_("Payments"), now=now or utcnow())
+
+
+# --- refunds of the event's payments --------------------------------------------------------
+
+def event_payment(session: Session, event: Event, payment_id: int) -> Payment:
+    """A payment of `event`, for a ticket order or a booth booking; NotFound for any other."""
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.paid_for.event_id != event.id:
+        raise NotFound()
+    return payment
+
+
+def payment_to_refund(session: Session, event: Event, *, order_id: int | None = None,
+                      booking_id: int | None = None) -> Payment | None:
+    """The latest payment of an order or a booth booking of `event` that has money left to refund, if any;
+    NotFound when the order or booking is not the event's."""
+    target = session.get(Order, order_id) if order_id is not None else session.get(BoothBooking, booking_id)
+    if target is None or target.event_id != event.id:
+        raise NotFound()
+    link = Payment.order_id == order_id if order_id is not None else Payment.booth_booking_id == booking_id
+    payments = session.scalars(select(Payment).where(link).order_by(Payment.id.desc())).all()
+    return next((payment for payment in payments if refunds.refundable(payment)), None)
+
+
+def refund(session: Session, organiser: User, event: Event, payment_id: int, *, amount: int, reason: str,
+           request_token: str, now: datetime) -> Outcome:
+    """payments.refunds.refund, for a payment of the event only."""
+    event_payment(session, event, payment_id)
+    return refunds.refund(session, organiser, payment_id, amount=amount, reason=reason, request_token=request_token,
+                          now=now)
+
+
+def confirm_sent(session: Session, organiser: User, event: Event, refund_id: int, now: datetime) -> Refund:
+    """payments.refunds.confirm_sent, for a refund of a payment of the event only."""
+    refund_row = session.get(Refund, refund_id)
+    if refund_row is None:
+        raise NotFound()
+    event_payment(session, event, refund_row.payment_id)
+    return refunds.confirm_sent(session, organiser, refund_id, now)

@@ -1,11 +1,11 @@
 """Demo payments, so `make run` shows VietQR codes and reconciliation (PRODUCT.md §4: invented details).
 
-The demo bank accounts, the two the sample statements in `samples/` are of, are added only when the organisers have
-no account yet, so a real one is never replaced. The demo orders waiting for a bank transfer carry the references
-those statements name, each asked into the account of its statement, so an organiser importing `vietcombank.csv`
-sees a matched, a partial, an excess, a duplicate and an unmatched transfer, and `vietinbank.csv` (under the
-VietinBank account) three more matched ones and two unmatched. The demo organiser is named on both accounts, so
-they may import the statements. Each is created once, looked up by its reference.
+The demo bank accounts, the two the sample statements in `portal/payments/samples/` are of, are added only when the
+organisers have no account yet, so a real one is never replaced. The demo orders waiting for a bank transfer carry
+the references those statements name, each asked into the account of its statement, so an organiser importing
+`vietcombank.csv` sees a matched, a partial, an excess, a duplicate and an unmatched transfer, and `vietinbank.csv`
+(under the VietinBank account) three more matched ones and two unmatched. The demo organiser is named on both
+accounts, so they may import the statements. Each is created once, looked up by its reference.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from portal.accounts.services import find_user_by_email
 from portal.events.models import Event, Order, OrderStatus, Ticket, TicketType
 from portal.events.orders import new_order_code, new_ticket_code
 from portal.payments.models import BankAccount, BankAccountReconciler, Payment, PaymentStatus
+from portal.payments.providers import VIETQR
 
 #: invented: 970436 is Vietcombank's BIN and 970415 VietinBank's; the numbers, the sample statements', belong to
 #: nobody. The first is the one payment pages show.
@@ -77,12 +78,12 @@ def _transfer_order(session: Session, reference: str, event: Event, type_name: s
     total = ticket_type.price * tickets
     # kept until the event starts, so the demo statements still pay them however long after loading they are imported
     order = Order(code=new_order_code(), event=event, buyer=buyer, status=OrderStatus.PENDING, total=total,
-                  provider="vietqr", locale=buyer.locale, expires_at=event.starts_at)
+                  provider=VIETQR.key, locale=buyer.locale, expires_at=event.starts_at)
     order.tickets = [
         Ticket(ticket_type=ticket_type, price=ticket_type.price, code=new_ticket_code(),
                attendee_name=buyer.full_name if n == 0 else f"{buyer.full_name} ({n + 1})",
                attendee_email=buyer.email, answers={})
         for n in range(tickets)
     ]
-    return Payment(order=order, amount=total, currency="VND", provider="vietqr", status=PaymentStatus.PENDING,
+    return Payment(order=order, amount=total, currency="VND", provider=VIETQR.key, status=PaymentStatus.PENDING,
                    transfer_reference=reference)
