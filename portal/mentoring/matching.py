@@ -141,7 +141,7 @@ def _mentor_arrays(mentors: list[MentorProfile], sector_index: dict[str, int]):
     return mentor_side, mentor_sectors
 
 
-def _sector_index() -> dict[str, int]:
+def _sector_positions() -> dict[str, int]:
     return {key: i for i, key in enumerate(sector_labels())}
 
 
@@ -158,7 +158,7 @@ def suggestions(session: Session, organisation_id: int, now: datetime, limit: in
     if not mentors:
         return []
     needs = session.get(StartupNeeds, organisation_id)
-    index = _sector_index()
+    index = _sector_positions()
     startup = side([organisation_id], [needs.sector if needs else None], [needs.functions if needs else []],
                    [needs.languages if needs else []], index)
     mentor_side, mentor_sectors = _mentor_arrays(mentors, index)
@@ -205,7 +205,7 @@ def match(session: Session, organisation_ids: list[int], per_startup: int, actor
                                               MentorMatch.status == MatchStatus.PROPOSED))
     published = session.execute(select(MentorMatch.mentor_id, MentorMatch.organisation_id).where(
         MentorMatch.status == MatchStatus.PUBLISHED)).all()
-    index = _sector_index()
+    index = _sector_positions()
     needs = {n.organisation_id: n for n in session.scalars(
         select(StartupNeeds).where(StartupNeeds.organisation_id.in_(organisation_ids)))}
     startups = side(organisation_ids, [needs[o].sector if o in needs else None for o in organisation_ids],
