@@ -11,10 +11,12 @@ def load_demo(app: Flask) -> dict[str, int]:
     from portal.booths import demo as booths_demo
     from portal.events import demo as events_demo
     from portal.incubation import demo as incubation_demo
+    from portal.mentoring import demo as mentoring_demo
     from portal.payments import demo as payments_demo
 
     loaders = (("accounts", accounts_demo.load), ("events", events_demo.load), ("booths", booths_demo.load),
-               ("incubation", incubation_demo.load), ("payments", payments_demo.load))
+               ("incubation", incubation_demo.load), ("mentoring", mentoring_demo.load),
+               ("payments", payments_demo.load))
     counts = {}
     with app.app_context(), app.extensions["portal.db"].transaction() as session:
         for name, loader in loaders:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.accounts.models import Organisation, OrganisationKind, OrganisationMember, User
 from portal.audit.services import record
 from portal.calendar import calendar_entry
+from portal.db import utcnow
 from portal.errors import Conflict, Invalid, NotFound, PermissionDenied
 from portal.i18n import format_local_datetime, localized
 from portal.mentoring.availability import Booked, free_slots, is_free, rules_of
@@ -79,6 +80,14 @@ def slots_for(session: Session, mentor: MentorProfile, length_minutes: int, now:
               days: int = 90) -> list[datetime]:
     return free_slots(rules_of(mentor), booked_of(session, mentor, now), timedelta(minutes=length_minutes), now,
                       days)
+
+
+def upcoming_sessions_of(session: Session, user: User) -> list[MentoringSession]:
+    """A mentor's sessions still to come, requests first to answer, then in time order."""
+    return list(session.scalars(select(MentoringSession).join(MentorProfile).where(
+        MentorProfile.user_id == user.id, MentoringSession.status.in_(HOLDING),
+        MentoringSession.ends_at >= utcnow()).options(selectinload(MentoringSession.organisation))
+        .order_by(MentoringSession.status.desc(), MentoringSession.starts_at)))
 
 
 def startups_of(session: Session, user: User) -> list[Organisation]:
