@@ -111,13 +111,16 @@ def _register_blueprints(app: Flask) -> None:
     from portal.incubation.manage_views import bp as incubator_bp
     from portal.incubation.review_views import bp as reviewing_bp
     from portal.incubation.views import bp as incubation_bp
+    from portal.mentoring.manage_views import bp as mentoring_manage_bp
+    from portal.mentoring.views import bp as mentoring_bp
     from portal.payments.reconciliation_views import bp as reconciliation_bp
     from portal.payments.views import bank_accounts_bp
     from portal.payments.views import bp as payments_bp
 
     for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp, event_dashboard_bp, waitlist_bp, waitlist_manage_bp,
                       checkin_bp, events_bp, manage_bp, payments_bp, bank_accounts_bp, reconciliation_bp, booths_bp,
-                      booth_manage_bp, finance_bp, receipts_bp, incubation_bp, reviewing_bp, incubator_bp):
+                      booth_manage_bp, finance_bp, receipts_bp, incubation_bp, reviewing_bp, incubator_bp,
+                      mentoring_bp, mentoring_manage_bp):
         app.register_blueprint(blueprint)
 
 

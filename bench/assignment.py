@@ -43,7 +43,7 @@ from portal.accounts.models import Organisation, OrganisationKind, Role, User, U
 from portal.accounts.services import hash_password  # noqa: E402
 from portal.db import utcnow  # noqa: E402
 from portal.incubation import review  # noqa: E402
-from portal.incubation.defaults import SECTORS, add_default_form, add_default_rubric  # noqa: E402
+from portal.incubation.defaults import add_default_form, add_default_rubric  # noqa: E402
 from portal.incubation.models import (  # noqa: E402
     Application,
     ApplicationStatus,
@@ -58,6 +58,7 @@ from portal.incubation.models import (  # noqa: E402
     Stage,
 )
 from portal.matching import solve  # noqa: E402
+from portal.sectors import SECTORS  # noqa: E402
 from tests.conftest import login  # noqa: E402
 from tests.support.web import count_queries  # noqa: E402
 

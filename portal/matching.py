@@ -17,10 +17,6 @@ from ortools.graph.python import min_cost_flow
 
 #: candidates kept per left node before the proof; enough that the proof almost never adds pairs back
 CANDIDATES_PER_LEFT = 20
-#: times left-out pairs may join the proof's graph before the flow is solved again with them
-REPAIRS = 4
-#: relaxation rounds a proof may take; a graph that has not settled by then is treated as not proved
-MAX_ROUNDS = 400
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,6 @@ class Solution:
 
 def solve(problem: Problem, candidates_per_left: int = CANDIDATES_PER_LEFT) -> Solution:
     started = time.perf_counter()
-    left, right = problem.shape
     partners = problem.allowed.sum(axis=1)
     unfillable = np.flatnonzero(partners < problem.need).tolist() if problem.exact else []
     if problem.exact and (unfillable or problem.capacity.sum() < problem.need.sum()):
@@ -75,21 +70,20 @@ def solve(problem: Problem, candidates_per_left: int = CANDIDATES_PER_LEFT) -> S
     rounds = 0
     while True:
         rounds += 1
-        flow = _solve_flow(problem, candidates)
-        if flow is None:
+        used = _solve_flow(problem, candidates)
+        if used is None:
             if candidates.sum() == problem.allowed.sum():
                 return _infeasible(problem, unfillable, started)
             # the shortlist cannot fill every slot: a longer one, and in the end every pair
             candidates_per_left *= 2
             candidates = _best_candidates(problem, candidates_per_left)
             continue
-        used = flow
         improving, reduced = _pairs_that_could_improve(problem, candidates, used)
         if not improving.any():
             break
-        # the potentials just found price every reviewer: each row's cheapest pairs at those prices are where the
-        # optimum most likely lies, so they join with the pairs that broke the proof
-        candidates |= improving | _cheapest(problem, reduced, candidates_per_left)
+        # the potentials just found price every right node: each row's cheapest pairs at those prices are where the
+        # optimum most likely lies (the most improving pairs among them), so they join the shortlist
+        candidates |= _cheapest(problem, reduced, candidates, candidates_per_left)
     rows, cols = np.nonzero(used)
     return Solution(
         pairs=list(zip(rows.tolist(), cols.tolist(), strict=True)),
@@ -111,13 +105,14 @@ def _best_candidates(problem: Problem, per_left: int) -> np.ndarray:
     return candidates & problem.allowed
 
 
-def _cheapest(problem: Problem, reduced: np.ndarray, per_left: int) -> np.ndarray:
-    """Each left node's `per_left` allowed pairs of the lowest reduced cost."""
+def _cheapest(problem: Problem, reduced: np.ndarray, candidates: np.ndarray, per_left: int) -> np.ndarray:
+    """Each left node's `per_left` left-out allowed pairs of the lowest reduced cost: the most improving first, so a
+    node with an improving pair always brings one."""
     per_left = min(per_left, problem.shape[1])
-    ranked = np.where(problem.allowed, reduced, np.iinfo(np.int64).max)
+    ranked = np.where(problem.allowed & ~candidates, reduced, np.iinfo(np.int64).max)
     chosen = np.zeros(problem.shape, dtype=bool)
     np.put_along_axis(chosen, np.argpartition(ranked, per_left - 1, axis=1)[:, :per_left], True, axis=1)
-    return chosen & problem.allowed
+    return chosen & problem.allowed & ~candidates & (reduced < 0)
 
 
 def _network(problem: Problem, pair_mask: np.ndarray):
@@ -155,35 +150,19 @@ def _solve_flow(problem: Problem, pair_mask: np.ndarray) -> np.ndarray | None:
 
 def _pairs_that_could_improve(problem: Problem, candidates: np.ndarray,
                               used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Allowed pairs left out of the candidates that may improve the flow (none when it is proved optimal), and every
-    pair's reduced cost under the last potentials found.
+    """Allowed pairs left out of the candidates whose reduced cost is negative (none: the flow is optimal for every
+    pair), and every pair's reduced cost.
 
-    The flow is optimal for every pair when potentials exist under which every residual arc, the left-out pairs
-    included (an unused pair i → j costs -weight), has a non-negative reduced cost. Shortest-path distances on the
-    shortlist's residual graph are such potentials for its own arcs; when some left-out pairs break them, as equal
-    weights often make them do, those arcs join the graph and the distances are sought again from where they were.
-    Only when that finds no potentials (a cycle of negative cost, or no settling within the rounds allowed) must the
-    flow be solved again with those pairs."""
+    Shortest-path distances on the shortlist's residual graph are potentials under which each of its arcs has a
+    non-negative reduced cost; a left-out pair (i, j), unused, would be the arc i → j of cost -weight. When every
+    such arc's reduced cost is non-negative too, the potentials certify the flow optimal for the whole problem."""
     left, right = problem.shape
     tails, heads, costs = _residual_arcs(problem, candidates, used)
-    distance = np.zeros(left + right + 1, dtype=np.int64)
-    left_out = problem.allowed & ~candidates
-    reduced = np.zeros(problem.shape, dtype=np.int64)
-    joined = np.zeros(problem.shape, dtype=bool)  # left-out pairs already in the proof's graph
-    for _repair in range(REPAIRS):
-        distance, settled = _bellman_ford(tails, heads, costs, distance)
-        if not settled:  # a pair that joined closes a cycle of negative cost: the flow can improve with them
-            return (joined if joined.any() else left_out), reduced
-        reduced = distance[:left, None] - problem.weight - distance[None, left:left + right]
-        breaking = left_out & ~joined & (reduced < 0)
-        if not breaking.any():
-            return breaking, reduced  # proved: every pair has a non-negative reduced cost
-        rows, cols = np.nonzero(breaking)
-        tails = np.concatenate([tails, rows])
-        heads = np.concatenate([heads, left + cols])
-        costs = np.concatenate([costs, -problem.weight[rows, cols]])
-        joined |= breaking
-    return joined, reduced
+    distance, settled = _bellman_ford(tails, heads, costs, np.zeros(left + right + 1, dtype=np.int64))
+    if not settled:
+        raise AssertionError("a negative cycle in the shortlist's residual graph: the flow was not optimal")
+    reduced = distance[:left, None] - problem.weight - distance[None, left:left + right]
+    return problem.allowed & ~candidates & (reduced < 0), reduced
 
 
 def _residual_arcs(problem: Problem, candidates: np.ndarray, used: np.ndarray):
@@ -219,7 +198,7 @@ def _bellman_ford(tails: np.ndarray, heads: np.ndarray, costs: np.ndarray,
     order = np.argsort(heads, kind="stable")
     tails, heads, costs = tails[order], heads[order], costs[order]
     targets, starts = np.unique(heads, return_index=True)
-    for _round in range(min(len(distance), MAX_ROUNDS)):
+    for _round in range(len(distance)):
         offered = np.minimum.reduceat(distance[tails] + costs, starts)
         improved = offered < distance[targets]
         if not improved.any():

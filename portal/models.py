@@ -6,6 +6,7 @@ from portal.booths import models as booths  # noqa: F401
 from portal.db import Base
 from portal.events import models as events  # noqa: F401
 from portal.incubation import models as incubation  # noqa: F401
+from portal.mentoring import models as mentoring  # noqa: F401
 from portal.notifications import models as notifications  # noqa: F401
 from portal.payments import models as payments  # noqa: F401
 

@@ -31,10 +31,12 @@ def navigation_for() -> list[tuple[str, dict, object]]:
     items.append(("orgs.index", {}, _l("Organisations")))
     if current_user.has_role(Role.STARTUP):
         items.append(("incubation.my_applications", {}, _l("My applications")))
+    if current_user.has_role(Role.STARTUP) or current_user.has_role(Role.MENTOR):
+        items.append(("mentoring.my_sessions", {}, _l("Mentoring")))
     if current_user.has_role(Role.REVIEWER):
         items.append(("reviewing.home", {}, _l("My reviews")))
     if current_user.has_role(Role.INCUBATOR_MANAGER) or current_user.has_role(Role.ADMIN):
-        items.append(("incubator.index", {}, _l("Calls")))
+        items += [("incubator.index", {}, _l("Calls")), ("mentoring_manage.index", {}, _l("Mentors"))]
     if has_booth_bookings():
         items.append(("booths.my_bookings", {}, _l("My booths")))
     if current_user.has_role(Role.ORGANISER) or current_user.has_role(Role.ADMIN):

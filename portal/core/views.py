@@ -14,6 +14,7 @@ from portal.db import db_session
 from portal.events.services import all_events, upcoming_published_events
 from portal.incubation.review import invitations_of, reviews_of
 from portal.incubation.services import all_calls, applications_of, open_calls
+from portal.mentoring.sessions import upcoming_sessions_of
 
 bp = Blueprint("core", __name__)
 
@@ -75,5 +76,5 @@ def role_dashboard(role: str):
     elif role is Role.ADMIN:
         context.update(overview=site_overview(db))
     elif role is Role.MENTOR:
-        context.update(events=upcoming_published_events(db))
+        context.update(events=upcoming_published_events(db), sessions=upcoming_sessions_of(db, current_user))
     return render_template(f"core/dashboard_{role.value}.html", **context)

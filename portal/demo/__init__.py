@@ -9,11 +9,13 @@ from portal.booths import demo as booths_demo
 from portal.events import demo as events_demo
 from portal.finance import demo as payments_demo
 from portal.incubation import demo as incubation_demo
+from portal.mentoring import demo as mentoring_demo
 
 
 def load_demo(app: Flask) -> dict[str, int]:
     loaders = (("accounts", accounts_demo.load), ("events", events_demo.load), ("booths", booths_demo.load),
-               ("incubation", incubation_demo.load), ("payments", payments_demo.load))
+               ("incubation", incubation_demo.load), ("mentoring", mentoring_demo.load),
+               ("payments", payments_demo.load))
     counts = {}
     with app.app_context(), app.extensions["portal.db"].transaction() as session:
         for name, loader in loaders:

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.incubation.cohorts import KPI_FIELDS, totals_by_period
-from portal.incubation.defaults import sector_labels
 from portal.incubation.models import (
     Application,
     ApplicationStatus,
@@ -19,6 +18,7 @@ from portal.incubation.models import (
     Review,
     Stage,
 )
+from portal.sectors import sector_labels
 
 
 @dataclass

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from portal.i18n import current_locale
 from portal.incubation.models import Call, Criterion, FieldKind, FormField, FormSection
+from portal.sectors import SECTORS
 
-SECTORS = (
-    ("agritech", "Nông nghiệp công nghệ cao", "Agritech"),
-    ("fintech", "Công nghệ tài chính", "Fintech"),
-    ("edtech", "Công nghệ giáo dục", "Edtech"),
-    ("healthtech", "Công nghệ y tế", "Healthtech"),
-    ("cleantech", "Năng lượng và môi trường", "Cleantech"),
-    ("smart-city", "Đô thị thông minh", "Smart city"),
-    ("manufacturing", "Sản xuất thông minh", "Smart manufacturing"),
-    ("culture-tourism", "Văn hóa và du lịch", "Culture and tourism"),
-)
 PROVINCES = (("ha-noi", "Hà Nội", "Hanoi"), ("other", "Tỉnh, thành khác", "Another province"))
 
 #: key, vi, en, weight (the weights add up to 100)
@@ -26,12 +16,6 @@ RUBRIC = (
     ("traction", "Kết quả đạt được", "Traction", 10),
     ("impact", "Tác động và phù hợp với Hà Nội", "Impact and fit with Hanoi", 10),
 )
-
-
-def sector_labels() -> dict[str, str]:
-    """Sector key → its name in the reader's language."""
-    vietnamese = current_locale() == "vi"
-    return {key: vi if vietnamese else en for key, vi, en in SECTORS}
 
 
 def _options(rows) -> list[dict]:

@@ -19,7 +19,6 @@ from portal.i18n import localized
 from portal.incubation import calls as call_service
 from portal.incubation import cohorts, dashboard, decisions, review, scoring
 from portal.incubation.applications import answers_of, files_of, form_of
-from portal.incubation.defaults import SECTORS, sector_labels
 from portal.incubation.export import answer_text
 from portal.incubation.forms import (
     FIELD_KIND_LABELS,
@@ -46,6 +45,7 @@ from portal.incubation.models import (
     Review,
     Stage,
 )
+from portal.sectors import SECTORS, sector_labels
 from portal.web import button_action, page_number, render_form, save_form, staff_only
 
 bp = Blueprint("incubator", __name__, url_prefix="/incubator")

@@ -20,7 +20,6 @@ from portal.i18n import format_local_datetime
 from portal.incubation import applications as service
 from portal.incubation import cohorts, eligibility, files
 from portal.incubation.decisions import DECISION_LABELS
-from portal.incubation.defaults import sector_labels
 from portal.incubation.export import answer_text, application_pdf
 from portal.incubation.forms import ApplyForm, KpiForm, UploadForm, posted_values, section_form
 from portal.incubation.models import (
@@ -34,6 +33,7 @@ from portal.incubation.models import (
 )
 from portal.incubation.permissions import may_read_application
 from portal.incubation.services import applications_of
+from portal.sectors import sector_labels
 from portal.uploads import STORED_NAME
 from portal.web import button_action, signed_in_only, upload_folder
 

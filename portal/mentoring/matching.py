@@ -1,0 +1,281 @@
+"""Which mentor for which startup: a score with its reasons in words, the weights set by managers, suggestions for
+one startup, and the optimal matching of a whole cohort (portal/matching.py: each startup up to m mentors, no mentor
+over capacity, conflicts excluded, total score maximised and proved optimal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.accounts.models import Organisation, OrganisationMember, User
+from portal.audit.services import record
+from portal.errors import Conflict, Invalid
+from portal.matching import Problem, solve
+from portal.mentoring.models import (
+    MatchingWeights,
+    MatchStatus,
+    MentoringSession,
+    MentorMatch,
+    MentorProfile,
+    MentorStatus,
+    StartupNeeds,
+)
+from portal.mentoring.taxonomy import FUNCTIONS, LANGUAGES
+from portal.notifications.services import absolute_url, queue_mail
+from portal.sectors import sector_labels
+
+SUGGESTIONS = 5
+
+
+def weights_of(session: Session) -> MatchingWeights:
+    weights = session.scalar(select(MatchingWeights).order_by(MatchingWeights.id).limit(1))
+    if weights is None:
+        weights = MatchingWeights(sector=30, function=15, language=20, availability=10)
+        session.add(weights)
+        session.flush()
+    return weights
+
+
+def save_weights(session: Session, values: dict[str, int], actor: User) -> None:
+    if any(not isinstance(v, int) or not 0 <= v <= 100 for v in values.values()):
+        raise Invalid(_l("Each weight is a whole number from 0 to 100."))
+    weights = weights_of(session)
+    for name, value in values.items():
+        setattr(weights, name, value)
+    record(session, "mentoring.weights_saved", actor_id=actor.id, **values)
+
+
+# --- scores as arrays -------------------------------------------------------------------------------------------
+
+@dataclass
+class Side:
+    """One side of the matching as arrays: sector index (-1: none), function and language bit masks."""
+
+    ids: list[int]
+    sector: np.ndarray
+    functions: np.ndarray
+    languages: np.ndarray
+
+
+_FUNCTION_BITS = {key: 1 << i for i, key in enumerate(FUNCTIONS)}
+_LANGUAGE_BITS = {key: 1 << i for i, key in enumerate(LANGUAGES)}
+_POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(FUNCTIONS))], dtype=np.int64)
+
+
+def _mask(keys, bits: dict[str, int]) -> int:
+    return sum(bits.get(key, 0) for key in set(keys or []))
+
+
+def _sector_index(sector: str | None, sectors: dict[str, int]) -> int:
+    return sectors.get(sector, -1) if sector else -1
+
+
+def side(ids: list[int], sectors: list[str | None], functions: list, languages: list,
+         sector_index: dict[str, int]) -> Side:
+    return Side(ids=ids, sector=np.array([_sector_index(s, sector_index) for s in sectors], dtype=np.int64),
+                functions=np.array([_mask(f, _FUNCTION_BITS) for f in functions], dtype=np.int64),
+                languages=np.array([_mask(lang, _LANGUAGE_BITS) for lang in languages], dtype=np.int64))
+
+
+def scores(startups: Side, mentor_sectors: np.ndarray, mentors: Side, available: np.ndarray,
+           weights: MatchingWeights) -> np.ndarray:
+    """startup × mentor scores: the sector shared, each needed function the mentor covers, a language in common, and
+    free time this week. `mentor_sectors` is mentors × sectors (a mentor knows several)."""
+    sector_match = np.zeros((len(startups.ids), len(mentors.ids)), dtype=np.int64)
+    known = startups.sector >= 0
+    sector_match[known] = mentor_sectors[:, startups.sector[known]].T
+    covered = _POPCOUNT[startups.functions[:, None] & mentors.functions[None, :]]
+    speaks = (startups.languages[:, None] & mentors.languages[None, :]) != 0
+    return (weights.sector * sector_match + weights.function * covered + weights.language * speaks
+            + weights.availability * available[None, :].astype(np.int64))
+
+
+def reasons(needs: StartupNeeds | None, mentor: MentorProfile, free_this_week: bool) -> list[str]:
+    """Why this mentor suits this startup, in words."""
+    found = []
+    if needs is not None and needs.sector and needs.sector in mentor.sectors:
+        found.append(str(_l("same sector: %(sector)s", sector=sector_labels().get(needs.sector, needs.sector))))
+    for function in (needs.functions if needs else []):
+        if function in mentor.functions:
+            found.append(str(_l("expertise in %(function)s", function=str(FUNCTIONS[function]).lower())))
+    shared = [LANGUAGES[code] for code in (needs.languages if needs else []) if code in mentor.languages]
+    if shared:
+        found.append(str(_l("speaks %(languages)s", languages=", ".join(shared))))
+    if free_this_week:
+        found.append(str(_l("free this week")))
+    return found
+
+
+def _directory(session: Session) -> list[MentorProfile]:
+    return list(session.scalars(select(MentorProfile).where(
+        MentorProfile.status == MentorStatus.APPROVED, MentorProfile.visible.is_(True))
+        .options(selectinload(MentorProfile.user), selectinload(MentorProfile.weekly_hours))
+        .order_by(MentorProfile.id)))
+
+
+def _available(session: Session, mentors: list[MentorProfile], now: datetime) -> np.ndarray:
+    """Whether each mentor can take another session this week: weekly hours and room under the weekly limit (a
+    stand-in for computing every mentor's slots, which costs too much across a directory)."""
+    this_week = dict(session.execute(select(MentoringSession.mentor_id, func.count()).where(
+        MentoringSession.status.in_(("pending", "confirmed")), MentoringSession.starts_at >= now,
+        MentoringSession.starts_at < now + _WEEK).group_by(MentoringSession.mentor_id)).all())
+    return np.array([bool(m.weekly_hours) and this_week.get(m.id, 0) < m.sessions_per_week for m in mentors])
+
+
+_WEEK = timedelta(days=7)
+
+
+def _mentor_arrays(mentors: list[MentorProfile], sector_index: dict[str, int]):
+    mentor_side = side([m.id for m in mentors], [None] * len(mentors), [m.functions for m in mentors],
+                       [m.languages for m in mentors], sector_index)
+    mentor_sectors = np.zeros((len(mentors), len(sector_index)), dtype=np.int64)
+    for row, mentor in enumerate(mentors):
+        for sector in mentor.sectors:
+            if sector in sector_index:
+                mentor_sectors[row, sector_index[sector]] = 1
+    return mentor_side, mentor_sectors
+
+
+def _sector_positions() -> dict[str, int]:
+    return {key: i for i, key in enumerate(sector_labels())}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    mentor: MentorProfile
+    score: int
+    reasons: list[str]
+
+
+def suggestions(session: Session, organisation_id: int, now: datetime, limit: int = SUGGESTIONS) -> list[Suggestion]:
+    """The mentors who suit a startup best, with their score and the reasons in words."""
+    mentors = _directory(session)
+    if not mentors:
+        return []
+    needs = session.get(StartupNeeds, organisation_id)
+    index = _sector_positions()
+    startup = side([organisation_id], [needs.sector if needs else None], [needs.functions if needs else []],
+                   [needs.languages if needs else []], index)
+    mentor_side, mentor_sectors = _mentor_arrays(mentors, index)
+    available = _available(session, mentors, now)
+    conflicted = _conflicts(session, [organisation_id], mentors)
+    row = scores(startup, mentor_sectors, mentor_side, available, weights_of(session))[0]
+    row[list(conflicted.get(organisation_id, set()))] = -1
+    best = [j for j in np.argsort(-row, kind="stable")[:limit] if row[j] > 0]
+    return [Suggestion(mentors[j], int(row[j]), reasons(needs, mentors[j], bool(available[j]))) for j in best]
+
+
+def _conflicts(session: Session, organisation_ids: list[int], mentors: list[MentorProfile]) -> dict[int, set[int]]:
+    """organisation id → mentor columns that may not mentor it: a mentor who belongs to the startup."""
+    column = {m.user_id: j for j, m in enumerate(mentors)}
+    found: dict[int, set[int]] = {}
+    for organisation_id, user_id in session.execute(select(
+            OrganisationMember.organisation_id, OrganisationMember.user_id).where(
+            OrganisationMember.organisation_id.in_(organisation_ids), OrganisationMember.user_id.in_(list(column)))):
+        found.setdefault(organisation_id, set()).add(column[user_id])
+    return found
+
+
+# --- cohort matching --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MatchingResult:
+    proposed: int
+    unmatched: int  # startups that got fewer than m mentors
+    objective: int
+    optimal: bool
+    solve_seconds: float
+
+
+def match(session: Session, organisation_ids: list[int], per_startup: int, actor: User,
+          now: datetime) -> MatchingResult:
+    """Proposes up to `per_startup` mentors for each startup, optimally; replaces the earlier unpublished proposal
+    of these startups. Published matches stay, and count against the mentors' capacity."""
+    if not 1 <= per_startup <= 5:
+        raise Invalid(_l("Each startup gets from 1 to 5 mentors."), "per_startup")
+    mentors = _directory(session)
+    if not organisation_ids or not mentors:
+        raise Conflict(_l("There must be startups to match and mentors in the directory."))
+    session.execute(delete(MentorMatch).where(MentorMatch.organisation_id.in_(organisation_ids),
+                                              MentorMatch.status == MatchStatus.PROPOSED))
+    published = session.execute(select(MentorMatch.mentor_id, MentorMatch.organisation_id).where(
+        MentorMatch.status == MatchStatus.PUBLISHED)).all()
+    index = _sector_positions()
+    needs = {n.organisation_id: n for n in session.scalars(
+        select(StartupNeeds).where(StartupNeeds.organisation_id.in_(organisation_ids)))}
+    startups = side(organisation_ids, [needs[o].sector if o in needs else None for o in organisation_ids],
+                    [needs[o].functions if o in needs else [] for o in organisation_ids],
+                    [needs[o].languages if o in needs else [] for o in organisation_ids], index)
+    mentor_side, mentor_sectors = _mentor_arrays(mentors, index)
+    available = _available(session, mentors, now)
+    weight = scores(startups, mentor_sectors, mentor_side, available, weights_of(session))
+    allowed = weight > 0
+    row = {o: i for i, o in enumerate(organisation_ids)}
+    column = {m.id: j for j, m in enumerate(mentors)}
+    capacity = np.array([m.mentee_capacity for m in mentors], dtype=np.int64)
+    need = np.full(len(organisation_ids), per_startup, dtype=np.int64)
+    for mentor_id, organisation_id in published:
+        if mentor_id in column:
+            capacity[column[mentor_id]] -= 1
+            if organisation_id in row:
+                need[row[organisation_id]] -= 1
+                allowed[row[organisation_id], column[mentor_id]] = False
+    for organisation_id, columns in _conflicts(session, organisation_ids, mentors).items():
+        allowed[row[organisation_id], list(columns)] = False
+    solution = solve(Problem.build(need=np.maximum(need, 0), capacity=np.maximum(capacity, 0), weight=weight,
+                                   allowed=allowed, exact=False))
+    if solution.pairs:
+        session.execute(insert(MentorMatch), [
+            {"mentor_id": mentors[j].id, "organisation_id": organisation_ids[i], "status": MatchStatus.PROPOSED,
+             "score": int(weight[i, j]), "reasons": [], "created_by_id": actor.id, "created_at": now}
+            for i, j in solution.pairs])
+    filled = np.bincount([i for i, _j in solution.pairs], minlength=len(organisation_ids))
+    record(session, "mentoring.matched", actor_id=actor.id, startups=len(organisation_ids),
+           proposed=len(solution.pairs), objective=solution.objective)
+    return MatchingResult(proposed=len(solution.pairs), unmatched=int((filled < need).sum()),
+                          objective=solution.objective, optimal=solution.optimal,
+                          solve_seconds=solution.solve_seconds)
+
+
+def proposal(session: Session, organisation_ids: list[int] | None = None) -> list[MentorMatch]:
+    query = (select(MentorMatch).options(selectinload(MentorMatch.mentor).selectinload(MentorProfile.user),
+                                         selectinload(MentorMatch.organisation))
+             .order_by(MentorMatch.organisation_id, MentorMatch.score.desc()))
+    if organisation_ids is not None:
+        query = query.where(MentorMatch.organisation_id.in_(organisation_ids))
+    return list(session.scalars(query))
+
+
+def publish(session: Session, actor: User, now: datetime) -> int:
+    """Publishes every proposed match; the mentor and the startup's members are each told once."""
+    matches = list(session.scalars(select(MentorMatch).where(MentorMatch.status == MatchStatus.PROPOSED)
+                                   .options(selectinload(MentorMatch.mentor).selectinload(MentorProfile.user),
+                                            selectinload(MentorMatch.organisation)).with_for_update(of=MentorMatch)))
+    members: dict[int, list[User]] = {}
+    for organisation_id, user in session.execute(select(OrganisationMember.organisation_id, User).join(User).where(
+            OrganisationMember.organisation_id.in_([m.organisation_id for m in matches]))):
+        members.setdefault(organisation_id, []).append(user)
+    for found in matches:
+        found.status, found.published_at = MatchStatus.PUBLISHED, now
+        for person in [found.mentor.user, *members.get(found.organisation_id, [])]:
+            queue_mail(session, key=f"mentor-match:{found.id}:{person.id}", to=person.email, locale=person.locale,
+                       template="mentor_match",
+                       subject=_l("Mentoring: %(startup)s and %(mentor)s", startup=found.organisation.name,
+                                  mentor=found.mentor.user.full_name),
+                       name=person.full_name, match=found, mentor=found.mentor, startup=found.organisation,
+                       link=absolute_url("mentoring.mentor", mentor_id=found.mentor_id))
+    record(session, "mentoring.published", actor_id=actor.id, matches=len(matches))
+    return len(matches)
+
+
+def unmatched_startups(session: Session, organisation_ids: list[int]) -> list[Organisation]:
+    """Startups of the list with no published mentor yet."""
+    matched = select(MentorMatch.organisation_id).where(MentorMatch.status == MatchStatus.PUBLISHED)
+    return list(session.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids),
+                                                           Organisation.id.not_in(matched))
+                                .order_by(Organisation.name)))
