@@ -77,6 +77,17 @@ def signed_in_only(public_endpoints: Collection[str] = frozenset()):
     return _gate(lambda _user: True, public_endpoints, frozenset(), None, PAGE_EXPIRED)
 
 
+def _refused_token() -> bool:
+    """Whether a request that changes something lacks a valid CSRF token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    try:
+        validate_csrf(_posted_csrf_token())
+    except ValidationError:
+        return True
+    return False
+
+
 def _gate(allowed: Callable, public_endpoints: Collection[str], json_endpoints: Collection[str],
           load: Callable[[], None] | None, expired):
     def refuse(message, status: int):
@@ -86,18 +97,16 @@ def _gate(allowed: Callable, public_endpoints: Collection[str], json_endpoints: 
 
     def check():
         if request.endpoint in public_endpoints:
-            return None
+            # open to anyone (a signed link is its own permission), yet a POST still proves it came from our page
+            return refuse(expired, 400) if _refused_token() else None
         if not current_user.is_authenticated:
             if request.endpoint in json_endpoints:
                 return jsonify(error=str(LOGIN_ENDED)), 401
             return redirect(url_for("accounts.login", next=request.full_path))
         if not allowed(current_user):
             return refuse(PermissionDenied.default_message, 403)
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            try:
-                validate_csrf(_posted_csrf_token())
-            except ValidationError:
-                return refuse(expired, 400)
+        if _refused_token():
+            return refuse(expired, 400)
         if load is not None:
             try:
                 load()
