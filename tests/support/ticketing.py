@@ -20,7 +20,7 @@ from portal.events.models import (
     Ticket,
     TicketType,
 )
-from portal.events.orders import recount_quotas
+from portal.events.orders import expire_pending_orders, recount_quotas
 
 
 def create_event(db, *, slug: str = "techfest-hanoi-2026", name_en: str = "TechFest Hanoi 2026",
@@ -62,3 +62,10 @@ def add_ticket(db, event: Event, buyer: User, *, name: str = "Nguyễn Văn An",
         s.flush()
         recount_quotas(s, s.scalars(select(Quota).where(Quota.event_id == event.id)).all())
     return ticket
+
+
+def expire_order(db, order_id: int) -> None:
+    """The pending order runs out unpaid and is released, giving its seats back, as the minute job does."""
+    with db.transaction() as s:
+        s.get(Order, order_id).expires_at = utcnow() - timedelta(seconds=1)
+        expire_pending_orders(s)
