@@ -449,8 +449,9 @@ def reinstate_lapsed(session: Session, order: Order, *, now: datetime | None = N
     free, taken under the quotas' lock, so a reinstated order never oversells; SeatsGone otherwise. Any other order
     is left as it is."""
     now = now or utcnow()
-    # locked, so the minute job does not expire it meanwhile
-    session.refresh(order, with_for_update=True)
+    # locked and read again, so the minute job does not expire it meanwhile
+    session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    session.refresh(order, ["status", "expires_at"])
     if order.status is not OrderStatus.EXPIRED and not order.is_lapsed(now):
         return
     if order.status is OrderStatus.EXPIRED:
