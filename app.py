@@ -249,6 +249,21 @@ def _register_commands(app: Flask) -> None:
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             scheduler.start()
 
+    @app.cli.group("quotas")
+    def quotas_group():
+        """Ticket quotas' seat counters."""
+
+    @quotas_group.command("repair")
+    def quotas_repair():
+        """Recounts every quota's seats held from its live tickets and open offers, and says which were wrong."""
+        from portal.events.orders import repair_quotas
+
+        with app.extensions["portal.db"].transaction() as session:
+            wrong = repair_quotas(session)
+            for quota, said in wrong:
+                click.echo(f"quota {quota.id} ({quota.name}): held {said} -> {quota.held}")
+        click.echo(f"{len(wrong)} quota(s) repaired")
+
     @app.cli.group("mail")
     def mail_group():
         """The outbox."""

@@ -42,6 +42,7 @@ from app import create_app  # noqa: E402
 from bench.common import (  # noqa: E402
     BASE_DATABASE_URL,
     HOST,
+    StartLine,
     WorkQueue,
     checkpoint,
     cpu_calibration_ms,
@@ -148,7 +149,7 @@ def sign_in(port: int, email: str) -> tuple[dict[str, str], str]:
     return cookies, token.group(1)
 
 
-def race(port: int, popular: list[int], rush: WorkQueue, start: threading.Barrier) -> None:
+def race(port: int, popular: list[int], rush: WorkQueue, start: StartLine) -> None:
     start.wait()
     while (exhibitor := rush.take()) is not None:
         cookies, token = exhibitor
@@ -200,14 +201,14 @@ def run(exhibitors: int, clients: int, booths: int, popular_count: int) -> dict:
             raise RuntimeError(f"only {len(signed_in)} of {exhibitors} exhibitors could log in")
 
         rush = WorkQueue(signed_in)
-        start = threading.Barrier(clients + 1)
+        start = StartLine(clients, timeout=120)
         threads = [threading.Thread(target=race, args=(port, popular, rush, start), daemon=True)
                    for _ in range(clients)]
         for thread in threads:
             thread.start()
         print(f"{exhibitors} exhibitors, {clients} at a time, race for {popular_count} of {booths} booths ...",
               flush=True)
-        start.wait(timeout=120)
+        start.wait()
         began = time.monotonic()
         for thread in threads:
             thread.join(timeout=600)
@@ -223,7 +224,7 @@ def run(exhibitors: int, clients: int, booths: int, popular_count: int) -> dict:
         statements = plan_statements(database_url, emails[0])
     return {"rush": rush, "seconds": finished - began, "doubled": doubled, "occupied": occupied, "plan": plan,
             "plan_statements": statements, "background_load": background_load, "calibration": calibration,
-            "load_after": os.getloadavg()}
+            "load_after": os.getloadavg(), "warnings": start.warnings}
 
 
 def summarise(outcome: dict, exhibitors: int, clients: int, booths: int, popular: int) -> dict:
@@ -238,7 +239,7 @@ def summarise(outcome: dict, exhibitors: int, clients: int, booths: int, popular
         "load_average_after": [round(n, 2) for n in outcome["load_after"]],
         "cpu_calibration_ms": outcome["calibration"],
         "double_booked": double_booked, "held": rush.outcomes["held"], "just_taken": rush.outcomes["taken"],
-        "errors": rush.outcomes["error"], "booths_occupied": outcome["occupied"],
+        "errors": rush.outcomes["error"], "booths_occupied": outcome["occupied"], "warnings": outcome["warnings"],
         "hold_requests": len(latencies), "race_seconds": round(outcome["seconds"], 2),
         "holds_per_s": round(answered / outcome["seconds"], 1) if outcome["seconds"] else 0.0,
         "p50_ms": round(percentile(latencies, 0.50), 1), "p95_ms": round(percentile(latencies, 0.95), 1),

@@ -38,7 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the root, whe
 from sqlalchemy import func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from bench.common import BASE_DATABASE_URL, HOST, WorkQueue, cpu_calibration_ms, gunicorn, scratch_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    BASE_DATABASE_URL,
+    HOST,
+    StartLine,
+    WorkQueue,
+    cpu_calibration_ms,
+    gunicorn,
+    scratch_database,
+)
 from bench.load import percentile  # noqa: E402
 from portal.accounts.models import User  # noqa: E402
 from portal.audit.models import AuditEntry  # noqa: E402
@@ -123,7 +131,7 @@ def deliveries(payment_ids: list[int], events: int) -> list[tuple[bytes, str]]:
     return [(body, signature(body)) for body in queue]
 
 
-def client(port: int, storm: WorkQueue, start: threading.Barrier) -> None:
+def client(port: int, storm: WorkQueue, start: StartLine) -> None:
     connection = HTTPConnection(HOST, port, timeout=30)
     start.wait()
     while (delivery := storm.take()) is not None:
@@ -166,11 +174,11 @@ def run(orders: int, events: int, clients: int) -> dict:
         print(f"gunicorn {' '.join(GUNICORN_OPTIONS)} on {HOST}:{port}; {events} events from {clients} clients ...",
               flush=True)
         storm = WorkQueue(queue)
-        start = threading.Barrier(clients + 1)
+        start = StartLine(clients, timeout=60)
         threads = [threading.Thread(target=client, args=(port, storm, start), daemon=True) for _ in range(clients)]
         for thread in threads:
             thread.start()
-        start.wait(timeout=60)
+        start.wait()
         began = time.monotonic()
         for thread in threads:
             thread.join(timeout=900)
@@ -184,6 +192,7 @@ def run(orders: int, events: int, clients: int) -> dict:
         "orders": orders, "events": events, "clients": clients, "gunicorn": " ".join(GUNICORN_OPTIONS),
         "cpus": os.cpu_count(), "background_load_1min": round(background_load, 2),
         "cpu_calibration_ms": calibration, "outcomes": storm.outcomes, "errors": errors, "orders_paid": paid,
+        "warnings": start.warnings,
         "seconds": round(seconds, 2), "p50_ms": round(percentile(latencies, 0.50), 1),
         "p95_ms": round(percentile(latencies, 0.95), 1),
     }

@@ -255,6 +255,13 @@ def _forget_writes(session: Session, transaction) -> None:
         session.info.pop(_WROTE, None)
 
 
+def settle(session: Session) -> None:
+    """What the transaction has written so far stands on its own (seats released while a buyer waited for the
+    lock): a refusal that follows (end_refused) commits it, unless more is written after this call."""
+    session.flush()
+    session.info.pop(_WROTE, None)
+
+
 def end_refused(session: Session) -> None:
     """Ends the transaction of a refused request, releasing its locks. When it wrote nothing it commits (an empty
     commit), which keeps what it loaded: a rollback would expire every object and the page answering the refusal

@@ -3,7 +3,7 @@ sessions and their feedback; the database refuses two overlapping confirmed sess
 constraint with btree_gist on PostgreSQL, triggers on SQLite)
 
 Revision ID: 0015_mentoring
-Revises: 0013_incubation
+Revises: 0014_quota_counters
 Create Date: 2026-12-07 11:20:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import portal.db
 
 
 revision = '0015_mentoring'
-down_revision = '0013_incubation'
+down_revision = '0014_quota_counters'
 branch_labels = None
 depends_on = None
 

@@ -199,12 +199,19 @@ def _check_programme_item(session: Session, event: Event, data: dict, item: Prog
 
 
 def _check_quota(session: Session, event: Event, data: dict, item: Quota | None) -> dict:
-    """Turns the chosen ticket-type ids into the event's own ticket types (a tampered id is refused)."""
+    """Turns the chosen ticket-type ids into the event's own ticket types (a tampered id is refused), and counts
+    the seats their tickets and offers hold, which the size may not go below."""
     own = {t.id: t for t in event.ticket_types}
     chosen = data.pop("ticket_types")
     if not set(chosen) <= set(own):
         raise Invalid(_l("Choose ticket types of this event."), "ticket_types")
-    return {"ticket_types": [own[type_id] for type_id in chosen]}
+    # Every quota of the event locked, so no order of a chosen type takes a seat between the count and the save.
+    orders.lock_quotas(session, [q.id for q in event.quotas])
+    held = sum(orders.seats_held_counted(session, chosen).values())
+    if data["size"] < held:
+        raise Invalid(_l("%(held)d seats of these ticket types are already taken, so the quota cannot be smaller.",
+                         held=held), "size")
+    return {"ticket_types": [own[type_id] for type_id in chosen], "held": held}
 
 
 def _answers_to(question: Question) -> Select:
@@ -238,7 +245,7 @@ class Part:
     #: its name in the audit log
     name: str
     #: the rule its data must follow (the item is None for a new one); it may adjust the data and returns the
-    #: relationships to set
+    #: relationships (and counters) to set
     check: Callable[[Session, Event, dict, object], dict]
     order_by: tuple
     #: what its list page shows of it, loaded with the list
@@ -299,6 +306,9 @@ def delete_part(session: Session, actor: User, event: Event, item) -> None:
         raise Conflict(_l("Tickets of this type have been ordered, so it cannot be deleted. End its sale instead."))
     session.delete(item)
     session.flush()
+    if isinstance(item, TicketType):
+        # the type's open offers went with it (its tickets would have stopped the deletion)
+        orders.recount_quotas(session, event.quotas)
     record(session, f"event.{name}_deleted", actor_id=actor.id, object_type=name, object_id=item.id,
            event_id=event.id)
 

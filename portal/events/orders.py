@@ -1,9 +1,9 @@
 """Orders and tickets: availability, placing an order without overselling, the order lifecycle.
 
-The rule that matters: seats are counted and the order written in one transaction that holds a lock on
-every quota involved, taken in a fixed order (quota id), so concurrent buyers queue instead of overselling.
-PostgreSQL locks the quota rows (SELECT … FOR UPDATE); SQLite's write transaction already holds its
-database lock from BEGIN IMMEDIATE.
+The rule that matters: each quota row carries the seats it has given away (`held`), and an order takes its seats
+by raising that counter under the row's lock, only while it stays within the size, in the transaction that writes
+the order; every path that frees seats lowers it the same way (see "seats" below). PostgreSQL locks the quota rows;
+SQLite's write transaction already holds its database lock from BEGIN IMMEDIATE.
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, select, true, union_all, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.accounts.models import OrganisationKind, User
 from portal.audit.services import record
-from portal.db import utcnow
+from portal.db import settle, utcnow
 from portal.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.events.models import (
+    HOLDING_STATUSES,
     Eligibility,
     Event,
     EventStatus,
@@ -35,7 +36,6 @@ from portal.events.models import (
     TicketType,
     WaitingListEntry,
     WaitingListStatus,
-    quota_ticket_types,
 )
 from portal.events.options import offered
 from portal.events.signals import seats_freed
@@ -86,60 +86,161 @@ def new_ticket_code() -> str:
     return _new_code(32)
 
 
-# --- availability ---------------------------------------------------------------------------
+# --- seats ----------------------------------------------------------------------------------
+#
+# A quota's `held` says how many of its seats are given away, so nobody counts tickets to sell one: whatever takes or
+# frees seats (an order, a cancellation, an expiry, a refund, a waiting-list offer made, used, lapsed or withdrawn)
+# changes it in its own transaction, under the quota row's lock. Rows are locked in id order, after any order or
+# offer row the transaction locks, so two transactions never wait on each other in a cycle. A pending order or an
+# offer past its time still counts until it is released: by the minute job, or under the lock of the next buyer or
+# organiser who needs its quotas (lock_seats), whichever comes first; either way the waiting list is offered it first.
+
+def _holding_by_type(orders_holding, offers_holding):
+    """Seats per ticket type held by the live tickets of the orders `orders_holding` selects and by the open
+    offers `offers_holding` selects."""
+    type_ids = bindparam("type_ids", expanding=True)
+    return union_all(
+        select(Ticket.ticket_type_id, func.count(Ticket.id))
+        .select_from(Order).join(Ticket, Ticket.order_id == Order.id)
+        .where(Ticket.ticket_type_id.in_(type_ids), Ticket.cancelled_at.is_(None), orders_holding)
+        .group_by(Ticket.ticket_type_id),
+        select(WaitingListEntry.ticket_type_id, func.count(WaitingListEntry.id))
+        .where(WaitingListEntry.ticket_type_id.in_(type_ids), WaitingListEntry.status == WaitingListStatus.OFFERED,
+               offers_holding)
+        .group_by(WaitingListEntry.ticket_type_id),
+    )
+
 
 #: Statements of the ordering path, built once: on this path building and compiling a statement costs more than
 #: the database takes to run it.
-_SEATS_TAKEN = union_all(
-    # live tickets: of orders holding seats (awaiting approval, paid, or pending and not yet expired)
-    select(quota_ticket_types.c.quota_id, func.count(Ticket.id))
-    .join(Ticket, Ticket.ticket_type_id == quota_ticket_types.c.ticket_type_id)
-    .join(Order, Order.id == Ticket.order_id)
-    .where(quota_ticket_types.c.quota_id.in_(bindparam("quota_ids", expanding=True)), Ticket.cancelled_at.is_(None),
-           or_(Order.status.in_([OrderStatus.AWAITING_APPROVAL, OrderStatus.PAID]),
-               and_(Order.status == OrderStatus.PENDING, Order.expires_at > bindparam("now"))))
-    .group_by(quota_ticket_types.c.quota_id),
-    # open waiting-list offers, except the one being used now (exclude_offer_id 0 excludes none)
-    select(quota_ticket_types.c.quota_id, func.count(WaitingListEntry.id))
-    .join(WaitingListEntry, WaitingListEntry.ticket_type_id == quota_ticket_types.c.ticket_type_id)
-    .where(quota_ticket_types.c.quota_id.in_(bindparam("quota_ids", expanding=True)),
-           WaitingListEntry.status == WaitingListStatus.OFFERED, WaitingListEntry.offer_expires_at > bindparam("now"),
-           WaitingListEntry.id != bindparam("exclude_offer_id"))
-    .group_by(quota_ticket_types.c.quota_id),
-)
+#: seats of what has run out but is not released yet: found through the pending orders' and open offers' expiry
+#: indexes, so it costs the same however many seats are sold
+_SEATS_LAPSED = _holding_by_type(and_(Order.status == OrderStatus.PENDING, Order.expires_at <= bindparam("now")),
+                                 WaitingListEntry.offer_expires_at <= bindparam("now"))
+#: what `held` must say, counted from the tickets and offers (the repair, and quotas whose ticket types change)
+_SEATS_HELD = _holding_by_type(Order.status.in_(HOLDING_STATUSES), true())
 # One statement: an event has a handful of types, quotas and questions, so their joined rows stay few.
 _EVENT_FOR_SALE = (
     select(Event).where(Event.slug == bindparam("slug"))
     .options(joinedload(Event.ticket_types).joinedload(TicketType.quotas), joinedload(Event.questions))
 )
-# populate_existing: the sizes read under the lock, not those loaded with the event a moment before.
+# populate_existing: the counters read under the lock, not those loaded with the event a moment before.
 _LOCK_QUOTAS = (
     select(Quota).where(Quota.id.in_(bindparam("quota_ids", expanding=True))).order_by(Quota.id).with_for_update()
     .execution_options(populate_existing=True)
 )
+# Locks the row, checks the room and takes the seats in one round trip; PostgreSQL checks the condition again on
+# the row as it stands once a concurrent order has committed.
+_TAKE_SEATS = (
+    update(Quota).where(Quota.id == bindparam("quota_id"), Quota.held + bindparam("seats") <= Quota.size)
+    .values(held=Quota.held + bindparam("seats")).execution_options(synchronize_session=False)
+)
 
 
-def seats_taken(session: Session, quota_ids: list[int], now: datetime,
-                exclude_offer_id: int | None = None) -> dict[int, int]:
-    """Seats each quota has given away: live tickets plus open waiting-list offers, in one round trip."""
+def _per_quota(by_type: Counter, quotas) -> Counter:
+    return Counter({quota.id: sum(by_type[t.id] for t in quota.ticket_types) for quota in quotas})
+
+
+def _by_type(session: Session, statement, type_ids, now: datetime | None = None) -> Counter:
+    seats = Counter()
+    if type_ids:
+        for type_id, count in session.execute(statement, {"type_ids": list(type_ids), "now": now}):
+            seats[type_id] += count
+    return seats
+
+
+def seats_lapsed(session: Session, event: Event, now: datetime) -> Counter:
+    """Seats per quota of the event held by pending orders and offers past their time, not released yet."""
+    by_type = _by_type(session, _SEATS_LAPSED, [t.id for t in event.ticket_types], now)
+    return Counter({quota.id: sum(by_type[t.id] for t in event.ticket_types if quota in t.quotas)
+                    for quota in _quotas_of(event)}) if by_type else Counter()
+
+
+def seats_held_counted(session: Session, type_ids) -> Counter:
+    """Seats per ticket type its live tickets and open offers hold, counted (what the quotas' counters sum)."""
+    return _by_type(session, _SEATS_HELD, type_ids)
+
+
+def seats_taken(session: Session, quota_ids: list[int], now: datetime) -> dict[int, int]:
+    """Seats each quota has given away at `now`, for the organisers' pages: its counter, less what has lapsed."""
     if not quota_ids:
         return {}
-    taken = Counter({quota_id: 0 for quota_id in quota_ids})
-    parameters = {"quota_ids": list(quota_ids), "now": now, "exclude_offer_id": exclude_offer_id or 0}
-    for quota_id, seats in session.execute(_SEATS_TAKEN, parameters):
-        taken[quota_id] += seats
-    return dict(taken)
+    quotas = session.scalars(select(Quota).where(Quota.id.in_(quota_ids))
+                             .options(selectinload(Quota.ticket_types))).all()
+    lapsed = _per_quota(_by_type(session, _SEATS_LAPSED, {t.id for q in quotas for t in q.ticket_types}, now), quotas)
+    return {quota.id: quota.held - lapsed[quota.id] for quota in quotas}
+
+
+def _quotas_of(event: Event) -> list[Quota]:
+    """The quotas of the event's ticket types, in id order, as loaded with them."""
+    return sorted({q.id: q for t in event.ticket_types for q in t.quotas}.values(), key=lambda q: q.id)
+
+
+def _room(quota: Quota, lapsed: Counter) -> int:
+    return quota.size - quota.held + lapsed[quota.id]
 
 
 def availability(session: Session, event: Event, now: datetime | None = None) -> dict[int, int]:
     """Seats left per ticket type: the smallest room among its quotas; a type without a quota is not on sale."""
-    now = now or utcnow()
-    quotas = {q.id: q for t in event.ticket_types for q in t.quotas}
-    taken = seats_taken(session, list(quotas), now)
-    return {
-        t.id: min((max(quotas[q.id].size - taken[q.id], 0) for q in t.quotas), default=0)
-        for t in event.ticket_types
-    }
+    lapsed = seats_lapsed(session, event, now or utcnow())
+    return {t.id: min((max(_room(q, lapsed), 0) for q in t.quotas), default=0) for t in event.ticket_types}
+
+
+def lock_quotas(session: Session, quota_ids) -> dict[int, Quota]:
+    """The quota rows locked in id order, with their counters as they stand."""
+    quota_ids = sorted(set(quota_ids))
+    return {q.id: q for q in session.scalars(_LOCK_QUOTAS, {"quota_ids": quota_ids})} if quota_ids else {}
+
+
+def change_held(session: Session, seats: Counter) -> None:
+    """Adds `seats` (quota id → seats; negative frees them) to the quotas' counters, under their lock."""
+    for quota_id, quota in lock_quotas(session, [q for q, n in seats.items() if n]).items():
+        quota.held += seats[quota_id]
+
+
+def seats_of(tickets) -> Counter:
+    """Seats per quota held by the live ones of `tickets`."""
+    return Counter(quota.id for ticket in tickets if ticket.cancelled_at is None for quota in ticket.ticket_type.quotas)
+
+
+def free_seats(session: Session, event: Event, seats: Counter, now: datetime) -> None:
+    """Gives back `seats` (quota id → seats) and tells the waiting list, which is offered them first."""
+    change_held(session, Counter({quota_id: -n for quota_id, n in seats.items()}))
+    seats_freed.send(event, session=session, now=now)
+
+
+def release_lapsed(session: Session, event: Event, now: datetime) -> None:
+    """Pending orders and offers of the event past their time give back their seats now, the waiting list first,
+    so no seat waits for the minute job. Rows another transaction is releasing at this moment are left to it."""
+    from portal.events import waitlist  # the waiting list builds on this module
+
+    expire_pending_orders(session, now, event_id=event.id, skip_locked=True)
+    waitlist.lapse_offers(session, now, event_id=event.id, skip_locked=True)
+
+
+def lock_seats(session: Session, event: Event, now: datetime) -> dict[int, Quota]:
+    """Every quota of the event's ticket types locked, with what has lapsed released: what a transaction holds
+    before it reads their seats to hand them out."""
+    quotas = lock_quotas(session, [q.id for q in _quotas_of(event)])
+    release_lapsed(session, event, now)
+    return quotas
+
+
+def recount_quotas(session: Session, quotas) -> list[tuple[Quota, int]]:
+    """Sets each quota's counter (locked first) to the seats its ticket types' live tickets and open offers hold;
+    returns the quotas that were wrong, each with what it said."""
+    locked = lock_quotas(session, [q.id for q in quotas])
+    counted = _per_quota(seats_held_counted(session, {t.id for q in locked.values() for t in q.ticket_types}),
+                         locked.values())
+    wrong = [(quota, quota.held) for quota in locked.values() if quota.held != counted[quota.id]]
+    for quota, _said in wrong:
+        quota.held = counted[quota.id]
+    return wrong
+
+
+def repair_quotas(session: Session) -> list[tuple[Quota, int]]:
+    """Every quota's counter recounted (`flask quotas repair`)."""
+    return recount_quotas(session, session.scalars(select(Quota).options(selectinload(Quota.ticket_types))).all())
 
 
 def load_event_for_sale(session: Session, slug: str) -> Event:
@@ -192,15 +293,9 @@ def _clean_answers(questions: list[Question], answers: dict[int, object]) -> dic
     return cleaned
 
 
-def _check_room(types: dict[int, TicketType], counts: Counter, quotas: list[Quota], taken: dict[int, int], *,
-                own_tickets_counted: bool) -> None:
-    """SoldOut unless every quota has room for the order's tickets (`counts` per type id); `taken` are the seats
-    each quota has given away, the order's own among them once it is written."""
-    for quota in quotas:
-        wanted = sum(count for type_id, count in counts.items() if quota in types[type_id].quotas)
-        if taken[quota.id] + (0 if own_tickets_counted else wanted) > quota.size:
-            sold_out = next(types[t] for t in counts if quota in types[t].quotas)
-            raise SoldOut(_l("Sorry, %(name)s is sold out.", name=localized(sold_out, "name")))
+def _sold_out(types: dict[int, TicketType], counts: Counter, quota_id: int) -> SoldOut:
+    sold_out = next(types[t] for t in counts if any(q.id == quota_id for q in types[t].quotas))
+    return SoldOut(_l("Sorry, %(name)s is sold out.", name=localized(sold_out, "name")))
 
 
 def check_total(total: int) -> None:
@@ -242,13 +337,28 @@ def place_order(
     provider = FREE if total == 0 else PROVIDERS[provider_key]
     provider.check_amount(total)
 
-    quota_ids = sorted({q.id for type_id in counts for q in types[type_id].quotas})
-    if not quota_ids:
+    # The seats the order takes from each quota; an offer's seat, held already, becomes its ticket's.
+    wanted = Counter()
+    for type_id, count in counts.items():
+        for quota in types[type_id].quotas:
+            wanted[quota.id] += count
+    if not wanted:
         raise SoldOut()
-    excluded_offer = offer.id if offer else None
+    if offer is not None:
+        wanted.subtract(quota.id for quota in offer.ticket_type.quotas)
+    quotas = {q.id: q for type_id in counts for q in types[type_id].quotas}
+    lapsed = seats_lapsed(session, event, now)
+    locked = any(lapsed[quota_id] for quota_id in quotas)
+    if locked:
+        # Seats run out under somebody else's name: released first, and offered to the waiting list before this
+        # buyer; what that wrote commits even if the buyer is then refused.
+        quotas = lock_seats(session, event, now)
+        settle(session)
+        lapsed = Counter()
     # Sold out as things stand: refused before anything is written, so the answer ends with an empty commit.
-    _check_room(types, counts, [q for type_id in counts for q in types[type_id].quotas],
-                seats_taken(session, quota_ids, now, exclude_offer_id=excluded_offer), own_tickets_counted=False)
+    for quota_id in sorted(wanted):
+        if wanted[quota_id] > _room(quotas[quota_id], lapsed):
+            raise _sold_out(types, counts, quota_id)
 
     needs_approval = any(types[t].eligibility is Eligibility.APPROVAL for t in counts)
     order = Order(
@@ -273,12 +383,15 @@ def place_order(
     session.flush()
     if order.status is OrderStatus.PAID:
         send_confirmation(session, order)
-    # The lock, taken last: every order waits for it, so it is held only for the count and the commit. Quota rows
-    # in id order, so two buyers never wait on each other in a cycle. The count includes this order's own tickets;
-    # a refusal here leaves them to the caller's rollback (end_refused).
-    quotas = session.scalars(_LOCK_QUOTAS, {"quota_ids": quota_ids}).all()
-    _check_room(types, counts, quotas, seats_taken(session, quota_ids, now, exclude_offer_id=excluded_offer),
-                own_tickets_counted=True)
+    if locked:
+        for quota_id, seats in wanted.items():
+            quotas[quota_id].held += seats
+        return order
+    # The lock, taken last: every order waits for it, so it is held only for this statement and the commit. A
+    # refusal here leaves the order's rows to the caller's rollback (end_refused).
+    for quota_id in sorted(quota_id for quota_id, seats in wanted.items() if seats):
+        if not session.execute(_TAKE_SEATS, {"quota_id": quota_id, "seats": wanted[quota_id]}).rowcount:
+            raise _sold_out(types, counts, quota_id)
     return order
 
 
@@ -332,23 +445,27 @@ class SeatsGone(Conflict):
 
 
 def reinstate_lapsed(session: Session, order: Order, *, now: datetime | None = None) -> None:
-    """An order expired (or past its time, before the sweep ran) waits for payment again if its seats are still
-    free, counted under place_order's lock on its quotas, so a reinstated order never oversells; SeatsGone
-    otherwise. Any other order is left as it is."""
+    """An order expired (or past its time, before it was released) waits for payment again if its seats are still
+    free, taken under the quotas' lock, so a reinstated order never oversells; SeatsGone otherwise. Any other order
+    is left as it is."""
     now = now or utcnow()
+    # locked and read again, so the minute job does not expire it meanwhile
+    session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    session.refresh(order, ["status", "expires_at"])
     if order.status is not OrderStatus.EXPIRED and not order.is_lapsed(now):
         return
-    tickets = session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.cancelled_at.is_(None))
-                              .options(joinedload(Ticket.ticket_type))).all()
-    wanted = Counter(quota.id for ticket in tickets for quota in ticket.ticket_type.quotas)
-    quota_ids = sorted(wanted)
-    quotas = session.scalars(_LOCK_QUOTAS, {"quota_ids": quota_ids}).all() if quota_ids else []
-    taken = seats_taken(session, quota_ids, now)
-    if any(taken[quota.id] + wanted[quota.id] > quota.size for quota in quotas):
-        raise SeatsGone()
-    # the order's own tickets stopped counting when it expired: they count again from here
     if order.status is OrderStatus.EXPIRED:
+        # its seats were given back when it expired: it takes them again, after the waiting list had its turn
+        tickets = session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.cancelled_at.is_(None))
+                                  .options(joinedload(Ticket.ticket_type))).all()
+        wanted = seats_of(tickets)
+        quotas = lock_seats(session, order.event, now)
+        if any(wanted[quota_id] > _room(quotas[quota_id], Counter()) for quota_id in wanted):
+            raise SeatsGone()
+        for quota_id, seats in wanted.items():
+            quotas[quota_id].held += seats
         _move(order, OrderStatus.PENDING, now)
+    # an order past its time but not released still holds its seats
     order.expires_at, order.cancelled_at = None, None
     record(session, "order.reinstated", object_type="order", object_id=order.id, code=order.code)
 
@@ -359,11 +476,12 @@ def mark_refunded(session: Session, order: Order, *, now: datetime | None = None
     now = now or utcnow()
     if order.status is not OrderStatus.PAID:
         return
+    freed = seats_of(order.tickets)
     _move(order, OrderStatus.REFUNDED, now)
     for ticket in order.tickets:
         ticket.cancelled_at = ticket.cancelled_at or now
     record(session, "order.refunded", object_type="order", object_id=order.id, code=order.code, **payment)
-    seats_freed.send(order.event, session=session, now=now)
+    free_seats(session, order.event, freed, now)
 
 
 def approve_order(session: Session, organiser: User, order: Order, *, now: datetime | None = None) -> None:
@@ -381,11 +499,12 @@ def approve_order(session: Session, organiser: User, order: Order, *, now: datet
 def cancel_order(session: Session, actor: User, order: Order, *, now: datetime | None = None) -> None:
     """The organisers cancel an order, or refuse one waiting for their approval: its seats are free at once."""
     now = now or utcnow()
+    freed = seats_of(order.tickets)
     _move(order, OrderStatus.CANCELLED, now)
     for ticket in order.tickets:
         ticket.cancelled_at = ticket.cancelled_at or now
     record(session, "order.cancelled", actor_id=actor.id, object_type="order", object_id=order.id, code=order.code)
-    seats_freed.send(order.event, session=session, now=now)
+    free_seats(session, order.event, freed, now)
 
 
 def _past_their_time(now: datetime):
@@ -398,19 +517,23 @@ def events_with_orders_past_their_time(session: Session, now: datetime) -> list[
         select(Order.event_id).distinct().where(_past_their_time(now)).order_by(Order.event_id)))
 
 
-def expire_pending_orders(session: Session, now: datetime | None = None, *, event_id: int | None = None
-                          ) -> list[Order]:
-    """Pending orders past their time (of one event, or of all) expire, and announce the seats they give back
-    (their tickets stopped counting when the time ran out; now the waiting list hears of it)."""
+def expire_pending_orders(session: Session, now: datetime | None = None, *, event_id: int | None = None,
+                          skip_locked: bool = False) -> list[Order]:
+    """Pending orders past their time (of one event, or of all) expire and give back their seats, which the waiting
+    list is offered. With `skip_locked`, orders another transaction has locked are left to it."""
     now = now or utcnow()
     query = select(Order).where(_past_their_time(now))
     if event_id is not None:
         query = query.where(Order.event_id == event_id)
-    due = session.scalars(query.order_by(Order.id).with_for_update()).all()
+    due = session.scalars(query.order_by(Order.id).with_for_update(skip_locked=skip_locked)
+                          .options(selectinload(Order.tickets).joinedload(Ticket.ticket_type)
+                                   .selectinload(TicketType.quotas))).all()
+    freed: dict[int, Counter] = {}
     for order in due:
+        freed.setdefault(order.event_id, Counter()).update(seats_of(order.tickets))
         _move(order, OrderStatus.EXPIRED, now)
     for event in {order.event_id: order.event for order in due}.values():
-        seats_freed.send(event, session=session, now=now)
+        free_seats(session, event, freed[event.id], now)
     return list(due)
 
 
@@ -456,15 +579,19 @@ def why_not_cancellable(ticket: Ticket):
 def cancel_free_ticket(session: Session, user: User, ticket: Ticket, *, now: datetime | None = None) -> None:
     """The holder gives back a free ticket; its seat is free at once."""
     now = now or utcnow()
-    order = ticket.order
-    if order.buyer_id != user.id:
+    if ticket.order.buyer_id != user.id:
         raise PermissionDenied()
+    # The order and its tickets locked and read again, as the organisers' actions lock the order: of several
+    # cancels at once, one gives the seat back and the others find the ticket already cancelled.
+    order = session.scalars(select(Order).where(Order.id == ticket.order_id).with_for_update()
+                            .options(selectinload(Order.tickets)).execution_options(populate_existing=True)).one()
     if not ticket.may_cancel:
         raise Conflict(why_not_cancellable(ticket))
+    freed = seats_of([ticket])
     ticket.cancelled_at = now
     if all(t.cancelled_at for t in order.tickets):
         _move(order, OrderStatus.CANCELLED, now)
-    seats_freed.send(order.event, session=session, now=now)
+    free_seats(session, order.event, freed, now)
 
 
 # --- confirmation mail ----------------------------------------------------------------------

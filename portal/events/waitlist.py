@@ -1,6 +1,6 @@
 """The waiting list: sold-out ticket types queue people; freed seats are offered to them in turn.
 
-An offer reserves one seat for `event.waitlist_offer_hours` (orders.seats_taken counts open offers as taken)
+An offer reserves one seat for `event.waitlist_offer_hours` (it holds a seat of its quotas' counters, as a ticket does)
 and reaches its holder as a personal link whose token is stored only as a hash. Offers are made under the
 same quota lock as orders (quota rows in id order), so two runs never hand one seat to two people.
 
@@ -11,6 +11,7 @@ found free (and they are told to register).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,7 +78,7 @@ def join(session: Session, *, event: Event, ticket_type: TicketType, user: User,
     orders.check_ticket_type(session, event, ticket_type, 1, user, now)
     # Under the quota lock: a cancellation committing meanwhile either shows its seat free here, or offers it to
     # this entry once it is written (its offer waits for this lock).
-    _lock_quotas(session, sorted({q.id for t in event.ticket_types for q in t.quotas}))
+    orders.lock_seats(session, event, now)
     if orders.availability(session, event, now)[ticket_type.id] > 0:
         raise SeatsAvailable()
     email = normalise_email(email)
@@ -112,34 +113,18 @@ def _rejoin(entry: WaitingListEntry, *, user: User, name: str, now: datetime) ->
 
 # --- offering seats -------------------------------------------------------------------------
 
-def _lock_quotas(session: Session, quota_ids: list[int]) -> dict[int, Quota]:
-    """The quota rows in id order, as orders.place_order takes them, with their current sizes."""
-    rows = session.scalars(
-        select(Quota).where(Quota.id.in_(quota_ids)).order_by(Quota.id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    return {q.id: q for q in rows}
-
-
 @dataclass
 class _Room:
-    """Free seats per quota while offers are being handed out."""
+    """The event's quotas, locked, while offers are being handed out: each offer holds a seat of its type's."""
 
     quotas: dict[int, Quota]
-    taken: dict[int, int]
 
     def for_type(self, ticket_type: TicketType) -> int:
-        return min((self.quotas[q.id].size - self.taken[q.id] for q in ticket_type.quotas), default=0)
+        return min((self.quotas[q.id].size - self.quotas[q.id].held for q in ticket_type.quotas), default=0)
 
     def take(self, ticket_type: TicketType) -> None:
         for quota in ticket_type.quotas:
-            self.taken[quota.id] += 1
-
-
-def _lock_room(session: Session, event: Event, now: datetime) -> _Room:
-    quota_ids = sorted({q.id for t in event.ticket_types for q in t.quotas})
-    quotas = _lock_quotas(session, quota_ids)
-    return _Room(quotas, orders.seats_taken(session, quota_ids, now))
+            self.quotas[quota.id].held += 1
 
 
 def _make_offer(session: Session, entry: WaitingListEntry, event: Event, now: datetime) -> None:
@@ -173,7 +158,8 @@ def offer_freed_seats(session: Session, event: Event, now: datetime | None = Non
     now = now or utcnow()
     if event.status is not EventStatus.PUBLISHED:
         return []
-    room = _lock_room(session, event, now)
+    # Not lock_seats: what has lapsed is released by whoever sent seats_freed, or will be, offered then.
+    room = _Room(orders.lock_quotas(session, [q.id for t in event.ticket_types for q in t.quotas]))
     types = {t.id: t for t in event.ticket_types if not t.sale_has_ended(now)}
     offered: list[WaitingListEntry] = []
     while True:
@@ -208,13 +194,14 @@ def offer_by_hand(session: Session, organiser: User, event: Event, entry: Waitin
     if event.status is not EventStatus.PUBLISHED:
         raise Conflict(_l("Registration for this event is closed."))
     # Quotas before the entry, in the order offer_freed_seats takes them, so the two never deadlock.
-    room = _lock_room(session, event, now)
+    room = _Room(orders.lock_seats(session, event, now))
     session.refresh(entry, with_for_update=True)
     if not entry.may_offer_by_hand:
         raise Conflict(_l("Only someone who is waiting, or whose offer ran out, can be offered a seat."))
     if room.for_type(entry.ticket_type) <= 0:
         raise NoSeatToOffer()
     _make_offer(session, entry, event, now)
+    room.take(entry.ticket_type)
     record(session, "waitlist.offered_by_hand", actor_id=organiser.id, object_type="waiting_list_entry",
            object_id=entry.id, event_id=event.id, email=entry.email)
 
@@ -230,7 +217,7 @@ def remove(session: Session, organiser: User, event: Event, entry: WaitingListEn
     record(session, "waitlist.removed", actor_id=organiser.id, object_type="waiting_list_entry",
            object_id=entry.id, event_id=event.id, email=entry.email)
     if had_offer:
-        seats_freed.send(event, session=session, now=now or utcnow())
+        orders.free_seats(session, event, _seat_of(entry), now or utcnow())
 
 
 def _past_their_time(now: datetime):
@@ -243,19 +230,27 @@ def events_with_offers_past_their_time(session: Session, now: datetime) -> list[
                                 .where(_past_their_time(now)).order_by(TicketType.event_id)))
 
 
-def lapse_offers(session: Session, now: datetime | None = None, *, event_id: int | None = None
-                 ) -> list[WaitingListEntry]:
-    """Offers past their time (of one event, or of all) end, and announce their seats, which go to the next
-    people in line."""
+def _seat_of(entry: WaitingListEntry) -> Counter:
+    """The seat an open offer holds in each quota of its type."""
+    return Counter(quota.id for quota in entry.ticket_type.quotas)
+
+
+def lapse_offers(session: Session, now: datetime | None = None, *, event_id: int | None = None,
+                 skip_locked: bool = False) -> list[WaitingListEntry]:
+    """Offers past their time (of one event, or of all) end and give back their seats, which go to the next
+    people in line. With `skip_locked`, offers another transaction has locked are left to it."""
     now = now or utcnow()
     query = select(WaitingListEntry).where(_past_their_time(now))
     if event_id is not None:
         query = query.join(TicketType).where(TicketType.event_id == event_id)
-    due = session.scalars(query.order_by(WaitingListEntry.id).with_for_update(of=WaitingListEntry)).all()
+    due = session.scalars(query.order_by(WaitingListEntry.id)
+                          .with_for_update(of=WaitingListEntry, skip_locked=skip_locked)).all()
+    freed: dict[int, Counter] = {}
     for entry in due:
         entry.status, entry.offer_token_hash = WaitingListStatus.LAPSED, None
+        freed.setdefault(entry.ticket_type.event_id, Counter()).update(_seat_of(entry))
     for event in {entry.ticket_type.event_id: entry.ticket_type.event for entry in due}.values():
-        seats_freed.send(event, session=session, now=now)
+        orders.free_seats(session, event, freed[event.id], now)
     return list(due)
 
 

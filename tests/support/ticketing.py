@@ -6,6 +6,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from portal.accounts.models import User
 from portal.db import utcnow
 from portal.events.models import (
@@ -18,6 +20,7 @@ from portal.events.models import (
     Ticket,
     TicketType,
 )
+from portal.events.orders import expire_pending_orders, recount_quotas
 
 
 def create_event(db, *, slug: str = "techfest-hanoi-2026", name_en: str = "TechFest Hanoi 2026",
@@ -43,7 +46,8 @@ def create_event(db, *, slug: str = "techfest-hanoi-2026", name_en: str = "TechF
 def add_ticket(db, event: Event, buyer: User, *, name: str = "Nguyễn Văn An", email: str = "an@example.vn",
                status: OrderStatus = OrderStatus.PAID, type_index: int = 0, cancelled: bool = False,
                expires_in: timedelta = timedelta(days=3)) -> Ticket:
-    """One ticket in an order of its own with `status` (a pending order expires after `expires_in`)."""
+    """One ticket in an order of its own with `status` (a pending order expires after `expires_in`); its quotas
+    count it, as if it had been ordered."""
     ticket_type = event.ticket_types[type_index]
     now = utcnow()
     with db.transaction() as s:
@@ -55,4 +59,13 @@ def add_ticket(db, event: Event, buyer: User, *, name: str = "Nguyễn Văn An",
             paid_at=now if status is OrderStatus.PAID else None,
             expires_at=now + expires_in if status is OrderStatus.PENDING else None,
         ))
+        s.flush()
+        recount_quotas(s, s.scalars(select(Quota).where(Quota.event_id == event.id)).all())
     return ticket
+
+
+def expire_order(db, order_id: int) -> None:
+    """The pending order runs out unpaid and is released, giving its seats back, as the minute job does."""
+    with db.transaction() as s:
+        s.get(Order, order_id).expires_at = utcnow() - timedelta(seconds=1)
+        expire_pending_orders(s)

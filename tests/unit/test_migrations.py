@@ -6,7 +6,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import func, insert, inspect, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -15,7 +16,17 @@ from portal.accounts.models import TokenPurpose, User
 from portal.booths.models import BookingStatus, Booth, BoothBooking
 from portal.db import make_engine, utcnow
 from portal.demo import load_demo
-from portal.events.models import Event, EventStatus, Order, OrderStatus
+from portal.events import orders
+from portal.events.models import (
+    Event,
+    EventStatus,
+    Order,
+    OrderStatus,
+    Quota,
+    TicketType,
+    WaitingListEntry,
+    WaitingListStatus,
+)
 from portal.finance import services as finance
 from portal.migrate import alembic_config, include_object, upgrade
 from portal.models import metadata
@@ -253,3 +264,32 @@ def test_0010_gives_each_earlier_bank_transfer_the_account_it_was_most_likely_as
     with Session(engine) as s:
         assert s.scalar(select(Refund.payment_id)) == payments[0]
     engine.dispose()
+
+
+def test_0014_fills_each_quotas_counter_from_its_tickets_and_offers(tmp_path_factory, tmp_path):
+    """The demo's quotas (orders of every status, an offer added by hand) taken back before 0014 and brought forward:
+    each counter says what its live tickets and open offers hold, and the checks keep it within 0…size."""
+    url = fresh_database_url(tmp_path_factory, "counters")
+    upgrade(url)
+    demo_app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret-key", "DEMO_CARD": False},
+                          instance_path=tmp_path)
+    db = demo_app.extensions["portal.db"]
+    try:
+        load_demo(demo_app)
+        with db.transaction() as s:
+            ticket_type = s.scalars(select(TicketType).where(TicketType.quotas.any())).first()
+            s.add(WaitingListEntry(ticket_type_id=ticket_type.id, email="cho@example.vn", name="Vũ Chờ",
+                                   status=WaitingListStatus.OFFERED, offer_expires_at=utcnow() + timedelta(hours=1)))
+            s.flush()
+            orders.recount_quotas(s, s.scalars(select(Quota)).all())
+            expected = {quota.id: quota.held for quota in s.scalars(select(Quota))}
+        assert sum(expected.values()) > 0
+        command.downgrade(alembic_config(url), "0013_incubation")
+        upgrade(url, "0014_quota_counters")
+        with db.transaction() as s:
+            assert {quota.id: quota.held for quota in s.scalars(select(Quota))} == expected
+            assert orders.repair_quotas(s) == []
+        with pytest.raises(IntegrityError), db.transaction() as s:
+            s.execute(update(Quota).values(held=Quota.size + 1))
+    finally:
+        db.dispose()

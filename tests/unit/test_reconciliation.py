@@ -43,6 +43,7 @@ from tests.support.payments import (
     place_pending_order,
 )
 from tests.support.reconciliation import name_reconciler, statement_csv
+from tests.support.ticketing import expire_order
 
 
 @pytest.fixture
@@ -150,8 +151,7 @@ def test_the_rest_of_a_partial_payment_on_a_later_statement_pays_the_order(app, 
 
 def test_an_exact_transfer_for_an_expired_order_waits_for_review(app, db, organiser, account_id, pay_by_transfer):
     payment = pay_by_transfer()
-    with db.transaction() as s:
-        s.get(Order, payment.order_id).status = OrderStatus.EXPIRED
+    expire_order(db, payment.order_id)
     result = run_import(app, db, organiser, account_id, statement_csv((PRICE, payment.transfer_reference)))
     assert result.counts == {LineStatus.UNFULFILLED: 1}
     assert load(db, Payment, payment.id).review_reason is not None
@@ -462,11 +462,11 @@ def test_accepting_an_excess_pays_the_order_and_owes_the_excess_back_until_it_is
 def test_accepting_a_late_transfer_reinstates_the_order_while_its_seats_are_free(app, db, organiser, account_id,
                                                                                  pay_by_transfer, mailbox, swept):
     payment = pay_by_transfer()
-    with db.transaction() as s:
-        order = s.get(Order, payment.order_id)
-        order.expires_at = utcnow() - timedelta(minutes=5)
-        if swept:
-            order.status = OrderStatus.EXPIRED
+    if swept:
+        expire_order(db, payment.order_id)
+    else:
+        with db.transaction() as s:
+            s.get(Order, payment.order_id).expires_at = utcnow() - timedelta(minutes=5)
     run_import(app, db, organiser, account_id, statement_csv((PRICE, payment.transfer_reference)))
     line = only_line(db)
     assert line.status is LineStatus.UNFULFILLED
@@ -488,8 +488,7 @@ def expired_order_whose_seat_went(app, db, make_user, *, amount_over: int = 0) -
     ticket_type_id = create_paid_event(db, seats=1)
     late = open_payment(app, db, place_pending_order(app, db, make_user(email="tre@example.vn"), ticket_type_id,
                                                      provider="vietqr"), "vietqr")
-    with db.transaction() as s:
-        s.get(Order, late.order_id).status = OrderStatus.EXPIRED
+    expire_order(db, late.order_id)
     place_pending_order(app, db, make_user(email="som@example.vn"), ticket_type_id, provider="vietqr")
     return late
 
@@ -576,8 +575,7 @@ def test_two_late_orders_accepted_at_once_for_the_last_seat_reinstate_one(app, d
     for n in range(2):
         order = place_pending_order(app, db, make_user(email=f"tre{n}@example.vn"), ticket_type_id, provider="vietqr")
         payments.append(open_payment(app, db, order, "vietqr"))
-        with db.transaction() as s:
-            s.get(Order, order.id).status = OrderStatus.EXPIRED
+        expire_order(db, order.id)
     run_import(app, db, organiser, account_id, statement_csv(*((PRICE, p.transfer_reference) for p in payments)))
     assert accept_every_line_at_once(app, db, organiser, SeatsGone) == ["accepted", "refused"]
     assert sorted(order_status(db, p).value for p in payments) == ["expired", "paid"]

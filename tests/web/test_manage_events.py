@@ -418,6 +418,18 @@ def test_a_bad_quota_is_refused(form, session, organiser, event, changes, messag
     assert session.scalar(select(Quota.id).where(Quota.name == "Day 2")) is None
 
 
+def test_a_quota_cannot_shrink_below_the_seats_it_holds(form, db, session, organiser, event, make_user):
+    quota = event.quotas[0]
+    for _ in range(2):
+        add_ticket(db, event, make_user())
+    response = form(organiser, f"/manage/events/{event.id}/quotas/{quota.id}",
+                    {"name": "Ngày 1 (nhỏ)", "size": "1", "ticket_types": [str(event.ticket_types[0].id)]})
+    assert response.status_code == 400
+    assert "2 seats of these ticket types are already taken, so the quota cannot be smaller." in page_text(response)
+    assert 'value="Ngày 1 (nhỏ)"' in page_text(response)
+    assert (session.get(Quota, quota.id).size, session.get(Quota, quota.id).held) == (100, 2)
+
+
 def test_raising_a_full_quota_offers_the_seat_to_the_waiting_list(form, db, session, organiser, event, make_user,
                                                                    mailbox):
     quota = event.quotas[0]

@@ -17,6 +17,7 @@ from portal.payments.models import LineStatus, Payment, StatementImport, Stateme
 from tests.support.finance import BOOTH_PRICE, booking_of, lapsed_booth_transfer
 from tests.support.payments import PRICE, add_bank_account, create_paid_event, load, open_payment, place_pending_order
 from tests.support.reconciliation import name_reconciler, statement_csv
+from tests.support.ticketing import expire_order
 from tests.support.web import count_queries, csrf_token
 
 INDEX = "/payments/reconciliation/"
@@ -221,8 +222,7 @@ def test_a_late_transfer_whose_seats_are_gone_says_so_and_offers_a_refund(app, d
     ticket_type_id = create_paid_event(db, seats=1)
     late = open_payment(app, db, place_pending_order(app, db, make_user(), ticket_type_id, provider="vietqr"),
                         "vietqr")
-    with db.transaction() as s:
-        s.get(Order, late.order_id).status = OrderStatus.EXPIRED
+    expire_order(db, late.order_id)
     place_pending_order(app, db, make_user(), ticket_type_id, provider="vietqr")
     upload(app, organiser, account_id, statement_csv((PRICE, late.transfer_reference)))
     line_id = first_id(db, StatementLine.id)

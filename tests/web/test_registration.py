@@ -364,6 +364,23 @@ def test_a_sold_out_answer_does_not_load_the_event_again(db, form, buyer, make_u
     assert sum(re.search(r"\bFROM events\b", statement) is not None for statement in queries.statements) == 1
 
 
+def test_an_order_takes_the_same_statements_however_many_seats_are_sold(db, form, buyer, make_user):
+    """The visitor's session, the event, the bank accounts (the form asks how to pay for the paid types), the seats
+    run out, the order, its ticket, its mail and one counter per quota (two here). Before the counters it took nine
+    too, but two of them counted every live ticket of the quotas, so their cost grew with every seat sold."""
+    techfest = create_techfest(db, seats=100)
+
+    def statements_of_one_order() -> int:
+        with count_queries(db.engine) as queries:
+            assert register(form, buyer, attendee(techfest)).status_code == 302
+        return len(queries)
+
+    assert statements_of_one_order() == 9
+    for _ in range(20):
+        add_ticket(db, _event(db, techfest), make_user())
+    assert statements_of_one_order() == 9
+
+
 # --- the buyer's orders and tickets -----------------------------------------------------------
 
 def test_only_the_buyer_sees_an_order_and_its_qr_codes(db, form, buyer, login_as, client, techfest):
