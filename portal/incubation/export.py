@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from portal.accounts.models import User
+from portal.audit.services import record
+from portal.exports import ExportFile, Table, export_file
 from portal.i18n import format_local_datetime, localized
 from portal.incubation.applications import answers_of, files_of, form_of
-from portal.incubation.forms import localized_option
+from portal.incubation.forms import STAGE_LABELS, localized_option
 from portal.incubation.models import Application, FieldKind, FormField
+from portal.incubation.scoring import Ranking
 from portal.pdf import Document
 
 
@@ -46,3 +52,39 @@ def application_pdf(session: Session, application: Application) -> bytes:
             pdf.paragraph(localized(field, "label"), 10, "B")
             pdf.paragraph(answer_text(field, answers.get(field.id), attached.get(field.id, [])))
     return pdf.to_bytes()
+
+
+# --- spreadsheets -----------------------------------------------------------------------------------------------
+
+def ranking_table(ranked: Ranking) -> Table:
+    """The ranking as the committee reads it, every application (the page shows a hundred at a time)."""
+    def figure(value: float | None):
+        return "" if value is None else round(value, 2)
+
+    headers = [_("Rank"), _("Startup"), _("Stage"), _("Reviews submitted"), _("Reviews assigned"), _("Mean"),
+               _("Median"), _("Calibrated"), _("Spread"), _("Reviewers disagree")]
+    rows = [[rank, row.name, str(STAGE_LABELS[row.stage]) if row.stage else "", row.submitted, row.assigned,
+             figure(row.mean), figure(row.median), figure(row.calibrated), figure(row.spread),
+             _("Yes") if row.disagreement else ""]
+            for rank, row in enumerate(ranked.rows, start=1)]
+    return Table(headers=headers, rows=rows)
+
+
+def figures_table(figures: dict) -> Table:
+    """The programme's figures per call: what the city reports."""
+    stages = list(STAGE_LABELS)
+    headers = [_("Call"), _("Programme"), _("Submitted"), *[str(STAGE_LABELS[s]) for s in stages], _("Decided"),
+               _("Accepted"), _("Acceptance rate (%)"), _("Reviews assigned"), _("Reviews submitted")]
+    rows = [[localized(row.call, "title"), localized(row.call.programme, "name"), row.submitted,
+             *[row.by_stage.get(s, 0) for s in stages], row.decided, row.accepted,
+             round(row.acceptance_rate * 100, 1) if row.acceptance_rate is not None else "",
+             row.reviews_assigned, row.reviews_submitted] for row in figures["calls"]]
+    return Table(headers=headers, rows=rows)
+
+
+def export(session: Session, actor: User, table: Table, file_format: str, *, name: str, what: str,
+           now: datetime, ip_address: str | None = None) -> ExportFile:
+    """A spreadsheet of the incubation's figures, formula-safe, its download audited."""
+    exported = export_file(table, file_format, name=name, sheet_title=name[:31], now=now)
+    record(session, "incubation.exported", actor_id=actor.id, ip_address=ip_address, what=what, format=file_format)
+    return exported

@@ -4,7 +4,9 @@ a POST, then the call (404 when it does not exist)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -17,9 +19,8 @@ from portal.errors import DomainError, Invalid, NotFound
 from portal.forms import ConfirmForm, choices
 from portal.i18n import localized
 from portal.incubation import calls as call_service
-from portal.incubation import cohorts, dashboard, decisions, review, scoring
+from portal.incubation import cohorts, dashboard, decisions, export, review, scoring
 from portal.incubation.applications import answers_of, files_of, form_of
-from portal.incubation.export import answer_text
 from portal.incubation.forms import (
     FIELD_KIND_LABELS,
     STAGE_LABELS,
@@ -46,7 +47,7 @@ from portal.incubation.models import (
     Stage,
 )
 from portal.sectors import SECTORS, sector_labels
-from portal.web import button_action, page_number, render_form, save_form, staff_only
+from portal.web import button_action, client_ip, page_number, render_form, save_form, staff_only
 
 bp = Blueprint("incubator", __name__, url_prefix="/incubator")
 bp.before_request(staff_only(Role.INCUBATOR_MANAGER, Role.ADMIN))
@@ -210,7 +211,7 @@ def application(call_id: int, application_id: int):
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_([r.user_id for r in pool])))}
     context = dict(call=found, application=chosen, reviews=reviews, criteria=criteria, pool=pool, users=users,
                    sections=form_of(db, found.id), answers=answers_of(db, chosen), files=files_of(db, chosen),
-                   answer_text=answer_text, **_labels(),
+                   answer_text=export.answer_text, **_labels(),
                    scores={r.id: scoring.weighted_score({s.criterion_id: s.value for s in r.scores}, criteria)
                            for r in reviews if r.submitted_at})
     if request.method == "POST":
@@ -310,6 +311,17 @@ def ranking(call_id: int):
     return render_template("incubation/manage_ranking.html", call=found, ranking=ranked, sort=sort, page=page,
                            per_page=PER_PAGE, rows=ranked.rows[(page - 1) * PER_PAGE:page * PER_PAGE],
                            first_rank=(page - 1) * PER_PAGE + 1, **_labels())
+
+
+@bp.post("/calls/<int:call_id>/ranking.<any(csv, xlsx):file_format>")
+def export_ranking(call_id: int, file_format: str):
+    db = db_session()
+    found = _call(call_id)
+    exported = export.export(db, current_user, export.ranking_table(scoring.ranking(db, found)), file_format,
+                             name=f"{found.slug}-ranking", what=f"ranking:{found.id}", now=utcnow(),
+                             ip_address=client_ip())
+    return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
+                     download_name=exported.filename)
 
 
 # --- decisions and letters --------------------------------------------------------------------------------------
@@ -495,3 +507,12 @@ def milestone_add(call_id: int):
 def programme_dashboard():
     return render_template("incubation/manage_dashboard.html", figures=dashboard.figures(db_session()),
                            **_labels())
+
+
+@bp.post("/dashboard.<any(csv, xlsx):file_format>")
+def export_figures(file_format: str):
+    db = db_session()
+    exported = export.export(db, current_user, export.figures_table(dashboard.figures(db)), file_format,
+                             name="incubation-figures", what="figures", now=utcnow(), ip_address=client_ip())
+    return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
+                     download_name=exported.filename)

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import OrganisationMember
-from portal.db import db_session, utcnow
+from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
 from portal.forms import ConfirmForm, choices
 from portal.i18n import hanoi_date
@@ -122,10 +122,9 @@ def book(mentor_id: int):
         flash(_("Choose one of the free times shown."), "error")
         return _mentor_page(found, form, 400)
     except DomainError as error:
-        db.rollback()
+        end_refused(db)
         flash(str(error.message), "error")
         return _mentor_page(sessions.mentor_for_booking(db, mentor_id), form, error.status_code)
-    db.commit()
     flash(_("Your session is booked. A confirmation with a calendar file is on its way.")
           if booked.status == SessionStatus.CONFIRMED else
           _("Your request is sent. The mentor will accept or decline it; you will get a mail either way."), "success")
@@ -265,12 +264,11 @@ def session_link(token: str):
             flash(_("Choose one of the free times shown."), "error")
             status = 400
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             flash(str(error.message), "error")
             status = error.status_code
             found, side = sessions.session_from_link(db, token)
         else:
-            db.commit()
             flash(_("The session is cancelled; both sides are told.") if action == "cancel" else
                   _("The session is moved; both sides get the new time and calendar file."), "success")
             return redirect(url_for(".session_link", token=sessions.session_link_token(found, side)), 303)
@@ -295,10 +293,9 @@ def join():
             profile = (profiles.accept_invitation(db, current_user, token, utcnow()) if token
                        else profiles.apply(db, current_user, utcnow()))
         except DomainError as error:
-            db.rollback()
+            end_refused(db)
             flash(str(error.message), "error")
             return render_template("mentoring/join.html", token=token), error.status_code
-        db.commit()
         flash(_("Welcome to the network. Complete your profile and your hours so startups can book you.")
               if profile.status == MentorStatus.APPROVED else
               _("Thank you. Complete your profile; the programme's managers will approve it."), "success")

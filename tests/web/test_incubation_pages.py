@@ -240,3 +240,27 @@ def test_the_ranking_and_the_dashboard_run_the_same_queries_for_2_or_8_applicati
     for path in ("/incubator/dashboard", f"/incubator/calls/{call_id}/ranking",
                  f"/incubator/calls/{call_id}/applications"):
         assert counts[(path, 2)] == counts[(path, 8)], path
+
+
+def test_the_ranking_and_the_figures_download_formula_safe_and_audited(app, db, make_user, login_as, call_id):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from portal.audit.models import AuditEntry
+
+    submitted_application(app, db, make_user, call_id, "=HYPERLINK(\"http://x\")", uploads(app))
+    manager = login_as(Role.INCUBATOR_MANAGER, locale="en")
+    csv = post_form(manager, app, f"/incubator/calls/{call_id}/ranking.csv")
+    assert csv.status_code == 200 and csv.headers["Content-Type"] == "text/csv; charset=utf-8"
+    text = csv.get_data().decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Rank,Startup,Stage")
+    assert "'=HYPERLINK" in text
+    xlsx = post_form(manager, app, "/incubator/dashboard.xlsx")
+    sheet = load_workbook(BytesIO(xlsx.get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Call", "Programme", "Submitted") and rows[1][0] == "Test incubation"
+    assert manager.post("/incubator/dashboard.csv").status_code == 400  # no token: refused before anything
+    with db.session_factory() as s:
+        assert s.scalars(select(AuditEntry.details).where(AuditEntry.action == "incubation.exported")).all() == [
+            {"what": f"ranking:{call_id}", "format": "csv"}, {"what": "figures", "format": "xlsx"}]
