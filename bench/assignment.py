@@ -37,7 +37,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from bench.common import cpu_calibration_ms, scratch_database  # noqa: E402
-from bench.instances import Instance, read_instance, violations  # noqa: E402
+from bench.instances import Instance, every_pair, problems_solved_by, read_instance, violations  # noqa: E402
 from bench.load import percentile  # noqa: E402
 from portal.accounts.models import Organisation, OrganisationKind, Role, User, UserRole  # noqa: E402
 from portal.accounts.services import hash_password  # noqa: E402
@@ -129,25 +129,11 @@ def check_saved(db, call_id: int) -> list[str]:
 
 
 def reference(db, call_id: int) -> tuple[int, float]:
-    """OR-Tools on every allowed pair of the problem the service solved."""
-    captured = {}
-    original = review.solve
-
-    def capture(problem, *args, **kwargs):
-        captured["problem"] = problem
-        return original(problem, *args, **kwargs)
-
-    review.solve = capture
-    try:
-        with db.session_factory() as s:
-            review.assign(s, s.get(Call, call_id), s.get(User, s.scalar(select(User.id).limit(1))), utcnow())
-            s.rollback()
-    finally:
-        review.solve = original
-    problem = captured["problem"]
-    started = time.perf_counter()
-    everything = solve(problem, candidates_per_left=problem.shape[1])
-    return everything.objective, time.perf_counter() - started
+    """OR-Tools on every allowed pair of the problem the service solves."""
+    with problems_solved_by(review) as seen, db.session_factory() as s:
+        review.assign(s, s.get(Call, call_id), s.get(User, s.scalar(select(User.id).limit(1))), utcnow())
+        s.rollback()
+    return every_pair(seen[0])
 
 
 def score_everything(db, call_id: int, seed: int) -> int:
@@ -217,16 +203,14 @@ def run_instance(instance: Instance, save: Path | None) -> dict:
     started = time.perf_counter()
     solution = min((solve(problem) for _ in range(3)), key=lambda s: s.solve_seconds)
     seconds = time.perf_counter() - started
-    reference_started = time.perf_counter()
-    everything = solve(problem, candidates_per_left=problem.shape[1])
-    reference_s = time.perf_counter() - reference_started
+    reference_objective, reference_s = every_pair(problem)
     if save:
         save.write_text(json.dumps(instance.solution_pairs(solution)))
     return {
         "apps": problem.shape[0], "reviewers": problem.shape[1], "seconds": round(seconds / 3, 4),
         "solve_s": round(solution.solve_seconds, 4), "reference_solve_s": round(reference_s, 4),
-        "objective": solution.objective, "reference_objective": everything.objective,
-        "optimal": solution.optimal and solution.objective == everything.objective, "feasible": solution.feasible,
+        "objective": solution.objective, "reference_objective": reference_objective,
+        "optimal": solution.optimal and solution.objective == reference_objective, "feasible": solution.feasible,
         "violations": len(violations(problem, solution)) if solution.feasible else 0, **instance.meta,
     }
 

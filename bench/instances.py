@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from portal.matching import Problem, Solution
+from portal.matching import Problem, Solution, solve
 
 SHARED_INSTANCES = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
@@ -101,3 +104,28 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
     if solution.objective != int(sum(problem.weight[left, right] for left, right in pairs)):
         found.append("the objective is not the pairs' total weight")
     return found
+
+
+@contextmanager
+def problems_solved_by(module) -> Iterator[list[Problem]]:
+    """Records each problem a service module hands to its `solve` while the block runs, so a benchmark can give
+    the very same problem to the reference solver."""
+    seen: list[Problem] = []
+    original = module.solve
+
+    def recording(problem, *args, **kwargs):
+        seen.append(problem)
+        return original(problem, *args, **kwargs)
+
+    module.solve = recording
+    try:
+        yield seen
+    finally:
+        module.solve = original
+
+
+def every_pair(problem: Problem) -> tuple[int, float]:
+    """The reference: OR-Tools on every allowed pair; its objective and its seconds."""
+    started = time.perf_counter()
+    solution = solve(problem, candidates_per_left=problem.shape[1])
+    return solution.objective, time.perf_counter() - started

@@ -34,7 +34,7 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from bench.common import cpu_calibration_ms, scratch_database  # noqa: E402
-from bench.instances import read_instance  # noqa: E402
+from bench.instances import every_pair, problems_solved_by, read_instance  # noqa: E402
 from bench.load import percentile  # noqa: E402
 from portal.accounts.models import Organisation, OrganisationKind, User  # noqa: E402
 from portal.db import utcnow  # noqa: E402
@@ -81,12 +81,6 @@ def load(db, startups: int, mentors: int, capacity: int, seed: int) -> tuple[lis
         return list(organisation_ids), manager.id
 
 
-def reference(problem) -> tuple[int, float]:
-    started = time.perf_counter()
-    everything = solve(problem, candidates_per_left=problem.shape[1])
-    return everything.objective, time.perf_counter() - started
-
-
 def measure_slots(db) -> float:
     with db.session_factory() as s:
         mentor = sessions.mentor_for_booking(s, s.scalar(select(MentorProfile.id).limit(1)))
@@ -108,21 +102,12 @@ def run_database(args) -> dict:
             loaded = time.perf_counter()
             organisation_ids, manager_id = load(db, args.startups, args.mentors, args.capacity, args.seed)
             load_s = time.perf_counter() - loaded
-            captured = {}
-            original = matching.solve
-
-            def capture(problem, *rest, **options):
-                captured["problem"] = problem
-                return original(problem, *rest, **options)
-
-            matching.solve = capture
-            with app.test_request_context():
+            with app.test_request_context(), problems_solved_by(matching) as seen:
                 started = time.perf_counter()
                 with db.transaction() as s:
                     result = matching.match(s, organisation_ids, args.m, s.get(User, manager_id), utcnow())
                 seconds = time.perf_counter() - started
-            matching.solve = original
-            reference_objective, reference_s = reference(captured["problem"])
+            reference_objective, reference_s = every_pair(seen[0])
             slots_ms = measure_slots(db)
         finally:
             db.dispose()
@@ -138,7 +123,7 @@ def run_instance(path: Path) -> dict:
     instance = read_instance(path)
     problem = instance.problem
     solution = min((solve(problem) for _ in range(3)), key=lambda s: s.solve_seconds)
-    reference_objective, reference_s = reference(problem)
+    reference_objective, reference_s = every_pair(problem)
     return {"startups": problem.shape[0], "mentors": problem.shape[1], "seconds": round(solution.solve_seconds, 4),
             "solve_s": round(solution.solve_seconds, 4), "reference_solve_s": round(reference_s, 4),
             "objective": solution.objective, "reference_objective": reference_objective,
