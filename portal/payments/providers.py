@@ -9,11 +9,12 @@ through one function, `portal.payments.services.confirm_payment`, which fulfils 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -71,9 +72,11 @@ class PaymentProvider:
                 "way to pay.", method=self.label, limit=format_vnd(self.max_amount), amount=format_vnd(amount)))
 
     def start(self, session: Session, payable: Payable, now: datetime) -> str:
-        """Begins paying `payable` in the caller's transaction and returns where to send the buyer. Here: the
-        payable's own page, whose instructions say what to do."""
-        return payable.page_url
+        """Begins paying `payable` in the caller's transaction and returns where to send the buyer: the provider's
+        own start when it has one (a card page, a transfer's page), else the payable's page, whose instructions say
+        what to do."""
+        start = HOOKS.starts.get(self.key)
+        return start(session, payable, now) if start else payable.page_url
 
 
 class _StripeCheckout(PaymentProvider):
@@ -81,35 +84,29 @@ class _StripeCheckout(PaymentProvider):
         config = current_app.config
         return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
 
-    def start(self, session: Session, payable: Payable, now: datetime) -> str:
-        from portal.payments import stripe_checkout
-
-        return stripe_checkout.start_checkout(session, payable, now)
-
 
 class _DemoCard(PaymentProvider):
     def available(self) -> bool:
         return bool(current_app.config.get("DEMO_CARD"))
 
-    def start(self, session: Session, payable: Payable, now: datetime) -> str:
-        from portal.payments import services
-
-        payment = services.open_payment(session, payable, self.key, now)
-        return url_for("payments.demo_card", payment_id=payment.id)
-
 
 class _BankTransfer(PaymentProvider):
     def available(self) -> bool:
-        from portal.db import db_session
-        from portal.payments import services
+        return HOOKS.has_bank_account()
 
-        return services.active_bank_account(db_session()) is not None
 
-    def start(self, session: Session, payable: Payable, now: datetime) -> str:
-        from portal.payments import services
+@dataclass
+class _Hooks:
+    """What providers need of the modules that open payments (payments.services, payments.stripe_checkout), which
+    build on this one and so register it here at import instead of being imported."""
 
-        payment = services.open_payment(session, payable, self.key, now)
-        return url_for("payments.transfer", payment_id=payment.id)
+    #: provider key → start(session, payable, now) → where the buyer goes; without one, the payable's own page
+    starts: dict[str, Callable[[Session, Payable, datetime], str]] = field(default_factory=dict)
+    #: whether payment pages have a bank account to show
+    has_bank_account: Callable[[], bool] = lambda: False
+
+
+HOOKS = _Hooks()
 
 
 FREE = PaymentProvider("free", _l("Free"), _l("No payment is needed."), offered_to_buyers=False, max_amount=0)

@@ -22,7 +22,7 @@ from portal.payments import services, stripe_checkout, vietqr
 from portal.payments.forms import BankAccountForm, ReconcilerForm
 from portal.payments.models import COLLECTED_STATUSES, BankAccount, Payment, PaymentStatus
 from portal.payments.payables import Payable, PayableKind
-from portal.payments.providers import DEMO_CARD, PROVIDERS, VIETQR
+from portal.payments.providers import DEMO_CARD, HOOKS, PROVIDERS, STRIPE, VIETQR
 from portal.web import button_action, render_domain_error, render_form, staff_only
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,21 @@ class PaymentUnavailable(DomainError):
 
 
 # --- starting -------------------------------------------------------------------------------
+
+def _opened_at(key: str, endpoint: str):
+    """A provider's start that opens its payment and sends the buyer to that payment's page."""
+    def start(session, payable: Payable, now) -> str:
+        return url_for(endpoint, payment_id=services.open_payment(session, payable, key, now).id)
+
+    return start
+
+
+# providers cannot import what opens their payments (it builds on them): their starts are given to them here
+HOOKS.starts.update({STRIPE.key: stripe_checkout.start_checkout,
+                     DEMO_CARD.key: _opened_at(DEMO_CARD.key, "payments.demo_card"),
+                     VIETQR.key: _opened_at(VIETQR.key, "payments.transfer")})
+HOOKS.has_bank_account = lambda: services.active_bank_account(db_session()) is not None
+
 
 def begin_payment(kind: PayableKind, key: str):
     """Sends the buyer to pay what they chose, through the provider they chose: Stripe's page, the demo card, the
