@@ -28,7 +28,6 @@ import random
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from bench.common import cpu_calibration_ms, scratch_database  # noqa: E402
+from bench.common import report, scratch_database  # noqa: E402
 from bench.instances import Instance, every_pair, problems_solved_by, read_instance, violations  # noqa: E402
 from bench.load import percentile  # noqa: E402
 from portal.accounts.models import Organisation, OrganisationKind, Role, User, UserRole  # noqa: E402
@@ -237,21 +236,8 @@ def main() -> int:
     parser.add_argument("--save", type=Path, help="with --instance: write the pairs found")
     args = parser.parse_args()
 
-    calibration = cpu_calibration_ms()
-    try:
-        figures = run_instance(read_instance(args.instance), args.save) if args.instance else run_database(args)
-    except Exception as error:  # a benchmark reports what happened instead of dying with a traceback
-        traceback.print_exc()
-        print(json.dumps({"error": repr(error), "cpu_calibration_ms": calibration}))
-        return 1
-    for key, value in figures.items():
-        print(f"{key:>22}: {value}")
-    if calibration > 150:
-        print(f"warning: this machine is busy (calibration {calibration} ms): times are higher than usual")
-    figures["cpu_calibration_ms"] = calibration
-    figures["target_met"] = targets_met(figures, large=figures["apps"] > 2000)
-    print(json.dumps(figures))
-    return 0
+    return report(lambda: run_instance(read_instance(args.instance), args.save) if args.instance
+                  else run_database(args), lambda figures: targets_met(figures, large=figures["apps"] > 2000))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ browser does it (cookies, CSRF tokens, redirects). Everything started here is st
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -227,3 +229,23 @@ class WorkQueue:
             if detail and len(self.error_samples) < 5:
                 self.error_samples.append(detail)
 
+
+
+def report(measure, targets_met) -> int:
+    """Runs `measure()` (the figures as a dict), prints them one a line, warns on a busy machine, and ends with the
+    one JSON line: the figures, the calibration and `targets_met(figures)`. A failure is reported, never raised."""
+    calibration = cpu_calibration_ms()
+    try:
+        figures = measure()
+    except Exception as error:  # a benchmark reports what happened instead of dying with a traceback
+        traceback.print_exc()
+        print(json.dumps({"error": repr(error), "cpu_calibration_ms": calibration}))
+        return 1
+    for key, value in figures.items():
+        print(f"{key:>22}: {value}")
+    if calibration > 150:
+        print(f"warning: this machine is busy (calibration {calibration} ms): times are higher than usual")
+    figures["cpu_calibration_ms"] = calibration
+    figures["target_met"] = bool(targets_met(figures))
+    print(json.dumps(figures))
+    return 0

@@ -19,12 +19,10 @@ default size (< 5 s at 20,000 x 3,000), slots for 90 days < 20 ms.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import tempfile
 import time
-import traceback
 from datetime import time as clock_time
 from pathlib import Path
 
@@ -33,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from bench.common import cpu_calibration_ms, scratch_database  # noqa: E402
+from bench.common import report, scratch_database  # noqa: E402
 from bench.instances import every_pair, problems_solved_by, read_instance  # noqa: E402
 from bench.load import percentile  # noqa: E402
 from portal.accounts.models import Organisation, OrganisationKind, User  # noqa: E402
@@ -130,6 +128,13 @@ def run_instance(path: Path) -> dict:
             "optimal": solution.optimal and solution.objective == reference_objective, **instance.meta}
 
 
+def targets_met(figures: dict) -> bool:
+    large = figures["startups"] > 5000
+    return bool(figures["optimal"] and figures["seconds"] < (TARGETS["seconds_large"] if large else TARGETS["seconds"])
+                and (large or figures["solve_s"] <= TARGETS["solve_s"])
+                and figures.get("slots_90_days_ms", 0) < TARGETS["slots_ms"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--startups", type=int, default=5000)
@@ -139,25 +144,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--instance", type=Path)
     args = parser.parse_args()
-    calibration = cpu_calibration_ms()
-    try:
-        figures = run_instance(args.instance) if args.instance else run_database(args)
-    except Exception as error:  # a benchmark reports what happened instead of dying with a traceback
-        traceback.print_exc()
-        print(json.dumps({"error": repr(error), "cpu_calibration_ms": calibration}))
-        return 1
-    for key, value in figures.items():
-        print(f"{key:>22}: {value}")
-    if calibration > 150:
-        print(f"warning: this machine is busy (calibration {calibration} ms): times are higher than usual")
-    large = figures["startups"] > 5000
-    figures["cpu_calibration_ms"] = calibration
-    figures["target_met"] = bool(
-        figures["optimal"] and figures["seconds"] < (TARGETS["seconds_large"] if large else TARGETS["seconds"])
-        and (large or figures["solve_s"] <= TARGETS["solve_s"])
-        and figures.get("slots_90_days_ms", 0) < TARGETS["slots_ms"])
-    print(json.dumps(figures))
-    return 0
+    return report(lambda: run_instance(args.instance) if args.instance else run_database(args), targets_met)
 
 
 if __name__ == "__main__":

@@ -199,6 +199,17 @@ class MentoringSession(Base):
     organisation: Mapped[Organisation] = relationship()
     feedback: Mapped[list[SessionFeedback]] = relationship(back_populates="session", cascade="all, delete-orphan")
 
+    @property
+    def holds_time(self) -> bool:
+        """Requested or confirmed: the mentor's time is kept for it."""
+        return self.status in (SessionStatus.PENDING, SessionStatus.CONFIRMED)
+
+    def may_cancel(self, now: datetime) -> bool:
+        return self.holds_time and self.starts_at > now
+
+    def may_get_feedback(self, now: datetime) -> bool:
+        return self.status == SessionStatus.CONFIRMED and self.ends_at <= now
+
 
 class FeedbackSide(enum.StrEnum):
     MENTOR = "mentor"

@@ -159,9 +159,9 @@ def decide(session: Session, booked: MentoringSession, mentor_user: User, accept
 
 
 def cancel(session: Session, booked: MentoringSession, by: str, now: datetime) -> None:
-    if booked.status not in HOLDING:
+    if not booked.holds_time:
         raise Conflict(_l("This session is already cancelled."))
-    if booked.starts_at <= now:
+    if not booked.may_cancel(now):
         raise Conflict(_l("A session that has begun can no longer be cancelled."))
     booked.status, booked.decided_at = SessionStatus.CANCELLED, now
     booked.link_version += 1  # the links mailed so far stop working
@@ -171,7 +171,7 @@ def cancel(session: Session, booked: MentoringSession, by: str, now: datetime) -
 
 def reschedule(session: Session, booked: MentoringSession, starts_at: datetime, now: datetime) -> None:
     """Moves the session to another free slot of the same length; a confirmed one stays confirmed."""
-    if booked.status not in HOLDING:
+    if not booked.holds_time:
         raise Conflict(_l("This session is cancelled; book a new one instead."))
     length = int((booked.ends_at - booked.starts_at).total_seconds() // 60)
     _check_free(session, booked.mentor, starts_at, length, now, except_session=booked.id)
@@ -193,7 +193,7 @@ def is_member(session: Session, user: User, organisation_id: int) -> bool:
 def give_feedback(session: Session, booked: MentoringSession, side: FeedbackSide, author: User, rating: int,
                   notes: str, for_managers_only: bool, now: datetime) -> SessionFeedback:
     """Each side rates a session once it has ended (a second time corrects the first)."""
-    if booked.status != SessionStatus.CONFIRMED or booked.ends_at > now:
+    if not booked.may_get_feedback(now):
         raise Conflict(_l("Feedback opens once the session has taken place."))
     if not 1 <= rating <= 5:
         raise Invalid(_l("Choose a rating from 1 to 5."), "rating")
@@ -225,7 +225,7 @@ def session_from_link(session: Session, token: str) -> tuple[MentoringSession, s
     if not isinstance(data, dict) or data.get("side") not in ("startup", "mentor"):
         raise InvalidSessionLink()
     booked = session.get(MentoringSession, data.get("session"))
-    if booked is None or booked.link_version != data.get("version") or booked.status not in HOLDING:
+    if booked is None or booked.link_version != data.get("version") or not booked.holds_time:
         raise InvalidSessionLink()
     return booked, data["side"]
 
