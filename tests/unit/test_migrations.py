@@ -85,6 +85,13 @@ def test_the_schedulers_job_table_is_not_part_of_the_models(tmp_path_factory, ap
     assert _differences(url) == []
 
 
+def _old_user(s) -> int:
+    """A buyer written column by column, as the users table of a revision before 0016 has no search_text."""
+    return s.execute(text("INSERT INTO users (email, full_name, password_hash, locale, is_active, created_at) "
+                          "VALUES ('mua@example.vn', 'Phạm Thu Hà', 'x', 'vi', true, :now) RETURNING id"),
+                     {"now": utcnow().replace(tzinfo=None)}).scalar_one()
+
+
 def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_give_back(tmp_path_factory, app):
     """An order marked paid and booth instalments recorded by hand had no payment: the upgrade writes the manual
     provider's, and the finance page's totals still add up; downgrading takes back only those never refunded."""
@@ -93,10 +100,10 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
     engine = make_engine(url)
     now = utcnow()
     with Session(engine, expire_on_commit=False) as s, s.begin():
-        buyer = User(email="mua@example.vn", full_name="Phạm Thu Hà", password_hash="x")
+        buyer = _old_user(s)
         event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
                       starts_at=now, ends_at=now)
-        by_hand, by_card, unpaid = (Order(code=code, event=event, buyer=buyer, status=status, total=total,
+        by_hand, by_card, unpaid = (Order(code=code, event=event, buyer_id=buyer, status=status, total=total,
                                           provider=provider, locale="vi", paid_at=now)
                                     for code, status, total, provider in (
                                         ("TAY", OrderStatus.PAID, 500_000, "manual"),
@@ -106,7 +113,7 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
         # a deposit of 6 000 000 ₫ paid by transfer, then 14 000 000 ₫ recorded by hand
         booking = BoothBooking(event=event, booth=Booth(event=event, number="A-01", x=0, y=0, w=3, h=3, size_m2=9,
                                                         price=20_000_000),
-                               exhibitor=buyer, status=BookingStatus.SOLD, hold_expires_at=now, paid_at=now,
+                               exhibitor_id=buyer, status=BookingStatus.SOLD, hold_expires_at=now, paid_at=now,
                                amount_due=20_000_000, deposit_due=6_000_000, amount_paid=20_000_000)
         s.add(booking)
         s.flush()
@@ -229,10 +236,10 @@ def test_0010_gives_each_earlier_bank_transfer_the_account_it_was_most_likely_as
     engine = make_engine(url)
     now = utcnow()
     with Session(engine) as s, s.begin():
-        buyer = User(email="mua@example.vn", full_name="Phạm Thu Hà", password_hash="x")
+        buyer = _old_user(s)
         event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
                       starts_at=now, ends_at=now)
-        orders = [Order(code=f"DON{n}", event=event, buyer=buyer, status=OrderStatus.PAID, total=250_000,
+        orders = [Order(code=f"DON{n}", event=event, buyer_id=buyer, status=OrderStatus.PAID, total=250_000,
                         provider="vietqr", locale="vi", paid_at=now) for n in range(3)]
         s.add_all(orders)
         s.flush()
