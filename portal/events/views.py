@@ -29,7 +29,7 @@ from portal.events.models import (
     TicketType,
 )
 from portal.events.payable import ORDER
-from portal.events.tickets import qr_png, qr_svg
+from portal.events.tickets import qr_svg, ticket_png
 from portal.forms import ConfirmForm
 from portal.i18n import localized
 from portal.payments.providers import PROVIDERS
@@ -278,4 +278,4 @@ def ticket_qr(ticket_id: int):
     ticket = _held_ticket(ticket_id)
     if not ticket.is_confirmed:
         abort(404)
-    return Response(qr_png(ticket.code), mimetype="image/png")
+    return Response(ticket_png(ticket), mimetype="image/png")

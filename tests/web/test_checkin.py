@@ -173,7 +173,7 @@ def test_something_that_is_not_a_ticket_code_is_refused_with_the_typed_text_kept
     response = check_in_by_form(form, staff, techfest, "https://example.com/not-a-ticket")
     assert response.status_code == 400
     page = text_of(response)
-    assert "This is not a ticket code: a ticket's QR code holds 43 letters" in page
+    assert "This is not a ticket code. Type the 8 letters and digits printed under the QR code" in page
     assert 'value="https://example.com/not-a-ticket"' in page
     assert 'id="checkin-answer" class="checkin-answer checkin-answer-none"' in page  # no answer panel shown
 
@@ -195,7 +195,8 @@ def test_a_scan_answers_in_json_with_the_new_counts(app, db, staff, buyer, techf
     first = scan(app, staff, techfest, {"code": ticket.code, "area": "Day 1"})
     assert first.status_code == 200
     assert first.json["answer"] == {"outcome": "valid", "tone": "ok", "icon": "✓", "title": "Valid: let them in",
-                                    "detail": "", "attendee": "Phạm Minh Đức", "ticket_type": "Investor pass"}
+                                    "mode": "", "detail": "", "attendee": "Phạm Minh Đức",
+                                    "ticket_type": "Investor pass"}
     visitor, investor = techfest.ticket_types
     assert first.json["counts"] == {
         "day": hanoi_date(utcnow()).isoformat(), "checked_in": 1, "valid": 2,
