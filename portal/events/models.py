@@ -397,6 +397,8 @@ class WaitingListStatus(enum.StrEnum):
     #: the offer ran out unused
     LAPSED = "lapsed"
     REMOVED = "removed"
+    #: took themselves off the list
+    LEFT = "left"
 
 
 class WaitingListEntry(Base):
@@ -423,6 +425,11 @@ class WaitingListEntry(Base):
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     ticket_type: Mapped[TicketType] = relationship()
+
+    @property
+    def is_in_line(self) -> bool:
+        """Waiting, or holding an offer: what its person may leave."""
+        return self.status in (WaitingListStatus.WAITING, WaitingListStatus.OFFERED)
 
     @property
     def may_offer_by_hand(self) -> bool:

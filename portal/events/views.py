@@ -15,7 +15,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
-from portal.events import orders
+from portal.events import orders, waitlist
 from portal.events.forms import AttendeeChangeForm, chosen_provider, localized_option, registration_form
 from portal.events.labels import PROGRAMME_KIND_LABELS
 from portal.events.models import (
@@ -231,7 +231,8 @@ def my_tickets():
                  selectinload(Ticket.check_ins))
         .order_by(Order.created_at.desc(), Ticket.id)
     ).unique().all()
-    return render_template("events/tickets_list.html", tickets=tickets, now=utcnow())
+    return render_template("events/tickets_list.html", tickets=tickets, now=utcnow(),
+                           places=waitlist.places_of(db_session(), current_user))
 
 
 @bp.route("/tickets/<int:ticket_id>/attendee", methods=["GET", "POST"])
