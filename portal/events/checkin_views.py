@@ -188,11 +188,11 @@ def page():
 def check_in_by_form():
     form = CheckInForm()
     state = _PageState(form.area.data or "", form.day.data or "", form.q.data or "", form.test.data or "")
+    if not form.validate_on_submit():
+        return _render(form, state, status=400)
     if form.test.data == "1" and not state.test:
         form.code.errors.append(str(TestCheckInsOver().message))
         return _render(form, state, status=TestCheckInsOver.status_code)
-    if not form.validate_on_submit():
-        return _render(form, state, status=400)
     db = db_session()
     try:
         result = checkin.check_in(db, current_user, g.event, form.code.data, state.area, test=state.test)
