@@ -315,7 +315,7 @@ class Ticket(Searchable, Base):
     price: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(43), unique=True)
     #: unique across all events, so a code typed at another event's door is recognised as that event's
-    short_code: Mapped[str] = mapped_column(String(8), unique=True, default=new_short_code)
+    short_code: Mapped[str] = mapped_column(String(8), unique=True)
     attendee_name: Mapped[str] = mapped_column(String(120))
     attendee_email: Mapped[str] = mapped_column(String(254))
     attendee_organisation: Mapped[str] = mapped_column(String(200), default="")
@@ -329,6 +329,11 @@ class Ticket(Searchable, Base):
     check_ins: Mapped[list[CheckIn]] = relationship(
         primaryjoin="and_(Ticket.id == CheckIn.ticket_id, CheckIn.is_test.is_(False))", order_by="CheckIn.day",
         viewonly=True)
+
+    def __init__(self, **values) -> None:
+        # Given now rather than by the column's default at INSERT, so the search text written before it holds it.
+        values.setdefault("short_code", new_short_code())
+        super().__init__(**values)
 
     @property
     def printed_code(self) -> str:
