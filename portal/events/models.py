@@ -315,7 +315,7 @@ class Ticket(Searchable, Base):
     price: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(43), unique=True)
     #: unique across all events, so a code typed at another event's door is recognised as that event's
-    short_code: Mapped[str] = mapped_column(String(8), unique=True)
+    short_code: Mapped[str] = mapped_column(String(8), unique=True, default=new_short_code)
     attendee_name: Mapped[str] = mapped_column(String(120))
     attendee_email: Mapped[str] = mapped_column(String(254))
     attendee_organisation: Mapped[str] = mapped_column(String(200), default="")
@@ -331,7 +331,7 @@ class Ticket(Searchable, Base):
         viewonly=True)
 
     def __init__(self, **values) -> None:
-        # Given now rather than by the column's default at INSERT, so the search text written before it holds it.
+        # Given now, not only by the column's default at INSERT (bulk inserts), so the search text holds it.
         values.setdefault("short_code", new_short_code())
         super().__init__(**values)
 
