@@ -300,3 +300,46 @@ def test_0014_fills_each_quotas_counter_from_its_tickets_and_offers(tmp_path_fac
             s.execute(update(Quota).values(held=Quota.size + 1))
     finally:
         db.dispose()
+
+
+def test_0016_gives_existing_tickets_distinct_short_codes_and_folds_what_staff_search(tmp_path_factory):
+    """Tickets sold before 0016 get a short code each (unique, of the printed alphabet) and every searched row its
+    folded text; downgrading takes the columns away again."""
+    url = fresh_database_url(tmp_path_factory, "short_codes")
+    upgrade(url, "0015_mentoring")
+    engine = make_engine(url)
+    now = utcnow().replace(tzinfo=None)
+    with engine.begin() as conn:
+        buyer = _old_user(conn)
+        conn.execute(text("INSERT INTO organisations (name, kind, tax_code, created_at) "
+                          "VALUES ('Công ty Đổi Mới', 'startup', '', :now)"), {"now": now})
+        event = conn.execute(text(
+            "INSERT INTO events (slug, name_vi, name_en, description_vi, description_en, venue_vi, venue_en, starts_at,"
+            " ends_at, status, pending_order_minutes, waitlist_offer_hours, created_at) VALUES ('techfest', 'T', 'T',"
+            " '', '', '', '', :now, :now, 'published', 60, 48, :now) RETURNING id"), {"now": now}).scalar_one()
+        ticket_type = conn.execute(text(
+            "INSERT INTO ticket_types (event_id, name_vi, name_en, description_vi, description_en, price,"
+            " max_per_order, eligibility, position, kind) VALUES (:event, 'V', 'V', '', '', 0, 10, 'anyone', 0,"
+            " 'public') RETURNING id"), {"event": event}).scalar_one()
+        order = conn.execute(text(
+            "INSERT INTO orders (code, event_id, buyer_id, status, total, provider, locale, created_at) VALUES"
+            " ('DON1', :event, :buyer, 'paid', 0, 'free', 'vi', :now) RETURNING id"),
+            {"event": event, "buyer": buyer, "now": now}).scalar_one()
+        conn.execute(text(
+            "INSERT INTO tickets (order_id, ticket_type_id, price, code, attendee_name, attendee_email,"
+            " attendee_organisation, answers) VALUES (:order, :type, 0, :code, :name, 'a@example.vn', '', '{}')"),
+            [{"order": order, "type": ticket_type, "code": f"{n:043d}", "name": f"Nguyễn Văn {n}"} for n in range(30)])
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT short_code, search_text FROM tickets ORDER BY id")).all()
+        assert len({code for code, _ in rows}) == 30
+        assert all(len(code) == 8 and set(code) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for code, _ in rows)
+        assert rows[7].search_text == f"nguyen van 7 a@example.vn {rows[7].short_code.lower()}"
+        assert conn.execute(text("SELECT search_text FROM users")).scalar_one() == "pham thu ha mua@example.vn"
+        assert conn.execute(text("SELECT search_text FROM organisations")).scalar_one() == "cong ty doi moi"
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE tickets SET short_code = :code"), {"code": rows[0].short_code})
+    command.downgrade(alembic_config(url), "0015_mentoring")
+    with engine.connect() as conn:
+        assert "short_code" not in {c["name"] for c in inspect(conn).get_columns("tickets")}
+    engine.dispose()

@@ -556,3 +556,11 @@ def test_the_check_in_search_ignores_case_and_vietnamese_accents(db, staff, buye
     assert found("ĐÀO") == ["Nguyễn"]
     assert found("drjdjx") == ["DRJDJX"]
     assert found("van") == ["Lê"]
+
+
+def test_the_orders_list_finds_a_buyer_without_accents(db, staff, techfest, make_user):
+    add_ticket(db, techfest, make_user(email="lan@example.vn", name="Đỗ Thị Lan"), name="Đỗ Thị Lan")
+    add_ticket(db, techfest, make_user(email="nam@example.vn", name="Vũ Văn Nam"), name="Vũ Văn Nam")
+    page = text_of(staff.get(f"/manage/events/{techfest.id}/orders?q=do+thi"))
+    assert "Đỗ Thị Lan" in page and "Vũ Văn Nam" not in page
+    assert 'value="do thi"' in page
