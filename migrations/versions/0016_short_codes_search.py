@@ -1,7 +1,7 @@
 """tickets carry a short code to type at the door (unique), check-ins may be tests; tickets, users and
 organisations keep their searched text folded (lower case, no accents) for accent-insensitive staff searches
 
-Revision ID: 0016_ticket_short_codes_and_search
+Revision ID: 0016_short_codes_search
 Revises: 0015_mentoring
 Create Date: 2026-12-07 13:10:00
 """
@@ -12,7 +12,7 @@ from portal.events.short_codes import new_short_code
 from portal.search import SEARCH_TEXT_CHARS, fold
 
 
-revision = '0016_ticket_short_codes_and_search'
+revision = '0016_short_codes_search'
 down_revision = '0015_mentoring'
 branch_labels = None
 depends_on = None
