@@ -28,7 +28,7 @@ from portal.audit.services import record
 from portal.db import utcnow
 from portal.errors import Conflict, DomainError
 from portal.events.models import CheckIn, Event, Order, OrderStatus, Ticket, TicketType
-from portal.events.short_codes import parse_short_code
+from portal.events.short_codes import is_short_code, parse_short_code
 from portal.i18n import hanoi_date
 from portal.search import matches
 
@@ -212,14 +212,15 @@ def check_in(session: Session, staff: User, event: Event, code: str, area: str =
 
 
 def recent_test_check_ins(session: Session, event: Event) -> tuple[list[CheckIn], int]:
-    """The event's latest test check-ins (at most RECENT_LIMIT) and how many there are: two queries."""
-    of_event = (select(CheckIn).join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)
-                .where(Order.event_id == event.id, CheckIn.is_test.is_(True)))
-    total = session.scalar(select(func.count()).select_from(of_event.subquery())) or 0
-    latest = session.scalars(
-        of_event.options(joinedload(CheckIn.ticket).joinedload(Ticket.ticket_type), joinedload(CheckIn.checked_in_by))
-        .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc()).limit(RECENT_LIMIT))
-    return list(latest), total
+    """The event's latest test check-ins (at most RECENT_LIMIT) and how many there are, in one query."""
+    rows = session.execute(
+        select(CheckIn, func.count().over())
+        .join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)
+        .where(Order.event_id == event.id, CheckIn.is_test.is_(True))
+        .options(joinedload(CheckIn.ticket).joinedload(Ticket.ticket_type), joinedload(CheckIn.checked_in_by))
+        .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc()).limit(RECENT_LIMIT)
+    ).all()
+    return [entry for entry, _total in rows], rows[0][1] if rows else 0
 
 
 def delete_test_check_ins(session: Session, staff: User, event: Event) -> int:
@@ -325,7 +326,7 @@ def search_attendees(session: Session, event: Event, term: str) -> list[Ticket]:
         select(Ticket).join(Order, Order.id == Ticket.order_id)
         .where(Order.event_id == event.id, or_(
             matches(Ticket.search_text, term),
-            Ticket.short_code == (parse_short_code(term) or ""),
+            is_short_code(Ticket.short_code, term),
             Ticket.code.startswith(term, autoescape=True),
             Order.code == term.upper(),
         ))

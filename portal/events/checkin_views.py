@@ -163,7 +163,7 @@ class _PageState:
 def _render(form: CheckInForm, state: _PageState, *, answer: dict | None = None, status: int = 200):
     db, event = db_session(), g.event
     counts = checkin.counts(db, event, state.day)
-    tests, test_total = checkin.recent_test_check_ins(db, event) if state.may_test else ([], 0)
+    tests, test_total = checkin.recent_test_check_ins(db, event)
     page = render_template(
         "events/manage_checkin.html",
         event=event, form=form, area=state.area, term=state.term, answer=answer,

@@ -19,7 +19,7 @@ from portal.db import utcnow
 from portal.events.labels import ORDER_STATUS_LABELS
 from portal.events.models import CheckIn, Event, Order, OrderStatus, Quota, Ticket, TicketKind, TicketType
 from portal.events.orders import seats_taken
-from portal.events.short_codes import parse_short_code
+from portal.events.short_codes import is_short_code
 from portal.i18n import HANOI
 from portal.search import matches
 
@@ -275,7 +275,7 @@ def _attendees_query(event: Event, wanted: AttendeeFilter) -> Select:
     )
     if wanted.search:
         query = query.where(or_(matches(Ticket.search_text, wanted.search),
-                                Ticket.short_code == (parse_short_code(wanted.search) or ""),
+                                is_short_code(Ticket.short_code, wanted.search),
                                 Ticket.code == wanted.search, Order.code == wanted.search.upper()))
     if wanted.ticket_type_id is not None:
         query = query.where(Ticket.ticket_type_id == wanted.ticket_type_id)

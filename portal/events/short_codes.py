@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import secrets
 
+from sqlalchemy import false
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 8
 #: what people type for the letters Crockford's alphabet leaves out
@@ -26,6 +28,12 @@ def parse_short_code(typed: str) -> str | None:
     if len(cleaned) == LENGTH and all(char in ALPHABET for char in cleaned):
         return cleaned
     return None
+
+
+def is_short_code(column, typed: str):
+    """The condition "`column` holds the short code `typed` stands for"; never true when it cannot be one."""
+    short_code = parse_short_code(typed)
+    return column == short_code if short_code else false()
 
 
 def formatted(code: str) -> str:
