@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, str_enum, utcnow
+from portal.search import Searchable
 
 
 class Role(enum.StrEnum):
@@ -50,8 +51,9 @@ class InvitationStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
-class User(Base):
+class User(Searchable, Base):
     __tablename__ = "users"
+    __search_fields__ = ("full_name", "email")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: lower-cased, unique; the login name
@@ -150,8 +152,9 @@ class AuthToken(Base):
     user: Mapped[User] = relationship()
 
 
-class Organisation(Base):
+class Organisation(Searchable, Base):
     __tablename__ = "organisations"
+    __search_fields__ = ("name",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User, UserRole
 from portal.audit.services import list_entries
 from portal.notifications.models import OutboxMessage
+from portal.search import matches
 
 PER_PAGE = 50
 
@@ -23,11 +24,8 @@ def site_overview(session: Session) -> dict:
 
 def search_users(session: Session, query: str = "", page: int = 1) -> tuple[list[User], int]:
     stmt = select(User)
-    if query:
-        # autoescape: a % or _ typed in the search box is a character to find, not a wildcard
-        needle = query.strip().lower()
-        stmt = stmt.where(or_(User.email.contains(needle, autoescape=True),
-                              func.lower(User.full_name).contains(needle, autoescape=True)))
+    if query.strip():
+        stmt = stmt.where(matches(User.search_text, query))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     users = session.scalars(stmt.order_by(User.created_at.desc(), User.id.desc())
                             .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()

@@ -25,6 +25,7 @@ from portal.db import utcnow
 from portal.errors import Conflict, Invalid, NotFound
 from portal.events.models import Event, Order, OrderStatus, Ticket, TicketKind, TicketType
 from portal.events.orders import new_order_code, new_ticket_code
+from portal.events.short_codes import new_short_code
 from portal.i18n import localized
 from portal.notifications.services import BuiltAtSend, queue_mail
 from portal.payments.providers import FREE
@@ -150,7 +151,7 @@ def add_badge(session: Session, exhibitor: User, booking_id: int, *, name: str, 
 def rename_badge(session: Session, exhibitor: User, booking_id: int, ticket_id: int, *, name: str, email: str,
                  now: datetime | None = None) -> Ticket:
     """Puts another name (or address) on a badge before the event. Given to another person, the badge gets a new
-    code, so the QR code mailed to the first one stops working."""
+    code, so the QR code mailed to the first one (and the short code printed under it) stops working."""
     now = now or utcnow()
     name, email = _person(name, email)
     booking = _changeable(session, exhibitor, booking_id, now, adding=False)
@@ -160,7 +161,7 @@ def rename_badge(session: Session, exhibitor: User, booking_id: int, ticket_id: 
     new_person = email != ticket.attendee_email
     ticket.attendee_name, ticket.attendee_email = name, email
     if new_person:
-        ticket.code = new_ticket_code()
+        ticket.code, ticket.short_code = new_ticket_code(), new_short_code()
     record(session, "booth.badge_renamed", actor_id=exhibitor.id, object_type="ticket", object_id=ticket.id,
            booking_id=booking.id, event_id=booking.event_id, new_person=new_person)
     if new_person:

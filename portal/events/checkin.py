@@ -1,6 +1,10 @@
 """Check-in at the door: one answer per scanned code, one entry per ticket and event day however many staff
 scan it. A multi-day pass comes in once on each day of the event; the day is the Hanoi calendar date of the scan.
 
+A ticket is named by the long secret in its QR code or by the short code printed under it (short_codes.py), typed
+in any case, with hyphens or spaces. Before the event's first day the door may try its phones with test check-ins:
+recorded like the real ones but marked, counted nowhere, and deleted by the organisers when they are done.
+
 The database keeps the promise: (check_ins.ticket_id, check_ins.day) is unique. Two phones scanning the same
 ticket at the same moment both try to insert; the insert runs in a savepoint, so the loser's IntegrityError only
 rolls back that savepoint and it answers "already checked in" with the winner's time and name.
@@ -14,16 +18,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User
+from portal.audit.services import record
 from portal.db import utcnow
-from portal.errors import DomainError
+from portal.errors import Conflict, DomainError
 from portal.events.models import CheckIn, Event, Order, OrderStatus, Ticket, TicketType
+from portal.events.short_codes import is_short_code, parse_short_code
 from portal.i18n import hanoi_date
+from portal.search import matches
 
 #: what orders.place_order writes: secrets.token_urlsafe(32)
 TICKET_CODE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -34,8 +41,12 @@ RECENT_LIMIT = 20
 
 
 class InvalidTicketCode(DomainError):
-    default_message = _l("This is not a ticket code: a ticket's QR code holds 43 letters, digits, '-' and '_'. "
-                         "Scan again or type the code printed under the QR code.")
+    default_message = _l("This is not a ticket code. Type the 8 letters and digits printed under the QR code "
+                         "(for example 7KQ2-M9XD), or scan the QR code again.")
+
+
+class TestCheckInsOver(Conflict):
+    default_message = _l("Test check-ins end when the event's first day begins: every check-in now counts.")
 
 
 class NotAnEventDay(DomainError):
@@ -62,6 +73,8 @@ class CheckInResult:
     entry: CheckIn | None = None
     #: the event a WRONG_EVENT ticket belongs to
     other_event: Event | None = None
+    #: a test check-in, made before the event: it lets nobody in and counts nowhere
+    test: bool = False
 
     @property
     def admitted(self) -> bool:
@@ -72,12 +85,16 @@ class CheckInResult:
 _DEAD_ORDER = (OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 
 
-def normalise_code(code: str) -> str:
-    """The code as scanned or typed, without the spaces phones and copy-paste add; refused when malformed."""
+def ticket_named_by(code: str):
+    """The condition finding the ticket `code` names: the QR code's secret as scanned (the spaces phones and
+    copy-paste add removed), or the short code printed under it as typed. Refused when it can be neither."""
     cleaned = (code or "").strip()
-    if not TICKET_CODE.fullmatch(cleaned):
+    if TICKET_CODE.fullmatch(cleaned):
+        return Ticket.code == cleaned
+    short_code = parse_short_code(cleaned)
+    if short_code is None:
         raise InvalidTicketCode()
-    return cleaned
+    return Ticket.short_code == short_code
 
 
 def normalise_area(area: str) -> str:
@@ -100,6 +117,11 @@ def default_day(event: Event, now: datetime | None = None) -> date:
     return today if runs_on(event, today) else hanoi_date(event.starts_at)
 
 
+def may_test(event: Event, now: datetime | None = None) -> bool:
+    """Whether the door may make test check-ins: only before the event's first day (in Hanoi)."""
+    return hanoi_date(now or utcnow()) < hanoi_date(event.starts_at)
+
+
 def parse_day(event: Event, value: str) -> date:
     """The event day chosen on the check-in page (YYYY-MM-DD), or the default day when none is given."""
     if not value:
@@ -117,9 +139,10 @@ def entry_on(ticket: Ticket, day: date) -> CheckIn | None:
     return next((entry for entry in ticket.check_ins if entry.day == day), None)
 
 
-def admission(ticket: Ticket, now: datetime | None = None) -> Outcome:
+def admission(ticket: Ticket, now: datetime | None = None, *, test: bool = False) -> Outcome:
     """What scanning this ticket at its own event answers at `now`, before anything is recorded:
-    VALID (may enter), ALREADY (today), CANCELLED, NOT_PAID or NOT_EVENT_DAY."""
+    VALID (may enter), ALREADY (today), CANCELLED, NOT_PAID or NOT_EVENT_DAY. A test check-in asks whether the
+    ticket would be let in: any day will do, and a test already made today is found when it is recorded."""
     now = now or utcnow()
     order = ticket.order
     if ticket.cancelled_at is not None or order.status in _DEAD_ORDER:
@@ -128,6 +151,8 @@ def admission(ticket: Ticket, now: datetime | None = None) -> Outcome:
         return Outcome.CANCELLED  # expired, even if the expiry job has not run yet
     if order.status in (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL):
         return Outcome.NOT_PAID
+    if test:
+        return Outcome.VALID
     today = hanoi_date(now)
     if not runs_on(order.event, today):
         return Outcome.NOT_EVENT_DAY
@@ -144,15 +169,17 @@ def _existing_entry(session: Session, ticket_id: int, day: date) -> CheckIn:
 
 
 def check_in(session: Session, staff: User, event: Event, code: str, area: str = "", *,
-             now: datetime | None = None) -> CheckInResult:
-    """Admits the ticket with `code` to `event` for today (in Hanoi) if it may enter, in the caller's write
-    transaction.
+             test: bool = False, now: datetime | None = None) -> CheckInResult:
+    """Admits the ticket `code` names to `event` for today (in Hanoi) if it may enter, in the caller's write
+    transaction; with `test`, records a test check-in instead (before the event only).
 
-    Raises InvalidTicketCode for something that cannot be a ticket code at all."""
+    Raises InvalidTicketCode for something that cannot be a ticket code at all, TestCheckInsOver for a test once
+    the event has begun."""
     now = now or utcnow()
-    code = normalise_code(code)
+    if test and not may_test(event, now):
+        raise TestCheckInsOver()
     ticket = session.scalars(
-        select(Ticket).where(Ticket.code == code).options(
+        select(Ticket).where(ticket_named_by(code)).options(
             joinedload(Ticket.order).joinedload(Order.event), joinedload(Ticket.ticket_type),
             joinedload(Ticket.check_ins).joinedload(CheckIn.checked_in_by),
         )
@@ -163,23 +190,49 @@ def check_in(session: Session, staff: User, event: Event, code: str, area: str =
         # Another event's staff learn which event it is for, never who holds it.
         return CheckInResult(Outcome.WRONG_EVENT, other_event=ticket.order.event)
     today = hanoi_date(now)
-    outcome = admission(ticket, now)
+    outcome = admission(ticket, now, test=test)
     if outcome is not Outcome.VALID:
-        return CheckInResult(outcome, ticket=ticket, entry=entry_on(ticket, today))
+        return CheckInResult(outcome, ticket=ticket, entry=None if test else entry_on(ticket, today), test=test)
     entry = CheckIn(ticket_id=ticket.id, checked_in_by_id=staff.id, checked_in_at=now, day=today,
-                    area=normalise_area(area))
+                    area=normalise_area(area), is_test=test)
     try:
         with session.begin_nested():
             session.add(entry)
     except IntegrityError:
-        # Another scan of this ticket committed today's entry between our read and our insert.
+        # Another scan of this ticket committed today's entry between our read and our insert (or, for a test,
+        # the ticket was tried earlier today).
         entry = _existing_entry(session, ticket.id, today)
         outcome = Outcome.ALREADY
     else:
         outcome = Outcome.VALID
-    # Later reads in this session (the page's search results) must see today's entry, not the list loaded above.
-    set_committed_value(ticket, "check_ins", sorted([*ticket.check_ins, entry], key=lambda e: e.day))
-    return CheckInResult(outcome, ticket=ticket, entry=entry)
+    if not test:
+        # Later reads in this session (the page's search results) must see today's entry, not the list loaded above.
+        set_committed_value(ticket, "check_ins", sorted([*ticket.check_ins, entry], key=lambda e: e.day))
+    return CheckInResult(outcome, ticket=ticket, entry=entry, test=test)
+
+
+def recent_test_check_ins(session: Session, event: Event) -> tuple[list[CheckIn], int]:
+    """The event's latest test check-ins (at most RECENT_LIMIT) and how many there are, in one query."""
+    rows = session.execute(
+        select(CheckIn, func.count().over())
+        .join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)
+        .where(Order.event_id == event.id, CheckIn.is_test.is_(True))
+        .options(joinedload(CheckIn.ticket).joinedload(Ticket.ticket_type), joinedload(CheckIn.checked_in_by))
+        .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc()).limit(RECENT_LIMIT)
+    ).all()
+    return [entry for entry, _total in rows], rows[0][1] if rows else 0
+
+
+def delete_test_check_ins(session: Session, staff: User, event: Event) -> int:
+    """Deletes every test check-in of the event, so the door starts the event with none; how many there were."""
+    tickets_of_event = select(Ticket.id).join(Order, Order.id == Ticket.order_id).where(Order.event_id == event.id)
+    deleted = session.execute(
+        delete(CheckIn).where(CheckIn.is_test.is_(True), CheckIn.ticket_id.in_(tickets_of_event))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    record(session, "checkin.tests_deleted", actor_id=staff.id, object_type="event", object_id=event.id,
+           deleted=deleted)
+    return deleted
 
 
 # --- what the check-in page shows --------------------------------------------------------------
@@ -222,7 +275,7 @@ def counts(session: Session, event: Event, day: date) -> Counts:
         select(TicketType, func.count(CheckIn.id), func.count(Ticket.id)).select_from(TicketType)
         .outerjoin(Ticket, (Ticket.ticket_type_id == TicketType.id) & Ticket.cancelled_at.is_(None)
                    & Ticket.order_id.in_(paid_orders))
-        .outerjoin(CheckIn, (CheckIn.ticket_id == Ticket.id) & (CheckIn.day == day))
+        .outerjoin(CheckIn, (CheckIn.ticket_id == Ticket.id) & (CheckIn.day == day) & CheckIn.is_test.is_(False))
         .where(TicketType.event_id == event.id)
         .group_by(TicketType.id)
         .order_by(TicketType.position, TicketType.id)
@@ -231,7 +284,7 @@ def counts(session: Session, event: Event, day: date) -> Counts:
     by_area = session.execute(
         select(CheckIn.area, func.count(CheckIn.id))
         .join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)
-        .where(*_admissible(event), CheckIn.day == day)
+        .where(*_admissible(event), CheckIn.day == day, CheckIn.is_test.is_(False))
         .group_by(CheckIn.area)
         .order_by(func.count(CheckIn.id).desc(), CheckIn.area)
     ).all()
@@ -252,7 +305,7 @@ def recent_check_ins(session: Session, event: Event, day: date, area: str | None
     """The latest entries of the event on `day`, of one check-in list when `area` is given."""
     query = (
         select(CheckIn).join(Ticket, Ticket.id == CheckIn.ticket_id).join(Order, Order.id == Ticket.order_id)
-        .where(Order.event_id == event.id, CheckIn.day == day)
+        .where(Order.event_id == event.id, CheckIn.day == day, CheckIn.is_test.is_(False))
         .options(joinedload(CheckIn.ticket).joinedload(Ticket.ticket_type), joinedload(CheckIn.checked_in_by))
         .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc())
         .limit(RECENT_LIMIT)
@@ -263,16 +316,17 @@ def recent_check_ins(session: Session, event: Event, day: date, area: str | None
 
 
 def search_attendees(session: Session, event: Event, term: str) -> list[Ticket]:
-    """The event's tickets whose attendee name or e-mail contains `term`, or whose ticket or order code
-    starts with it; at most SEARCH_LIMIT of them, in one query."""
+    """The event's tickets whose attendee name, e-mail, organisation or short code contains `term` (whatever the
+    case and accents), or whose QR code starts with it or whose order code it is; at most SEARCH_LIMIT of them, in
+    one query."""
     term = term.strip()
     if len(term) < SEARCH_MIN_CHARS:
         return []
     return list(session.scalars(
         select(Ticket).join(Order, Order.id == Ticket.order_id)
         .where(Order.event_id == event.id, or_(
-            Ticket.attendee_name.icontains(term, autoescape=True),
-            Ticket.attendee_email.icontains(term, autoescape=True),
+            matches(Ticket.search_text, term),
+            is_short_code(Ticket.short_code, term),
             Ticket.code.startswith(term, autoescape=True),
             Order.code == term.upper(),
         ))

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, inspect, select
+from sqlalchemy import Select, func, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import FileStorage
 
@@ -38,6 +38,7 @@ from portal.events.models import (
 )
 from portal.events.signals import seats_freed
 from portal.i18n import format_local_datetime, localized
+from portal.search import matches
 
 
 def _assign(item, data: dict) -> None:
@@ -318,12 +319,16 @@ def delete_part(session: Session, actor: User, event: Event, item) -> None:
 ORDERS_PER_PAGE = 25
 
 
-def list_orders(session: Session, event: Event, *, status: OrderStatus | None = None,
+def list_orders(session: Session, event: Event, *, status: OrderStatus | None = None, search: str = "",
                 page: int = 1) -> tuple[list[Order], int]:
-    """One page of the event's orders, newest first, with buyers and tickets: three queries whatever the page."""
+    """One page of the event's orders, newest first, with buyers and tickets: three queries whatever the page.
+    `search` finds an order by its code, or by its buyer's or an attendee's name or e-mail (any case or accents)."""
     query = select(Order).where(Order.event_id == event.id)
     if status is not None:
         query = query.where(Order.status == status)
+    if search:
+        query = query.where(or_(Order.code == search.upper(), Order.buyer.has(matches(User.search_text, search)),
+                                Order.tickets.any(matches(Ticket.search_text, search))))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page_of_orders = session.scalars(
         query.options(selectinload(Order.buyer), selectinload(Order.tickets))

@@ -223,10 +223,11 @@ def orders():
     event = g.event
     status = request.args.get("status", "")
     status = OrderStatus(status) if status in {s.value for s in OrderStatus} else None
+    search = request.args.get("q", "").strip()[:100]
     page = page_number()
-    event_orders, total = manage.list_orders(db_session(), event, status=status, page=page)
+    event_orders, total = manage.list_orders(db_session(), event, status=status, search=search, page=page)
     return render_template("events/manage_orders.html", event=event, orders=event_orders, total=total, page=page,
-                           per_page=manage.ORDERS_PER_PAGE, status=status, confirm_form=ConfirmForm(),
+                           per_page=manage.ORDERS_PER_PAGE, status=status, search=search, confirm_form=ConfirmForm(),
                            actions_for=manage.actions_for)
 
 

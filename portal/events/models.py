@@ -19,14 +19,17 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.db import Base, UTCDateTime, str_enum, utcnow
+from portal.events.short_codes import formatted, new_short_code
 from portal.i18n import hanoi_date
 from portal.payments.models import Payment
+from portal.search import Searchable
 
 
 class EventStatus(enum.StrEnum):
@@ -297,10 +300,12 @@ class Order(Base):
         return self.status is OrderStatus.PENDING and not self.is_lapsed(now)
 
 
-class Ticket(Base):
-    """One seat for one attendee. The code is the QR content: unguessable and unique."""
+class Ticket(Searchable, Base):
+    """One seat for one attendee. The code is the QR content: unguessable and unique; the short code is printed
+    under it for typing at the door (short_codes.py)."""
 
     __tablename__ = "tickets"
+    __search_fields__ = ("attendee_name", "attendee_email", "attendee_organisation", "short_code")
     __table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -309,6 +314,8 @@ class Ticket(Base):
     #: the price charged for this ticket, in đồng
     price: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(43), unique=True)
+    #: unique across all events, so a code typed at another event's door is recognised as that event's
+    short_code: Mapped[str] = mapped_column(String(8), unique=True, default=new_short_code)
     attendee_name: Mapped[str] = mapped_column(String(120))
     attendee_email: Mapped[str] = mapped_column(String(254))
     attendee_organisation: Mapped[str] = mapped_column(String(200), default="")
@@ -318,8 +325,20 @@ class Ticket(Base):
 
     order: Mapped[Order] = relationship(back_populates="tickets")
     ticket_type: Mapped[TicketType] = relationship()
-    #: one entry per event day the ticket was let in, earliest first
-    check_ins: Mapped[list[CheckIn]] = relationship(back_populates="ticket", order_by="CheckIn.day")
+    #: one entry per event day the ticket was let in, earliest first; test check-ins are no entries
+    check_ins: Mapped[list[CheckIn]] = relationship(
+        primaryjoin="and_(Ticket.id == CheckIn.ticket_id, CheckIn.is_test.is_(False))", order_by="CheckIn.day",
+        viewonly=True)
+
+    def __init__(self, **values) -> None:
+        # Given now, not only by the column's default at INSERT (bulk inserts), so the search text holds it.
+        values.setdefault("short_code", new_short_code())
+        super().__init__(**values)
+
+    @property
+    def printed_code(self) -> str:
+        """The short code as printed under the QR code."""
+        return formatted(self.short_code)
 
     @property
     def first_check_in(self) -> CheckIn | None:
@@ -352,7 +371,10 @@ def _hanoi_day_of_check_in(context) -> date:
 
 class CheckIn(Base):
     """A ticket let in on one event day. One per ticket and day, enforced by the database, so two scans the same
-    day record one entry while a multi-day pass comes in again the next day."""
+    day record one entry while a multi-day pass comes in again the next day.
+
+    A test check-in, made before the event's days to try the door's phones, is recorded the same way but marked:
+    no count, list or export counts it, and the organisers delete them when they are done."""
 
     __tablename__ = "check_ins"
     __table_args__ = (UniqueConstraint("ticket_id", "day"), Index("ix_check_ins_day_area", "day", "area"))
@@ -365,8 +387,9 @@ class CheckIn(Base):
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: the check-in list (an area: a hall, a gate) it was recorded on
     area: Mapped[str] = mapped_column(String(80), default="")
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    ticket: Mapped[Ticket] = relationship(back_populates="check_ins")
+    ticket: Mapped[Ticket] = relationship()
     checked_in_by: Mapped[User | None] = relationship()
 
 
@@ -379,6 +402,8 @@ class WaitingListStatus(enum.StrEnum):
     #: the offer ran out unused
     LAPSED = "lapsed"
     REMOVED = "removed"
+    #: took themselves off the list
+    LEFT = "left"
 
 
 class WaitingListEntry(Base):
@@ -405,6 +430,11 @@ class WaitingListEntry(Base):
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     ticket_type: Mapped[TicketType] = relationship()
+
+    @property
+    def is_in_line(self) -> bool:
+        """Waiting, or holding an offer: what its person may leave."""
+        return self.status in (WaitingListStatus.WAITING, WaitingListStatus.OFFERED)
 
     @property
     def may_offer_by_hand(self) -> bool:

@@ -39,7 +39,7 @@ from portal.events.models import (
 )
 from portal.events.options import offered
 from portal.events.signals import seats_freed
-from portal.events.tickets import qr_png, ticket_ics
+from portal.events.tickets import ticket_ics, ticket_png
 from portal.i18n import format_vnd, localized
 from portal.notifications.services import (
     Attachment,
@@ -598,7 +598,7 @@ def cancel_free_ticket(session: Session, user: User, ticket: Ticket, *, now: dat
 
 def _ticket_qr(session: Session, ticket_id: int) -> Attachment:
     ticket = session.get(Ticket, ticket_id)
-    return Attachment(f"ve-{ticket.id}.png", "image/png", qr_png(ticket.code))
+    return Attachment(f"ve-{ticket.id}.png", "image/png", ticket_png(ticket))
 
 
 def _ticket_calendar(session: Session, ticket_id: int, locale: str) -> Attachment:

@@ -19,7 +19,9 @@ from portal.db import utcnow
 from portal.events.labels import ORDER_STATUS_LABELS
 from portal.events.models import CheckIn, Event, Order, OrderStatus, Quota, Ticket, TicketKind, TicketType
 from portal.events.orders import seats_taken
+from portal.events.short_codes import is_short_code
 from portal.i18n import HANOI
+from portal.search import matches
 
 #: the registrations chart covers at most this many days, ending today (or on the event's last day)
 CHART_DAYS = 30
@@ -180,7 +182,7 @@ def _ticket_type_sales(session: Session, event: Event, ticket_types: list[Ticket
 
 
 def _checked_in_at_least_once():
-    return select(CheckIn.id).where(CheckIn.ticket_id == Ticket.id).exists()
+    return select(CheckIn.id).where(CheckIn.ticket_id == Ticket.id, CheckIn.is_test.is_(False)).exists()
 
 
 def _check_ins(session: Session, event: Event) -> tuple[int, int]:
@@ -272,10 +274,9 @@ def _attendees_query(event: Event, wanted: AttendeeFilter) -> Select:
         .options(contains_eager(Ticket.order), contains_eager(Ticket.ticket_type), selectinload(Ticket.check_ins))
     )
     if wanted.search:
-        query = query.where(or_(*(
-            column.icontains(wanted.search, autoescape=True)
-            for column in (Ticket.attendee_name, Ticket.attendee_email, Ticket.attendee_organisation)
-        ), Ticket.code == wanted.search, Order.code == wanted.search.upper()))
+        query = query.where(or_(matches(Ticket.search_text, wanted.search),
+                                is_short_code(Ticket.short_code, wanted.search),
+                                Ticket.code == wanted.search, Order.code == wanted.search.upper()))
     if wanted.ticket_type_id is not None:
         query = query.where(Ticket.ticket_type_id == wanted.ticket_type_id)
     if wanted.order_status is not None:

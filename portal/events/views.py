@@ -15,7 +15,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
-from portal.events import orders
+from portal.events import orders, waitlist
 from portal.events.forms import AttendeeChangeForm, chosen_provider, localized_option, registration_form
 from portal.events.labels import PROGRAMME_KIND_LABELS
 from portal.events.models import (
@@ -29,7 +29,7 @@ from portal.events.models import (
     TicketType,
 )
 from portal.events.payable import ORDER
-from portal.events.tickets import qr_png, qr_svg
+from portal.events.tickets import qr_svg, ticket_png
 from portal.forms import ConfirmForm
 from portal.i18n import localized
 from portal.payments.providers import PROVIDERS
@@ -231,7 +231,8 @@ def my_tickets():
                  selectinload(Ticket.check_ins))
         .order_by(Order.created_at.desc(), Ticket.id)
     ).unique().all()
-    return render_template("events/tickets_list.html", tickets=tickets, now=utcnow())
+    return render_template("events/tickets_list.html", tickets=tickets, now=utcnow(),
+                           places=waitlist.places_of(db_session(), current_user))
 
 
 @bp.route("/tickets/<int:ticket_id>/attendee", methods=["GET", "POST"])
@@ -278,4 +279,4 @@ def ticket_qr(ticket_id: int):
     ticket = _held_ticket(ticket_id)
     if not ticket.is_confirmed:
         abort(404)
-    return Response(qr_png(ticket.code), mimetype="image/png")
+    return Response(ticket_png(ticket), mimetype="image/png")

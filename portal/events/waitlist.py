@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from portal.accounts.models import User
 from portal.accounts.services import normalise_email
@@ -98,12 +98,12 @@ def join(session: Session, *, event: Event, ticket_type: TicketType, user: User,
 
 
 def _rejoin(entry: WaitingListEntry, *, user: User, name: str, now: datetime) -> WaitingListEntry:
-    """Someone whose offer ran out may queue again, at the end; anyone else already has their place."""
+    """Someone whose offer ran out, or who left, may queue again, at the end; anyone else already has their place."""
     if entry.status is WaitingListStatus.REMOVED:
         raise Conflict(_l("The organisers have taken you off this waiting list. Please contact them."))
     if entry.status is WaitingListStatus.CONVERTED:
         raise Conflict(_l("You have already booked a ticket through this waiting list."))
-    if entry.status is not WaitingListStatus.LAPSED:
+    if entry.status not in (WaitingListStatus.LAPSED, WaitingListStatus.LEFT):
         raise AlreadyOnWaitingList()
     entry.status, entry.created_at = WaitingListStatus.WAITING, now
     entry.user_id, entry.name, entry.locale = user.id, name.strip(), user.locale
@@ -257,6 +257,67 @@ def lapse_offers(session: Session, now: datetime | None = None, *, event_id: int
 @seats_freed.connect
 def _offer_freed_seats(event: Event, *, session: Session, now: datetime) -> None:
     offer_freed_seats(session, event, now)
+
+
+# --- the person's own places ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Place:
+    entry: WaitingListEntry
+    #: their turn among those waiting for the type (1 = the next seat freed is theirs); None once offered
+    position: int | None
+    #: how many are waiting for the type
+    waiting: int
+
+
+def places_of(session: Session, user: User, *, ticket_type_id: int | None = None) -> list[Place]:
+    """The person's entries still in line (waiting, or holding an offer), of every type or of one, each with their
+    position and the length of its line: one query, however many entries and people waiting."""
+    ahead, line = aliased(WaitingListEntry), aliased(WaitingListEntry)
+    waiting = WaitingListStatus.WAITING
+    position = (select(func.count(ahead.id)).where(
+        ahead.ticket_type_id == WaitingListEntry.ticket_type_id, ahead.status == waiting,
+        or_(ahead.created_at < WaitingListEntry.created_at,
+            and_(ahead.created_at == WaitingListEntry.created_at, ahead.id <= WaitingListEntry.id)))
+        .scalar_subquery())
+    length = (select(func.count(line.id))
+              .where(line.ticket_type_id == WaitingListEntry.ticket_type_id, line.status == waiting)
+              .scalar_subquery())
+    query = (select(WaitingListEntry, position, length)
+             .where(WaitingListEntry.user_id == user.id,
+                    WaitingListEntry.status.in_((waiting, WaitingListStatus.OFFERED)))
+             .options(joinedload(WaitingListEntry.ticket_type).joinedload(TicketType.event))
+             .order_by(WaitingListEntry.created_at, WaitingListEntry.id))
+    if ticket_type_id is not None:
+        query = query.where(WaitingListEntry.ticket_type_id == ticket_type_id)
+    return [Place(entry, place if entry.status is waiting else None, in_line)
+            for entry, place, in_line in session.execute(query)]
+
+
+def own_entry(session: Session, user: User, entry_id: int) -> WaitingListEntry:
+    """One of the person's own entries (anybody else's is not found)."""
+    entry = session.scalar(select(WaitingListEntry).where(WaitingListEntry.id == entry_id,
+                                                          WaitingListEntry.user_id == user.id))
+    if entry is None:
+        raise NotFound()
+    return entry
+
+
+def leave(session: Session, user: User, entry: WaitingListEntry, *, now: datetime | None = None) -> bool:
+    """Takes the person off the list at their request; a seat they were offered goes to the next in line. Whether
+    they were in line: leaving twice (two tabs, a double click) changes nothing the second time."""
+    session.refresh(entry, with_for_update=True)
+    if entry.status is WaitingListStatus.CONVERTED:
+        raise Conflict(_l("You booked a ticket through this waiting list: cancel the ticket instead."))
+    if not entry.is_in_line:
+        return False
+    had_offer = entry.status is WaitingListStatus.OFFERED
+    entry.status, entry.offer_token_hash = WaitingListStatus.LEFT, None
+    record(session, "waitlist.left", actor_id=user.id, object_type="waiting_list_entry", object_id=entry.id,
+           event_id=entry.ticket_type.event_id)
+    if had_offer:
+        orders.free_seats(session, entry.ticket_type.event, _seat_of(entry), now or utcnow())
+    return True
 
 
 # --- using an offer -------------------------------------------------------------------------

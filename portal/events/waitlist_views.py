@@ -1,4 +1,5 @@
-"""The waiting list's pages: joining a sold-out ticket type, using a personal offer link, and the organisers' list."""
+"""The waiting list's pages: joining a sold-out ticket type, one's place in line and leaving it, using a personal
+offer link, and the organisers' list."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from portal.events.payable import ORDER
 from portal.forms import email_field, length, required
 from portal.i18n import localized
 from portal.payments.views import begin_payment
-from portal.web import button_action, render_domain_error, render_form
+from portal.web import button_action, render_domain_error, render_form, save_form
 
 bp = Blueprint("waitlist", __name__)
 
@@ -52,6 +53,10 @@ def _own_entry(ticket_type: TicketType) -> WaitingListEntry | None:
         WaitingListEntry.ticket_type_id == ticket_type.id, WaitingListEntry.user_id == current_user.id))
 
 
+def _own_place(ticket_type: TicketType) -> waitlist.Place | None:
+    return next(iter(waitlist.places_of(db_session(), current_user, ticket_type_id=ticket_type.id)), None)
+
+
 @bp.route("/events/<slug>/waitlist/<int:ticket_type_id>", methods=["GET", "POST"])
 @login_required
 def join(slug: str, ticket_type_id: int):
@@ -59,7 +64,7 @@ def join(slug: str, ticket_type_id: int):
     db = db_session()
     form = JoinForm(name=current_user.full_name, email=current_user.email)
     context = {"event": event, "ticket_type": ticket_type, "entry": _own_entry(ticket_type),
-               "seats_left": orders.availability(db, event)[ticket_type.id]}
+               "place": _own_place(ticket_type), "seats_left": orders.availability(db, event)[ticket_type.id]}
     if form.validate_on_submit():
         try:
             waitlist.join(db, event=event, ticket_type=ticket_type, user=current_user, name=form.name.data,
@@ -71,6 +76,30 @@ def join(slug: str, ticket_type_id: int):
                 name=localized(ticket_type, "name")), "success")
         return redirect(url_for("waitlist.join", slug=slug, ticket_type_id=ticket_type_id))
     return render_form("events/waitlist_join.html", form, **context)
+
+
+# --- leaving --------------------------------------------------------------------------------
+
+@bp.route("/waitlist/<int:entry_id>/leave", methods=["GET", "POST"])
+@login_required
+def leave(entry_id: int):
+    """Asks before taking the person off the list; a second POST (another tab) says they are off it already."""
+    db = db_session()
+    try:
+        entry = waitlist.own_entry(db, current_user, entry_id)
+    except DomainError as error:
+        _abort_on(error)
+    form = FlaskForm()
+    type_name = localized(entry.ticket_type, "name")
+
+    def left(db):
+        flash(_("You have left the waiting list for %(name)s.", name=type_name)
+              if waitlist.leave(db, current_user, entry)
+              else _("You are no longer on the waiting list for %(name)s.", name=type_name), "success")
+        return redirect(url_for("events.my_tickets"), 303)
+
+    return save_form(form, "events/waitlist_leave.html", left, entry=entry, event=entry.ticket_type.event,
+                     type_name=type_name)
 
 
 # --- the personal offer link ----------------------------------------------------------------

@@ -46,6 +46,7 @@ from portal.incubation.models import (
     Review,
     Stage,
 )
+from portal.search import matches
 from portal.sectors import SECTORS, sector_labels
 from portal.web import button_action, client_ip, page_number, render_form, save_form, staff_only
 
@@ -146,7 +147,7 @@ def applications(call_id: int):
         query = query.where(Application.sector == sector)
     if search:
         query = query.join(Organisation, Organisation.id == Application.organisation_id).where(
-            func.lower(Organisation.name).contains(search.lower(), autoescape=True))
+            matches(Organisation.search_text, search))
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = page_number()
     listed = list(db.scalars(query.order_by(Application.submitted_at, Application.id)

@@ -28,6 +28,7 @@ from portal.mentoring.models import (
     StartupNeeds,
 )
 from portal.mentoring.taxonomy import FUNCTIONS, LANGUAGES
+from portal.search import fold
 from portal.sectors import sector_labels
 from portal.web import button_action, render_form, save_form, signed_in_only
 
@@ -51,12 +52,12 @@ def directory():
              .options(selectinload(MentorProfile.user)).order_by(MentorProfile.id))
     mentors = list(db.scalars(query))
     sector, function, language = (request.args.get(k, "") for k in ("sector", "function", "language"))
-    search = request.args.get("q", "").strip().lower()[:100]
+    search = request.args.get("q", "").strip()[:100]
     mentors = [m for m in mentors
                if (not sector or sector in m.sectors) and (not function or function in m.functions)
                and (not language or language in m.languages)
-               and (not search or search in f"{m.user.full_name} {m.headline_vi} {m.headline_en} "
-                                            f"{m.organisation_name}".lower())]
+               and (not search or fold(search) in fold(f"{m.user.full_name} {m.headline_vi} {m.headline_en} "
+                                                      f"{m.organisation_name}"))]
     return render_template("mentoring/directory.html", mentors=mentors,
                            filters={"sector": sector, "function": function, "language": language, "q": search},
                            **_labels())

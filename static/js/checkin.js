@@ -97,7 +97,7 @@
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-        body: JSON.stringify({ code, area: messages.area }),
+        body: JSON.stringify({ code, area: messages.area, test: messages.test === "true" }),
       });
       const data = await response.json();
       if (data.answer) {

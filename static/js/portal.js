@@ -2,6 +2,9 @@
 // Tells the stylesheet that the menu button works, so phones may fold the navigation behind it.
 document.documentElement.classList.add("js");
 
+// A download's form stays on screen: its buttons come back after this long (a double click still sends one).
+const DOWNLOAD_PAUSE_MS = 2000;
+
 document.addEventListener("DOMContentLoaded", () => {
   const toggle = document.querySelector(".nav-toggle");
   const nav = document.getElementById("site-nav");
@@ -11,12 +14,24 @@ document.addEventListener("DOMContentLoaded", () => {
       toggle.setAttribute("aria-expanded", String(open));
     });
   }
-  // A second click on a submit button must not send the form twice.
+  // A second click on a submit button must not send the form twice. A form answered with a file (data-download)
+  // does not leave the page, so its buttons are given back for the next download.
   document.querySelectorAll("form[method=post]").forEach((form) => {
     form.addEventListener("submit", () => {
-      form.querySelectorAll("button[type=submit]").forEach((button) => {
-        setTimeout(() => { button.disabled = true; }, 0);
-      });
+      const buttons = form.querySelectorAll("button[type=submit]");
+      setTimeout(() => buttons.forEach((button) => { button.disabled = true; }), 0);
+      if (form.hasAttribute("data-download")) {
+        setTimeout(() => buttons.forEach((button) => { button.disabled = false; }), DOWNLOAD_PAUSE_MS);
+      }
     });
   });
+});
+
+// A page brought back with the browser's Back button comes from its cache as it was left: buttons disabled.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) {
+    document.querySelectorAll("form[method=post] button[type=submit]").forEach((button) => {
+      button.disabled = false;
+    });
+  }
 });

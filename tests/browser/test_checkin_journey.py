@@ -12,10 +12,11 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role
-from portal.events.models import CheckIn, Order, Ticket
+from portal.events.models import CheckIn, Order
 from tests.browser.steps import log_in, translated
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.support.a11y import assert_accessible
+from tests.support.mail import text_body
 from tests.support.ticketing import add_ticket, create_event
 
 pytestmark = pytest.mark.browser
@@ -47,8 +48,11 @@ def test_a_visitor_registers_gets_the_qr_by_mail_and_is_checked_in_once(page, ap
     [mail] = mailbox.wait_for(VISITOR)
     assert [(part.get_content_type(), part.get_filename()) for part in mail.iter_attachments()
             if part.get_content_type() == "image/png"], "the ticket mail carries no QR code"
-    with db.session_factory() as s:
-        code = s.scalar(select(Ticket.code).join(Order).where(Order.event_id == techfest.id))
+    # What the visitor reads out at the door: the code printed under the QR code on the ticket page
+    page.goto(f"/orders/{order_code(db, techfest)}")
+    printed = page.locator("[data-ticket-code]").inner_text()
+    assert printed in text_body(mail)
+    assert_accessible(page)
 
     door = new_context().new_page()
     log_in(door, staff.email)
@@ -57,18 +61,54 @@ def test_a_visitor_registers_gets_the_qr_by_mail_and_is_checked_in_once(page, ap
     assert_accessible(door)
     answer = door.locator("#checkin-answer")
 
-    door.get_by_role("textbox", name=vi("Ticket code"), exact=True).fill(code)
+    door.get_by_role("textbox", name=vi("Ticket code"), exact=True).fill(printed.lower())  # typed as heard
     door.get_by_role("button", name=vi("Check in"), exact=True).click()
     expect(answer).to_contain_text(vi("Valid: let them in"))
     expect(answer).to_contain_text("Phạm Thị Hoa")
     expect(door.locator('[data-count="checked_in"]')).to_have_text("1")
     assert_accessible(door)
 
-    door.get_by_role("textbox", name=vi("Ticket code"), exact=True).fill(code)
+    door.get_by_role("textbox", name=vi("Ticket code"), exact=True).fill(printed.replace("-", " "))
     door.get_by_role("button", name=vi("Check in"), exact=True).click()
     expect(answer).to_contain_text(vi("Already checked in"))
     expect(answer).to_contain_text("Trần Văn Cửa")
     expect(door.locator('[data-count="checked_in"]')).to_have_text("1")
+
+
+def order_code(db, event) -> str:
+    with db.session_factory() as s:
+        return s.scalar(select(Order.code).where(Order.event_id == event.id))
+
+
+def test_before_the_event_the_door_tries_its_phones_with_test_check_ins_and_deletes_them(page, app, db, make_user):
+    def vi(message: str, **values) -> str:
+        return translated(app, message, "vi") % values if values else translated(app, message, "vi")
+
+    staff = make_user(Role.ORGANISER, email="door@example.vn", name="Trần Văn Cửa")
+    techfest = create_event(db, team=(staff,))  # a month ahead
+    ticket = add_ticket(db, techfest, make_user(email="guest@example.vn"), name="Đỗ Minh Khang")
+    log_in(page, staff.email)
+    page.goto(f"/manage/events/{techfest.id}/checkin/")
+    page.get_by_role("link", name=vi("Try the door with test check-ins")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(vi("Test check-in"))
+    expect(page.locator(".checkin-test-banner")).to_contain_text(
+        vi("Test mode: nobody is let in and nothing is counted."))
+    assert_accessible(page)
+
+    page.get_by_role("textbox", name=vi("Ticket code"), exact=True).fill(ticket.printed_code.lower())
+    page.get_by_role("button", name=vi("Check in"), exact=True).click()
+    answer = page.locator("#checkin-answer")
+    expect(answer).to_contain_text(vi("Test check-in: not counted"))
+    expect(answer).to_contain_text(vi("Test: this ticket would be let in"))
+    expect(page.locator('[data-count="checked_in"]')).to_have_text("0")
+    expect(page.locator(".checkin-tests")).to_contain_text("Đỗ Minh Khang")
+    assert_accessible(page)
+
+    page.get_by_role("button", name=vi("Delete all test check-ins")).click()
+    expect(page.locator(".flashes")).to_contain_text(vi("%(num)d test check-in deleted.", num=1))
+    expect(page.locator(".checkin-test-banner")).to_be_visible()
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count(CheckIn.id))) == 0
 
 
 def y4m_still(code: str, path, scale: int = 8) -> None:

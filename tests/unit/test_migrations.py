@@ -85,6 +85,13 @@ def test_the_schedulers_job_table_is_not_part_of_the_models(tmp_path_factory, ap
     assert _differences(url) == []
 
 
+def _old_user(s) -> int:
+    """A buyer written column by column, as the users table of a revision before 0016 has no search_text."""
+    return s.execute(text("INSERT INTO users (email, full_name, password_hash, locale, is_active, created_at) "
+                          "VALUES ('mua@example.vn', 'Phạm Thu Hà', 'x', 'vi', true, :now) RETURNING id"),
+                     {"now": utcnow().replace(tzinfo=None)}).scalar_one()
+
+
 def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_give_back(tmp_path_factory, app):
     """An order marked paid and booth instalments recorded by hand had no payment: the upgrade writes the manual
     provider's, and the finance page's totals still add up; downgrading takes back only those never refunded."""
@@ -93,10 +100,10 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
     engine = make_engine(url)
     now = utcnow()
     with Session(engine, expire_on_commit=False) as s, s.begin():
-        buyer = User(email="mua@example.vn", full_name="Phạm Thu Hà", password_hash="x")
+        buyer = _old_user(s)
         event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
                       starts_at=now, ends_at=now)
-        by_hand, by_card, unpaid = (Order(code=code, event=event, buyer=buyer, status=status, total=total,
+        by_hand, by_card, unpaid = (Order(code=code, event=event, buyer_id=buyer, status=status, total=total,
                                           provider=provider, locale="vi", paid_at=now)
                                     for code, status, total, provider in (
                                         ("TAY", OrderStatus.PAID, 500_000, "manual"),
@@ -106,7 +113,7 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
         # a deposit of 6 000 000 ₫ paid by transfer, then 14 000 000 ₫ recorded by hand
         booking = BoothBooking(event=event, booth=Booth(event=event, number="A-01", x=0, y=0, w=3, h=3, size_m2=9,
                                                         price=20_000_000),
-                               exhibitor=buyer, status=BookingStatus.SOLD, hold_expires_at=now, paid_at=now,
+                               exhibitor_id=buyer, status=BookingStatus.SOLD, hold_expires_at=now, paid_at=now,
                                amount_due=20_000_000, deposit_due=6_000_000, amount_paid=20_000_000)
         s.add(booking)
         s.flush()
@@ -229,10 +236,10 @@ def test_0010_gives_each_earlier_bank_transfer_the_account_it_was_most_likely_as
     engine = make_engine(url)
     now = utcnow()
     with Session(engine) as s, s.begin():
-        buyer = User(email="mua@example.vn", full_name="Phạm Thu Hà", password_hash="x")
+        buyer = _old_user(s)
         event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
                       starts_at=now, ends_at=now)
-        orders = [Order(code=f"DON{n}", event=event, buyer=buyer, status=OrderStatus.PAID, total=250_000,
+        orders = [Order(code=f"DON{n}", event=event, buyer_id=buyer, status=OrderStatus.PAID, total=250_000,
                         provider="vietqr", locale="vi", paid_at=now) for n in range(3)]
         s.add_all(orders)
         s.flush()
@@ -293,3 +300,46 @@ def test_0014_fills_each_quotas_counter_from_its_tickets_and_offers(tmp_path_fac
             s.execute(update(Quota).values(held=Quota.size + 1))
     finally:
         db.dispose()
+
+
+def test_0016_gives_existing_tickets_distinct_short_codes_and_folds_what_staff_search(tmp_path_factory):
+    """Tickets sold before 0016 get a short code each (unique, of the printed alphabet) and every searched row its
+    folded text; downgrading takes the columns away again."""
+    url = fresh_database_url(tmp_path_factory, "short_codes")
+    upgrade(url, "0015_mentoring")
+    engine = make_engine(url)
+    now = utcnow().replace(tzinfo=None)
+    with engine.begin() as conn:
+        buyer = _old_user(conn)
+        conn.execute(text("INSERT INTO organisations (name, kind, tax_code, created_at) "
+                          "VALUES ('Công ty Đổi Mới', 'startup', '', :now)"), {"now": now})
+        event = conn.execute(text(
+            "INSERT INTO events (slug, name_vi, name_en, description_vi, description_en, venue_vi, venue_en, starts_at,"
+            " ends_at, status, pending_order_minutes, waitlist_offer_hours, created_at) VALUES ('techfest', 'T', 'T',"
+            " '', '', '', '', :now, :now, 'published', 60, 48, :now) RETURNING id"), {"now": now}).scalar_one()
+        ticket_type = conn.execute(text(
+            "INSERT INTO ticket_types (event_id, name_vi, name_en, description_vi, description_en, price,"
+            " max_per_order, eligibility, position, kind) VALUES (:event, 'V', 'V', '', '', 0, 10, 'anyone', 0,"
+            " 'public') RETURNING id"), {"event": event}).scalar_one()
+        order = conn.execute(text(
+            "INSERT INTO orders (code, event_id, buyer_id, status, total, provider, locale, created_at) VALUES"
+            " ('DON1', :event, :buyer, 'paid', 0, 'free', 'vi', :now) RETURNING id"),
+            {"event": event, "buyer": buyer, "now": now}).scalar_one()
+        conn.execute(text(
+            "INSERT INTO tickets (order_id, ticket_type_id, price, code, attendee_name, attendee_email,"
+            " attendee_organisation, answers) VALUES (:order, :type, 0, :code, :name, 'a@example.vn', '', '{}')"),
+            [{"order": order, "type": ticket_type, "code": f"{n:043d}", "name": f"Nguyễn Văn {n}"} for n in range(30)])
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT short_code, search_text FROM tickets ORDER BY id")).all()
+        assert len({code for code, _ in rows}) == 30
+        assert all(len(code) == 8 and set(code) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for code, _ in rows)
+        assert rows[7].search_text == f"nguyen van 7 a@example.vn {rows[7].short_code.lower()}"
+        assert conn.execute(text("SELECT search_text FROM users")).scalar_one() == "pham thu ha mua@example.vn"
+        assert conn.execute(text("SELECT search_text FROM organisations")).scalar_one() == "cong ty doi moi"
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE tickets SET short_code = :code"), {"code": rows[0].short_code})
+    command.downgrade(alembic_config(url), "0015_mentoring")
+    with engine.connect() as conn:
+        assert "short_code" not in {c["name"] for c in inspect(conn).get_columns("tickets")}
+    engine.dispose()

@@ -122,7 +122,7 @@ def test_the_waiting_list_offers_each_person_the_actions_organisers_may_take(db,
     assert {status: buttons(status) for status in WaitingListStatus} == {
         WaitingListStatus.WAITING: (True, True), WaitingListStatus.OFFERED: (False, True),
         WaitingListStatus.LAPSED: (True, True), WaitingListStatus.CONVERTED: (False, False),
-        WaitingListStatus.REMOVED: (False, False)}
+        WaitingListStatus.REMOVED: (False, False), WaitingListStatus.LEFT: (False, False)}
 
 
 def test_my_booths_shows_a_hold_that_ran_out_as_expired_before_the_sweep(app, db, form, login_as, make_user):

@@ -264,3 +264,17 @@ def test_the_ranking_and_the_figures_download_formula_safe_and_audited(app, db, 
     with db.session_factory() as s:
         assert s.scalars(select(AuditEntry.details).where(AuditEntry.action == "incubation.exported")).all() == [
             {"what": f"ranking:{call_id}", "format": "csv"}, {"what": "figures", "format": "xlsx"}]
+
+
+def test_the_pipeline_search_finds_a_startup_without_its_accents_or_case(app, db, make_user, login_as, call_id):
+    submitted_application(app, db, make_user, call_id, "Nông Sạch Tech", uploads(app))
+    submitted_application(app, db, make_user, call_id, "Đất Xanh AI", uploads(app))
+    manager = login_as(Role.INCUBATOR_MANAGER, locale="en")
+
+    def found(term: str) -> list[str]:
+        page = text_of(manager.get(f"/incubator/calls/{call_id}/applications?q={term}"))
+        return [name for name in ("Nông Sạch Tech", "Đất Xanh AI") if name in page]
+
+    assert found("nong sach") == ["Nông Sạch Tech"]
+    assert found("DAT XANH") == ["Đất Xanh AI"]
+    assert found("Sạch") == ["Nông Sạch Tech"]

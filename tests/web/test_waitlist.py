@@ -29,6 +29,7 @@ from portal.events.models import (
 )
 from portal.notifications.scheduler import build_scheduler, run_job
 from portal.payments.providers import PROVIDERS, PaymentProvider
+from tests.conftest import login
 from tests.support.mail import first_link, text_body
 from tests.support.payments import add_bank_account
 from tests.support.web import count_queries, path_of
@@ -458,3 +459,129 @@ def test_an_organiser_cancelling_an_order_offers_each_freed_seat_once(app, db, f
         1, 1, [])
     with db.session_factory() as s:
         assert s.scalar(select(func.count(Order.id)).where(Order.status == "cancelled")) == 1
+
+
+# --- one's own place, and leaving -----------------------------------------------------------------
+
+def words(response) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
+def test_a_person_sees_their_place_in_line_on_the_join_page_and_my_tickets(app, db, login_as, make_user, sale):
+    ahead = fill_and_queue(app, db, make_user, sale, waiting=2)
+    person = login_as(locale="en", name="Trần Thị Bình", email="binh@example.vn")
+    join_directly(db, sale, person.user)
+    join_directly(db, sale, make_user(email="after@example.vn"))
+
+    assert "You are number 3 of 4 waiting for Visitor pass." in words(person.get(sale.join_url))
+    assert "You are number 3 of 4 waiting for Visitor pass." in words(person.get("/tickets"))
+    with db.transaction() as s:
+        s.get(WaitingListEntry, ahead[0]).status = WaitingListStatus.REMOVED
+    assert "You are number 2 of 3 waiting for Visitor pass." in words(person.get("/tickets"))
+
+
+def test_my_tickets_reads_a_place_in_line_in_the_same_queries_however_long_the_line(app, db, login_as, make_user,
+                                                                                    sale):
+    person = login_as(locale="en", email="binh@example.vn")
+    take_seat(app, db, sale, make_user())
+    join_directly(db, sale, person.user)
+
+    def queries() -> int:
+        with count_queries(db.engine) as counter:
+            assert person.get("/tickets").status_code == 200
+        return len(counter)
+
+    short_line = queries()
+    for n in range(10):
+        join_directly(db, sale, make_user(email=f"q{n}@example.vn"))
+    assert queries() == short_line
+    assert "You are number 1 of 11 waiting for Visitor pass." in words(person.get("/tickets"))
+
+
+def test_leaving_asks_first_then_takes_the_person_off_and_a_second_time_changes_nothing(app, db, form, login_as,
+                                                                                       make_user, organiser, sale):
+    person = login_as(locale="en", name="Trần Thị Bình", email="binh@example.vn")
+    take_seat(app, db, sale, make_user())
+    entry_id = join_directly(db, sale, person.user)
+    after_user = make_user(email="after@example.vn", locale="en")
+    join_directly(db, sale, after_user)
+    leave_url = f"/waitlist/{entry_id}/leave"
+    assert leave_url in person.get(sale.join_url).get_data(as_text=True)
+
+    asked = words(person.get(leave_url))
+    assert "Leave the waiting list for Visitor pass?" in asked
+    assert "You lose your place in line." in asked
+    assert entry_status(db, entry_id) is WaitingListStatus.WAITING
+    assert person.post(leave_url).status_code == 400  # no form token
+    assert entry_status(db, entry_id) is WaitingListStatus.WAITING
+
+    left = form(person, leave_url)
+    assert left.status_code == 303
+    assert "You have left the waiting list for Visitor pass." in words(person.get(left.location))
+    assert entry_status(db, entry_id) is WaitingListStatus.LEFT
+    again = form(person, leave_url)
+    assert "You are no longer on the waiting list for Visitor pass." in words(person.get(again.location))
+    assert "Waiting lists" not in words(person.get("/tickets"))
+    with db.session_factory() as s:
+        assert s.scalar(select(func.count()).where(AuditEntry.action == "waitlist.left")) == 1
+    assert "You are number 1 of 1" in words(logged_in(app, after_user).get(sale.join_url))
+    assert "Left the list" in words(organiser.get(f"/manage/events/{sale.event_id}/waitlist"))
+
+
+def logged_in(app, user):
+    client = app.test_client()
+    login(client, app, user)
+    return client
+
+
+def test_leaving_with_a_seat_offered_passes_the_seat_on(app, db, form, login_as, make_user, mailbox, sale):
+    person = login_as(locale="en", email="binh@example.vn")
+    take_seat(app, db, sale, make_user())
+    entry_id = join_directly(db, sale, person.user)
+    next_in_line = join_directly(db, sale, make_user(email="next@example.vn"))
+    with db.transaction() as s:
+        s.get(Quota, sale.quota_id).size = 2
+    offer_seats(app, db, sale)
+    assert entry_status(db, entry_id) is WaitingListStatus.OFFERED
+    assert "The seat reserved for you goes to the next person in line." in words(
+        person.get(f"/waitlist/{entry_id}/leave"))
+
+    form(person, f"/waitlist/{entry_id}/leave")
+    assert [entry_status(db, entry_id), entry_status(db, next_in_line)] == [WaitingListStatus.LEFT,
+                                                                            WaitingListStatus.OFFERED]
+    assert offer_link(mailbox, "next@example.vn")
+
+
+def test_nobody_may_leave_for_someone_else_and_a_booked_place_cannot_be_left(app, db, form, login_as, make_user,
+                                                                             sale):
+    owner = make_user(email="owner@example.vn", locale="en")
+    take_seat(app, db, sale, make_user())
+    entry_id = join_directly(db, sale, owner)
+    stranger = login_as(locale="en")
+    assert stranger.get(f"/waitlist/{entry_id}/leave").status_code == 404
+    assert form(stranger, f"/waitlist/{entry_id}/leave").status_code == 404
+    assert entry_status(db, entry_id) is WaitingListStatus.WAITING
+
+    with db.transaction() as s:
+        s.get(WaitingListEntry, entry_id).status = WaitingListStatus.CONVERTED
+    refused = form(logged_in(app, owner), f"/waitlist/{entry_id}/leave")
+    assert refused.status_code == 409
+    assert "You booked a ticket through this waiting list: cancel the ticket instead." in words(refused)
+    assert entry_status(db, entry_id) is WaitingListStatus.CONVERTED
+
+
+def test_a_person_who_left_may_join_again_at_the_end(app, db, form, login_as, make_user, sale):
+    person = login_as(locale="en", email="binh@example.vn")
+    take_seat(app, db, sale, make_user())
+    entry_id = join_directly(db, sale, person.user)
+    join_directly(db, sale, make_user(email="other@example.vn"))
+    form(person, f"/waitlist/{entry_id}/leave")
+    form(person, sale.join_url, {"name": "Bình", "email": "binh@example.vn"})
+    assert "You are number 2 of 2 waiting for Visitor pass." in words(person.get(sale.join_url))
+
+
+def test_the_organisers_waiting_list_has_the_events_tabs(app, db, organiser, sale):
+    page = organiser.get(f"/manage/events/{sale.event_id}/waitlist").get_data(as_text=True)
+    nav = re.search(r'<nav class="filter-form" aria-label="Event management">.*?</nav>', page, re.S).group(0)
+    assert f'href="/manage/events/{sale.event_id}/waitlist" aria-current="page"' in nav
+    assert f'href="/manage/events/{sale.event_id}/checkin/"' in nav
