@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -331,7 +332,7 @@ def hours():
     found = _own_profile()
     form = HoursForm()
     if request.method == "GET":
-        form.weekly.data, form.overrides.data = profiles.hours_text(found)
+        form.weekly.data, form.overrides.data = profiles.hours_text(found, get_locale().language)
 
     def save(db):
         profiles.save_hours(db, found, form.weekly.data or "", form.overrides.data or "")

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.accounts.models import Role
+from portal.accounts.models import Role, User
 from portal.mentoring.models import MentoringSession, SessionStatus
 from portal.notifications.models import OutboxMessage
 from tests.browser.steps import translated
@@ -94,3 +94,33 @@ def test_someone_else_s_session_is_not_found(app, db, make_user):
     outsider = client_for(app, stranger)
     assert post_form(outsider, app, f"/mentoring/sessions/{session_id}/cancel").status_code == 404
     assert outsider.get(f"/mentoring/sessions/{session_id}/feedback").status_code == 404
+
+
+def test_a_mentor_writes_weekly_hours_with_vietnamese_or_english_day_names_and_reads_them_in_their_language(
+        app, db, make_user):
+    mentor, mentor_id = make_mentor(db, make_user, hours=[], locale="vi")
+    client = client_for(app, mentor)
+    saved = post_form(client, app, "/mentoring/hours", {
+        "weekly": "T2 09:00-12:00\nThứ ba 14:00-17:00\nthu 4 08:00-09:00\nCN 10:00-11:00\nFriday 13:00-15:00",
+        "overrides": "2027-01-05 nghỉ\n2027-01-06 off"})
+    assert saved.status_code == 303
+    page = client.get("/mentoring/hours").get_data(as_text=True)
+    assert "T2 09:00-12:00\nT3 14:00-17:00\nT4 08:00-09:00\nT6 13:00-15:00\nCN 10:00-11:00" in page
+    assert "2027-01-05 nghỉ\n2027-01-06 nghỉ" in page
+    with db.transaction() as s:
+        s.get(User, mentor.id).locale = "en"
+    english = client.get("/mentoring/hours").get_data(as_text=True)
+    assert "Mon 09:00-12:00\nTue 14:00-17:00\nWed 08:00-09:00\nFri 13:00-15:00\nSun 10:00-11:00" in english
+    assert "2027-01-05 off" in english
+
+
+def test_hours_with_a_line_that_names_no_day_are_refused_keeping_what_was_typed(app, db, make_user):
+    mentor, _mentor_id = make_mentor(db, make_user, locale="vi")
+    client = client_for(app, mentor)
+    typed = "T2 09:00-12:00\nThứ tám 09:00-10:00"
+    refused = post_form(client, app, "/mentoring/hours", {"weekly": typed, "overrides": ""})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert translated(app, "Line %(number)d: write a day and hours, for example Mon 09:00-12:00.") % {
+        "number": 2} in html
+    assert "Thứ tám 09:00-10:00" in html
