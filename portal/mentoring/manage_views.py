@@ -3,12 +3,12 @@ optimally and publish it, and follow sessions and hours. One gate: the role, the
 
 from __future__ import annotations
 
-from collections import defaultdict
+import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Organisation, OrganisationKind, Role
@@ -16,16 +16,16 @@ from portal.db import db_session, utcnow
 from portal.forms import choices
 from portal.incubation.models import Cohort, CohortMember
 from portal.mentoring import matching, profiles
+from portal.mentoring import report as report_service
 from portal.mentoring.forms import InviteMentorForm, MatchForm, WeightsForm
 from portal.mentoring.models import (
     MatchStatus,
-    MentoringSession,
     MentorMatch,
     MentorProfile,
     MentorStatus,
-    SessionStatus,
 )
-from portal.web import button_action, render_form, save_form, staff_only
+from portal.mentoring.report import hours_report
+from portal.web import button_action, client_ip, render_form, save_form, staff_only
 
 bp = Blueprint("mentoring_manage", __name__, url_prefix="/mentoring/manage")
 bp.before_request(staff_only(Role.INCUBATOR_MANAGER, Role.ADMIN))
@@ -136,23 +136,14 @@ def publish():
 
 @bp.get("/report")
 def report():
-    """Sessions held and mentor hours, per mentor and per month."""
+    """Sessions held and mentor hours, per mentor, programme and month."""
     db = db_session()
-    held = list(db.execute(select(MentoringSession.mentor_id, MentoringSession.starts_at, MentoringSession.ends_at)
-                           .where(MentoringSession.status == SessionStatus.CONFIRMED,
-                                  MentoringSession.ends_at <= utcnow())))
-    mentors = {m.id: m for m in db.scalars(select(MentorProfile).options(selectinload(MentorProfile.user)))}
-    per_mentor: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
-    per_month: dict[str, float] = defaultdict(float)
-    for mentor_id, starts_at, ends_at in held:
-        hours = (ends_at - starts_at).total_seconds() / 3600
-        per_mentor[mentor_id][0] += 1
-        per_mentor[mentor_id][1] += hours
-        per_month[starts_at.strftime("%m/%Y")] += hours
-    rows = sorted(((mentors[m], int(n), round(h, 1)) for m, (n, h) in per_mentor.items()), key=lambda r: -r[2])
-    months = [(month, round(hours, 1)) for month, hours in sorted(per_month.items(), key=lambda kv: kv[0][3:] + kv[0])]
-    startups_without = matching.unmatched_startups(db, _startups(ALL_STARTUPS))
-    booked = db.scalar(select(func.count()).select_from(MentoringSession).where(
-        MentoringSession.status == SessionStatus.CONFIRMED))
-    return render_template("mentoring/manage_report.html", rows=rows, months=months, booked=booked,
-                           startups_without=startups_without)
+    return render_template("mentoring/manage_report.html", report=hours_report(db, utcnow()),
+                           startups_without=matching.unmatched_startups(db, _startups(ALL_STARTUPS)))
+
+
+@bp.post("/report/hours.<any(csv, xlsx):file_format>")
+def export_hours(file_format: str):
+    exported = report_service.export_hours(db_session(), current_user, file_format, utcnow(), client_ip())
+    return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
+                     download_name=exported.filename)

@@ -5,10 +5,13 @@ their pages."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
 from portal.accounts.models import Role, User
+from portal.audit.models import AuditEntry
+from portal.incubation.models import Cohort, CohortMember, Programme
 from portal.mentoring.models import MentoringSession, SessionStatus
 from portal.notifications.models import OutboxMessage
 from tests.browser.steps import translated
@@ -124,3 +127,46 @@ def test_hours_with_a_line_that_names_no_day_are_refused_keeping_what_was_typed(
     assert translated(app, "Line %(number)d: write a day and hours, for example Mon 09:00-12:00.") % {
         "number": 2} in html
     assert "Thứ tám 09:00-10:00" in html
+
+
+def held_session(s, mentor_id: int, organisation_id: int, starts_at: datetime, minutes: int) -> None:
+    ends_at = starts_at + timedelta(minutes=minutes)
+    s.add(MentoringSession(mentor_id=mentor_id, organisation_id=organisation_id, starts_at=starts_at,
+                           ends_at=ends_at, blocked_until=ends_at, status=SessionStatus.CONFIRMED))
+
+
+def test_the_hours_report_sums_sessions_held_per_programme_mentor_and_hanoi_month_and_downloads_them(
+        app, db, make_user, login_as):
+    _banker, banker = make_mentor(db, make_user, name="=Ms Banker")
+    _lawyer, lawyer = make_mentor(db, make_user, name="Mr Lawyer")
+    _founder, in_cohort = make_startup(db, make_user, "Cohort startup")
+    _other, outside = make_startup(db, make_user, "Startup outside")
+    with db.transaction() as s:
+        programme = Programme(slug="uom-tao", name_vi="Ươm tạo 2026", name_en="Incubation 2026")
+        s.add(programme)
+        s.flush()
+        cohort = Cohort(programme_id=programme.id, name="K1", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+        cohort.members = [CohortMember(organisation_id=in_cohort)]
+        s.add(cohort)
+        # 23:30 UTC on 30 November is 06:30 on 1 December in Hanoi
+        held_session(s, banker, in_cohort, datetime(2026, 11, 30, 23, 30, tzinfo=UTC), 90)
+        held_session(s, banker, outside, datetime(2026, 11, 10, 3, 0, tzinfo=UTC), 60)
+        held_session(s, lawyer, in_cohort, datetime(2026, 11, 12, 3, 0, tzinfo=UTC), 30)
+        held_session(s, lawyer, outside, datetime(2099, 1, 1, 3, 0, tzinfo=UTC), 60)  # still to come
+    manager = login_as(Role.INCUBATOR_MANAGER, locale="en")
+    page = manager.get("/mentoring/manage/report").get_data(as_text=True)
+    per_programme = page[page.index('id="per-programme"'):page.index('id="per-mentor"')]
+    assert re.search(r"Incubation 2026</th><td>2</td><td>2\.0</td>", per_programme)
+    assert re.search(r"No programme</th><td>1</td><td>1\.0</td>", per_programme)
+    assert re.search(r"=Ms Banker</th><td>2</td><td>2\.5</td>", page)
+    assert re.search(r"11/2026</th><td>1\.5</td>", page) and re.search(r"12/2026</th><td>1\.5</td>", page)
+    exported = post_form(manager, app, "/mentoring/manage/report/hours.csv")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    lines = exported.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0] == "Month,Mentor,Programme,Sessions held,Minutes,Hours"
+    assert lines[1:] == ["11/2026,'=Ms Banker,No programme,1,60,1.0", "11/2026,Mr Lawyer,Incubation 2026,1,30,0.5",
+                         "12/2026,'=Ms Banker,Incubation 2026,1,90,1.5"]
+    with db.session_factory() as s:
+        assert s.scalar(select(AuditEntry.action).order_by(AuditEntry.id.desc()).limit(1)) == \
+            "mentoring.hours_exported"
+    assert login_as(Role.MENTOR).post("/mentoring/manage/report/hours.csv").status_code == 403
