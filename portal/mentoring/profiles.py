@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -12,7 +13,9 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from werkzeug.datastructures import FileStorage
 
+from portal import uploads
 from portal.accounts.models import Role, User, UserRole
 from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
@@ -35,6 +38,7 @@ _DAY_NAMES = {name: day for day, names in enumerate((
     ("fri", "friday", "t6", "thu 6", "thu sau"), ("sat", "saturday", "t7", "thu 7", "thu bay"),
     ("sun", "sunday", "cn", "chu nhat"))) for name in names}
 INVITATION_DAYS = 14
+MAX_PHOTO_BYTES = 2 * 1024 * 1024
 _STRETCH = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 
 
@@ -120,6 +124,22 @@ def weekday_of(name: str) -> int | None:
     """Monday 0 … Sunday 6 from a day as people write it in either language (Mon, Monday, T2, Thứ 2, thứ hai, CN,
     Chủ nhật; accents and case optional); None when it is no day."""
     return _DAY_NAMES.get(fold(name))
+
+
+def change_photo(session: Session, profile: MentorProfile, upload: FileStorage | None, remove: bool,
+                 folder: Path) -> None:
+    """A new photo replaces the old one (then `remove` is ignored); files follow the transaction's outcome."""
+    if upload:
+        new = uploads.store_image(
+            upload, folder, limit=MAX_PHOTO_BYTES, field="photo",
+            too_big=_l("The photo is larger than 2 MB. Make it smaller and upload it again."),
+            not_a_picture=_l("The photo must be a PNG, JPEG or WebP picture."))
+    elif remove:
+        new = None
+    else:
+        return
+    replaced, profile.photo = profile.photo, new
+    uploads.replace_after_commit(session, folder, replaced, new)
 
 
 def parse_weekly(text: str) -> list[tuple[int, time, time]]:

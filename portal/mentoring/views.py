@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from portal import uploads
 from portal.accounts.models import OrganisationMember
 from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
@@ -29,12 +30,13 @@ from portal.mentoring.models import (
     StartupNeeds,
 )
 from portal.mentoring.taxonomy import FUNCTIONS, LANGUAGES
+from portal.search import fold
 from portal.sectors import sector_labels
-from portal.web import button_action, render_form, save_form, signed_in_only
+from portal.web import button_action, render_form, save_form, signed_in_only, upload_folder
 
 bp = Blueprint("mentoring", __name__)
 bp.before_request(signed_in_only(public_endpoints=frozenset({
-    "mentoring.directory", "mentoring.mentor", "mentoring.session_link"})))
+    "mentoring.directory", "mentoring.mentor", "mentoring.photo", "mentoring.session_link"})))
 
 #: days of free times a mentor's page shows
 SHOWN_DAYS = 14
@@ -52,12 +54,12 @@ def directory():
              .options(selectinload(MentorProfile.user)).order_by(MentorProfile.id))
     mentors = list(db.scalars(query))
     sector, function, language = (request.args.get(k, "") for k in ("sector", "function", "language"))
-    search = request.args.get("q", "").strip().lower()[:100]
+    search = fold(request.args.get("q", ""))[:100]
     mentors = [m for m in mentors
                if (not sector or sector in m.sectors) and (not function or function in m.functions)
                and (not language or language in m.languages)
-               and (not search or search in f"{m.user.full_name} {m.headline_vi} {m.headline_en} "
-                                            f"{m.organisation_name}".lower())]
+               and (not search or search in fold(f"{m.user.full_name} {m.headline_vi} {m.headline_en} "
+                                                 f"{m.organisation_name}"))]
     return render_template("mentoring/directory.html", mentors=mentors,
                            filters={"sector": sector, "function": function, "language": language, "q": search},
                            **_labels())
@@ -321,10 +323,24 @@ def profile():
 
     def save(db):
         profiles.save_profile(db, found, form.data)
+        profiles.change_photo(db, found, form.photo.data, form.remove_photo.data, upload_folder())
         flash(_("Your profile is saved."), "success")
         return redirect(url_for(".profile"), 303)
 
     return save_form(form, "mentoring/profile.html", save, profile=found)
+
+
+@bp.get("/mentors/<int:mentor_id>/photo/<name>")
+def photo(mentor_id: int, name: str):
+    """A mentor's photo, for whoever may read their page: the directory's mentors, and the mentor themself."""
+    found = db_session().get(MentorProfile, mentor_id)
+    listed = found is not None and found.status == MentorStatus.APPROVED and found.visible
+    own = found is not None and current_user.is_authenticated and found.user_id == current_user.id
+    match = uploads.STORED_NAME.fullmatch(name)
+    if not (listed or own) or found.photo != name or match is None:
+        abort(404)
+    return send_from_directory(upload_folder(), name, mimetype=uploads.CONTENT_TYPES["." + match.group(1)],
+                               max_age=86400 if listed else 0)
 
 
 @bp.route("/mentoring/hours", methods=["GET", "POST"])

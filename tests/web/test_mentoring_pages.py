@@ -4,8 +4,10 @@ their pages."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -170,3 +172,68 @@ def test_the_hours_report_sums_sessions_held_per_programme_mentor_and_hanoi_mont
         assert s.scalar(select(AuditEntry.action).order_by(AuditEntry.id.desc()).limit(1)) == \
             "mentoring.hours_exported"
     assert login_as(Role.MENTOR).post("/mentoring/manage/report/hours.csv").status_code == 403
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PROFILE = {"headline_vi": "Chuyên gia gọi vốn", "headline_en": "Fundraising expert", "bio_vi": "", "bio_en": "",
+           "organisation_name": "", "sectors": ["fintech"], "functions": ["fundraising"], "languages": ["vi"],
+           "timezone": "Asia/Ho_Chi_Minh", "location": "", "session_length": "60", "buffer_minutes": "15",
+           "minimum_notice_hours": "24", "sessions_per_day": "3", "sessions_per_week": "5", "mentee_capacity": "3",
+           "visible": "y"}
+
+
+def photo_path(html: str) -> str:
+    return re.search(r'src="(/mentors/\d+/photo/[0-9a-f]{32}\.png)"', html).group(1)
+
+
+def test_a_mentor_s_photo_is_checked_shown_in_the_directory_and_replaced_without_leaving_the_old_file(
+        app, db, make_user):
+    mentor, mentor_id = make_mentor(db, make_user, name="Ms Photo", locale="en")
+    client = client_for(app, mentor)
+    not_a_picture = post_form(client, app, "/mentoring/profile", {
+        **PROFILE, "headline_en": "Kept as typed", "photo": (io.BytesIO(b"%PDF-1.7 a deck"), "me.png")},
+        content_type="multipart/form-data")
+    assert not_a_picture.status_code == 400
+    assert "The photo must be a PNG, JPEG or WebP picture." in not_a_picture.get_data(as_text=True)
+    assert "Kept as typed" in not_a_picture.get_data(as_text=True)
+    too_big = post_form(client, app, "/mentoring/profile", {
+        **PROFILE, "photo": (io.BytesIO(PNG + b"\0" * 2 * 1024 * 1024), "me.png")}, content_type="multipart/form-data")
+    assert "The photo is larger than 2 MB." in too_big.get_data(as_text=True)
+    uploads = Path(app.instance_path) / "uploads"
+    before = set(uploads.iterdir()) if uploads.exists() else set()
+    saved = post_form(client, app, "/mentoring/profile", {**PROFILE, "photo": (io.BytesIO(PNG), "me.png")},
+                      content_type="multipart/form-data")
+    assert saved.status_code == 303
+    shown = photo_path(app.test_client().get("/mentors").get_data(as_text=True))
+    served = app.test_client().get(shown)
+    assert served.status_code == 200 and served.mimetype == "image/png" and served.data == PNG
+    assert photo_path(app.test_client().get(f"/mentors/{mentor_id}").get_data(as_text=True)) == shown
+    first = set(uploads.iterdir()) - before
+    assert len(first) == 1
+    post_form(client, app, "/mentoring/profile", {**PROFILE, "photo": (io.BytesIO(PNG + b"2"), "new.png")},
+              content_type="multipart/form-data")
+    second = set(uploads.iterdir()) - before
+    assert len(second) == 1 and second != first
+    assert app.test_client().get(shown).status_code == 404  # the old name is gone
+    post_form(client, app, "/mentoring/profile", {**PROFILE, "remove_photo": "y"})
+    assert set(uploads.iterdir()) - before == set()
+    assert "/photo/" not in app.test_client().get("/mentors").get_data(as_text=True)
+
+
+def test_a_hidden_mentor_s_photo_is_not_served_to_others(app, db, make_user):
+    mentor, mentor_id = make_mentor(db, make_user, name="Ms Hidden", locale="en")
+    client = client_for(app, mentor)
+    post_form(client, app, "/mentoring/profile", {**PROFILE, "photo": (io.BytesIO(PNG), "me.png")},
+              content_type="multipart/form-data")
+    hidden = {key: value for key, value in PROFILE.items() if key != "visible"}
+    post_form(client, app, "/mentoring/profile", hidden)
+    own = photo_path(client.get("/mentoring/profile").get_data(as_text=True))
+    assert client.get(own).status_code == 200
+    assert app.test_client().get(own).status_code == 404
+
+
+def test_the_directory_search_ignores_case_and_vietnamese_accents(app, db, make_user):
+    make_mentor(db, make_user, name="Nguyễn Thị Hằng")
+    make_mentor(db, make_user, name="Trần Văn Bình")
+    listing = app.test_client().get("/mentors?q=NGUYEN thi hang").get_data(as_text=True)
+    assert "Nguyễn Thị Hằng" in listing and "Trần Văn Bình" not in listing
