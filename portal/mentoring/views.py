@@ -4,7 +4,7 @@ hours, requests and sessions; the signed link that reschedules or cancels withou
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
@@ -18,7 +18,7 @@ from portal.accounts.models import OrganisationMember
 from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
 from portal.forms import ConfirmForm, choices
-from portal.i18n import hanoi_date
+from portal.i18n import HANOI, hanoi_date
 from portal.mentoring import matching, profiles, sessions
 from portal.mentoring.forms import BookingForm, FeedbackForm, HoursForm, NeedsForm, ProfileForm, RescheduleForm
 from portal.mentoring.models import (
@@ -175,23 +175,49 @@ def suggestions():
 
 # --- sessions ---------------------------------------------------------------------------------------------------
 
+def _sessions_of_mine(profile: MentorProfile | None, *conditions) -> list[MentoringSession]:
+    """The person's sessions, as a mentor and for their startups, with what the pages show loaded at once."""
+    startup_ids = select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == current_user.id)
+    mine = MentoringSession.organisation_id.in_(startup_ids)
+    if profile is not None:
+        mine = or_(mine, MentoringSession.mentor_id == profile.id)
+    return list(db_session().scalars(
+        select(MentoringSession).where(mine, *conditions)
+        .options(selectinload(MentoringSession.mentor).selectinload(MentorProfile.user),
+                 selectinload(MentoringSession.organisation), selectinload(MentoringSession.feedback))
+        .order_by(MentoringSession.starts_at)))
+
+
 @bp.get("/mentoring/sessions")
 def my_sessions():
-    db = db_session()
-    profile = profiles.profile_of(db, current_user)
-    startup_ids = select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == current_user.id)
-    condition = MentoringSession.organisation_id.in_(startup_ids)
-    if profile is not None:
-        condition = or_(condition, MentoringSession.mentor_id == profile.id)
-    listed = list(db.scalars(select(MentoringSession).where(condition)
-                             .options(selectinload(MentoringSession.mentor).selectinload(MentorProfile.user),
-                                      selectinload(MentoringSession.organisation),
-                                      selectinload(MentoringSession.feedback))
-                             .order_by(MentoringSession.starts_at)))
+    profile = profiles.profile_of(db_session(), current_user)
+    listed = _sessions_of_mine(profile)
     now = utcnow()
     return render_template("mentoring/sessions.html", upcoming=[s for s in listed if s.ends_at >= now],
                            past=[s for s in listed if s.ends_at < now], profile=profile, now=now,
                            confirm=ConfirmForm())
+
+
+@bp.get("/mentoring/calendar")
+def calendar():
+    """A week of the person's sessions, Monday to Sunday in Hanoi time (`?week=` any day of it; today's week
+    when missing or nonsense)."""
+    try:
+        asked = date.fromisoformat(request.args.get("week", ""))
+    except ValueError:
+        asked = hanoi_date(utcnow())
+    monday = asked - timedelta(days=asked.weekday())
+    week_starts = datetime.combine(monday, time(), HANOI)
+    profile = profiles.profile_of(db_session(), current_user)
+    listed = _sessions_of_mine(profile, MentoringSession.starts_at < week_starts + timedelta(days=7),
+                               MentoringSession.ends_at > week_starts,
+                               MentoringSession.status.in_([SessionStatus.PENDING, SessionStatus.CONFIRMED]))
+    days = {monday + timedelta(days=offset): [] for offset in range(7)}
+    for booked in listed:  # a session across midnight shows on the day it starts, if that day is in the week
+        days.get(hanoi_date(booked.starts_at), []).append(booked)
+    return render_template("mentoring/calendar.html", days=days, profile=profile, today=hanoi_date(utcnow()),
+                           previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
+                           monday=monday)
 
 
 def _session_of_mine(session_id: int) -> tuple[MentoringSession, str]:

@@ -237,3 +237,39 @@ def test_the_directory_search_ignores_case_and_vietnamese_accents(app, db, make_
     make_mentor(db, make_user, name="Trần Văn Bình")
     listing = app.test_client().get("/mentors?q=NGUYEN thi hang").get_data(as_text=True)
     assert "Nguyễn Thị Hằng" in listing and "Trần Văn Bình" not in listing
+
+
+def week_of(html: str) -> dict[str, list[str]]:
+    """Each day's heading in the week calendar and the sessions listed under it."""
+    days = re.findall(r'<li class="week-day[^"]*">\s*<h3>(.*?)</h3>(.*?)</li>\s*(?=<li class="week-day|</ol>)', html,
+                      re.S)
+    return {re.sub(r"<.*", "", heading).strip(): [" ".join(re.sub(r"<[^>]+>", " ", item).split())
+                                                  for item in re.findall(r'<li class="week-session[^"]*">(.*?)</li>',
+                                                                         body, re.S)]
+            for heading, body in days}
+
+
+def test_both_sides_see_their_sessions_in_a_hanoi_week_calendar(app, db, make_user):
+    mentor, mentor_id = make_mentor(db, make_user, name="Ms Calendar", locale="en")
+    founder, startup = make_startup(db, make_user, "Calendar startup")
+    with db.transaction() as s:
+        # 17:30 UTC on Sunday 10 January 2027 is 00:30 on Monday 11 January in Hanoi
+        held_session(s, mentor_id, startup, datetime(2027, 1, 10, 17, 30, tzinfo=UTC), 60)
+        held_session(s, mentor_id, startup, datetime(2027, 1, 13, 2, 0, tzinfo=UTC), 60)
+        cancelled = datetime(2027, 1, 14, 2, 0, tzinfo=UTC)
+        s.add(MentoringSession(mentor_id=mentor_id, organisation_id=startup, starts_at=cancelled,
+                               ends_at=cancelled + timedelta(hours=1), blocked_until=cancelled + timedelta(hours=1),
+                               status=SessionStatus.CANCELLED))
+    mentor_week = week_of(client_for(app, mentor).get("/mentoring/calendar?week=2027-01-13").get_data(as_text=True))
+    assert list(mentor_week)[0] == "Monday 11/1" and list(mentor_week)[-1] == "Sunday 17/1"
+    assert mentor_week["Monday 11/1"] == ["00:30–01:30 Calendar startup"]
+    assert mentor_week["Wednesday 13/1"] == ["09:00–10:00 Calendar startup"]
+    assert mentor_week["Thursday 14/1"] == []  # the cancelled one
+    startup_week = week_of(client_for(app, founder).get("/mentoring/calendar?week=2027-01-11").get_data(as_text=True))
+    assert startup_week["Wednesday 13/1"] == ["09:00–10:00 Ms Calendar"]
+    assert all(not items for items in week_of(client_for(app, founder).get(
+        "/mentoring/calendar?week=2027-01-18").get_data(as_text=True)).values())
+    assert client_for(app, founder).get("/mentoring/calendar?week=nonsense").status_code == 200
+    stranger, _other = make_startup(db, make_user, "Someone else")
+    assert all(not items for items in week_of(client_for(app, stranger).get(
+        "/mentoring/calendar?week=2027-01-13").get_data(as_text=True)).values())
