@@ -11,27 +11,30 @@ from flask_login import current_user
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from portal.accounts.models import Organisation, OrganisationKind, Role
+from portal.accounts.models import Role
 from portal.db import db_session, utcnow
 from portal.forms import choices
-from portal.incubation.models import Cohort, CohortMember
-from portal.mentoring import matching, profiles
+from portal.incubation.models import Cohort
+from portal.mentoring import matching, profiles, runs
 from portal.mentoring import report as report_service
 from portal.mentoring.forms import InviteMentorForm, MatchForm, WeightsForm
 from portal.mentoring.models import (
+    MatchingRun,
     MatchStatus,
     MentorMatch,
     MentorProfile,
     MentorStatus,
 )
 from portal.mentoring.report import hours_report
-from portal.web import button_action, client_ip, render_form, save_form, staff_only
+from portal.web import button_action, client_ip, page_number, render_form, save_form, staff_only
 
 bp = Blueprint("mentoring_manage", __name__, url_prefix="/mentoring/manage")
 bp.before_request(staff_only(Role.INCUBATOR_MANAGER, Role.ADMIN))
 
 #: the matching's choice for every startup organisation rather than one cohort
 ALL_STARTUPS = 0
+#: matches a page of the matching shows
+PER_PAGE = 100
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -62,9 +65,7 @@ def approve(mentor_id: int):
 
 @bp.route("/weights", methods=["GET", "POST"])
 def weights():
-    db = db_session()
-    current = matching.weights_of(db)
-    form = WeightsForm(obj=current) if request.method == "GET" else WeightsForm()
+    form = WeightsForm(obj=matching.current_weights(db_session())) if request.method == "GET" else WeightsForm()
 
     def save(session):
         matching.save_weights(session, {name: form[name].data for name in
@@ -73,15 +74,6 @@ def weights():
         return redirect(url_for(".weights"), 303)
 
     return save_form(form, "mentoring/manage_weights.html", save)
-
-
-def _startups(cohort_id: int) -> list[int]:
-    db = db_session()
-    if cohort_id == ALL_STARTUPS:
-        return list(db.scalars(select(Organisation.id).where(Organisation.kind == OrganisationKind.STARTUP)
-                               .order_by(Organisation.id)))
-    return list(db.scalars(select(CohortMember.organisation_id).where(CohortMember.cohort_id == cohort_id)
-                           .order_by(CohortMember.organisation_id)))
 
 
 def _match_form() -> MatchForm:
@@ -97,20 +89,25 @@ def matching_page():
     form = _match_form()
 
     def save(session):
-        result = matching.match(session, _startups(form.cohort_id.data), form.per_startup.data, current_user,
-                                utcnow())
-        message = _("%(count)d matches proposed, with the best total score (%(score)d, proved optimal).",
-                    count=result.proposed, score=result.objective)
-        if result.unmatched:
-            message += " " + _("%(count)d startups could not get every mentor asked for: no mentor with room suits "
-                               "them. Invite more mentors or raise their capacity.", count=result.unmatched)
-        flash(message, "success")
-        return redirect(url_for(".matching_page"), 303)
+        run = runs.start(session, current_user, form.cohort_id.data or None, form.per_startup.data, utcnow())
+        return redirect(url_for(".matching_run", run_id=run.id), 303)
 
-    context = dict(proposal=matching.proposal(db), unmatched=matching.unmatched_startups(db, _startups(0)))
+    page = page_number()
+    proposed, total = matching.proposal_page(db, (page - 1) * PER_PAGE, PER_PAGE)
+    context = dict(proposal=proposed, total=total, page=page, per_page=PER_PAGE, latest_run=runs.latest(db),
+                   unmatched=matching.unmatched_startups(db, runs.startups_query(None).order_by(None)))
     if request.method == "POST":
         return save_form(form, "mentoring/manage_matching.html", save, **context)
     return render_form("mentoring/manage_matching.html", form, **context)
+
+
+@bp.get("/matching/runs/<int:run_id>")
+def matching_run(run_id: int):
+    """Where a matching stands; the page reloads itself until the matching has finished."""
+    run = db_session().get(MatchingRun, run_id)
+    if run is None:
+        abort(404)
+    return render_template("mentoring/manage_matching_run.html", run=run, percent=runs.percent(run))
 
 
 @bp.post("/matching/<int:match_id>/remove")
@@ -139,7 +136,7 @@ def report():
     """Sessions held and mentor hours, per mentor, programme and month."""
     db = db_session()
     return render_template("mentoring/manage_report.html", report=hours_report(db, utcnow()),
-                           startups_without=matching.unmatched_startups(db, _startups(ALL_STARTUPS)))
+                           startups_without=matching.unmatched_startups(db, runs.startups_query(None).order_by(None)))
 
 
 @bp.post("/report/hours.<any(csv, xlsx):file_format>")
