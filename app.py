@@ -201,6 +201,7 @@ def _register_commands(app: Flask) -> None:
     import portal.booths.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.events.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.finance.tasks  # noqa: F401 - registers the scheduler's jobs
+    import portal.mentoring.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.notifications.tasks  # noqa: F401 - registers the scheduler's jobs
 
     @app.cli.group("db")

@@ -7,8 +7,9 @@ slots for one mentor over 90 days.
 
 Default: startups with generated needs (sector, one to three functions, languages) and mentors with generated
 expertise are loaded into a fresh schema of the portal's PostgreSQL database (BENCH_DATABASE_URL, default the test
-database); the service the manager's "Propose the matches" button calls (portal.mentoring.matching.match) runs and
-commits; `seconds` is that call and its commit, `solve_s` the solver's part. The reference is OR-Tools on every
+database); the matching the manager's "Propose the matches" button starts (portal.mentoring.runs) is queued and
+run as the scheduler runs it, while the bench follows its steps as the manager's page does;
+`seconds` is from the click to the proposal saved, `solve_s` the solver's part. The reference is OR-Tools on every
 allowed pair of the same problem, in the same run. Then one mentor's free slots over 90 days are computed 50 times.
 With `--instance FILE` the same solver runs on an instance of ../shared/bench/ (pair scores given one by one).
 
@@ -22,6 +23,7 @@ import argparse
 import random
 import sys
 import tempfile
+import threading
 import time
 from datetime import time as clock_time
 from pathlib import Path
@@ -37,8 +39,15 @@ from bench.load import percentile  # noqa: E402
 from portal.accounts.models import Organisation, OrganisationKind, User  # noqa: E402
 from portal.db import utcnow  # noqa: E402
 from portal.matching import solve  # noqa: E402
-from portal.mentoring import matching, sessions  # noqa: E402
-from portal.mentoring.models import MentorProfile, MentorStatus, StartupNeeds, WeeklyHours  # noqa: E402
+from portal.mentoring import matching, runs, sessions  # noqa: E402
+from portal.mentoring.models import (  # noqa: E402
+    MatchingRun,
+    MentorProfile,
+    MentorStatus,
+    RunStatus,
+    StartupNeeds,
+    WeeklyHours,
+)
 from portal.mentoring.taxonomy import FUNCTIONS, LANGUAGES  # noqa: E402
 from portal.sectors import SECTORS  # noqa: E402
 
@@ -103,18 +112,43 @@ def run_database(args) -> dict:
             with app.test_request_context(), problems_solved_by(matching) as seen:
                 started = time.perf_counter()
                 with db.transaction() as s:
-                    result = matching.match(s, organisation_ids, args.m, s.get(User, manager_id), utcnow())
+                    run_id = runs.start(s, s.get(User, manager_id), None, args.m, utcnow()).id
+                steps = follow(db, run_id, lambda: runs.run_queued(app))
                 seconds = time.perf_counter() - started
+            with db.session_factory() as s:
+                run = s.get(MatchingRun, run_id)
+                if run.status != RunStatus.DONE:
+                    raise RuntimeError(f"the matching run ended {run.status}: {run.error}")
+                result = run.result
             reference_objective, reference_s = every_pair(seen[0])
             slots_ms = measure_slots(db)
         finally:
             db.dispose()
     return {"startups": args.startups, "mentors": args.mentors, "capacity": args.capacity, "m": args.m,
-            "load_s": round(load_s, 2), "seconds": round(seconds, 3), "solve_s": round(result.solve_seconds, 4),
-            "reference_solve_s": round(reference_s, 4), "objective": result.objective,
-            "reference_objective": reference_objective,
-            "optimal": result.optimal and result.objective == reference_objective,
-            "matched": result.proposed, "unmatched": result.unmatched, "slots_90_days_ms": slots_ms}
+            "load_s": round(load_s, 2), "seconds": round(seconds, 3), "solve_s": result["solve_seconds"],
+            "reference_solve_s": round(reference_s, 4), "solve_ratio": round(result["solve_seconds"] / reference_s, 3),
+            "objective": result["objective"], "reference_objective": reference_objective,
+            "optimal": result["optimal"] and result["objective"] == reference_objective,
+            "matched": result["proposed"], "unmatched": result["unmatched"], "steps_seen": steps,
+            "slots_90_days_ms": slots_ms}
+
+
+def follow(db, run_id: int, execute) -> list[str]:
+    """Runs the matching as the scheduler would, in a thread, while this one reads its progress as the manager's
+    page does; returns the steps seen, with the seconds at which each was first seen."""
+    worker = threading.Thread(target=execute)
+    started = time.perf_counter()
+    worker.start()
+    seen: list[str] = []
+    while worker.is_alive():
+        with db.session_factory() as s:
+            step = s.scalar(select(MatchingRun.step).where(MatchingRun.id == run_id))
+        if step and not any(line.startswith(step) for line in seen):
+            seen.append(f"{step} {time.perf_counter() - started:.2f} s")
+            print(f"  progress: {seen[-1]}", flush=True)
+        time.sleep(0.05)
+    worker.join()
+    return seen
 
 
 def run_instance(path: Path) -> dict:

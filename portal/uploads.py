@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from functools import partial
 from pathlib import Path
 
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
+from portal.db import after_commit
 from portal.errors import Invalid
 
 logger = logging.getLogger(__name__)
@@ -42,6 +45,21 @@ def read_limited(upload: FileStorage, limit: int, too_big, field: str) -> bytes:
     if len(data) > limit:
         raise Invalid(too_big, field)
     return data
+
+
+def store_image(upload: FileStorage, folder: Path, *, limit: int, too_big, not_a_picture, field: str) -> str:
+    """Checks a picture upload by its content and size and saves it under a random name; returns that name."""
+    data = read_limited(upload, limit, too_big, field)
+    extension = image_extension(data)
+    if extension is None:
+        raise Invalid(not_a_picture, field)
+    return save(data, extension, folder)
+
+
+def replace_after_commit(session: Session, folder: Path, replaced: str | None, new: str | None) -> None:
+    """Files do not roll back: the replaced one is deleted once the change has committed, the new one if it never
+    does."""
+    after_commit(session, partial(delete, folder, replaced), otherwise=partial(delete, folder, new))
 
 
 def save(data: bytes, extension: str, folder: Path) -> str:

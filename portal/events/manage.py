@@ -8,7 +8,6 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -20,7 +19,7 @@ from portal import uploads
 from portal.accounts.models import Role, User
 from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
-from portal.db import after_commit, utcnow
+from portal.db import utcnow
 from portal.errors import Conflict, Invalid, NotFound
 from portal.events import options, orders
 from portal.events.models import (
@@ -141,17 +140,14 @@ def _change_cover(session: Session, event: Event, folder: Path, name: str | None
         # Locks the event's row, so two organisers replacing the cover at once each delete the one they replace.
         session.refresh(event, ["cover_image"], with_for_update=True)
     replaced, event.cover_image = event.cover_image, name
-    after_commit(session, partial(uploads.delete, folder, replaced), otherwise=partial(uploads.delete, folder, name))
+    uploads.replace_after_commit(session, folder, replaced, name)
 
 
 def store_cover_image(upload: FileStorage, folder: Path) -> str:
-    """Checks the upload by its content and size and saves it under a random name; returns that name."""
-    too_big = _l("The cover image is larger than 2 MB. Make it smaller and upload it again.")
-    data = uploads.read_limited(upload, MAX_COVER_BYTES, too_big, "cover")
-    extension = uploads.image_extension(data)
-    if extension is None:
-        raise Invalid(_l("The cover image must be a PNG, JPEG or WebP picture."), "cover")
-    return uploads.save(data, extension, folder)
+    return uploads.store_image(
+        upload, folder, limit=MAX_COVER_BYTES, field="cover",
+        too_big=_l("The cover image is larger than 2 MB. Make it smaller and upload it again."),
+        not_a_picture=_l("The cover image must be a PNG, JPEG or WebP picture."))
 
 
 # --- team -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -51,6 +52,9 @@ class ProfileForm(FlaskForm):
     bio_vi = long_text(_l("About you (Vietnamese)"))
     bio_en = long_text(_l("About you (English)"))
     organisation_name = text(_l("Organisation"), 200, needed=False)
+    photo = FileField(_l("Photo"), description=_l("PNG, JPEG or WebP, at most 2 MB. Startups see it in the directory."),
+                      render_kw={"accept": "image/png,image/jpeg,image/webp"})
+    remove_photo = BooleanField(_l("Remove the photo"))
     sectors = Checkboxes(_l("Sectors you know"), choices=[])
     functions = Checkboxes(_l("Expertise"), choices=choices(FUNCTIONS.items()))
     languages = Checkboxes(_l("Languages"), choices=choices(LANGUAGES.items()))

@@ -3,35 +3,38 @@ optimally and publish it, and follow sessions and hours. One gate: the role, the
 
 from __future__ import annotations
 
-from collections import defaultdict
+import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from portal.accounts.models import Organisation, OrganisationKind, Role
+from portal.accounts.models import Role
 from portal.db import db_session, utcnow
 from portal.forms import choices
-from portal.incubation.models import Cohort, CohortMember
-from portal.mentoring import matching, profiles
+from portal.incubation.models import Cohort
+from portal.mentoring import matching, profiles, runs
+from portal.mentoring import report as report_service
 from portal.mentoring.forms import InviteMentorForm, MatchForm, WeightsForm
 from portal.mentoring.models import (
+    MatchingRun,
     MatchStatus,
-    MentoringSession,
     MentorMatch,
     MentorProfile,
     MentorStatus,
-    SessionStatus,
 )
-from portal.web import button_action, render_form, save_form, staff_only
+from portal.mentoring.report import hours_report
+from portal.web import button_action, client_ip, page_number, render_form, save_form, staff_only
 
 bp = Blueprint("mentoring_manage", __name__, url_prefix="/mentoring/manage")
 bp.before_request(staff_only(Role.INCUBATOR_MANAGER, Role.ADMIN))
 
 #: the matching's choice for every startup organisation rather than one cohort
 ALL_STARTUPS = 0
+#: matches a page of the matching shows
+PER_PAGE = 100
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -62,9 +65,7 @@ def approve(mentor_id: int):
 
 @bp.route("/weights", methods=["GET", "POST"])
 def weights():
-    db = db_session()
-    current = matching.weights_of(db)
-    form = WeightsForm(obj=current) if request.method == "GET" else WeightsForm()
+    form = WeightsForm(obj=matching.current_weights(db_session())) if request.method == "GET" else WeightsForm()
 
     def save(session):
         matching.save_weights(session, {name: form[name].data for name in
@@ -73,15 +74,6 @@ def weights():
         return redirect(url_for(".weights"), 303)
 
     return save_form(form, "mentoring/manage_weights.html", save)
-
-
-def _startups(cohort_id: int) -> list[int]:
-    db = db_session()
-    if cohort_id == ALL_STARTUPS:
-        return list(db.scalars(select(Organisation.id).where(Organisation.kind == OrganisationKind.STARTUP)
-                               .order_by(Organisation.id)))
-    return list(db.scalars(select(CohortMember.organisation_id).where(CohortMember.cohort_id == cohort_id)
-                           .order_by(CohortMember.organisation_id)))
 
 
 def _match_form() -> MatchForm:
@@ -97,20 +89,25 @@ def matching_page():
     form = _match_form()
 
     def save(session):
-        result = matching.match(session, _startups(form.cohort_id.data), form.per_startup.data, current_user,
-                                utcnow())
-        message = _("%(count)d matches proposed, with the best total score (%(score)d, proved optimal).",
-                    count=result.proposed, score=result.objective)
-        if result.unmatched:
-            message += " " + _("%(count)d startups could not get every mentor asked for: no mentor with room suits "
-                               "them. Invite more mentors or raise their capacity.", count=result.unmatched)
-        flash(message, "success")
-        return redirect(url_for(".matching_page"), 303)
+        run = runs.start(session, current_user, form.cohort_id.data or None, form.per_startup.data, utcnow())
+        return redirect(url_for(".matching_run", run_id=run.id), 303)
 
-    context = dict(proposal=matching.proposal(db), unmatched=matching.unmatched_startups(db, _startups(0)))
+    page = page_number()
+    proposed, total = matching.proposal_page(db, (page - 1) * PER_PAGE, PER_PAGE)
+    context = dict(proposal=proposed, total=total, page=page, per_page=PER_PAGE, latest_run=runs.latest(db),
+                   unmatched=matching.unmatched_startups(db, runs.startups_query(None).order_by(None)))
     if request.method == "POST":
         return save_form(form, "mentoring/manage_matching.html", save, **context)
     return render_form("mentoring/manage_matching.html", form, **context)
+
+
+@bp.get("/matching/runs/<int:run_id>")
+def matching_run(run_id: int):
+    """Where a matching stands; the page reloads itself until the matching has finished."""
+    run = db_session().get(MatchingRun, run_id)
+    if run is None:
+        abort(404)
+    return render_template("mentoring/manage_matching_run.html", run=run, percent=runs.percent(run))
 
 
 @bp.post("/matching/<int:match_id>/remove")
@@ -136,23 +133,14 @@ def publish():
 
 @bp.get("/report")
 def report():
-    """Sessions held and mentor hours, per mentor and per month."""
+    """Sessions held and mentor hours, per mentor, programme and month."""
     db = db_session()
-    held = list(db.execute(select(MentoringSession.mentor_id, MentoringSession.starts_at, MentoringSession.ends_at)
-                           .where(MentoringSession.status == SessionStatus.CONFIRMED,
-                                  MentoringSession.ends_at <= utcnow())))
-    mentors = {m.id: m for m in db.scalars(select(MentorProfile).options(selectinload(MentorProfile.user)))}
-    per_mentor: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
-    per_month: dict[str, float] = defaultdict(float)
-    for mentor_id, starts_at, ends_at in held:
-        hours = (ends_at - starts_at).total_seconds() / 3600
-        per_mentor[mentor_id][0] += 1
-        per_mentor[mentor_id][1] += hours
-        per_month[starts_at.strftime("%m/%Y")] += hours
-    rows = sorted(((mentors[m], int(n), round(h, 1)) for m, (n, h) in per_mentor.items()), key=lambda r: -r[2])
-    months = [(month, round(hours, 1)) for month, hours in sorted(per_month.items(), key=lambda kv: kv[0][3:] + kv[0])]
-    startups_without = matching.unmatched_startups(db, _startups(ALL_STARTUPS))
-    booked = db.scalar(select(func.count()).select_from(MentoringSession).where(
-        MentoringSession.status == SessionStatus.CONFIRMED))
-    return render_template("mentoring/manage_report.html", rows=rows, months=months, booked=booked,
-                           startups_without=startups_without)
+    return render_template("mentoring/manage_report.html", report=hours_report(db, utcnow()),
+                           startups_without=matching.unmatched_startups(db, runs.startups_query(None).order_by(None)))
+
+
+@bp.post("/report/hours.<any(csv, xlsx):file_format>")
+def export_hours(file_format: str):
+    exported = report_service.export_hours(db_session(), current_user, file_format, utcnow(), client_ip())
+    return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
+                     download_name=exported.filename)

@@ -4,6 +4,8 @@ over capacity, conflicts excluded, total score maximised and proved optimal)."""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,10 +34,21 @@ from portal.sectors import sector_labels
 SUGGESTIONS = 5
 
 
+#: the weights until a manager sets them
+DEFAULT_WEIGHTS = MatchingWeights(sector=30, function=15, language=20, availability=10)
+
+
+def current_weights(session: Session) -> MatchingWeights:
+    """The weights managers set, or the default ones, without writing anything."""
+    return session.scalar(select(MatchingWeights).order_by(MatchingWeights.id).limit(1)) or DEFAULT_WEIGHTS
+
+
 def weights_of(session: Session) -> MatchingWeights:
+    """The weights row, created with the default weights when a manager first saves them."""
     weights = session.scalar(select(MatchingWeights).order_by(MatchingWeights.id).limit(1))
     if weights is None:
-        weights = MatchingWeights(sector=30, function=15, language=20, availability=10)
+        weights = MatchingWeights(sector=DEFAULT_WEIGHTS.sector, function=DEFAULT_WEIGHTS.function,
+                                  language=DEFAULT_WEIGHTS.language, availability=DEFAULT_WEIGHTS.availability)
         session.add(weights)
         session.flush()
     return weights
@@ -118,6 +131,11 @@ def _directory(session: Session) -> list[MentorProfile]:
         .order_by(MentorProfile.id)))
 
 
+def has_mentors(session: Session) -> bool:
+    return session.scalar(select(MentorProfile.id).where(
+        MentorProfile.status == MentorStatus.APPROVED, MentorProfile.visible.is_(True)).limit(1)) is not None
+
+
 def _available(session: Session, mentors: list[MentorProfile], now: datetime) -> np.ndarray:
     """Whether each mentor can take another session this week: weekly hours and room under the weekly limit (a
     stand-in for computing every mentor's slots, which costs too much across a directory)."""
@@ -164,7 +182,7 @@ def suggestions(session: Session, organisation_id: int, now: datetime, limit: in
     mentor_side, mentor_sectors = _mentor_arrays(mentors, index)
     available = _available(session, mentors, now)
     conflicted = _conflicts(session, [organisation_id], mentors)
-    row = scores(startup, mentor_sectors, mentor_side, available, weights_of(session))[0]
+    row = scores(startup, mentor_sectors, mentor_side, available, current_weights(session))[0]
     row[list(conflicted.get(organisation_id, set()))] = -1
     best = [j for j in np.argsort(-row, kind="stable")[:limit] if row[j] > 0]
     return [Suggestion(mentors[j], int(row[j]), reasons(needs, mentors[j], bool(available[j]))) for j in best]
@@ -192,28 +210,62 @@ class MatchingResult:
     solve_seconds: float
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """What a matching found, before it is saved."""
+
+    organisation_ids: list[int]
+    #: (organisation id, mentor id, score)
+    pairs: list[tuple[int, int, int]]
+    result: MatchingResult
+
+
+class Step(enum.StrEnum):
+    """The steps of a matching, for a page that shows its progress."""
+
+    LOADING = "loading"
+    SCORING = "scoring"
+    SOLVING = "solving"
+    SAVING = "saving"
+
+
+def _no_progress(_step: Step) -> None:
+    pass
+
+
 def match(session: Session, organisation_ids: list[int], per_startup: int, actor: User,
           now: datetime) -> MatchingResult:
-    """Proposes up to `per_startup` mentors for each startup, optimally; replaces the earlier unpublished proposal
-    of these startups. Published matches stay, and count against the mentors' capacity."""
+    """Proposes up to `per_startup` mentors for each startup, optimally, in one transaction."""
+    proposed = propose(session, organisation_ids, per_startup, now)
+    save_proposal(session, proposed, actor, now)
+    return proposed.result
+
+
+def propose(session: Session, organisation_ids: list[int], per_startup: int, now: datetime,
+            progress: Callable[[Step], None] = _no_progress) -> Proposal:
+    """Up to `per_startup` mentors for each startup, the best total score, proved optimal; reads only, so a
+    matching of a large cohort can report its progress from another transaction while it runs. Published matches
+    stay, and count against the mentors' capacity."""
     if not 1 <= per_startup <= 5:
         raise Invalid(_l("Each startup gets from 1 to 5 mentors."), "per_startup")
+    progress(Step.LOADING)
     mentors = _directory(session)
     if not organisation_ids or not mentors:
         raise Conflict(_l("There must be startups to match and mentors in the directory."))
-    session.execute(delete(MentorMatch).where(MentorMatch.organisation_id.in_(organisation_ids),
-                                              MentorMatch.status == MatchStatus.PROPOSED))
     published = session.execute(select(MentorMatch.mentor_id, MentorMatch.organisation_id).where(
         MentorMatch.status == MatchStatus.PUBLISHED)).all()
     index = _sector_positions()
     needs = {n.organisation_id: n for n in session.scalars(
         select(StartupNeeds).where(StartupNeeds.organisation_id.in_(organisation_ids)))}
+    conflicts = _conflicts(session, organisation_ids, mentors)
+    available = _available(session, mentors, now)
+    weights = current_weights(session)
+    progress(Step.SCORING)
     startups = side(organisation_ids, [needs[o].sector if o in needs else None for o in organisation_ids],
                     [needs[o].functions if o in needs else [] for o in organisation_ids],
                     [needs[o].languages if o in needs else [] for o in organisation_ids], index)
     mentor_side, mentor_sectors = _mentor_arrays(mentors, index)
-    available = _available(session, mentors, now)
-    weight = scores(startups, mentor_sectors, mentor_side, available, weights_of(session))
+    weight = scores(startups, mentor_sectors, mentor_side, available, weights)
     allowed = weight > 0
     row = {o: i for i, o in enumerate(organisation_ids)}
     column = {m.id: j for j, m in enumerate(mentors)}
@@ -225,30 +277,40 @@ def match(session: Session, organisation_ids: list[int], per_startup: int, actor
             if organisation_id in row:
                 need[row[organisation_id]] -= 1
                 allowed[row[organisation_id], column[mentor_id]] = False
-    for organisation_id, columns in _conflicts(session, organisation_ids, mentors).items():
+    for organisation_id, columns in conflicts.items():
         allowed[row[organisation_id], list(columns)] = False
+    progress(Step.SOLVING)
     solution = solve(Problem.build(need=np.maximum(need, 0), capacity=np.maximum(capacity, 0), weight=weight,
                                    allowed=allowed, exact=False))
-    if solution.pairs:
-        session.execute(insert(MentorMatch), [
-            {"mentor_id": mentors[j].id, "organisation_id": organisation_ids[i], "status": MatchStatus.PROPOSED,
-             "score": int(weight[i, j]), "reasons": [], "created_by_id": actor.id, "created_at": now}
-            for i, j in solution.pairs])
     filled = np.bincount([i for i, _j in solution.pairs], minlength=len(organisation_ids))
-    record(session, "mentoring.matched", actor_id=actor.id, startups=len(organisation_ids),
-           proposed=len(solution.pairs), objective=solution.objective)
-    return MatchingResult(proposed=len(solution.pairs), unmatched=int((filled < need).sum()),
-                          objective=solution.objective, optimal=solution.optimal,
-                          solve_seconds=solution.solve_seconds)
+    return Proposal(
+        organisation_ids=list(organisation_ids),
+        pairs=[(organisation_ids[i], mentors[j].id, int(weight[i, j])) for i, j in solution.pairs],
+        result=MatchingResult(proposed=len(solution.pairs), unmatched=int((filled < need).sum()),
+                              objective=solution.objective, optimal=solution.optimal,
+                              solve_seconds=solution.solve_seconds))
 
 
-def proposal(session: Session, organisation_ids: list[int] | None = None) -> list[MentorMatch]:
-    query = (select(MentorMatch).options(selectinload(MentorMatch.mentor).selectinload(MentorProfile.user),
-                                         selectinload(MentorMatch.organisation))
-             .order_by(MentorMatch.organisation_id, MentorMatch.score.desc()))
-    if organisation_ids is not None:
-        query = query.where(MentorMatch.organisation_id.in_(organisation_ids))
-    return list(session.scalars(query))
+def save_proposal(session: Session, proposed: Proposal, actor: User, now: datetime) -> None:
+    """Replaces the earlier unpublished proposal of these startups with this one."""
+    session.execute(delete(MentorMatch).where(MentorMatch.organisation_id.in_(proposed.organisation_ids),
+                                              MentorMatch.status == MatchStatus.PROPOSED))
+    if proposed.pairs:
+        session.execute(insert(MentorMatch), [
+            {"mentor_id": mentor_id, "organisation_id": organisation_id, "status": MatchStatus.PROPOSED,
+             "score": score, "reasons": [], "created_by_id": actor.id, "created_at": now}
+            for organisation_id, mentor_id, score in proposed.pairs])
+    record(session, "mentoring.matched", actor_id=actor.id, startups=len(proposed.organisation_ids),
+           proposed=proposed.result.proposed, objective=proposed.result.objective)
+
+
+def proposal_page(session: Session, offset: int, limit: int) -> tuple[list[MentorMatch], int]:
+    """A page of the matches, proposed and published, by startup; and how many there are in all."""
+    total = session.scalar(select(func.count()).select_from(MentorMatch)) or 0
+    page = session.scalars(select(MentorMatch).options(
+        selectinload(MentorMatch.mentor).selectinload(MentorProfile.user), selectinload(MentorMatch.organisation))
+        .order_by(MentorMatch.organisation_id, MentorMatch.score.desc(), MentorMatch.id).offset(offset).limit(limit))
+    return list(page), total
 
 
 def publish(session: Session, actor: User, now: datetime) -> int:
@@ -273,9 +335,11 @@ def publish(session: Session, actor: User, now: datetime) -> int:
     return len(matches)
 
 
-def unmatched_startups(session: Session, organisation_ids: list[int]) -> list[Organisation]:
-    """Startups of the list with no published mentor yet."""
+def unmatched_startups(session: Session, organisation_ids, limit: int = 100) -> tuple[list[Organisation], int]:
+    """The first `limit` startups (by name) of `organisation_ids` (a list or a query of ids) with no published
+    mentor yet, and how many there are."""
     matched = select(MentorMatch.organisation_id).where(MentorMatch.status == MatchStatus.PUBLISHED)
-    return list(session.scalars(select(Organisation).where(Organisation.id.in_(organisation_ids),
-                                                           Organisation.id.not_in(matched))
-                                .order_by(Organisation.name)))
+    condition = [Organisation.id.in_(organisation_ids), Organisation.id.not_in(matched)]
+    count = session.scalar(select(func.count()).select_from(Organisation).where(*condition)) or 0
+    return list(session.scalars(select(Organisation).where(*condition).order_by(Organisation.name, Organisation.id)
+                                .limit(limit))), count

@@ -167,6 +167,36 @@ class MentorMatch(Base):
     organisation: Mapped[Organisation] = relationship()
 
 
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class MatchingRun(Base):
+    """A manager's cohort matching, run by the scheduler process in the background (a cohort of thousands takes
+    seconds), with the step it is at for the page that follows it."""
+
+    __tablename__ = "mentor_matching_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None: every startup
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
+    per_startup: Mapped[int] = mapped_column(Integer)
+    status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus, "mentor_matching_run_status"),
+                                              default=RunStatus.QUEUED)
+    #: matching.Step while it runs
+    step: Mapped[str] = mapped_column(String(20), default="")
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: matching.MatchingResult's figures once done
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class SessionStatus(enum.StrEnum):
     PENDING = "pending"  # waits for the mentor's acceptance
     CONFIRMED = "confirmed"

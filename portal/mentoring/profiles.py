@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -12,7 +13,9 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from werkzeug.datastructures import FileStorage
 
+from portal import uploads
 from portal.accounts.models import Role, User, UserRole
 from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
@@ -20,10 +23,22 @@ from portal.errors import Conflict, Invalid, NotFound, PermissionDenied
 from portal.mentoring.models import DateOverride, MentorProfile, MentorStatus, StartupNeeds, WeeklyHours
 from portal.mentoring.taxonomy import FUNCTIONS, LANGUAGES
 from portal.notifications.services import absolute_url, queue_mail
+from portal.search import fold
 from portal.sectors import SECTORS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: how each language writes the days in the hours box (Thứ Hai is T2 … Chủ nhật is CN)
+DAY_LABELS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+              "vi": ("T2", "T3", "T4", "T5", "T6", "T7", "CN")}
+#: a day off in the overrides box, as each language writes it
+DAY_OFF = {"en": "off", "vi": "nghỉ"}
+_DAY_NAMES = {name: day for day, names in enumerate((
+    ("mon", "monday", "t2", "thu 2", "thu hai"), ("tue", "tuesday", "t3", "thu 3", "thu ba"),
+    ("wed", "wednesday", "t4", "thu 4", "thu tu"), ("thu", "thursday", "t5", "thu 5", "thu nam"),
+    ("fri", "friday", "t6", "thu 6", "thu sau"), ("sat", "saturday", "t7", "thu 7", "thu bay"),
+    ("sun", "sunday", "cn", "chu nhat"))) for name in names}
 INVITATION_DAYS = 14
+MAX_PHOTO_BYTES = 2 * 1024 * 1024
 _STRETCH = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 
 
@@ -105,19 +120,42 @@ def save_profile(session: Session, profile: MentorProfile, data: dict) -> None:
         setattr(profile, name, data[name])
 
 
+def weekday_of(name: str) -> int | None:
+    """Monday 0 … Sunday 6 from a day as people write it in either language (Mon, Monday, T2, Thứ 2, thứ hai, CN,
+    Chủ nhật; accents and case optional); None when it is no day."""
+    return _DAY_NAMES.get(fold(name))
+
+
+def change_photo(session: Session, profile: MentorProfile, upload: FileStorage | None, remove: bool,
+                 folder: Path) -> None:
+    """A new photo replaces the old one (then `remove` is ignored); files follow the transaction's outcome."""
+    if upload:
+        new = uploads.store_image(
+            upload, folder, limit=MAX_PHOTO_BYTES, field="photo",
+            too_big=_l("The photo is larger than 2 MB. Make it smaller and upload it again."),
+            not_a_picture=_l("The photo must be a PNG, JPEG or WebP picture."))
+    elif remove:
+        new = None
+    else:
+        return
+    replaced, profile.photo = profile.photo, new
+    uploads.replace_after_commit(session, folder, replaced, new)
+
+
 def parse_weekly(text: str) -> list[tuple[int, time, time]]:
-    """'Mon 09:00-12:00' lines → (weekday, start, end); a line that cannot be read is refused with its number."""
+    """'Mon 09:00-12:00' or 'T2 09:00-12:00' lines → (weekday, start, end); a line that cannot be read is refused
+    with its number."""
     hours = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line:
             continue
-        day, _space, rest = line.partition(" ")
-        stretch = _STRETCH.fullmatch(rest.strip())
-        if day[:3].lower() not in WEEKDAYS or stretch is None:
+        stretch = _STRETCH.search(line)
+        weekday = weekday_of(line[:stretch.start()]) if stretch else None
+        if weekday is None or line[stretch.end():].strip():
             raise Invalid(_l("Line %(number)d: write a day and hours, for example Mon 09:00-12:00.", number=number),
                           "weekly")
-        hours.append((WEEKDAYS.index(day[:3].lower()), *_times(stretch, number, "weekly")))
+        hours.append((weekday, *_times(stretch, number, "weekly")))
     return hours
 
 
@@ -132,7 +170,7 @@ def parse_overrides(text: str) -> list[tuple[date, time | None, time | None]]:
             day = date.fromisoformat(day_text)
         except ValueError as refused:
             raise Invalid(_l("Line %(number)d: write a date as 2027-01-05.", number=number), "overrides") from refused
-        if rest.strip().lower() in ("off", "nghỉ"):
+        if fold(rest) in ("off", "nghi"):
             days.append((day, None, None))
             continue
         stretch = _STRETCH.fullmatch(rest.strip())
@@ -160,9 +198,12 @@ def save_hours(session: Session, profile: MentorProfile, weekly_text: str, overr
     profile.overrides = [DateOverride(day=d, starts=s, ends=e) for d, s, e in overrides]
 
 
-def hours_text(profile: MentorProfile) -> tuple[str, str]:
-    weekly = "\n".join(f"{WEEKDAYS[h.weekday].title()} {h.starts:%H:%M}-{h.ends:%H:%M}" for h in profile.weekly_hours)
-    overrides = "\n".join(f"{o.day.isoformat()} " + (f"{o.starts:%H:%M}-{o.ends:%H:%M}" if o.starts else "off")
+def hours_text(profile: MentorProfile, language: str) -> tuple[str, str]:
+    """The hours box's lines, with the days written in `language`."""
+    days = DAY_LABELS.get(language, DAY_LABELS["en"])
+    weekly = "\n".join(f"{days[h.weekday]} {h.starts:%H:%M}-{h.ends:%H:%M}" for h in profile.weekly_hours)
+    day_off = DAY_OFF.get(language, DAY_OFF["en"])
+    overrides = "\n".join(f"{o.day.isoformat()} " + (f"{o.starts:%H:%M}-{o.ends:%H:%M}" if o.starts else day_off)
                           for o in profile.overrides)
     return weekly, overrides
 

@@ -4,19 +4,21 @@ hours, requests and sessions; the signed link that reschedules or cancels withou
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from portal import uploads
 from portal.accounts.models import OrganisationMember
 from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound
 from portal.forms import ConfirmForm, choices
-from portal.i18n import hanoi_date
+from portal.i18n import HANOI, hanoi_date
 from portal.mentoring import matching, profiles, sessions
 from portal.mentoring.forms import BookingForm, FeedbackForm, HoursForm, NeedsForm, ProfileForm, RescheduleForm
 from portal.mentoring.models import (
@@ -30,11 +32,11 @@ from portal.mentoring.models import (
 from portal.mentoring.taxonomy import FUNCTIONS, LANGUAGES
 from portal.search import fold
 from portal.sectors import sector_labels
-from portal.web import button_action, render_form, save_form, signed_in_only
+from portal.web import button_action, render_form, save_form, signed_in_only, upload_folder
 
 bp = Blueprint("mentoring", __name__)
 bp.before_request(signed_in_only(public_endpoints=frozenset({
-    "mentoring.directory", "mentoring.mentor", "mentoring.session_link"})))
+    "mentoring.directory", "mentoring.mentor", "mentoring.photo", "mentoring.session_link"})))
 
 #: days of free times a mentor's page shows
 SHOWN_DAYS = 14
@@ -52,12 +54,12 @@ def directory():
              .options(selectinload(MentorProfile.user)).order_by(MentorProfile.id))
     mentors = list(db.scalars(query))
     sector, function, language = (request.args.get(k, "") for k in ("sector", "function", "language"))
-    search = request.args.get("q", "").strip()[:100]
+    search = fold(request.args.get("q", ""))[:100]
     mentors = [m for m in mentors
                if (not sector or sector in m.sectors) and (not function or function in m.functions)
                and (not language or language in m.languages)
-               and (not search or fold(search) in fold(f"{m.user.full_name} {m.headline_vi} {m.headline_en} "
-                                                      f"{m.organisation_name}"))]
+               and (not search or search in fold(f"{m.user.full_name} {m.headline_vi} {m.headline_en} "
+                                                 f"{m.organisation_name}"))]
     return render_template("mentoring/directory.html", mentors=mentors,
                            filters={"sector": sector, "function": function, "language": language, "q": search},
                            **_labels())
@@ -173,23 +175,49 @@ def suggestions():
 
 # --- sessions ---------------------------------------------------------------------------------------------------
 
+def _sessions_of_mine(profile: MentorProfile | None, *conditions) -> list[MentoringSession]:
+    """The person's sessions, as a mentor and for their startups, with what the pages show loaded at once."""
+    startup_ids = select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == current_user.id)
+    mine = MentoringSession.organisation_id.in_(startup_ids)
+    if profile is not None:
+        mine = or_(mine, MentoringSession.mentor_id == profile.id)
+    return list(db_session().scalars(
+        select(MentoringSession).where(mine, *conditions)
+        .options(selectinload(MentoringSession.mentor).selectinload(MentorProfile.user),
+                 selectinload(MentoringSession.organisation), selectinload(MentoringSession.feedback))
+        .order_by(MentoringSession.starts_at)))
+
+
 @bp.get("/mentoring/sessions")
 def my_sessions():
-    db = db_session()
-    profile = profiles.profile_of(db, current_user)
-    startup_ids = select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == current_user.id)
-    condition = MentoringSession.organisation_id.in_(startup_ids)
-    if profile is not None:
-        condition = or_(condition, MentoringSession.mentor_id == profile.id)
-    listed = list(db.scalars(select(MentoringSession).where(condition)
-                             .options(selectinload(MentoringSession.mentor).selectinload(MentorProfile.user),
-                                      selectinload(MentoringSession.organisation),
-                                      selectinload(MentoringSession.feedback))
-                             .order_by(MentoringSession.starts_at)))
+    profile = profiles.profile_of(db_session(), current_user)
+    listed = _sessions_of_mine(profile)
     now = utcnow()
     return render_template("mentoring/sessions.html", upcoming=[s for s in listed if s.ends_at >= now],
                            past=[s for s in listed if s.ends_at < now], profile=profile, now=now,
                            confirm=ConfirmForm())
+
+
+@bp.get("/mentoring/calendar")
+def calendar():
+    """A week of the person's sessions, Monday to Sunday in Hanoi time (`?week=` any day of it; today's week
+    when missing or nonsense)."""
+    try:
+        asked = date.fromisoformat(request.args.get("week", ""))
+    except ValueError:
+        asked = hanoi_date(utcnow())
+    monday = asked - timedelta(days=asked.weekday())
+    week_starts = datetime.combine(monday, time(), HANOI)
+    profile = profiles.profile_of(db_session(), current_user)
+    listed = _sessions_of_mine(profile, MentoringSession.starts_at < week_starts + timedelta(days=7),
+                               MentoringSession.ends_at > week_starts,
+                               MentoringSession.status.in_([SessionStatus.PENDING, SessionStatus.CONFIRMED]))
+    days = {monday + timedelta(days=offset): [] for offset in range(7)}
+    for booked in listed:  # a session across midnight shows on the day it starts, if that day is in the week
+        days.get(hanoi_date(booked.starts_at), []).append(booked)
+    return render_template("mentoring/calendar.html", days=days, profile=profile, today=hanoi_date(utcnow()),
+                           previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
+                           monday=monday)
 
 
 def _session_of_mine(session_id: int) -> tuple[MentoringSession, str]:
@@ -321,10 +349,24 @@ def profile():
 
     def save(db):
         profiles.save_profile(db, found, form.data)
+        profiles.change_photo(db, found, form.photo.data, form.remove_photo.data, upload_folder())
         flash(_("Your profile is saved."), "success")
         return redirect(url_for(".profile"), 303)
 
     return save_form(form, "mentoring/profile.html", save, profile=found)
+
+
+@bp.get("/mentors/<int:mentor_id>/photo/<name>")
+def photo(mentor_id: int, name: str):
+    """A mentor's photo, for whoever may read their page: the directory's mentors, and the mentor themself."""
+    found = db_session().get(MentorProfile, mentor_id)
+    listed = found is not None and found.status == MentorStatus.APPROVED and found.visible
+    own = found is not None and current_user.is_authenticated and found.user_id == current_user.id
+    match = uploads.STORED_NAME.fullmatch(name)
+    if not (listed or own) or found.photo != name or match is None:
+        abort(404)
+    return send_from_directory(upload_folder(), name, mimetype=uploads.CONTENT_TYPES["." + match.group(1)],
+                               max_age=86400 if listed else 0)
 
 
 @bp.route("/mentoring/hours", methods=["GET", "POST"])
@@ -332,7 +374,7 @@ def hours():
     found = _own_profile()
     form = HoursForm()
     if request.method == "GET":
-        form.weekly.data, form.overrides.data = profiles.hours_text(found)
+        form.weekly.data, form.overrides.data = profiles.hours_text(found, get_locale().language)
 
     def save(db):
         profiles.save_hours(db, found, form.weekly.data or "", form.overrides.data or "")
