@@ -3,27 +3,23 @@ optimally and publish it, and follow sessions and hours. One gate: the role, the
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Organisation, OrganisationKind, Role
 from portal.db import db_session, utcnow
 from portal.forms import choices
 from portal.incubation.models import Cohort, CohortMember
-from portal.mentoring import matching, profiles
+from portal.mentoring import matching, profiles, sessions
 from portal.mentoring.forms import InviteMentorForm, MatchForm, WeightsForm
 from portal.mentoring.models import (
     MatchStatus,
-    MentoringSession,
     MentorMatch,
     MentorProfile,
     MentorStatus,
-    SessionStatus,
 )
 from portal.web import button_action, render_form, save_form, staff_only
 
@@ -138,21 +134,5 @@ def publish():
 def report():
     """Sessions held and mentor hours, per mentor and per month."""
     db = db_session()
-    held = list(db.execute(select(MentoringSession.mentor_id, MentoringSession.starts_at, MentoringSession.ends_at)
-                           .where(MentoringSession.status == SessionStatus.CONFIRMED,
-                                  MentoringSession.ends_at <= utcnow())))
-    mentors = {m.id: m for m in db.scalars(select(MentorProfile).options(selectinload(MentorProfile.user)))}
-    per_mentor: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
-    per_month: dict[str, float] = defaultdict(float)
-    for mentor_id, starts_at, ends_at in held:
-        hours = (ends_at - starts_at).total_seconds() / 3600
-        per_mentor[mentor_id][0] += 1
-        per_mentor[mentor_id][1] += hours
-        per_month[starts_at.strftime("%m/%Y")] += hours
-    rows = sorted(((mentors[m], int(n), round(h, 1)) for m, (n, h) in per_mentor.items()), key=lambda r: -r[2])
-    months = [(month, round(hours, 1)) for month, hours in sorted(per_month.items(), key=lambda kv: kv[0][3:] + kv[0])]
-    startups_without = matching.unmatched_startups(db, _startups(ALL_STARTUPS))
-    booked = db.scalar(select(func.count()).select_from(MentoringSession).where(
-        MentoringSession.status == SessionStatus.CONFIRMED))
-    return render_template("mentoring/manage_report.html", rows=rows, months=months, booked=booked,
-                           startups_without=startups_without)
+    return render_template("mentoring/manage_report.html", report=sessions.hours_report(db, utcnow()),
+                           startups_without=matching.unmatched_startups(db, _startups(ALL_STARTUPS)))

@@ -7,7 +7,9 @@ savepoint, so the refusal becomes "this time has just been taken" and the transa
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -22,7 +24,7 @@ from portal.audit.services import record
 from portal.calendar import calendar_entry
 from portal.db import utcnow
 from portal.errors import Conflict, Invalid, NotFound, PermissionDenied
-from portal.i18n import format_local_datetime, localized
+from portal.i18n import format_local_datetime, hanoi_date, localized
 from portal.mentoring.availability import Booked, free_slots, is_free, rules_of
 from portal.mentoring.models import (
     FeedbackSide,
@@ -269,3 +271,50 @@ def _ics(booked: MentoringSession, person: User, kind: str) -> Attachment:
                           stamp=booked.decided_at or booked.created_at, sequence=booked.link_version,
                           cancelled=kind == "cancelled")
     return Attachment(f"mentoring-{booked.id}.ics", "text/calendar", data)
+
+
+@dataclass(frozen=True)
+class HoursReport:
+    """Sessions held (confirmed and over) and their hours, per mentor and per Hanoi month, from one list of
+    sessions, so the rows, the chart and the cards add up; hours are summed in minutes and rounded when shown."""
+
+    #: (mentor, sessions held, minutes), most hours first
+    per_mentor: list[tuple[MentorProfile, int, int]]
+    #: ("MM/YYYY", minutes), oldest first
+    per_month: list[tuple[str, int]]
+    #: confirmed sessions still to come
+    upcoming: int
+
+    @property
+    def held(self) -> int:
+        return sum(sessions for _mentor, sessions, _minutes in self.per_mentor)
+
+    @property
+    def minutes(self) -> int:
+        return sum(minutes for _mentor, _sessions, minutes in self.per_mentor)
+
+    @property
+    def hours_per_month(self) -> list[tuple[str, float]]:
+        return [(month, round(minutes / 60, 1)) for month, minutes in self.per_month]
+
+
+def hours_report(session: Session, now: datetime) -> HoursReport:
+    confirmed = list(session.execute(
+        select(MentoringSession.mentor_id, MentoringSession.starts_at, MentoringSession.ends_at)
+        .where(MentoringSession.status == SessionStatus.CONFIRMED)))
+    held = [(mentor_id, starts_at, ends_at) for mentor_id, starts_at, ends_at in confirmed if ends_at <= now]
+    mentors = {m.id: m for m in session.scalars(select(MentorProfile).where(
+        MentorProfile.id.in_({mentor_id for mentor_id, _start, _end in held}))
+        .options(selectinload(MentorProfile.user)))}
+    per_mentor: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    per_month: dict[date, int] = defaultdict(int)
+    for mentor_id, starts_at, ends_at in held:
+        minutes = round((ends_at - starts_at).total_seconds() / 60)
+        per_mentor[mentor_id][0] += 1
+        per_mentor[mentor_id][1] += minutes
+        per_month[hanoi_date(starts_at).replace(day=1)] += minutes
+    return HoursReport(
+        per_mentor=sorted(((mentors[m], n, minutes) for m, (n, minutes) in per_mentor.items()), key=lambda r: -r[2]),
+        per_month=[(month.strftime("%m/%Y"), minutes) for month, minutes in sorted(per_month.items())],
+        upcoming=len(confirmed) - len(held),
+    )

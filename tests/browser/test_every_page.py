@@ -117,7 +117,8 @@ def _catalogue_patterns() -> tuple[re.Pattern, re.Pattern]:
         every_id.update(ids)
         every_string.update(strings)
         for msgid in ids:
-            english.update(msgid for msgstr in strings if msgstr and msgstr != msgid)
+            # an untranslated message shows its English to Vietnamese readers
+            english.update(msgid for msgstr in strings if msgstr != msgid)
             vietnamese.update(msgstr for msgstr in strings if msgstr and msgstr != msgid)
     # a word both languages use ("Check-in" translates "Check in" and is a message of its own) tells nothing
     return _whole_text_pattern(english - every_string), _whole_text_pattern(vietnamese - every_id)
@@ -139,10 +140,21 @@ def _whole_text_pattern(messages: set[str]) -> re.Pattern:
 ENGLISH_MESSAGE, VIETNAMESE_MESSAGE = _catalogue_patterns()
 
 
+#: English words no Vietnamese sentence uses: a text of plain letters with two of them is English
+ENGLISH_WORDS = frozenset({"the", "and", "of", "for", "your", "you", "is", "are", "with", "this", "that", "not",
+                           "has", "have", "will", "or", "by", "from", "yet", "was", "were"})
+
+
+def _reads_as_english(text: str) -> bool:
+    """English the catalogue does not know (a string left out of Babel): plain letters, and English words."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return text.isascii() and len(words) >= 3 and sum(word in ENGLISH_WORDS for word in words) >= 2
+
+
 def _check_language(crawl: Crawl, page: str, role: str, language: str, texts: list[str]) -> None:
     foreign = ENGLISH_MESSAGE if language == "vi" else VIETNAMESE_MESSAGE
     for text in texts:
-        if foreign.fullmatch(text):
+        if foreign.fullmatch(text) or (language == "vi" and _reads_as_english(text)):
             crawl.add(page, "English on a Vietnamese page" if language == "vi" else "Vietnamese on an English page",
                       f"{text[:80]!r} ({role})")
 

@@ -9,6 +9,8 @@ import re
 from sqlalchemy import select
 
 from portal.accounts.models import Role
+from portal.db import utcnow
+from portal.demo import load_demo
 from portal.mentoring.models import MentoringSession, SessionStatus
 from portal.notifications.models import OutboxMessage
 from tests.browser.steps import translated
@@ -94,3 +96,27 @@ def test_someone_else_s_session_is_not_found(app, db, make_user):
     outsider = client_for(app, stranger)
     assert post_form(outsider, app, f"/mentoring/sessions/{session_id}/cancel").status_code == 404
     assert outsider.get(f"/mentoring/sessions/{session_id}/feedback").status_code == 404
+
+
+def test_the_report_s_cards_rows_and_chart_count_the_same_sessions(app, db, login_as):
+    """The demo's sessions: two held and confirmed ones still to come; the cards are the rows' and the months' sums,
+    and sessions to come are counted apart, not mixed into the hours held."""
+    load_demo(app)
+    with db.session_factory() as s:
+        confirmed = list(s.scalars(select(MentoringSession).where(MentoringSession.status == SessionStatus.CONFIRMED)))
+    held = [booked for booked in confirmed if booked.ends_at <= utcnow()]
+    assert held and len(held) < len(confirmed)
+
+    page = login_as(Role.INCUBATOR_MANAGER, locale="en").get("/mentoring/manage/report").get_data(as_text=True)
+
+    def figure(element_id: str) -> str:
+        return re.search(rf'id="{element_id}">([^<]*)<', page).group(1)
+
+    mentors = re.search(r'<table id="per-mentor">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    rows = re.findall(r"<td>(\d+)</td><td>([\d.]+)</td>", mentors)
+    months = re.search(r'id="hours-per-month-table".*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    hours = sum((booked.ends_at - booked.starts_at).total_seconds() / 3600 for booked in held)
+    assert int(figure("stat-held")) == sum(int(count) for count, _hours in rows) == len(held)
+    assert float(figure("stat-hours")) == round(sum(float(h) for _count, h in rows), 1) == round(hours, 1)
+    assert round(sum(float(h) for h in re.findall(r"<td>([\d.]+)</td>", months)), 1) == round(hours, 1)
+    assert int(figure("stat-upcoming")) == len(confirmed) - len(held)
