@@ -22,6 +22,7 @@ from werkzeug.routing import RequestRedirect
 
 from portal.accounts.demo import DEMO_PASSWORD
 from portal.demo import load_demo
+from portal.events import demo as events_demo
 from tests.browser.steps import log_in
 from tests.support.a11y import AXE_SCRIPT
 
@@ -65,9 +66,9 @@ KNOWN_PROBLEMS: dict[tuple[str, str], str] = {
     ("/manage/events/<int:event_id>/orders", _OUTSIDE): _PHONE_TABLE,
     ("/manage/events/<int:event_id>/programme/", _OUTSIDE): _PHONE_TABLE,
     ("/manage/events/<int:event_id>/ticket-types/", _OUTSIDE): _PHONE_TABLE,
-    ("/manage/events/<int:event_id>/ticket-types/", "Vietnamese on an English page"):
-        "item 11: quota names have no English field",
 }
+#: what organisers typed in one language, with no field for the other (item 11 may add one): user data
+ONE_LANGUAGE_DATA = frozenset(name for quotas in events_demo.QUOTAS.values() for _key, name, _size in quotas)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def _reads_as_english(text: str) -> bool:
 
 def _check_language(crawl: Crawl, page: str, role: str, language: str, texts: list[str]) -> None:
     foreign = ENGLISH_MESSAGE if language == "vi" else VIETNAMESE_MESSAGE
-    for text in texts:
+    for text in set(texts) - ONE_LANGUAGE_DATA:
         if foreign.fullmatch(text) or (language == "vi" and _reads_as_english(text)):
             crawl.add(page, "English on a Vietnamese page" if language == "vi" else "Vietnamese on an English page",
                       f"{text[:80]!r} ({role})")
