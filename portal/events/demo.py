@@ -1,15 +1,22 @@
-"""TechFest Hanoi 2026 and Techmart Hanoi 2026 with programme, tickets, quotas, questions, a team and a few
-orders (PRODUCT.md §4). Each part is added only when missing, so loading twice changes nothing."""
+"""TechFest Hanoi 2026 and Techmart Hanoi 2026 with programme, tickets, quotas, questions, a team and orders
+(PRODUCT.md §4). Each part is added only when missing, so loading twice changes nothing.
+
+The sale opened weeks before the day the demo is loaded, and the orders are spread over those weeks as sales go:
+a bump in the first week (the early birds), a quiet middle, and more every day as the event nears, so the
+organisers' registrations-per-day chart has a shape."""
 
 from __future__ import annotations
 
+import random
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.accounts.services import find_user_by_email
+from portal.accounts.demo import DEMO_PASSWORD
+from portal.accounts.models import User
+from portal.accounts.services import find_user_by_email, hash_password
 from portal.db import utcnow
 from portal.demo_calendar import demo_moment
 from portal.events.models import (
@@ -27,9 +34,24 @@ from portal.events.models import (
     Ticket,
     TicketType,
 )
+from portal.i18n import hanoi_date
 from portal.payments.providers import FREE, MANUAL
 
 DEMO_ORGANISER = "organiser@demo.dmst-hanoi.vn"
+#: when the organisers created the events and opened the sale: about three weeks before any loading day
+SALE_OPENS = (10, 29)
+#: visitors who registered for TechFest, with the demo password (invented names)
+VISITORS = tuple(
+    (f"visitor{number:02d}@demo.dmst-hanoi.vn", name) for number, name in enumerate((
+        "Bùi Thị Hồng", "Cao Văn Lực", "Dương Minh Khoa", "Hà Thị Ngọc", "Kiều Văn Phong", "La Thị Quyên",
+        "Mạc Đình Sang", "Ngô Thị Thảo", "Phan Văn Uy", "Tạ Thị Xuân"), start=1)
+)
+#: tickets registered per day since the sale opened, from the first day: the early birds' week, then a quiet
+#: middle; the last days before loading follow SURGE
+EARLY_BIRDS = (4, 7, 9, 6, 3, 2, 1)
+QUIET = (0, 1, 1, 0, 2, 1)
+#: tickets registered per day up to the loading day, the last one being today's so far
+SURGE = (2, 3, 3, 4, 6, 7, 9, 5)
 
 
 def _hanoi(day: int, hour: int, minute: int = 0) -> datetime:
@@ -54,6 +76,7 @@ def _demo_events() -> tuple[dict, ...]:
             "ends_at": _hanoi(12, 17),
             "status": EventStatus.PUBLISHED,
             "attendee_change_deadline": _hanoi(8, 23, 59),
+            "created_at": demo_moment(*SALE_OPENS, 9),
         },
         {
             "slug": "techmart-hanoi-2026",
@@ -68,6 +91,7 @@ def _demo_events() -> tuple[dict, ...]:
             "starts_at": _hanoi(18, 8, 30),
             "ends_at": _hanoi(19, 17),
             "status": EventStatus.PUBLISHED,
+            "created_at": demo_moment(*SALE_OPENS, 9),
         },
     )
 
@@ -162,26 +186,27 @@ QUESTIONS = {
     ),
 }
 
-# buyer (a demo account), ticket type key, status, attendees (name, organisation); e-mails are invented
+# buyer (a demo account), ticket type key, status, attendees (name, organisation), days after the sale opened;
+# e-mails are invented
 ORDERS = {
     "techfest-hanoi-2026": (
         ("startup@demo.dmst-hanoi.vn", "startup", OrderStatus.PAID,
-         (("Vũ Hoàng Nam", "GreenLeaf AI (demo)"), ("Đặng Thị Mai", "GreenLeaf AI (demo)"))),
+         (("Vũ Hoàng Nam", "GreenLeaf AI (demo)"), ("Đặng Thị Mai", "GreenLeaf AI (demo)")), 9),
         ("mentor@demo.dmst-hanoi.vn", "investor", OrderStatus.AWAITING_APPROVAL,
-         (("Đỗ Anh Tuấn", "Red River Ventures"),)),
+         (("Đỗ Anh Tuấn", "Red River Ventures"),), 15),
         # three groups of nine fill 27 of the 30 seats in Room 201: the type shows as nearly sold out
         *(
             (buyer, "three-party", OrderStatus.PAID,
-             tuple((f"Khách mời {group}-{n}", organisation) for n in range(1, 10)))
-            for group, (buyer, organisation) in enumerate((
-                ("manager@demo.dmst-hanoi.vn", "Sở Khoa học và Công nghệ (demo)"),
-                ("reviewer@demo.dmst-hanoi.vn", "Viện Công nghệ Y sinh (demo)"),
-                ("admin@demo.dmst-hanoi.vn", "Bệnh viện Đa khoa Demo"),
+             tuple((f"Khách mời {group}-{n}", organisation) for n in range(1, 10)), days)
+            for group, (buyer, organisation, days) in enumerate((
+                ("manager@demo.dmst-hanoi.vn", "Sở Khoa học và Công nghệ (demo)", 1),
+                ("reviewer@demo.dmst-hanoi.vn", "Viện Công nghệ Y sinh (demo)", 2),
+                ("admin@demo.dmst-hanoi.vn", "Bệnh viện Đa khoa Demo", 4),
             ), start=1)
         ),
     ),
     "techmart-hanoi-2026": (
-        ("startup@demo.dmst-hanoi.vn", "visitor", OrderStatus.PAID, (("Vũ Hoàng Nam", "GreenLeaf AI (demo)"),)),
+        ("startup@demo.dmst-hanoi.vn", "visitor", OrderStatus.PAID, (("Vũ Hoàng Nam", "GreenLeaf AI (demo)"),), 11),
     ),
 }
 
@@ -199,26 +224,74 @@ def _add_ticketing(event: Event) -> None:
     ]
 
 
+def tickets_per_day(days_open: int) -> list[int]:
+    """The visitor passes registered on each day of a sale open `days_open` days, today included."""
+    plan = [0] * days_open
+    for day, tickets in enumerate(EARLY_BIRDS + QUIET * days_open):
+        if day < days_open:
+            plan[day] = tickets
+    for back, tickets in enumerate(reversed(SURGE)):
+        if back < days_open - len(EARLY_BIRDS):
+            plan[days_open - 1 - back] = tickets
+    return plan
+
+
+def _visitors(session: Session) -> list[User]:
+    password_hash = hash_password(DEMO_PASSWORD)
+    people = []
+    for email, name in VISITORS:
+        person = find_user_by_email(session, email)
+        if person is None:
+            person = User(email=email, full_name=name, locale="vi", password_hash=password_hash,
+                          email_verified_at=utcnow())
+            session.add(person)
+        people.append(person)
+    return people
+
+
+def _placed(opened: datetime, days: int, now: datetime, rng: random.Random) -> datetime:
+    """A moment on the given day of the sale, in Hanoi's waking hours, never after now."""
+    return min(opened + timedelta(days=days, hours=rng.randint(0, 13), minutes=rng.randint(0, 59)), now)
+
+
+def _order(event: Event, buyer: User, ticket_type: TicketType, status: OrderStatus, attendees, placed: datetime,
+           rng: random.Random) -> Order:
+    paid = status is OrderStatus.PAID
+    order = Order(code=secrets.token_hex(6).upper(), event=event, buyer=buyer, status=status,
+                  total=ticket_type.price * len(attendees),
+                  provider=(FREE if ticket_type.price == 0 else MANUAL).key, locale=buyer.locale, created_at=placed,
+                  # a free order is paid when placed; a priced one when the organisers saw the money, within days
+                  paid_at=(placed if ticket_type.price == 0 else placed + timedelta(hours=rng.randint(2, 60)))
+                  if paid else None)
+    order.tickets = [
+        Ticket(ticket_type=ticket_type, price=ticket_type.price, code=secrets.token_urlsafe(32),
+               attendee_name=name, attendee_organisation=organisation,
+               attendee_email=f"demo.attendee.{secrets.token_hex(3)}@example.vn", answers={})
+        for name, organisation in attendees
+    ]
+    return order
+
+
 def _add_orders(session: Session, event: Event) -> None:
     types = {spec[0]: ticket_type for spec, ticket_type in zip(TICKET_TYPES[event.slug], event.ticket_types,
                                                                 strict=True)}
-    now = utcnow()
-    for buyer_email, type_key, status, attendees in ORDERS[event.slug]:
+    now, rng = utcnow(), random.Random(event.slug)
+    opened = event.created_at
+    for buyer_email, type_key, status, attendees, days in ORDERS[event.slug]:
         buyer = find_user_by_email(session, buyer_email)
-        ticket_type = types[type_key]
-        paid = status is OrderStatus.PAID
-        order = Order(code=secrets.token_hex(6).upper(), event=event, buyer=buyer, status=status,
-                      total=ticket_type.price * len(attendees),
-                      provider=(FREE if ticket_type.price == 0 else MANUAL).key, locale=buyer.locale,
-                      paid_at=now if paid else None)
-        order.tickets = [
-            Ticket(ticket_type=ticket_type, price=ticket_type.price, code=secrets.token_urlsafe(32),
-                   attendee_name=name, attendee_organisation=organisation,
-                   attendee_email=f"demo.attendee.{secrets.token_hex(3)}@example.vn",
-                   answers={})
-            for name, organisation in attendees
-        ]
-        session.add(order)
+        session.add(_order(event, buyer, types[type_key], status, attendees, _placed(opened, days, now, rng), rng))
+    if event.slug != "techfest-hanoi-2026":
+        return
+    visitors = _visitors(session)
+    days_open = (hanoi_date(now) - hanoi_date(opened)).days + 1
+    for day, tickets in enumerate(tickets_per_day(days_open)):
+        while tickets:
+            size = min(tickets, rng.randint(1, 3))
+            tickets -= size
+            buyer = rng.choice(visitors)
+            attendees = [(buyer.full_name, "")] + [(f"{buyer.full_name} ({n + 1})", "") for n in range(1, size)]
+            session.add(_order(event, buyer, types["visitor"], OrderStatus.PAID, attendees,
+                               _placed(opened, day, now, rng), rng))
 
 
 def load(session: Session) -> int:

@@ -105,18 +105,50 @@ class StatusCount:
 
 
 @dataclass(frozen=True)
+class BadgeCount:
+    """Exhibitor badges: issued with a booth, never sold, so apart from the tickets (but they enter and check in)."""
+
+    issued: int
+    checked_in: int
+
+
+@dataclass(frozen=True)
 class EventReport:
+    """Every figure of the dashboard, from one definition: a ticket counts while it is not cancelled and its order
+    holds a seat (paid, awaiting approval, or awaiting payment and not expired). The cards, the rows per type
+    and the chart add up to each other: the cards are the rows' sums, and the chart spreads the rows' sold and
+    reserved tickets over the days their orders were placed."""
+
     registrations: list[DayCount]
     ticket_types: list[TicketTypeSales]
     quotas: list[QuotaUse]
-    #: tickets that may enter: in paid orders and not cancelled
-    valid_tickets: int
+    badges: BadgeCount
+    #: tickets and badges that may enter and were checked in on at least one day
     checked_in: int
     orders_by_status: list[StatusCount]
 
     @property
+    def sold(self) -> int:
+        """Tickets in paid orders (free ones included): the rows' sum."""
+        return sum(row.sold for row in self.ticket_types)
+
+    @property
+    def reserved(self) -> int:
+        """Tickets holding a seat while their order awaits payment or approval: the rows' sum."""
+        return sum(row.reserved for row in self.ticket_types)
+
+    @property
+    def valid_tickets(self) -> int:
+        """What may enter: tickets sold and exhibitor badges."""
+        return self.sold + self.badges.issued
+
+    @property
     def check_in_rate(self) -> float:
         return self.checked_in / self.valid_tickets if self.valid_tickets else 0.0
+
+    @property
+    def registered_in_period(self) -> int:
+        return sum(day.tickets for day in self.registrations)
 
     @property
     def revenue(self) -> int:
@@ -136,8 +168,13 @@ def chart_days(event: Event, ticket_types: list[TicketType], now: datetime) -> l
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+def _counted_tickets(event: Event, now: datetime):
+    """The one definition of a ticket the dashboard counts: the event's, not cancelled, holding a seat."""
+    return and_(Order.event_id == event.id, Ticket.cancelled_at.is_(None), _holds_seats(now))
+
+
 def _registrations(session: Session, event: Event, days: list[date], now: datetime) -> list[DayCount]:
-    """Tickets still holding a seat, by the Hanoi day their order was placed."""
+    """Tickets sold or reserved (not badges), by the Hanoi day their order was placed."""
     if not days:
         return []
     since = datetime.combine(days[0], time.min, tzinfo=HANOI)
@@ -145,8 +182,8 @@ def _registrations(session: Session, event: Event, days: list[date], now: dateti
     counts = dict(session.execute(
         select(day, func.count(Ticket.id))
         .join(Order, Order.id == Ticket.order_id)
-        .where(Order.event_id == event.id, Order.created_at >= since, Ticket.cancelled_at.is_(None),
-               _holds_seats(now))
+        .join(TicketType, TicketType.id == Ticket.ticket_type_id)
+        .where(_counted_tickets(event, now), TicketType.kind == TicketKind.PUBLIC, Order.created_at >= since)
         .group_by(day)
     ).all())
     return [DayCount(d, counts.get(d, 0)) for d in days]
@@ -158,22 +195,27 @@ def _holds_seats(now: datetime):
                and_(Order.status == OrderStatus.PENDING, Order.expires_at > now))
 
 
-def _ticket_type_sales(session: Session, event: Event, ticket_types: list[TicketType], taken: Mapping[int, int],
-                       now: datetime) -> list[TicketTypeSales]:
+def _counts_by_type(session: Session, event: Event, now: datetime) -> dict[int, tuple[int, int, int]]:
+    """Per ticket type: tickets sold, tickets reserved, and sold ones checked in at least once."""
     paid = Order.status == OrderStatus.PAID
-    counts = {
-        type_id: (sold, held)
-        for type_id, sold, held in session.execute(
+    return {
+        type_id: (sold, reserved, checked_in)
+        for type_id, sold, reserved, checked_in in session.execute(
             select(Ticket.ticket_type_id, func.count(case((paid, Ticket.id))),
-                   func.count(case((and_(~paid, _holds_seats(now)), Ticket.id))))
+                   func.count(case((~paid, Ticket.id))),
+                   func.count(case((and_(paid, _checked_in_at_least_once()), Ticket.id))))
             .join(Order, Order.id == Ticket.order_id)
-            .where(Order.event_id == event.id, Ticket.cancelled_at.is_(None))
+            .where(_counted_tickets(event, now))
             .group_by(Ticket.ticket_type_id)
         )
     }
+
+
+def _ticket_type_sales(ticket_types: list[TicketType], counts: Mapping[int, tuple[int, int, int]],
+                       taken: Mapping[int, int]) -> list[TicketTypeSales]:
     return [
         TicketTypeSales(
-            ticket_type=t, sold=counts.get(t.id, (0, 0))[0], reserved=counts.get(t.id, (0, 0))[1],
+            ticket_type=t, sold=counts.get(t.id, (0, 0, 0))[0], reserved=counts.get(t.id, (0, 0, 0))[1],
             left=min((max(q.size - taken[q.id], 0) for q in t.quotas), default=0),
             quota_size=min((q.size for q in t.quotas), default=None),
         )
@@ -183,16 +225,6 @@ def _ticket_type_sales(session: Session, event: Event, ticket_types: list[Ticket
 
 def _checked_in_at_least_once():
     return select(CheckIn.id).where(CheckIn.ticket_id == Ticket.id, CheckIn.is_test.is_(False)).exists()
-
-
-def _check_ins(session: Session, event: Event) -> tuple[int, int]:
-    """Valid tickets, and how many of them were checked in on at least one day."""
-    valid, checked_in = session.execute(
-        select(func.count(Ticket.id), func.count(case((_checked_in_at_least_once(), Ticket.id))))
-        .join(Order, Order.id == Ticket.order_id)
-        .where(Order.event_id == event.id, Order.status == OrderStatus.PAID, Ticket.cancelled_at.is_(None))
-    ).one()
-    return valid, checked_in
 
 
 def _orders_by_status(session: Session, event: Event) -> list[StatusCount]:
@@ -209,19 +241,23 @@ def _orders_by_status(session: Session, event: Event) -> list[StatusCount]:
 
 def event_report(session: Session, event: Event, now: datetime | None = None) -> EventReport:
     now = now or utcnow()
-    ticket_types = list(session.scalars(
-        select(TicketType).where(TicketType.event_id == event.id, TicketType.kind == TicketKind.PUBLIC)
+    every_type = list(session.scalars(
+        select(TicketType).where(TicketType.event_id == event.id)
         .order_by(TicketType.position, TicketType.id).options(selectinload(TicketType.quotas))
     ))
+    ticket_types = [t for t in every_type if t.kind == TicketKind.PUBLIC]
+    badge_types = {t.id for t in every_type if t.kind == TicketKind.EXHIBITOR_BADGE}
     quotas = list(session.scalars(select(Quota).where(Quota.event_id == event.id).order_by(Quota.id)))
     taken = seats_taken(session, [q.id for q in quotas], now)
-    valid, checked_in = _check_ins(session, event)
+    counts = _counts_by_type(session, event, now)
+    badges = BadgeCount(issued=sum(counts[t][0] for t in badge_types if t in counts),
+                        checked_in=sum(counts[t][2] for t in badge_types if t in counts))
     return EventReport(
         registrations=_registrations(session, event, chart_days(event, ticket_types, now), now),
-        ticket_types=_ticket_type_sales(session, event, ticket_types, taken, now),
+        ticket_types=_ticket_type_sales(ticket_types, counts, taken),
         quotas=[QuotaUse(q, taken[q.id]) for q in quotas],
-        valid_tickets=valid,
-        checked_in=checked_in,
+        badges=badges,
+        checked_in=sum(checked_in for _sold, _reserved, checked_in in counts.values()),
         orders_by_status=_orders_by_status(session, event),
     )
 

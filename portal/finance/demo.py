@@ -10,10 +10,13 @@ accounts, so they may import the statements. Each is created once, looked up by 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts.services import find_user_by_email
+from portal.db import utcnow
 from portal.events.models import Event, Order, OrderStatus, Ticket, TicketType
 from portal.events.orders import new_order_code, new_ticket_code
 from portal.payments.models import BankAccount, BankAccountReconciler, Payment, PaymentStatus
@@ -60,10 +63,13 @@ def load(session: Session) -> int:
     # beside real accounts the demo orders are asked into the one shown (the sample statements cannot pay them)
     accounts = {account.account_number: account for account in session.scalars(select(BankAccount))}
     shown = next((account for account in accounts.values() if account.active), None)
-    for reference, number, slug, type_name, tickets, buyer_email in DEMO_TRANSFER_ORDERS:
+    now = utcnow()
+    for days_ago, (reference, number, slug, type_name, tickets, buyer_email) in enumerate(DEMO_TRANSFER_ORDERS, 1):
         # without the demo events (a database of real ones) there is nothing to pay for
         if reference not in existing and slug in events:
-            payment = _transfer_order(session, reference, events[slug], type_name, tickets, buyer_email)
+            # placed over the last week, as the organisers' chart shows them
+            placed = max(now - timedelta(days=days_ago, hours=3), events[slug].created_at)
+            payment = _transfer_order(session, reference, events[slug], type_name, tickets, buyer_email, placed)
             payment.bank_account = accounts.get(number, shown)
             session.add(payment)
             created += 1
@@ -71,14 +77,14 @@ def load(session: Session) -> int:
 
 
 def _transfer_order(session: Session, reference: str, event: Event, type_name: str, tickets: int,
-                    buyer_email: str) -> Payment:
+                    buyer_email: str, placed: datetime) -> Payment:
     ticket_type = session.scalar(select(TicketType).where(TicketType.event_id == event.id,
                                                           TicketType.name_en == type_name))
     buyer = find_user_by_email(session, buyer_email)
     total = ticket_type.price * tickets
     # kept until the event starts, so the demo statements still pay them however long after loading they are imported
     order = Order(code=new_order_code(), event=event, buyer=buyer, status=OrderStatus.PENDING, total=total,
-                  provider=VIETQR.key, locale=buyer.locale, expires_at=event.starts_at)
+                  provider=VIETQR.key, locale=buyer.locale, expires_at=event.starts_at, created_at=placed)
     order.tickets = [
         Ticket(ticket_type=ticket_type, price=ticket_type.price, code=new_ticket_code(),
                attendee_name=buyer.full_name if n == 0 else f"{buyer.full_name} ({n + 1})",
@@ -86,4 +92,4 @@ def _transfer_order(session: Session, reference: str, event: Event, type_name: s
         for n in range(tickets)
     ]
     return Payment(order=order, amount=total, currency="VND", provider=VIETQR.key, status=PaymentStatus.PENDING,
-                   transfer_reference=reference)
+                   transfer_reference=reference, created_at=placed, updated_at=placed)

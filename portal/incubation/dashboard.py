@@ -69,5 +69,6 @@ def figures(session: Session) -> dict:
             "submitted": sum(f.submitted for f in per_call.values()),
             "accepted": sum(f.accepted for f in per_call.values()),
             "decided": sum(f.decided for f in per_call.values()),
+            "by_stage": {stage: sum(f.by_stage.get(stage, 0) for f in per_call.values()) for stage in Stage},
         },
     }

@@ -44,7 +44,7 @@ class HoursReport:
     per_month: list[tuple[str, Tally]] = field(default_factory=list)
     #: (month, mentor, programme, tally): what the spreadsheet lists
     lines: list[tuple[str, str, str | None, Tally]] = field(default_factory=list)
-    confirmed: int = 0  # confirmed sessions, held or to come
+    upcoming: int = 0  # confirmed sessions still to come: not in the hours
 
     @property
     def hours_per_month(self) -> list[tuple[str, float]]:
@@ -62,7 +62,8 @@ def _programme_names(session: Session) -> dict[int, str]:
 
 
 def hours_report(session: Session, now: datetime) -> HoursReport:
-    """Confirmed sessions that have ended, summed; three statements whatever the number of sessions."""
+    """Confirmed sessions that have ended, summed in minutes from one list, so the cards, rows and chart add up;
+    three statements whatever the number of sessions."""
     held = session.execute(
         select(MentoringSession.starts_at, MentoringSession.ends_at, MentoringSession.organisation_id,
                User.full_name)
@@ -70,8 +71,8 @@ def hours_report(session: Session, now: datetime) -> HoursReport:
         .join(User, User.id == MentorProfile.user_id)
         .where(MentoringSession.status == SessionStatus.CONFIRMED, MentoringSession.ends_at <= now)).all()
     programmes = _programme_names(session)
-    report = HoursReport(confirmed=session.scalar(select(func.count()).select_from(MentoringSession).where(
-        MentoringSession.status == SessionStatus.CONFIRMED)) or 0)
+    report = HoursReport(upcoming=session.scalar(select(func.count()).select_from(MentoringSession).where(
+        MentoringSession.status == SessionStatus.CONFIRMED, MentoringSession.ends_at > now)) or 0)
     per_mentor: dict[str, Tally] = defaultdict(Tally)
     per_programme: dict[str | None, Tally] = defaultdict(Tally)
     per_month: dict[tuple[int, int], Tally] = defaultdict(Tally)

@@ -14,3 +14,7 @@ def assert_accessible(page) -> None:
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}" for v in bad
     )
     assert not bad, f"accessibility violations on {page.url}:\n{details}"
+
+
+#: axe-core itself, for a test that runs it inside its own script on every page (context.add_init_script)
+AXE_SCRIPT = _axe.axe_script

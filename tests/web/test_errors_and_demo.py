@@ -10,6 +10,7 @@ from portal.accounts.models import User
 from portal.booths import demo as booths_demo
 from portal.db import db_session
 from portal.demo import load_demo
+from portal.events import demo as events_demo
 from portal.events.models import Event
 from portal.incubation import demo as incubation_demo
 from portal.mentoring import demo as mentoring_demo
@@ -79,12 +80,13 @@ def test_demo_data_loads_once_and_every_demo_login_works(app, db):
     assert first["accounts"] == len(DEMO_USERS) and first["events"] == 2
     assert set(second.values()) == {0}
     with db.session_factory() as s:
-        # the incubation demo adds two reviewers and one founder per demo startup; the mentoring demo its mentors
-        # but the demo mentor, who is one of the accounts above
+        # the events demo adds its visitors; the incubation demo two reviewers and one founder per demo startup;
+        # the mentoring demo its mentors but the demo mentor, who is one of the accounts above
         incubation_users = 2 + len(incubation_demo.DEMO_STARTUPS) + len(incubation_demo.COHORT_STARTUPS)
         mentoring_users = len(mentoring_demo.MENTORS) - 1
-        assert s.scalar(select(func.count(User.id))) == (len(DEMO_USERS) + len(booths_demo.EXHIBITORS)
-                                                         + incubation_users + mentoring_users)
+        assert s.scalar(select(func.count(User.id))) == (len(DEMO_USERS) + len(events_demo.VISITORS)
+                                                         + len(booths_demo.EXHIBITORS) + incubation_users
+                                                         + mentoring_users)
         assert s.scalar(select(func.count(Event.id))) == 2
     for email, *_ in DEMO_USERS:
         client = app.test_client()

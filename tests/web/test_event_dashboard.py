@@ -17,6 +17,7 @@ from sqlalchemy import select
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEntry
 from portal.db import utcnow
+from portal.demo import load_demo
 from portal.events.models import CheckIn, Event, Order, OrderStatus, Question, QuestionKind, Ticket
 from portal.events.orders import AttendeeInput, cancel_order, load_event_for_sale, mark_paid, place_order
 from portal.events.reports import hanoi_time
@@ -146,6 +147,34 @@ def test_a_missing_event_looks_like_another_organisers_and_is_not_found_for_an_a
 
 # --- the dashboard ----------------------------------------------------------------------------
 
+def test_the_demo_dashboard_figures_agree_and_its_chart_has_the_shape_of_a_sale(app, db, login_as):
+    """Cards, rows per type and chart of the demo TechFest add up to each other, badges apart; the orders are
+    spread over the weeks since the sale opened: a first week of early birds, a quiet middle, a rise up to today."""
+    load_demo(app)
+    with db.session_factory() as s:
+        event = s.scalar(select(Event).where(Event.slug == "techfest-hanoi-2026"))
+    admin = login_as(Role.ADMIN, locale="en")
+
+    page = admin.get(urls(event.id)["dashboard"]).get_data(as_text=True)
+
+    rows = re.findall(r'<tr data-ticket-type="\d+">(.*?)</tr>', page, re.S)
+    sold, reserved = (sum(int(cell(row, name)) for row in rows) for name in ("sold", "reserved"))
+    total = row_of(page, "id", "ticket-types-total")
+    assert (int(cell(total, "sold")), int(cell(total, "reserved"))) == (sold, reserved)
+    assert (int(text_of(page, "stat-sold")), int(text_of(page, "stat-reserved"))) == (sold, reserved)
+    assert text_of(page, "stat-badges") == cell(row_of(page, "id", "exhibitor-badges"), "sold") == "2"
+    assert "Exhibitor badges (not sold, not in the total)" in page
+
+    chart = re.search(r'id="registrations-table">(.*?)</table>', page, re.S).group(1)
+    per_day = [int(count) for count in re.findall(r"<td>(\d+)</td>", chart)]
+    caption = re.search(r'id="chart-total">(\d+) tickets sold or reserved in orders placed from ', page)
+    # the sale opened less than the chart's 30 days ago, so the period holds every ticket of the rows
+    assert sum(per_day) == int(caption.group(1)) == sold + reserved
+    first_week, middle, last_week = per_day[:7], per_day[7:-7], per_day[-7:]
+    assert len(per_day) >= 20 and sum(first_week) > 2 * sum(middle) and sum(last_week) > 2 * sum(middle)
+    assert max(first_week[:4]) > first_week[-1] and per_day[-2] > per_day[-7]
+
+
 def test_the_dashboard_numbers_add_up(db, organiser, event, place):
     free = place((VISITOR, "Nguyễn Văn An"), (VISITOR, "Lê Thị Bình"))
     place((CONFERENCE, "Phạm Quốc Cường"), paid=True)
@@ -156,13 +185,18 @@ def test_the_dashboard_numbers_add_up(db, organiser, event, place):
     page = organiser.get(urls(event.id)["dashboard"]).get_data(as_text=True)
 
     assert text_of(page, "stat-revenue") == "₫500,000"  # the paid order only: not pending, not cancelled
-    assert text_of(page, "stat-valid") == "3"
+    assert text_of(page, "stat-sold") == "3"
+    assert text_of(page, "stat-reserved") == "2"
+    assert text_of(page, "stat-badges") == "0"
     assert text_of(page, "stat-checked-in") == "1"
     assert text_of(page, "stat-check-in-rate") == "33%"
 
     visitor, conference = (row_of(page, "data-ticket-type", t.id) for t in event.ticket_types)
     assert (cell(visitor, "sold"), cell(visitor, "reserved")) == ("2", "0")
     assert (cell(conference, "sold"), cell(conference, "reserved")) == ("1", "2")
+    total = row_of(page, "id", "ticket-types-total")
+    assert (cell(total, "sold"), cell(total, "reserved")) == ("3", "2")
+    assert "exhibitor-badges" not in page  # no booth, no badge row
     assert cell(conference, "left") == "95"
     assert '<meter min="0" max="100" value="3"' in conference  # of the shared 100 seats, 3 are its tickets
     assert cell(row_of(page, "data-quota", event.quotas[0].id), "taken") == "5"

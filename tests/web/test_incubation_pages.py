@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import OrganisationMember, Role
+from portal.demo import load_demo
+from portal.incubation.forms import STAGE_LABELS
 from portal.incubation.models import Application, CallReviewer, Review
 from portal.notifications.models import OutboxMessage
 from tests.conftest import login
@@ -278,3 +280,20 @@ def test_the_pipeline_search_finds_a_startup_without_its_accents_or_case(app, db
     assert found("nong sach") == ["Nông Sạch Tech"]
     assert found("DAT XANH") == ["Đất Xanh AI"]
     assert found("Sạch") == ["Nông Sạch Tech"]
+
+
+def test_the_demo_dashboard_figures_agree(app, login_as):
+    """Cards, the calls' rows and both charts count the same submitted applications."""
+    load_demo(app)
+    page = login_as(Role.INCUBATOR_MANAGER, locale="en").get("/incubator/dashboard").get_data(as_text=True)
+
+    submitted = int(re.search(r'id="stat-submitted">(\d+)<', page).group(1))
+    calls = re.search(r'<table id="call-figures">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    per_stage = [sum(int(n) for n in re.findall(r"<td>(\d+)</td>", row)[:len(STAGE_LABELS)])
+                 for row in re.findall(r"<tr>(.*?)</tr>", calls, re.S)]
+    all_calls = re.search(r'<tr id="all-calls">(.*?)</tr>', page, re.S).group(1)
+    chart_total = {chart: sum(int(n) for n in re.findall(r"<td>(\d+)</td>", re.search(
+        rf'id="{chart}-table".*?<tbody>(.*?)</tbody>', page, re.S).group(1))) for chart in ("per-call", "sectors")}
+    assert submitted > 0
+    assert sum(per_stage) == sum(int(n) for n in re.findall(r"<td>(\d+)</td>", all_calls)[:len(STAGE_LABELS)])
+    assert sum(per_stage) == chart_total["per-call"] == chart_total["sectors"] == submitted

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from portal.accounts.models import Role, User
 from portal.audit.models import AuditEntry
+from portal.db import utcnow
+from portal.demo import load_demo
 from portal.incubation.models import Cohort, CohortMember, Programme
 from portal.mentoring.models import MentoringSession, SessionStatus
 from portal.notifications.models import OutboxMessage
@@ -273,3 +275,27 @@ def test_both_sides_see_their_sessions_in_a_hanoi_week_calendar(app, db, make_us
     stranger, _other = make_startup(db, make_user, "Someone else")
     assert all(not items for items in week_of(client_for(app, stranger).get(
         "/mentoring/calendar?week=2027-01-13").get_data(as_text=True)).values())
+
+
+def test_the_report_s_cards_rows_and_chart_count_the_same_sessions(app, db, login_as):
+    """The demo's sessions: two held and confirmed ones still to come; the cards are the rows' and the months' sums,
+    and sessions to come are counted apart, not mixed into the hours held."""
+    load_demo(app)
+    with db.session_factory() as s:
+        confirmed = list(s.scalars(select(MentoringSession).where(MentoringSession.status == SessionStatus.CONFIRMED)))
+    held = [booked for booked in confirmed if booked.ends_at <= utcnow()]
+    assert held and len(held) < len(confirmed)
+
+    page = login_as(Role.INCUBATOR_MANAGER, locale="en").get("/mentoring/manage/report").get_data(as_text=True)
+
+    def figure(element_id: str) -> str:
+        return re.search(rf'id="{element_id}">([^<]*)<', page).group(1)
+
+    mentors = re.search(r'<table id="per-mentor">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    rows = re.findall(r"<td>(\d+)</td><td>([\d.]+)</td>", mentors)
+    months = re.search(r'id="hours-per-month-table".*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    hours = sum((booked.ends_at - booked.starts_at).total_seconds() / 3600 for booked in held)
+    assert int(figure("stat-held")) == sum(int(count) for count, _hours in rows) == len(held)
+    assert float(figure("stat-hours")) == round(sum(float(h) for _count, h in rows), 1) == round(hours, 1)
+    assert round(sum(float(h) for h in re.findall(r"<td>([\d.]+)</td>", months)), 1) == round(hours, 1)
+    assert int(figure("stat-upcoming")) == len(confirmed) - len(held)
