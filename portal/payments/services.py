@@ -138,11 +138,14 @@ def change_method(session: Session, payable: Payable, provider_key: str, now: da
     still open at Stripe is closed after the commit); money that reaches one anyway still counts (TRANSITIONS) and
     waits for an organiser. Locks the payments first, then the order or booking, as the notifications do."""
     kind = payable.kind
-    pending = session.scalars(
-        select(Payment).where(getattr(Payment, kind.foreign_key) == payable.target.id,
-                              Payment.status == PaymentStatus.PENDING)
-        .order_by(Payment.id).with_for_update().execution_options(populate_existing=True)).all()
+    pending = (select(Payment).where(getattr(Payment, kind.foreign_key) == payable.target.id,
+                                     Payment.status == PaymentStatus.PENDING)
+               .order_by(Payment.id).with_for_update().execution_options(populate_existing=True))
+    session.scalars(pending).all()
     target = kind.locked(session, payable.target.id)
+    # read again under the order's lock: a click a moment before may have opened one since (payments are opened
+    # under that lock, so none can appear now)
+    pending = session.scalars(pending).all()
     payable = kind.describe(target, now)
     if not payable.open or payable.amount_due <= 0:
         raise PaymentClosed()

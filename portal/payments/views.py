@@ -182,7 +182,8 @@ def demo_card(payment_id: int):
     if not DEMO_CARD.available():
         abort(404)
     payment, payable = _buyers_payment(payment_id, DEMO_CARD.key)
-    if request.method == "POST":
+    if request.method == "POST" and payment.status is PaymentStatus.PENDING:
+        # a tab left open on a payment the buyer replaced by another way to pay charges nothing
         services.pay_with_demo_card(db_session(), payment.id, utcnow())
         return redirect(payable.page_url)
     return render_template("payments/demo_card.html", payment=payment, payable=payable, state=_state(payment))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -183,6 +184,44 @@ def test_leaving_a_card_payment_closes_its_checkout_page_at_stripe(app, db, form
     assert expired_sessions == [card.provider_reference]
     assert rows(db, Payment)[0].status is PaymentStatus.EXPIRED
     assert "How to pay: Pay the organiser" in words_of(buyer.get(f"/orders/{order.code}"))
+
+
+def test_clicks_at_once_on_different_ways_leave_one_payment_open(app, db, form, buyer, ticket_type_id, every_way):
+    """Six tabs switching at once, to a transfer and to the demo card in turn: whichever came last is the way, and
+    it alone has a payment open; every other was expired."""
+    code = place_pending_order(app, db, buyer.user, ticket_type_id, provider="manual").code
+    clicks = 6
+    barrier, refused = threading.Barrier(clicks), []
+
+    def click(provider: str) -> None:
+        tab = app.test_client()  # a test client serves one thread
+        login(tab, app, buyer.user)
+        barrier.wait()
+        if change(form, tab, code, provider).status_code != 302:
+            refused.append(provider)
+
+    threads = [threading.Thread(target=click, args=("vietqr" if n % 2 else "demo_card",)) for n in range(clicks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert refused == []
+    still_open = rows(db, Payment, Payment.status == PaymentStatus.PENDING)
+    assert len(still_open) == 1 and still_open[0].provider == order_of(db, code).provider
+
+
+def test_a_tab_left_open_on_a_replaced_payment_charges_nothing(app, db, form, buyer, ticket_type_id, every_way):
+    order = place_pending_order(app, db, buyer.user, ticket_type_id, provider="demo_card")
+    form(buyer, f"/orders/{order.code}/pay")
+    demo = rows(db, Payment)[0]
+    change(form, buyer, order.code, "vietqr")
+    assert "this payment is no longer expected" in words_of(buyer.get(f"/payments/{demo.id}/demo-card"))
+    form(buyer, f"/payments/{demo.id}/demo-card")  # the old tab's button
+    assert rows(db, Payment)[0].status is PaymentStatus.EXPIRED
+    assert order_of(db, order.code).status is OrderStatus.PENDING
+    transfer = rows(db, Payment)[1]
+    change(form, buyer, order.code, "manual")
+    assert "this payment is no longer expected" in words_of(buyer.get(f"/payments/{transfer.id}/transfer"))
 
 
 @pytest.mark.parametrize(("provider", "refusal"), [
