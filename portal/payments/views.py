@@ -182,9 +182,10 @@ def demo_card(payment_id: int):
     if not DEMO_CARD.available():
         abort(404)
     payment, payable = _buyers_payment(payment_id, DEMO_CARD.key)
-    if request.method == "POST" and payment.status is PaymentStatus.PENDING:
+    if request.method == "POST":
         # a tab left open on a payment the buyer replaced by another way to pay charges nothing
-        services.pay_with_demo_card(db_session(), payment.id, utcnow())
+        if payment.status is PaymentStatus.PENDING:
+            services.pay_with_demo_card(db_session(), payment.id, utcnow())
         return redirect(payable.page_url)
     return render_template("payments/demo_card.html", payment=payment, payable=payable, state=_state(payment))
 
