@@ -110,8 +110,8 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
                                         ("CHO", OrderStatus.PENDING, 250_000, "manual")))
         s.add_all([by_hand, by_card, unpaid])
         # a deposit of 6 000 000 ₫ paid by transfer, then 14 000 000 ₫ recorded by hand
-        booking = BoothBooking(event_id=event_id, booth=Booth(event_id=event_id, number="A-01", x=0, y=0, w=3, h=3, size_m2=9,
-                                                        price=20_000_000),
+        booth = Booth(event_id=event_id, number="A-01", x=0, y=0, w=3, h=3, size_m2=9, price=20_000_000)
+        booking = BoothBooking(event_id=event_id, booth=booth,
                                exhibitor=buyer, status=BookingStatus.SOLD, hold_expires_at=now, paid_at=now,
                                amount_due=20_000_000, deposit_due=6_000_000, amount_paid=20_000_000)
         s.add(booking)
