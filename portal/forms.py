@@ -136,8 +136,9 @@ def text(label, max_chars: int, *, needed: bool = True, **kwargs) -> StringField
                        **kwargs)
 
 
-def long_text(label) -> TextAreaField:
-    return TextAreaField(label, filters=[_strip], validators=[optional, length(20_000)], default="")
+def long_text(label, description: str = "") -> TextAreaField:
+    return TextAreaField(label, filters=[_strip], validators=[optional, length(20_000)], default="",
+                         description=description)
 
 
 class _Filled:

@@ -10,8 +10,8 @@ from wtforms.validators import Regexp, ValidationError
 
 from portal.booths.plan import FEATURES, BoothFilter
 from portal.booths.services import Application
-from portal.events.forms import PaymentChoiceField
 from portal.forms import WholeNumberField, choices, email_field, length, optional, required, tax_code_field
+from portal.payments.forms import PaymentChoiceField
 from portal.uploads import STORED_NAME
 
 FEATURE_LABELS = {"corner": _l("Corner booth"), "power": _l("Power"), "water": _l("Water")}

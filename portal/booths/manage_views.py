@@ -38,6 +38,7 @@ from portal.booths.manage_forms import (
     SaleSettingsForm,
 )
 from portal.booths.models import ACTIVE_STATUSES, BookingStatus, Booth, BoothBooking, BoothState, PriorityWindow
+from portal.booths.payable import BOOTH_BOOKING
 from portal.booths.uploads import store_plan_background
 from portal.booths.views import BACKGROUND_TYPES, DRAWING_POLICY
 from portal.db import db_session, end_refused, utcnow
@@ -45,6 +46,7 @@ from portal.errors import DomainError
 from portal.events.gate import event_management_blueprint
 from portal.i18n import format_vnd
 from portal.json_body import MalformedBody, json_object, request_json
+from portal.payments.services import received_so_far
 from portal.uploads import STORED_NAME
 from portal.web import button_action, client_ip, save_form, upload_folder
 
@@ -315,7 +317,8 @@ def bookings():
         status = ""
     found = plan.event_bookings(db_session(), g.event, statuses=STATUS_FILTERS[status])
     return render_template("booths/manage_bookings.html", event=g.event, bookings=found, status=status,
-                           statuses=list(BookingStatus))
+                           statuses=list(BookingStatus),
+                           received=received_so_far(db_session(), BOOTH_BOOKING, [b.id for b in found]))
 
 
 def _render_booking(booking_id: int, status: int = 200, **forms):

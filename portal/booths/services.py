@@ -706,7 +706,8 @@ def _tell_exhibitor(session: Session, booking: BoothBooking, kind: str, *, key: 
         subject = SUBJECTS[kind] % {"event": localized(event, "name")}
     return queue_mail(session, key=key, to=exhibitor.email, locale=exhibitor.locale, template="booth_booking",
                       subject=subject, kind=kind, booking=booking, booth=booking.booth, event=event,
-                      exhibitor=exhibitor, due_now=next_instalment(booking), link=booking_link(booking), **context)
+                      exhibitor=exhibitor, due_now=next_instalment(booking), link=booking_link(booking),
+                      provider=PROVIDERS.get(booking.provider or MANUAL.key), **context)
 
 
 def _cancel_badges(booking: BoothBooking, now: datetime) -> None:

@@ -33,8 +33,7 @@ from portal.errors import DomainError, Invalid, NotFound
 from portal.events.models import Event, EventStatus
 from portal.events.permissions import can_manage_event
 from portal.forms import ConfirmForm
-from portal.payments.providers import PROVIDERS
-from portal.payments.views import begin_payment
+from portal.payments.views import begin_payment, change_method, payment_panel
 from portal.uploads import STORED_NAME
 from portal.web import button_action, upload_folder
 
@@ -50,8 +49,8 @@ DRAWING_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 NEXT_STEPS = {
     BookingStatus.AWAITING_APPROVAL: _l("The organisers are reviewing your application. We will e-mail you their "
                                         "decision."),
-    BookingStatus.AWAITING_PAYMENT: _l("Pay the amount below by the deadline. The organisers confirm your payment "
-                                       "when they receive it."),
+    BookingStatus.AWAITING_PAYMENT: _l("Pay the amount to pay now by the deadline: how to pay, and how to change the "
+                                       "way you pay, are shown below."),
     BookingStatus.SOLD: _l("Your booth is paid. Name your staff to give them their badges."),
     BookingStatus.RELEASED: _l("You let this booth go. You can choose another booth on the plan."),
     BookingStatus.EXPIRED: _l("Your hold ran out before the application was submitted. You can choose a booth "
@@ -274,9 +273,11 @@ def booking(booking_id: int):
         return (_refresh if "refresh" in request.form else _submit)(booking, ApplicationForm())
     if booking.status is BookingStatus.HELD:
         return _render_application(booking.event, booking, ApplicationForm(data=_prefilled(booking)))
-    return render_template("booths/booking.html", booking=booking, event=booking.event, now=utcnow(),
-                           next_instalment=services.next_instalment(booking), provider=PROVIDERS.get(booking.provider),
-                           may_withdraw=services.may_withdraw(booking))
+    now = utcnow()
+    return render_template("booths/booking.html", booking=booking, event=booking.event, now=now,
+                           next_instalment=services.next_instalment(booking),
+                           may_withdraw=services.may_withdraw(booking),
+                           panel=payment_panel(BOOTH_BOOKING, booking, now) if booking.awaits_payment(now) else None)
 
 
 @bp.route("/payments/booth-bookings/<int:booking_id>/pay", methods=["POST"], endpoint="pay_from_payments")
@@ -287,6 +288,13 @@ def pay(booking_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     return begin_payment(BOOTH_BOOKING, str(booking_id))
+
+
+@bp.route("/booths/bookings/<int:booking_id>/payment-method", methods=["POST"])
+@login_required
+def change_method_of(booking_id: int):
+    """The booking page's "change how you pay": payments' pages take over."""
+    return change_method(BOOTH_BOOKING, str(booking_id))
 
 
 @bp.route("/booths/bookings/<int:booking_id>/release", methods=["POST"])

@@ -59,6 +59,19 @@ def _hanoi(day: int, hour: int, minute: int = 0) -> datetime:
     return demo_moment(12, day, hour, minute)
 
 
+#: what the demo organisers tell those who pay them directly
+PAYMENT_INSTRUCTIONS = {
+    "payment_instructions_vi": "Chuyển khoản tới Vietcombank – Chi nhánh Hà Nội, số tài khoản 0011 0019 32418, chủ "
+                               "tài khoản TRUNG TAM HO TRO KHOI NGHIEP HA NOI; hoặc nộp tiền mặt tại bàn tài chính, "
+                               "tầng 2, 8 giờ – 17 giờ các ngày làm việc.\nCần hoá đơn giá trị gia tăng: gửi tên "
+                               "công ty, mã số thuế và mã đơn tới taichinh@hanoi-innovation.vn.",
+    "payment_instructions_en": "Transfer to Vietcombank – Hanoi branch, account 0011 0019 32418, holder TRUNG TAM HO "
+                               "TRO KHOI NGHIEP HA NOI; or pay in cash at the finance desk, 2nd floor, 8:00–17:00 on "
+                               "working days.\nFor a VAT invoice, send your company's name, tax code and the order "
+                               "code to taichinh@hanoi-innovation.vn.",
+}
+
+
 def _demo_events() -> tuple[dict, ...]:
     """Built when loading: their dates follow the loading day's calendar."""
     return (
@@ -77,6 +90,7 @@ def _demo_events() -> tuple[dict, ...]:
             "status": EventStatus.PUBLISHED,
             "attendee_change_deadline": _hanoi(8, 23, 59),
             "created_at": demo_moment(*SALE_OPENS, 9),
+            **PAYMENT_INSTRUCTIONS,
         },
         {
             "slug": "techmart-hanoi-2026",
@@ -92,6 +106,7 @@ def _demo_events() -> tuple[dict, ...]:
             "ends_at": _hanoi(19, 17),
             "status": EventStatus.PUBLISHED,
             "created_at": demo_moment(*SALE_OPENS, 9),
+            **PAYMENT_INSTRUCTIONS,
         },
     )
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField
-from wtforms.validators import AnyOf, ValidationError
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField
+from wtforms.validators import AnyOf
 
 from portal.events.models import Event, Question, QuestionKind
 from portal.events.options import localized_option, offered
 from portal.forms import choices, email_field, length, optional, required
 from portal.i18n import localized
-from portal.payments.providers import FREE, PROVIDERS, AmountNotAccepted, buyer_providers
-
-NOT_OFFERED = _l("Choose one of the offered answers.")
+from portal.payments.forms import NOT_OFFERED, PaymentChoiceField
+from portal.payments.providers import FREE
 
 
 class _AttendeeDetails:
@@ -64,44 +63,6 @@ def attendee_form_class(event: Event) -> type[AttendeeFields]:
     return type("EventAttendeeFields", (AttendeeFields,), fields)
 
 
-class PaymentChoiceField(RadioField):
-    """How the buyer will pay, among the providers buyers may choose as they stand when the form is built: the
-    registration, the waiting-list offer and the booth application ask with it. Told the amount (`offer_for`), it
-    offers only those that can take it and refuses another with the limit. The first offered is chosen unless the
-    buyer picks another; an order that turns out free ignores it."""
-
-    def __init__(self, **kwargs) -> None:
-        providers = buyer_providers()
-        #: what may be chosen at all; `choices` narrows to what can take the amount
-        self.offered = {p.key: p for p in providers}
-        self.amount: int | None = None
-        # validate_choice off: pre_validate's messages are translated, RadioField's own exists in English only
-        super().__init__(_l("How will you pay?"), default=providers[0].key, validate_choice=False,
-                         choices=choices([(p.key, p.label) for p in providers]), **kwargs)
-
-    def offer_for(self, amount: int) -> None:
-        """Offers only the providers that can take `amount` in one payment (the order's total, a booth's largest
-        instalment). The one preselected, paying the organiser, takes any amount an order may come to."""
-        self.amount = amount
-        self.choices = choices([(p.key, p.label) for p in self.offered.values() if p.accepts(amount)])
-
-    def pre_validate(self, form) -> None:
-        provider = self.offered.get(self.data)
-        if provider is None:
-            raise ValidationError(str(NOT_OFFERED))
-        # an amount no way to pay can take is the order's to refuse (orders.check_total), not this choice's
-        if self.amount is not None and self.choices:
-            try:
-                provider.check_amount(self.amount)
-            except AmountNotAccepted as refusal:
-                raise ValidationError(str(refusal.message)) from None
-
-    @staticmethod
-    def instructions(provider_key: str):
-        """What the buyer will have to do with this provider, shown under its name."""
-        return PROVIDERS[provider_key].instructions
-
-
 def registration_form(event: Event, **kwargs) -> FlaskForm:
     """Step 2 of registration: one block per ticket, then how to pay, unless every ticket type is free (no
     question to answer, and no look-up of the providers on offer)."""
@@ -119,13 +80,15 @@ def chosen_provider(form: FlaskForm) -> str:
     return form.provider.data if "provider" in form else FREE.key
 
 
-def offer_form(event: Event, **kwargs) -> FlaskForm:
-    """A waiting-list offer: the attendee of the one ticket it reserves, with the event's questions, and how to pay."""
+def offer_form(event: Event, *, paid: bool, **kwargs) -> FlaskForm:
+    """A waiting-list offer: the attendee of the one ticket it reserves, with the event's questions, and how to pay
+    when the ticket is not free."""
 
     class OfferForm(FlaskForm):
         attendee = FormField(attendee_form_class(event))
-        provider = PaymentChoiceField()
 
+    if paid:
+        OfferForm.provider = PaymentChoiceField()
     return OfferForm(**kwargs)
 
 

@@ -47,7 +47,8 @@ EVENT_STATUSES = [
 
 class EventForm(ModelForm):
     model_fields = ("name_vi", "name_en", "description_vi", "description_en", "venue_vi", "venue_en", "starts_at",
-                    "ends_at", "status", "pending_order_minutes", "waitlist_offer_hours", "attendee_change_deadline")
+                    "ends_at", "status", "pending_order_minutes", "waitlist_offer_hours", "attendee_change_deadline",
+                    "payment_instructions_vi", "payment_instructions_en")
 
     name_vi = text(_l("Name (Vietnamese)"), 200)
     name_en = text(_l("Name (English)"), 200, description=_l("The event's web address is made from it."))
@@ -67,6 +68,11 @@ class EventForm(ModelForm):
     attendee_change_deadline = HanoiDateTimeField(
         _l("Attendee names can be changed until (Hanoi time)"), validators=[optional],
         description=_l("Leave empty to allow changes until the event starts."))
+    payment_instructions_vi = long_text(
+        _l("How to pay the organisers (Vietnamese)"),
+        description=_l("Shown to buyers and exhibitors who choose to pay the organiser: your bank account, where "
+                       "and when to pay in person, how to ask for an invoice."))
+    payment_instructions_en = long_text(_l("How to pay the organisers (English)"))
     cover = FileField(_l("Cover image"), description=_l("PNG, JPEG or WebP, at most 2 MB."),
                       render_kw={"accept": "image/png,image/jpeg,image/webp"})
     remove_cover = BooleanField(_l("Remove the cover image"))

@@ -29,8 +29,10 @@ from portal.events.manage_forms import (
 )
 from portal.events.models import Event, OrderStatus, ProgrammeItem, Question, Quota, TicketType
 from portal.events.orders import seats_taken
+from portal.events.payable import ORDER
 from portal.events.permissions import managed_events
 from portal.forms import ConfirmForm
+from portal.payments.services import received_so_far
 from portal.web import button_action, page_number, safe_next, save_form, upload_folder
 
 #: covers are served to everyone: they appear on the public event pages
@@ -225,10 +227,12 @@ def orders():
     status = OrderStatus(status) if status in {s.value for s in OrderStatus} else None
     search = request.args.get("q", "").strip()[:100]
     page = page_number()
-    event_orders, total = manage.list_orders(db_session(), event, status=status, search=search, page=page)
+    db = db_session()
+    event_orders, total = manage.list_orders(db, event, status=status, search=search, page=page)
     return render_template("events/manage_orders.html", event=event, orders=event_orders, total=total, page=page,
                            per_page=manage.ORDERS_PER_PAGE, status=status, search=search, confirm_form=ConfirmForm(),
-                           actions_for=manage.actions_for)
+                           actions_for=manage.actions_for,
+                           received=received_so_far(db, ORDER, [order.id for order in event_orders]))
 
 
 ORDER_ACTION_MESSAGES = {

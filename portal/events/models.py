@@ -66,6 +66,10 @@ class Event(Base):
     waitlist_offer_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
     #: until when ticket holders may change the attendee name (None: until the event starts)
     attendee_change_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: how to pay the organisers themselves (their bank account, their desk, how to ask for an invoice): what the
+    #: "pay the organiser" way to pay shows buyers and exhibitors
+    payment_instructions_vi: Mapped[str] = mapped_column(Text, server_default="")
+    payment_instructions_en: Mapped[str] = mapped_column(Text, server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     team: Mapped[list[EventOrganiser]] = relationship(back_populates="event", cascade="all, delete-orphan")

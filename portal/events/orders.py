@@ -40,7 +40,7 @@ from portal.events.models import (
 from portal.events.options import offered
 from portal.events.signals import seats_freed
 from portal.events.tickets import ticket_ics, ticket_png
-from portal.i18n import format_vnd, localized
+from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.services import (
     Attachment,
     BuiltAtSend,
@@ -485,6 +485,8 @@ def mark_refunded(session: Session, order: Order, *, now: datetime | None = None
 
 
 def approve_order(session: Session, organiser: User, order: Order, *, now: datetime | None = None) -> None:
+    """A free order is confirmed (its tickets are mailed); a paid one waits for payment, and the buyer is told how
+    to pay and by when."""
     now = now or utcnow()
     if order.total == 0:
         _move(order, OrderStatus.PAID, now)
@@ -492,19 +494,35 @@ def approve_order(session: Session, organiser: User, order: Order, *, now: datet
     else:
         _move(order, OrderStatus.PENDING, now)
         order.expires_at = now + timedelta(minutes=order.event.pending_order_minutes)
+        _tell_buyer(session, order, "approved", _l("Your order for %(event)s is approved: please pay by %(when)s"),
+                    provider=PROVIDERS[order.provider])
     record(session, "order.approved", actor_id=organiser.id, object_type="order", object_id=order.id,
            code=order.code)
 
 
 def cancel_order(session: Session, actor: User, order: Order, *, now: datetime | None = None) -> None:
-    """The organisers cancel an order, or refuse one waiting for their approval: its seats are free at once."""
+    """The organisers cancel an order, or refuse one waiting for their approval (the buyer is told): its seats are
+    free at once."""
     now = now or utcnow()
     freed = seats_of(order.tickets)
+    refused = order.status is OrderStatus.AWAITING_APPROVAL
     _move(order, OrderStatus.CANCELLED, now)
     for ticket in order.tickets:
         ticket.cancelled_at = ticket.cancelled_at or now
     record(session, "order.cancelled", actor_id=actor.id, object_type="order", object_id=order.id, code=order.code)
+    if refused:
+        _tell_buyer(session, order, "rejected", _l("Your order for %(event)s was not accepted"))
     free_seats(session, order.event, freed, now)
+
+
+def _tell_buyer(session: Session, order: Order, decision: str, subject, **context) -> None:
+    """The organisers' decision on an order waiting for their approval, mailed once in the buyer's language."""
+    with force_locale(order.locale):
+        event_name = localized(order.event, "name")
+        subject = subject % {"event": event_name, "when": format_local_datetime(order.expires_at, "short")}
+    queue_mail(session, key=f"order-{decision}:{order.id}", to=order.buyer.email, locale=order.locale,
+               template="order_decision", subject=subject, decision=decision, order=order, event_name=event_name,
+               link=absolute_url("events.order_detail", code=order.code), **context)
 
 
 def _past_their_time(now: datetime):

@@ -32,8 +32,7 @@ from portal.events.payable import ORDER
 from portal.events.tickets import qr_svg, ticket_png
 from portal.forms import ConfirmForm
 from portal.i18n import localized
-from portal.payments.providers import PROVIDERS
-from portal.payments.views import begin_payment
+from portal.payments.views import begin_payment, change_method, payment_panel
 from portal.web import render_domain_error, render_form
 
 bp = Blueprint("events", __name__)
@@ -209,8 +208,9 @@ def order_detail(code: str):
         order = orders.get_order_for(db_session(), current_user, code)
     except NotFound:
         abort(404)
-    return render_template("events/order_detail.html", order=order, event=order.event,
-                           provider=PROVIDERS.get(order.provider), now=utcnow())
+    now = utcnow()
+    return render_template("events/order_detail.html", order=order, event=order.event, now=now,
+                           panel=payment_panel(ORDER, order, now) if order.awaits_payment(now) else None)
 
 
 @bp.route("/orders/<code>/pay", methods=["POST"])
@@ -220,6 +220,13 @@ def pay_order(code: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     return begin_payment(ORDER, code)
+
+
+@bp.route("/orders/<code>/payment-method", methods=["POST"])
+@login_required
+def change_order_method(code: str):
+    """The order page's "change how you pay": payments' pages take over."""
+    return change_method(ORDER, code)
 
 
 @bp.route("/tickets")

@@ -14,7 +14,7 @@ from wtforms import StringField
 from portal.db import db_session, end_refused
 from portal.errors import DomainError
 from portal.events import orders, waitlist
-from portal.events.forms import offer_form
+from portal.events.forms import chosen_provider, offer_form
 from portal.events.gate import event_management_blueprint
 from portal.events.models import Event, OrderStatus, TicketType, WaitingListEntry, WaitingListStatus
 from portal.events.payable import ORDER
@@ -117,16 +117,17 @@ def offer(token: str):
         event = orders.load_event_for_sale(db, entry.ticket_type.event.slug)
     except DomainError as error:
         return _refused_offer(error)
-    form = offer_form(event, attendee={"name": entry.name, "email": entry.email,
-                                       "ticket_type_id": entry.ticket_type_id})
-    form.provider.offer_for(entry.ticket_type.price)
+    form = offer_form(event, paid=entry.ticket_type.price > 0,
+                      attendee={"name": entry.name, "email": entry.email, "ticket_type_id": entry.ticket_type_id})
+    if "provider" in form:
+        form.provider.offer_for(entry.ticket_type.price)
     context = {"event": event, "entry": entry, "ticket_type": entry.ticket_type}
     if form.validate_on_submit():
         attendee = form.attendee.form
         try:
             order = waitlist.accept_offer(db, token, buyer=current_user, name=attendee.name.data,
                                           email=attendee.email.data, organisation=attendee.organisation.data or "",
-                                          answers=attendee.answers(), provider_key=form.provider.data)
+                                          answers=attendee.answers(), provider_key=chosen_provider(form))
         except waitlist.OfferUnavailable as error:
             end_refused(db)
             return _refused_offer(error)

@@ -82,6 +82,10 @@ class PayableKind:
         """The payable `buyer` may pay, by the key its URLs use; NotFound for anybody else's."""
         raise NotImplementedError
 
+    def choose_provider(self, target, provider_key: str) -> None:
+        """Notes the way the payer now pays it (services.change_method has checked it); locked `target`."""
+        target.provider = provider_key
+
     def locked(self, session: Session, target_id: int):
         """The row, locked until the transaction ends, and read afresh: the fulfilment decides on it."""
         raise NotImplementedError

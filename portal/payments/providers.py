@@ -102,6 +102,9 @@ class _Hooks:
 
     #: provider key → start(session, payable, now) → where the buyer goes; without one, the payable's own page
     starts: dict[str, Callable[[Session, Payable, datetime], str]] = field(default_factory=dict)
+    #: provider key → withdraw(provider_reference): closes at the provider a payment the payer left for another way
+    #: to pay (a card page still open), after the commit; without one, expiring it in the portal is enough
+    withdraws: dict[str, Callable[[str], None]] = field(default_factory=dict)
     #: whether payment pages have a bank account to show
     has_bank_account: Callable[[], bool] = lambda: False
 

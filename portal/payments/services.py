@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Role, User
 from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
-from portal.db import InsertIgnoringDuplicates
-from portal.errors import Conflict, DomainError, NotFound
+from portal.db import InsertIgnoringDuplicates, after_commit
+from portal.errors import Conflict, DomainError, Invalid, NotFound
 from portal.i18n import format_vnd
 from portal.payments import vietqr
 from portal.payments.models import (
@@ -36,8 +36,8 @@ from portal.payments.models import (
     RefundStatus,
     ReviewReason,
 )
-from portal.payments.payables import Payable, kind_of, target_id_of
-from portal.payments.providers import DEMO_CARD, PROVIDERS, VIETQR
+from portal.payments.payables import Payable, PayableKind, kind_of, target_id_of
+from portal.payments.providers import DEMO_CARD, HOOKS, PROVIDERS, VIETQR
 
 #: a provider's attempt this close to its expiry is not handed to a buyer any more: they might not finish in time,
 #: and Stripe refuses to open a Checkout Session for less than 30 minutes
@@ -121,6 +121,64 @@ def open_payment(session: Session, payable: Payable, provider_key: str, now: dat
     session.add(payment)
     session.flush()
     return payment
+
+
+class PartlyPaid(Conflict):
+    default_message = _l("Part of your payment has arrived, so the way to pay can no longer be changed: pay the rest "
+                         "the same way, or contact the organisers.")
+
+
+def change_method(session: Session, payable: Payable, provider_key: str, now: datetime) -> bool:
+    """The payer chooses another way to pay what is still open, and returns whether it changed (choosing the
+    way already chosen, a second click, changes nothing). Refused: a way they may not choose now (Invalid on the
+    form's `provider` field), one that cannot take the amount (AmountNotAccepted), anything no longer payable, and
+    any change once money arrived on a pending payment (PartlyPaid): the rest comes the same way, never twice.
+
+    The pending payments of the way left behind are expired, so their page can no longer be paid (a card page
+    still open at Stripe is closed after the commit); money that reaches one anyway still counts (TRANSITIONS) and
+    waits for an organiser. Locks the payments first, then the order or booking, as the notifications do."""
+    kind = payable.kind
+    pending = (select(Payment).where(getattr(Payment, kind.foreign_key) == payable.target.id,
+                                     Payment.status == PaymentStatus.PENDING)
+               .order_by(Payment.id).with_for_update().execution_options(populate_existing=True))
+    session.scalars(pending).all()
+    target = kind.locked(session, payable.target.id)
+    # read again under the order's lock: a click a moment before may have opened one since (payments are opened
+    # under that lock, so none can appear now)
+    pending = session.scalars(pending).all()
+    payable = kind.describe(target, now)
+    if not payable.open or payable.amount_due <= 0:
+        raise PaymentClosed()
+    provider = PROVIDERS.get(provider_key)
+    if provider is None or not provider.offered_to_buyers or not provider.available():
+        raise Invalid(_l("Choose one of the offered ways to pay."), "provider")
+    provider.check_amount(payable.amount_due)
+    if provider_key == payable.provider_key:
+        return False
+    if any(payment.amount_received or payment.review_reason for payment in pending):
+        raise PartlyPaid()
+    for payment in pending:
+        withdraw = HOOKS.withdraws.get(payment.provider)
+        if withdraw is not None and payment.provider_reference:
+            after_commit(session, lambda withdraw=withdraw, reference=payment.provider_reference: withdraw(reference))
+        expire_payment(session, payment, now)
+    kind.choose_provider(target, provider_key)
+    record(session, "payment.method_changed", actor_id=payable.buyer_id, object_type=kind.key,
+           object_id=target.id, old=payable.provider_key, new=provider_key)
+    return True
+
+
+def received_so_far(session: Session, kind: PayableKind, target_ids) -> dict[int, int]:
+    """Money that arrived on payments still pending (a transfer of part of the amount), by order or booking id:
+    one query for a whole list page. Rows with none are left out."""
+    link = getattr(Payment, kind.foreign_key)
+    target_ids = list(target_ids)
+    if not target_ids:
+        return {}
+    return dict(session.execute(
+        select(link, func.sum(Payment.amount_received))
+        .where(link.in_(target_ids), Payment.status == PaymentStatus.PENDING, Payment.amount_received > 0)
+        .group_by(link)).all())
 
 
 def _unused_reference(session: Session, prefix: str) -> str:

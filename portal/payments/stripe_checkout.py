@@ -58,6 +58,22 @@ def create_checkout_session(api_key: str, params: dict, idempotency_key: str) ->
     return CheckoutSession(session.id, session.url, datetime.fromtimestamp(session.expires_at, UTC))
 
 
+def expire_checkout_session(api_key: str, session_id: str) -> None:
+    """Closes a Checkout Session the buyer left for another way to pay, so it can no longer take their card (tests
+    replace it). One already completed or expired is refused by Stripe: nothing to do then."""
+    client = stripe.StripeClient(api_key, max_network_retries=2)
+    client.v1.checkout.sessions.expire(session_id)
+
+
+def withdraw(session_id: str) -> None:
+    """payments.services.change_method's hook for card payments, run after its commit: a failure is logged, not
+    raised; the session still ends at its own expiry, and money paid through it meanwhile waits for review."""
+    try:
+        expire_checkout_session(current_app.config["STRIPE_SECRET_KEY"], session_id)
+    except stripe.StripeError as error:
+        log.warning("Stripe did not expire Checkout Session %s: %s", session_id, error)
+
+
 def session_expiry(payable: Payable, now: datetime) -> datetime:
     latest = now + SESSION_LIFETIME_MAX
     return max(now + SESSION_LIFETIME_MIN, min(payable.pay_before or latest, latest))

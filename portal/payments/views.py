@@ -19,7 +19,7 @@ from portal.forms import ConfirmForm
 from portal.i18n import format_vnd
 from portal.json_body import MalformedBody
 from portal.payments import services, stripe_checkout, vietqr
-from portal.payments.forms import BankAccountForm, ReconcilerForm
+from portal.payments.forms import BankAccountForm, PaymentMethodForm, ReconcilerForm
 from portal.payments.models import COLLECTED_STATUSES, BankAccount, Payment, PaymentStatus
 from portal.payments.payables import Payable, PayableKind
 from portal.payments.providers import DEMO_CARD, HOOKS, PROVIDERS, STRIPE, VIETQR
@@ -51,6 +51,7 @@ def _opened_at(key: str, endpoint: str):
 HOOKS.starts.update({STRIPE.key: stripe_checkout.start_checkout,
                      DEMO_CARD.key: _opened_at(DEMO_CARD.key, "payments.demo_card"),
                      VIETQR.key: _opened_at(VIETQR.key, "payments.transfer")})
+HOOKS.withdraws[STRIPE.key] = stripe_checkout.withdraw
 HOOKS.has_bank_account = lambda: services.active_bank_account(db_session()) is not None
 
 
@@ -75,6 +76,41 @@ def begin_payment(kind: PayableKind, key: str):
     return redirect(destination)
 
 
+def payment_panel(kind: PayableKind, target, now) -> dict:
+    """What the "how to pay" panel of an unpaid order's or booking's page shows: the way chosen, the others it may
+    change to, and what has arrived so far of a transfer paying part."""
+    payable = kind.describe(target, now)
+    form = PaymentMethodForm(formdata=None)
+    form.provider.offer_for(payable.amount_due, leaving_out=payable.provider_key)
+    received = services.received_so_far(db_session(), kind, [target.id]).get(target.id, 0)
+    return {"payable": payable, "provider": PROVIDERS[payable.provider_key], "method_form": form,
+            "received": received}
+
+
+def change_method(kind: PayableKind, key: str):
+    """The panel's "pay another way" form: notes the way chosen, then starts paying through it as begin_payment
+    does. A refusal (nothing chosen, a way that cannot take the amount, money already arriving) goes back to the
+    page saying why."""
+    db, now = db_session(), utcnow()
+    try:
+        payable = kind.for_buyer(db, current_user, key, now)
+    except NotFound:
+        abort(404)
+    form = PaymentMethodForm()
+    form.provider.offer_for(payable.amount_due)
+    if not form.validate_on_submit():
+        flash(" ".join(form.provider.errors)
+              or _("This form has expired. Check what you entered and send it again."), "error")
+        return redirect(payable.page_url)
+    try:
+        services.change_method(db, payable, form.provider.data, now)
+    except DomainError as error:
+        end_refused(db)
+        flash(str(error.message), "error")
+        return redirect(payable.page_url)
+    return begin_payment(kind, key)
+
+
 def _buyers_payment(payment_id: int, provider_key: str | None = None) -> tuple[Payment, Payable]:
     try:
         payment, payable = services.payment_for_buyer(db_session(), current_user, payment_id, utcnow())
@@ -86,7 +122,9 @@ def _buyers_payment(payment_id: int, provider_key: str | None = None) -> tuple[P
 
 
 def _state(payment: Payment) -> str:
-    """How the buyer reads a payment: processing, done, in review, or did not go through."""
+    """How the buyer reads a payment: processing, part of it arrived, done, in review, or did not go through."""
+    if payment.status is PaymentStatus.PENDING and 0 < payment.amount_received < payment.amount:
+        return "partial"
     if payment.review_reason is not None:
         return "review"
     if payment.status in COLLECTED_STATUSES:
@@ -145,7 +183,9 @@ def demo_card(payment_id: int):
         abort(404)
     payment, payable = _buyers_payment(payment_id, DEMO_CARD.key)
     if request.method == "POST":
-        services.pay_with_demo_card(db_session(), payment.id, utcnow())
+        # a tab left open on a payment the buyer replaced by another way to pay charges nothing
+        if payment.status is PaymentStatus.PENDING:
+            services.pay_with_demo_card(db_session(), payment.id, utcnow())
         return redirect(payable.page_url)
     return render_template("payments/demo_card.html", payment=payment, payable=payable, state=_state(payment))
 
@@ -162,8 +202,13 @@ def _transfer_details(payment: Payment) -> tuple[BankAccount | None, str | None]
         return None, None
     if not VIETQR.accepts(payment.amount):
         return account, None
-    return account, vietqr.transfer_payload(account.bank_bin, account.account_number, payment.amount,
+    return account, vietqr.transfer_payload(account.bank_bin, account.account_number, _still_owed(payment),
                                              payment.transfer_reference)
+
+
+def _still_owed(payment: Payment) -> int:
+    """What is left to transfer: the whole amount, or the rest once part of it arrived (transfers add up)."""
+    return max(payment.amount - payment.amount_received, 0)
 
 
 @bp.route("/payments/<int:payment_id>/transfer")
@@ -171,10 +216,11 @@ def _transfer_details(payment: Payment) -> tuple[BankAccount | None, str | None]
 def transfer(payment_id: int):
     payment, payable = _buyers_payment(payment_id, VIETQR.key)
     account, payload = _transfer_details(payment)
-    title = _("VietQR code: transfer %(amount)s with the memo %(reference)s", amount=format_vnd(payment.amount),
+    owed = _still_owed(payment)
+    title = _("VietQR code: transfer %(amount)s with the memo %(reference)s", amount=format_vnd(owed),
               reference=payment.transfer_reference)
     return render_template("payments/transfer.html", payment=payment, payable=payable, account=account,
-                           state=_state(payment), payload=payload,
+                           state=_state(payment), payload=payload, owed=owed,
                            qr=vietqr.qr_svg(payload, title) if payload else None)
 
 

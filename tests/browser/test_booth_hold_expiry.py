@@ -57,8 +57,9 @@ def test_when_the_countdown_ends_the_plan_refreshes_and_nothing_typed_is_lost(pa
     expect(page.get_by_label("Company name")).to_have_value("Công ty Robot Sông Hồng")
     page.get_by_label("Tax code").fill("0101234567")
     page.get_by_label("Contact phone").fill("+84 912 345 678")
+    page.get_by_label("Pay the organiser").check()
     page.get_by_role("button", name="Submit the application").click()
-    expect(page.locator("dl")).to_contain_text("Awaiting payment")
+    expect(page.locator("dl").first).to_contain_text("Awaiting payment")
     expect(page.get_by_role("img", name="Logo of Công ty Robot Sông Hồng")).to_be_visible()
     assert_accessible(page)
     with db.session_factory() as s:

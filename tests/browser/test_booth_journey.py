@@ -58,6 +58,7 @@ def test_an_exhibitor_holds_applies_is_approved_pays_and_names_two_badges(page, 
     page.get_by_label(vi("Tax code")).fill("0101234567")
     page.get_by_label(vi("Products and services you will show")).fill("Rô-bốt phân loại thư")
     page.get_by_label(vi("Contact phone")).fill("+84 912 345 678")
+    page.get_by_label(vi("Pay the organiser")).check()
     page.get_by_role("button", name=vi("Submit the application")).click()
     expect(page.locator(".flashes")).to_contain_text(
         vi("Your application for booth %(number)s has been sent. We have e-mailed you a copy.", number="A-02"))

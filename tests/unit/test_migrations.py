@@ -92,6 +92,13 @@ def _old_user(s) -> int:
                      {"now": utcnow().replace(tzinfo=None)}).scalar_one()
 
 
+def old_event(s: Session, now) -> int:
+    """An event written column by column: the events table of an earlier revision lacks the columns later ones add."""
+    return s.execute(insert(Event.__table__).values(slug="techfest", name_vi="Techfest", name_en="Techfest",
+                                                    status=EventStatus.PUBLISHED, starts_at=now, ends_at=now)
+                     .returning(Event.__table__.c.id)).scalar_one()
+
+
 def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_give_back(tmp_path_factory, app):
     """An order marked paid and booth instalments recorded by hand had no payment: the upgrade writes the manual
     provider's, and the finance page's totals still add up; downgrading takes back only those never refunded."""
@@ -101,9 +108,8 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
     now = utcnow()
     with Session(engine, expire_on_commit=False) as s, s.begin():
         buyer = _old_user(s)
-        event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
-                      starts_at=now, ends_at=now)
-        by_hand, by_card, unpaid = (Order(code=code, event=event, buyer_id=buyer, status=status, total=total,
+        event_id = old_event(s, now)
+        by_hand, by_card, unpaid = (Order(code=code, event_id=event_id, buyer_id=buyer, status=status, total=total,
                                           provider=provider, locale="vi", paid_at=now)
                                     for code, status, total, provider in (
                                         ("TAY", OrderStatus.PAID, 500_000, "manual"),
@@ -111,8 +117,8 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
                                         ("CHO", OrderStatus.PENDING, 250_000, "manual")))
         s.add_all([by_hand, by_card, unpaid])
         # a deposit of 6 000 000 ₫ paid by transfer, then 14 000 000 ₫ recorded by hand
-        booking = BoothBooking(event=event, booth=Booth(event=event, number="A-01", x=0, y=0, w=3, h=3, size_m2=9,
-                                                        price=20_000_000),
+        booth = Booth(event_id=event_id, number="A-01", x=0, y=0, w=3, h=3, size_m2=9, price=20_000_000)
+        booking = BoothBooking(event_id=event_id, booth=booth,
                                exhibitor_id=buyer, status=BookingStatus.SOLD, hold_expires_at=now, paid_at=now,
                                amount_due=20_000_000, deposit_due=6_000_000, amount_paid=20_000_000)
         s.add(booking)
@@ -237,9 +243,8 @@ def test_0010_gives_each_earlier_bank_transfer_the_account_it_was_most_likely_as
     now = utcnow()
     with Session(engine) as s, s.begin():
         buyer = _old_user(s)
-        event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
-                      starts_at=now, ends_at=now)
-        orders = [Order(code=f"DON{n}", event=event, buyer_id=buyer, status=OrderStatus.PAID, total=250_000,
+        event_id = old_event(s, now)
+        orders = [Order(code=f"DON{n}", event_id=event_id, buyer_id=buyer, status=OrderStatus.PAID, total=250_000,
                         provider="vietqr", locale="vi", paid_at=now) for n in range(3)]
         s.add_all(orders)
         s.flush()

@@ -247,7 +247,7 @@ def test_choosing_a_booth_holds_it_shows_the_countdown_and_the_application_reser
     assert "Your application for booth A-02 has been sent." in words
     assert "Status Awaiting payment" in words
     assert "To pay now ₫20,000,000" in words
-    assert "The organisers confirm your payment when they receive it." in words
+    assert "How to pay: Pay the organiser" in words and "Write with your payment (transfer memo)" in words
     assert "Reserved: awaiting payment Yours" in text_of(exhibitor.get(PLAN))
 
 

@@ -341,12 +341,13 @@ def test_without_an_active_account_the_transfer_page_says_so(db, form, buyer, ti
     assert buyer.get(f"/payments/{payment.id}/vietqr.png").status_code == 404
 
 
-def test_the_order_page_of_a_manual_order_still_asks_to_quote_the_code(db, form, buyer, ticket_type_id):
+def test_the_order_page_of_a_manual_order_says_what_to_write_with_the_payment(db, form, buyer, ticket_type_id):
     response = register(form, buyer, ticket_type_id, "manual")
     order = only(db, Order)
     assert path_of(response.location) == f"/orders/{order.code}"
     page = buyer.get(response.location).get_data(as_text=True)
-    assert f"Quote the order code {order.code} with your payment." in page and "/pay" not in page
+    assert "How to pay: Pay the organiser" in page and order.code in page
+    assert "Write with your payment (transfer memo)" in page and f'action="/orders/{order.code}/pay"' not in page
     assert count(db, Payment) == 0
 
 

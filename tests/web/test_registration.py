@@ -117,7 +117,9 @@ def attendee(techfest: TechFest, type_key: str = "visitor", n: int = 0, **fields
 
 
 def register(form, client, *blocks: dict, **extra):
-    return form(client, REGISTER, {k: v for block in blocks for k, v in block.items()} | extra)
+    """Posts the registration as a buyer fills it in: the attendees, and (asked when a ticket is paid) "pay the
+    organiser" unless `extra` chooses another way or none."""
+    return form(client, REGISTER, {"provider": "manual"} | {k: v for block in blocks for k, v in block.items()} | extra)
 
 
 def order_count(db) -> int:
@@ -325,6 +327,7 @@ def test_a_startup_member_may_take_the_startup_pass(db, form, buyer, techfest):
     ({"attendees-0-ticket_type_id": "{early}"}, 400, "The sale of Early-bird pass has ended."),
     ({"attendees-0-ticket_type_id": "{startup}"}, 400, "Startup pass is for members of a startup."),
     ({"provider": "free"}, 400, "Choose one of the offered answers."),
+    ({"provider": ""}, 400, "Choose how you will pay."),
 ])
 def test_bad_attendee_details_are_refused_keeping_what_was_typed(db, form, buyer, techfest, change, status,
                                                                   message):

@@ -110,7 +110,9 @@ def seats_left(db, sale: Sale) -> int:
 
 
 def attendee(name: str, email: str, sale: Sale) -> dict:
-    return {"attendee-name": name, "attendee-email": email, "attendee-ticket_type_id": str(sale.ticket_type_id)}
+    """The offer's form as the person fills it in; a paid ticket's "how will you pay" answered "pay the organiser"."""
+    return {"attendee-name": name, "attendee-email": email, "attendee-ticket_type_id": str(sale.ticket_type_id),
+            "provider": "manual"}
 
 
 @pytest.fixture
