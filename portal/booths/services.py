@@ -41,6 +41,7 @@ from portal.notifications.models import OutboxMessage
 from portal.notifications.services import absolute_url, queue_mail
 from portal.payments.models import Payment
 from portal.payments.providers import FREE, MANUAL, PROVIDERS
+from portal.phones import PHONE_RULE, is_phone_number
 from portal.tax_codes import TAX_CODE, TAX_CODE_RULE
 from portal.uploads import STORED_NAME
 
@@ -414,8 +415,8 @@ class Application:
     logo: str | None = None
 
     def cleaned(self) -> Application:
-        """Trimmed, and refused (Invalid naming the field) when required text is missing or the tax code is
-        malformed."""
+        """Trimmed, and refused (Invalid naming the field) when required text is missing or the tax code or the
+        phone number is malformed."""
         values = {name: (value.strip() if isinstance(value, str) else value) for name, value in vars(self).items()}
         values["contact_email"] = values["contact_email"].lower()
         for name in ("company_name", "tax_code", "products", "contact_name", "contact_email", "contact_phone"):
@@ -423,6 +424,8 @@ class Application:
                 raise Invalid(_l("This field is required."), name)
         if not TAX_CODE.fullmatch(values["tax_code"]):
             raise Invalid(TAX_CODE_RULE, "tax_code")
+        if not is_phone_number(values["contact_phone"]):
+            raise Invalid(PHONE_RULE, "contact_phone")
         if values["logo"] is not None and not STORED_NAME.fullmatch(values["logo"]):
             raise ValueError(f"not a stored upload: {values['logo']!r}")  # only uploads.store_logo names files
         return Application(**values)

@@ -59,9 +59,10 @@ def add_booths(db, hall: Hall, booths) -> None:
         hall.booths.update({b.number: b.id for b in rows})
 
 
-def join_organisation(db, user: User, name: str, kind: OrganisationKind = OrganisationKind.COMPANY) -> int:
+def join_organisation(db, user: User, name: str, kind: OrganisationKind = OrganisationKind.COMPANY, *,
+                      tax_code: str = "") -> int:
     with db.transaction() as s:
-        organisation = Organisation(name=name, kind=kind)
+        organisation = Organisation(name=name, kind=kind, tax_code=tax_code)
         organisation.members.append(OrganisationMember(user_id=user.id, is_owner=True))
         s.add(organisation)
         s.flush()

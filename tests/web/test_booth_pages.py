@@ -20,7 +20,7 @@ from portal.events.models import Event, EventStatus, Ticket
 from portal.i18n import LOCALE_COOKIE
 from tests.browser.steps import translated
 from tests.conftest import login
-from tests.support.booths import add_booths, as_exhibitor, as_organiser, create_hall
+from tests.support.booths import add_booths, as_exhibitor, as_organiser, create_hall, join_organisation
 from tests.support.payments import enable_demo_card
 from tests.support.ticketing import create_event
 from tests.support.web import count_queries
@@ -282,6 +282,49 @@ def test_a_wrong_field_keeps_everything_typed_including_the_logo(app, db, hall, 
     assert sent.status_code == 302
     assert booking_of(db, exhibitor.user).logo == logo
     assert (Path(app.instance_path) / "uploads" / logo).read_bytes() == PNG
+
+
+@pytest.mark.parametrize("phone", ["abc", "12345", "0912 345 67", "+84"])
+def test_a_phone_number_that_is_not_one_is_refused_on_its_field_keeping_what_was_typed(db, hall, exhibitor, form,
+                                                                                    phone):
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+
+    refused = form(exhibitor, f"/booths/bookings/{booking.id}", {**APPLICATION, "contact_phone": phone})
+
+    assert refused.status_code == 400
+    body = refused.get_data(as_text=True)
+    field = re.search(r'<input[^>]*name="contact_phone"[^>]*>', body).group(0)
+    assert f'value="{html.escape(phone)}"' in field and 'aria-invalid="true"' in field
+    assert "Enter a phone number, like 0912 345 678 or +84 912 345 678." in text_of(refused)
+    assert 'value="Công ty Robot Sông Hồng"' in body
+    assert booking_of(db, exhibitor.user).status is BookingStatus.HELD
+
+
+@pytest.mark.parametrize("phone", ["0912345678", "024 3826 1234", "+84 912 345 678", "(+84) 912.345.678",
+                                   "+33 1 23 45 67 89"])
+def test_vietnamese_and_international_phone_numbers_are_accepted_as_typed(db, hall, exhibitor, form, phone):
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+
+    sent = form(exhibitor, f"/booths/bookings/{booking.id}", {**APPLICATION, "contact_phone": phone})
+
+    assert sent.status_code == 302
+    assert booking_of(db, exhibitor.user).contact_phone == phone
+
+
+def test_a_new_application_starts_from_the_exhibitors_organisation_and_profile(db, hall, exhibitor, form):
+    join_organisation(db, exhibitor.user, "Công ty Robot Sông Hồng", tax_code="0101234567-001")
+    with db.transaction() as s:
+        s.get(User, exhibitor.user.id).phone = "0912 345 678"
+
+    chosen = hold(form, exhibitor, hall.booths["A-02"])
+
+    body = exhibitor.get(chosen.headers["Location"]).get_data(as_text=True)
+    fields = dict(re.findall(r'<input[^>]*name="(company_name|tax_code|contact_name|contact_phone)"[^>]*value="([^"]*)"',
+                             body))
+    assert fields == {"company_name": "Công ty Robot Sông Hồng", "tax_code": "0101234567-001",
+                      "contact_name": "Lê Thu Hà", "contact_phone": "0912 345 678"}
 
 
 def test_a_logo_that_is_not_a_picture_is_refused_with_what_was_typed_kept(db, hall, exhibitor, form):
