@@ -175,6 +175,7 @@ class _NumberField(WholeNumberField):
         super().process_formdata(valuelist)
 
 
-def number(label, minimum: int, maximum: int, **kwargs) -> _NumberField:
+def number(label, minimum: int, maximum: int, *, needed: bool = True, **kwargs) -> _NumberField:
     return _NumberField(label, validators=[
-        filled, NumberRange(minimum, maximum, _l("Enter a number between %(min)d and %(max)d."))], **kwargs)
+        filled if needed else optional,
+        NumberRange(minimum, maximum, _l("Enter a number between %(min)d and %(max)d."))], **kwargs)

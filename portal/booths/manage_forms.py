@@ -105,6 +105,9 @@ class SaleSettingsForm(FlaskForm):
     deposit_percent = whole_number(_l("Deposit (percent of the price)"), 0, 100, default=100,
                                    description=_l("0 or 100: the full price in one payment."))
     payment_days = whole_number(_l("Days to pay each instalment"), 1, 90, default=7)
+    balance_days_before_event = whole_number(
+        _l("The balance is due this many days before the event"), 0, 365, needed=False,
+        description=_l("With a deposit. Leave empty to give the days to pay above, counted from the deposit."))
     selection_opens_at = HanoiDateTimeField(_l("Selection opens for everyone (Hanoi time)"), validators=[optional],
                                             description=_l("Leave empty until you announce it."))
     selection_closes_at = HanoiDateTimeField(
@@ -118,8 +121,8 @@ class SaleSettingsForm(FlaskForm):
 
     def settings_data(self) -> dict:
         return {name: self[name].data for name in (
-            "hold_minutes", "approval_required", "deposit_percent", "payment_days", "selection_opens_at",
-            "selection_closes_at", "badge_rules")}
+            "hold_minutes", "approval_required", "deposit_percent", "payment_days", "balance_days_before_event",
+            "selection_opens_at", "selection_closes_at", "badge_rules")}
 
 
 class OrganisationChoices(SelectMultipleField):

@@ -310,6 +310,20 @@ def _payment_deadline(settings: BoothSaleSettings, event: Event, now: datetime) 
     return min(now + timedelta(days=settings.payment_days), event.starts_at)
 
 
+def fixed_balance_deadline(settings: BoothSaleSettings, event: Event) -> datetime | None:
+    """When the organisers want every balance in, if they set a number of days before the event."""
+    if settings.balance_days_before_event is None:
+        return None
+    return event.starts_at - timedelta(days=settings.balance_days_before_event)
+
+
+def _balance_deadline(settings: BoothSaleSettings, event: Event, now: datetime) -> datetime:
+    """The balance's own deadline once the deposit is in: the organisers' date before the event, or, when they set
+    none or a deposit came in after it, the usual days to pay from now."""
+    fixed = fixed_balance_deadline(settings, event)
+    return fixed if fixed is not None and fixed > now else _payment_deadline(settings, event, now)
+
+
 def first_instalment(price: int, deposit_percent: int) -> int:
     """The deposit in whole đồng, rounded up; 0 % and 100 % both ask for the full price at once."""
     if deposit_percent in (0, 100):
@@ -459,6 +473,41 @@ def submit_application(session: Session, exhibitor: User, booking_id: int, appli
     return booking
 
 
+@dataclass(frozen=True)
+class Instalment:
+    """One of a booking's two payments (a deposit, then its balance) as the exhibitor reads it."""
+
+    is_deposit: bool
+    amount: int
+    #: how much of it has arrived
+    paid: int
+    #: when it must have arrived; None for a balance counted from the deposit's arrival (see `days_after_deposit`)
+    due_at: datetime | None
+    days_after_deposit: int | None = None
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid >= self.amount
+
+
+def instalments(session: Session, booking: BoothBooking) -> list[Instalment]:
+    """A submitted booking's deposit and balance, each with its own deadline; none for a booking paid in one go."""
+    if not 0 < booking.deposit_due < booking.amount_due:
+        return []
+    deposit_paid = min(booking.amount_paid, booking.deposit_due)
+    deposit_in = deposit_paid == booking.deposit_due
+    deposit = Instalment(True, booking.deposit_due, deposit_paid, None if deposit_in else booking.payment_due_at)
+    balance = booking.amount_due - booking.deposit_due
+    balance_paid = booking.amount_paid - deposit_paid
+    if deposit_in:
+        return [deposit, Instalment(False, balance, balance_paid, booking.payment_due_at)]
+    settings = settings_for(session, booking.event)
+    fixed = fixed_balance_deadline(settings, booking.event)
+    if fixed is not None and (booking.payment_due_at is None or fixed > booking.payment_due_at):
+        return [deposit, Instalment(False, balance, balance_paid, fixed)]
+    return [deposit, Instalment(False, balance, balance_paid, None, days_after_deposit=settings.payment_days)]
+
+
 def _payment_state(amount_due: int) -> BoothState:
     """Where a reservation goes once it may be paid: sold at once when there is nothing to pay."""
     return BoothState.SOLD if amount_due == 0 else BoothState.AWAITING_PAYMENT
@@ -468,7 +517,8 @@ def _set_payment_terms(booking: BoothBooking, settings: BoothSaleSettings, now: 
     if booking.status is BookingStatus.SOLD:
         booking.paid_at, booking.payment_due_at = now, None
     elif booking.status is BookingStatus.AWAITING_PAYMENT:
-        booking.payment_due_at = _payment_deadline(settings, booking.event, now)
+        deadline = _payment_deadline if booking.amount_paid < booking.deposit_due else _balance_deadline
+        booking.payment_due_at = deadline(settings, booking.event, now)
 
 
 # --- the organisers' way ----------------------------------------------------------------------
@@ -702,6 +752,11 @@ def booking_link(booking: BoothBooking) -> str:
     return absolute_url("booths.booking", booking_id=booking.id)
 
 
+def receipt_link(booking: BoothBooking) -> str | None:
+    """The receipt of what the exhibitor has paid so far, once they have paid something."""
+    return absolute_url("receipts.exhibitor_receipt", booking_id=booking.id) if booking.amount_paid else None
+
+
 def _tell_exhibitor(session: Session, booking: BoothBooking, kind: str, *, key: str, **context) -> bool:
     """Mails the exhibitor about their booking, in their language; returns whether it was queued now."""
     exhibitor, event = booking.exhibitor, booking.event
@@ -709,7 +764,8 @@ def _tell_exhibitor(session: Session, booking: BoothBooking, kind: str, *, key: 
         subject = SUBJECTS[kind] % {"event": localized(event, "name")}
     return queue_mail(session, key=key, to=exhibitor.email, locale=exhibitor.locale, template="booth_booking",
                       subject=subject, kind=kind, booking=booking, booth=booking.booth, event=event,
-                      exhibitor=exhibitor, due_now=next_instalment(booking), link=booking_link(booking), **context)
+                      exhibitor=exhibitor, due_now=next_instalment(booking), instalments=instalments(session, booking),
+                      link=booking_link(booking), receipt_link=receipt_link(booking), **context)
 
 
 def _cancel_badges(booking: BoothBooking, now: datetime) -> None:

@@ -157,6 +157,7 @@ def _badge_rules(rules: list[tuple[float | None, int]]) -> list[dict]:
 
 def save_sale_settings(session: Session, actor: User, event: Event, *, hold_minutes: int, approval_required: bool,
                        deposit_percent: int, payment_days: int, selection_opens_at: datetime | None,
+                       balance_days_before_event: int | None = None,
                        selection_closes_at: datetime | None,
                        badge_rules: list[tuple[float | None, int]]) -> BoothSaleSettings:
     if not 1 <= hold_minutes <= 120:
@@ -165,11 +166,14 @@ def save_sale_settings(session: Session, actor: User, event: Event, *, hold_minu
         raise Invalid(_l("The deposit is between 0 and 100 percent of the price."), "deposit_percent")
     if not 1 <= payment_days <= 90:
         raise Invalid(_l("Exhibitors have between 1 and 90 days to pay."), "payment_days")
+    if balance_days_before_event is not None and not 0 <= balance_days_before_event <= 365:
+        raise Invalid(_l("The balance is due between 0 and 365 days before the event."), "balance_days_before_event")
     if selection_opens_at and selection_closes_at and selection_closes_at <= selection_opens_at:
         raise Invalid(_l("The selection deadline must come after the opening."), "selection_closes_at")
     settings = settings_for(session, event)
     settings.hold_minutes, settings.approval_required = hold_minutes, approval_required
     settings.deposit_percent, settings.payment_days = deposit_percent, payment_days
+    settings.balance_days_before_event = balance_days_before_event
     settings.selection_opens_at, settings.selection_closes_at = selection_opens_at, selection_closes_at
     settings.badge_rules = _badge_rules(badge_rules)
     session.add(settings)

@@ -280,6 +280,7 @@ def booking(booking_id: int):
         return _render_application(booking.event, booking, ApplicationForm(data=_prefilled(booking)))
     return render_template("booths/booking.html", booking=booking, event=booking.event, now=utcnow(),
                            next_instalment=services.next_instalment(booking), provider=PROVIDERS.get(booking.provider),
+                           instalments=services.instalments(db_session(), booking),
                            may_withdraw=services.may_withdraw(booking))
 
 

@@ -345,6 +345,7 @@ def test_a_refused_hall_keeps_what_was_typed(app, db, form, organiser, hall, upl
 # --- sale settings and priority windows --------------------------------------------------------
 
 SETTINGS = {"hold_minutes": "20", "approval_required": "y", "deposit_percent": "30", "payment_days": "10",
+            "balance_days_before_event": "14",
             "selection_opens_at": "2026-11-01 09:00", "selection_closes_at": "2026-11-20 17:00",
             "badge_rules": "12: 3\n*: 6"}
 
@@ -354,15 +355,20 @@ def test_the_sale_settings_are_saved_in_hanoi_time(db, form, organiser, hall):
     assert response.status_code == 302
     with db.session_factory() as s:
         settings = s.get(BoothSaleSettings, hall.event_id)
-    assert (settings.hold_minutes, settings.deposit_percent, settings.payment_days) == (20, 30, 10)
+    assert (settings.hold_minutes, settings.deposit_percent, settings.payment_days,
+            settings.balance_days_before_event) == (20, 30, 10, 14)
     assert settings.selection_opens_at.astimezone(HANOI).strftime("%Y-%m-%d %H:%M") == "2026-11-01 09:00"
     assert settings.badge_rules == [{"up_to_m2": 12, "badges": 3}, {"up_to_m2": None, "badges": 6}]
     text = page_text(organiser.get(url(hall, "/settings")))
-    assert 'value="2026-11-20T17:00"' in text and "12: 3\n*: 6" in text
+    assert 'value="2026-11-20T17:00"' in text and "12: 3\n*: 6" in text and 'value="14"' in text
+    form(organiser, url(hall, "/settings"), {**SETTINGS, "balance_days_before_event": ""})
+    with db.session_factory() as s:  # left empty: the days to pay, counted from the deposit
+        assert s.get(BoothSaleSettings, hall.event_id).balance_days_before_event is None
 
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"deposit_percent": "150"}, "Enter a number between 0 and 100."),
+    ({"balance_days_before_event": "400"}, "Enter a number between 0 and 365."),
     ({"selection_closes_at": "2026-10-01 09:00"}, "The selection deadline must come after the opening."),
     ({"badge_rules": "9: 2\n18: 4"}, "the last one for any larger booth"),
     ({"badge_rules": "nine: two"}, "Write one rule per line"),
