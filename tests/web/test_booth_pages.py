@@ -757,6 +757,8 @@ def test_receipts_of_the_deposit_then_the_balance_say_what_was_paid_and_what_is_
     organiser_receipt = f"/manage/events/{deposit_hall.event_id}/finance/booth-bookings/{booking.id}/receipt"
     organiser = app.test_client()
     login(organiser, app, deposit_hall.organiser)  # who reads Vietnamese
+    booking_page = organiser.get(f"/manage/events/{deposit_hall.event_id}/booths/bookings/{booking.id}")
+    assert f'href="{organiser_receipt}"' in booking_page.get_data(as_text=True)
     assert "Biên nhận cho gian hàng A-02" in text_of(organiser.get(organiser_receipt))
     assert "20.000.000 ₫" in text_of(organiser.get(organiser_receipt))
 
