@@ -51,7 +51,8 @@ class FloorPlanForm(FlaskForm):
 
 class BoothForm(FlaskForm):
     number = text(_l("Booth number"), 12, description=_l("Letters and digits joined by hyphens, like A-01."))
-    zone = text(_l("Zone"), ZONE_MAX_CHARS, needed=False, default="")
+    zone = text(_l("Zone"), ZONE_MAX_CHARS, needed=False, default="",
+                description=_l("At most %(count)d characters.", count=ZONE_MAX_CHARS))
     x = whole_number(_l("Left edge (grid units from the left wall)"), 0, MAX_PLAN_UNITS, default=0)
     y = whole_number(_l("Top edge (grid units from the top wall)"), 0, MAX_PLAN_UNITS, default=0)
     w = whole_number(_l("Width (grid units)"), 1, MAX_PLAN_UNITS, default=3)

@@ -19,7 +19,7 @@ from portal.audit.services import record
 from portal.booths.models import Booth, BoothBooking, BoothSaleSettings, FloorPlan, PlanImageKind, PriorityWindow
 from portal.booths.plan import floor_plan_of
 from portal.booths.services import settings_for
-from portal.errors import Conflict, Invalid, NotFound
+from portal.errors import Conflict, Invalid, InvalidFields, NotFound
 from portal.events.models import Event
 
 BOOTH_NUMBER = re.compile(r"[A-Z0-9]+(-[A-Z0-9]+)*")
@@ -85,32 +85,36 @@ def _overlap(a: Booth | BoothInput, b: Booth) -> bool:
 
 def save_booth(session: Session, actor: User, event: Event, data: BoothInput, booth_id: int | None = None) -> Booth:
     """Adds a booth to the plan (booth_id None) or changes one: its number is unique in the event, it lies inside
-    the hall and overlaps no other booth. A booking keeps the price it was made at."""
+    the hall and overlaps no other booth. A booking keeps the price it was made at. Every rule broken is named at
+    once (InvalidFields), each at its field."""
     number = data.number.strip().upper()
-    if not BOOTH_NUMBER.fullmatch(number) or len(number) > 12:
-        raise Invalid(_l("A booth number has letters and digits, groups joined by hyphens, at most 12 characters "
-                         "(like A-01)."), "number")
-    plan = floor_plan_of(session, event)
-    if data.w < 1 or data.h < 1:
-        raise Invalid(_l("A booth is at least one grid unit wide and deep."), "w")
-    if data.x < 0 or data.y < 0 or data.x + data.w > plan.width or data.y + data.h > plan.height:
-        raise Invalid(_l("The booth must lie inside the hall (%(width)d × %(height)d grid units).", width=plan.width,
-                         height=plan.height), "x")
-    if data.price < 0:
-        raise Invalid(_l("The price cannot be negative."), "price")
     zone = data.zone.strip()
+    plan = floor_plan_of(session, event)
+    problems = {}
+    if not BOOTH_NUMBER.fullmatch(number) or len(number) > 12:
+        problems["number"] = _l("A booth number has letters and digits, groups joined by hyphens, at most 12 "
+                                "characters (like A-01).")
     if len(zone) > ZONE_MAX_CHARS:  # the editor's JSON is not held to the form's length
-        raise Invalid(_l("A zone name has at most %(count)d characters.", count=ZONE_MAX_CHARS), "zone")
+        problems["zone"] = _l("A zone name has at most %(count)d characters.", count=ZONE_MAX_CHARS)
+    if data.w < 1 or data.h < 1:
+        problems["w"] = _l("A booth is at least one grid unit wide and deep.")
+    elif data.x < 0 or data.y < 0 or data.x + data.w > plan.width or data.y + data.h > plan.height:
+        problems["x"] = _l("The booth must lie inside the hall (%(width)d × %(height)d grid units).",
+                           width=plan.width, height=plan.height)
+    if data.price < 0:
+        problems["price"] = _l("The price cannot be negative.")
     size_m2 = data.size_m2 if data.size_m2 is not None else data.w * data.h * plan.metres_per_unit ** 2
-    if size_m2 <= 0:
-        raise Invalid(_l("The size must be more than 0 m²."), "size_m2")
+    if size_m2 <= 0 and (data.size_m2 is not None or "w" not in problems):  # not a bad width said twice
+        problems["size_m2"] = _l("The size must be more than 0 m².")
     others = [b for b in booths_of(session, event) if b.id != booth_id]
-    if any(b.number == number for b in others):
-        raise Invalid(_l("There is already a booth %(number)s.", number=number), "number")
+    if "number" not in problems and any(b.number == number for b in others):
+        problems["number"] = _l("There is already a booth %(number)s.", number=number)
     overlapped = next((b for b in others if _overlap(data, b)), None)
-    if overlapped is not None:
-        raise Invalid(_l("Booth %(number)s would overlap booth %(other)s. Move or resize one of them.",
-                         number=number, other=overlapped.number), "x")
+    if overlapped is not None and not problems.keys() & {"w", "x"}:
+        problems["x"] = _l("Booth %(number)s would overlap booth %(other)s. Move or resize one of them.",
+                           number=number, other=overlapped.number)
+    if problems:
+        raise InvalidFields(problems)
     booth = Booth(event_id=event.id) if booth_id is None else _booth_of(session, event, booth_id)
     booth.number, booth.zone, booth.size_m2 = number, zone, size_m2
     booth.x, booth.y, booth.w, booth.h, booth.price = data.x, data.y, data.w, data.h, data.price

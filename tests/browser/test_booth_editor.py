@@ -20,7 +20,7 @@ def stored(db, booth_id: int) -> Booth:
 
 def drag(page, shape, dx_units: int, dy_units: int, unit: int = 16) -> None:
     shape.scroll_into_view_if_needed()
-    box = shape.locator("rect").bounding_box()
+    box = shape.locator(".booth-box").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
@@ -42,7 +42,7 @@ def test_an_organiser_drags_adds_and_is_refused_an_overlap(page, db, make_user, 
     message = page.locator("#editor-message")
 
     a02 = page.locator("#booth-shapes .booth", has_text="A-02")
-    a02.locator("rect").click()
+    a02.locator(".booth-box").click()
     expect(page.locator("#booth-form-title")).to_have_text("Booth A-02")
     expect(page.locator("#booth-form [name=x]")).to_have_value("3")
 
@@ -71,7 +71,7 @@ def test_an_organiser_drags_adds_and_is_refused_an_overlap(page, db, make_user, 
 
     drag(page, a02, -6, 0)  # onto A-01
     expect(message).to_contain_text("Booth A-02 would overlap booth A-01")
-    expect(a02.locator("rect")).to_have_attribute("x", str(7 * 16))
+    expect(a02.locator(".booth-box")).to_have_attribute("x", str(7 * 16))
     assert stored(db, hall.booths["A-02"]).x == 7
 
     page.locator("#booth-new").click()
