@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation
 from portal.booths import plan, services, setup
-from portal.booths.drawing import HATCHED
+from portal.booths.drawing import HATCHED, LABEL_GLYPH_WIDTH
 from portal.booths.labels import BOOKING_STATUS_LABELS, BOOTH_STATE_LABELS, LEGEND_LABELS
 from portal.booths.manage_forms import (
     BoothForm,
@@ -64,7 +64,7 @@ def _json_error(message: str, status: int, **extra):
 @bp.context_processor
 def _labels():
     return {"booking_status_labels": BOOKING_STATUS_LABELS, "booth_state_labels": BOOTH_STATE_LABELS,
-            "legend_labels": LEGEND_LABELS, "hatched_states": HATCHED}
+            "legend_labels": LEGEND_LABELS, "hatched_states": HATCHED, "label_glyph_width": LABEL_GLYPH_WIDTH}
 
 
 def _here(endpoint: str, **values) -> str:

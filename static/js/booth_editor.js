@@ -94,8 +94,8 @@
   // --- drawing ------------------------------------------------------------------------------------
 
   const hatched = new Set(texts.hatched.split(" "));
-  // the widest a label's characters are, as a share of its font size (bold digits and capitals)
-  const GLYPH_WIDTH = 0.62;
+  // the widest a label's characters are, as a share of its font size (drawing.LABEL_GLYPH_WIDTH)
+  const GLYPH_WIDTH = Number(texts.glyphWidth);
 
   // The booth's box and hatching where it stands, its number in the middle, shrunk until it fits the box.
   function place(shape, booth) {
