@@ -167,10 +167,10 @@ def hall_in_every_state(app, db, make_user, organiser):
 
 
 #: each state's fill on the drawing and on the legend's swatch, as the browser computes them
-COLOURS = """([plan, shape]) => Object.fromEntries(%s.map((state) => [state, {
+COLOURS = """([plan, shape, states]) => Object.fromEntries(states.map((state) => [state, {
     plan: getComputedStyle(document.querySelector(`${plan} .booth-${state} ${shape}`)).fill,
     legend: getComputedStyle(document.querySelector(`.booth-legend .booth-${state} .booth-shape`)).fill,
-}]))""" % list(STATES)
+}]))"""
 
 #: each booth's box on screen, and whether its number fits inside it
 BOOTHS_DRAWN = """([booth, box]) => [...document.querySelectorAll(booth)].map((shape) => {
@@ -210,7 +210,7 @@ def test_both_plans_fit_their_frames_share_their_colours_and_have_booths_to_tap(
     assert len(booths) == 6
     assert all(b["width"] >= 24 and b["height"] >= 24 for b in booths), booths
     assert all(b["fits"] and b["titled"] for b in booths), booths
-    editor = page.evaluate(COLOURS, ["#booth-shapes", ".booth-box"])
+    editor = page.evaluate(COLOURS, ["#booth-shapes", ".booth-box", STATES])
     assert all(c["plan"] == c["legend"] for c in editor.values()), editor
     assert len({c["plan"] for c in editor.values()}) == 5
     assert_accessible(page)
@@ -230,7 +230,7 @@ def test_both_plans_fit_their_frames_share_their_colours_and_have_booths_to_tap(
     assert len(booths) == 6
     assert all(b["width"] >= 24 and b["height"] >= 24 for b in booths), booths
     assert all(b["fits"] and b["titled"] for b in booths), booths
-    public = page.evaluate(COLOURS, [".booth-plan", ".booth-shape"])
+    public = page.evaluate(COLOURS, [".booth-plan", ".booth-shape", STATES])
     assert public == editor  # the same five colours on both plans and both legends
     assert_accessible(page)
 
