@@ -108,7 +108,9 @@ class SaleSettingsForm(FlaskForm):
     payment_days = whole_number(_l("Days to pay each instalment"), 1, 90, default=7)
     balance_days_before_event = whole_number(
         _l("The balance is due this many days before the event"), 0, 365, needed=False,
-        description=_l("With a deposit. Leave empty to give the days to pay above, counted from the deposit."))
+        description=_l("With a deposit. A balance not paid by then ends the reservation, as a late deposit does; "
+                       "the deposit stays paid for you to settle. Leave empty to give the days to pay above, counted "
+                       "from the deposit, and to chase late balances yourselves."))
     selection_opens_at = HanoiDateTimeField(_l("Selection opens for everyone (Hanoi time)"), validators=[optional],
                                             description=_l("Leave empty until you announce it."))
     selection_closes_at = HanoiDateTimeField(

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -483,6 +483,8 @@ class Instalment:
     paid: int
     #: when it must have arrived; None for a balance counted from the deposit's arrival (see `days_after_deposit`)
     due_at: datetime | None
+    #: whether the reservation ends if it has not arrived by then (balance_is_enforced)
+    ends_reservation: bool
     days_after_deposit: int | None = None
 
     @property
@@ -494,18 +496,20 @@ def instalments(session: Session, booking: BoothBooking) -> list[Instalment]:
     """A submitted booking's deposit and balance, each with its own deadline; none for a booking paid in one go."""
     if not 0 < booking.deposit_due < booking.amount_due:
         return []
+    settings = settings_for(session, booking.event)
+    enforced = balance_is_enforced(settings)
     deposit_paid = min(booking.amount_paid, booking.deposit_due)
     deposit_in = deposit_paid == booking.deposit_due
-    deposit = Instalment(True, booking.deposit_due, deposit_paid, None if deposit_in else booking.payment_due_at)
+    deposit = Instalment(True, booking.deposit_due, deposit_paid, None if deposit_in else booking.payment_due_at,
+                         ends_reservation=True)
     balance = booking.amount_due - booking.deposit_due
     balance_paid = booking.amount_paid - deposit_paid
     if deposit_in:
-        return [deposit, Instalment(False, balance, balance_paid, booking.payment_due_at)]
-    settings = settings_for(session, booking.event)
+        return [deposit, Instalment(False, balance, balance_paid, booking.payment_due_at, enforced)]
     fixed = fixed_balance_deadline(settings, booking.event)
     if fixed is not None and (booking.payment_due_at is None or fixed > booking.payment_due_at):
-        return [deposit, Instalment(False, balance, balance_paid, fixed)]
-    return [deposit, Instalment(False, balance, balance_paid, None, days_after_deposit=settings.payment_days)]
+        return [deposit, Instalment(False, balance, balance_paid, fixed, enforced)]
+    return [deposit, Instalment(False, balance, balance_paid, None, enforced, days_after_deposit=settings.payment_days)]
 
 
 def _payment_state(amount_due: int) -> BoothState:
@@ -692,12 +696,25 @@ def expire_holds(session: Session, now: datetime | None = None) -> list[BoothBoo
     return due
 
 
+#: events whose organisers set a balance deadline, and so hold balances to it
+_ENFORCED_BALANCES = select(BoothSaleSettings.event_id).where(BoothSaleSettings.balance_days_before_event.is_not(None))
+
+
+def balance_is_enforced(settings: BoothSaleSettings) -> bool:
+    """Whether an unpaid balance ends its reservation at its deadline, as an unpaid deposit does: when the
+    organisers set a balance deadline. Without one, a late balance is for them to chase, not for the clock."""
+    return settings.balance_days_before_event is not None
+
+
 def lapse_unpaid_reservations(session: Session, now: datetime | None = None) -> list[BoothBooking]:
-    """Reservations with nothing paid by their deadline free their booths; the exhibitor is told. Once a deposit
-    has arrived, a late balance is for the organisers to chase, not for the clock to cancel."""
+    """Reservations with nothing paid by their deadline free their booths, and so do those whose balance is late
+    where the event enforces its balance deadline (the deposit stays paid, for the organisers to settle); the
+    exhibitor is told."""
     now = now or utcnow()
-    due = _due(session, BoothBooking.status == BookingStatus.AWAITING_PAYMENT, BoothBooking.amount_paid == 0,
-               BoothBooking.payment_due_at <= now)
+    due = _due(session, BoothBooking.status == BookingStatus.AWAITING_PAYMENT, BoothBooking.payment_due_at <= now,
+               or_(BoothBooking.amount_paid == 0,
+                   and_(BoothBooking.amount_paid >= BoothBooking.deposit_due,
+                        BoothBooking.event_id.in_(_ENFORCED_BALANCES))))
     for booking in due:
         step(session, Action.LAPSE, booking.booth, booking, BoothState.AVAILABLE, actor_id=None, now=now)
         _tell_exhibitor(session, booking, "lapsed", key=f"booth:lapsed:{booking.id}")
@@ -725,8 +742,10 @@ def send_payment_reminders(session: Session, now: datetime | None = None) -> int
     queued = 0
     for booking in due:
         if keys[booking.id] not in sent:
-            queued += _tell_exhibitor(session, booking, "reminder", key=keys[booking.id],
-                                      instalment=_instalment(booking))
+            queued += _tell_exhibitor(
+                session, booking, "reminder", key=keys[booking.id], instalment=_instalment(booking),
+                ends_reservation=_instalment(booking) == "deposit" or balance_is_enforced(
+                    settings_for(session, booking.event)))
     return queued
 
 

@@ -704,8 +704,32 @@ def test_the_balance_has_its_own_deadline_shown_mailed_and_reminded(app, db, dep
         assert services.send_payment_reminders(s, balance_due - timedelta(days=3)) == 0
     with app.test_request_context(), db.transaction() as s:
         assert services.send_payment_reminders(s, balance_due - timedelta(days=1)) == 1
+    reminder = outbox_bodies(db, "ha@songhong.vn")[-1]
     assert (f"A reminder: ₫14,000,000 for booth A-02 at TechFest Hanoi 2026 is due by "
-            f"{local_time(app, balance_due)}." in outbox_bodies(db, "ha@songhong.vn")[-1])
+            f"{local_time(app, balance_due)}." in reminder)
+    assert "If it has not arrived by then, the reservation ends" in reminder
+
+    with app.test_request_context(), db.transaction() as s:  # the balance date holds, as the deposit's did
+        assert services.lapse_unpaid_reservations(s, balance_due - timedelta(minutes=1)) == []
+    with app.test_request_context(), db.transaction() as s:
+        assert [b.id for b in services.lapse_unpaid_reservations(s, balance_due)] == [booking.id]
+    assert booking_of(db, exhibitor.user).status is BookingStatus.LAPSED
+    assert (f"The balance for booth A-02 at TechFest Hanoi 2026 did not arrive by {local_time(app, balance_due)}, "
+            f"so the reservation has ended and the booth is available again. The organisers will write to you "
+            f"about the ₫6,000,000 you paid." in outbox_bodies(db, "ha@songhong.vn")[-1])
+
+
+def test_without_a_balance_date_a_late_balance_is_for_the_organisers_to_chase(app, db, make_user, exhibitor, form):
+    hall = create_hall(db, make_user, deposit_percent=30, payment_days=7)
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+    form(exhibitor, f"/booths/bookings/{booking.id}", APPLICATION)
+    assert "due within 7 days of your deposit" in text_of(exhibitor.get(f"/booths/bookings/{booking.id}"))
+    paid = as_organiser(app, db, services.record_payment, hall, booking.id)
+
+    with app.test_request_context(), db.transaction() as s:
+        assert services.lapse_unpaid_reservations(s, paid.payment_due_at + timedelta(days=1)) == []
+    assert booking_of(db, exhibitor.user).status is BookingStatus.AWAITING_PAYMENT
 
 
 def test_a_deposit_arriving_after_the_balance_date_gives_the_usual_days_to_pay(app, db, deposit_hall, exhibitor,
