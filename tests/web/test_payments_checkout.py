@@ -499,7 +499,7 @@ def test_a_booth_whose_instalment_a_way_to_pay_cannot_take_is_not_offered_it(app
     assert payment_choices(page) == ["manual", "demo_card"]
 
     application = {"company_name": "Sen Vàng AI", "tax_code": "0101234567", "products": "AI", "contact_name": "Lan",
-                   "contact_email": "lan@example.vn", "contact_phone": "0901"}
+                   "contact_email": "lan@example.vn", "contact_phone": "0901 234 567"}
     refused = form(exhibitor, f"/booths/bookings/{booking.id}", {**application, "provider": "vietqr"})
     assert refused.status_code == 400
     words = html.unescape(refused.get_data(as_text=True))
