@@ -695,6 +695,12 @@ def test_the_balance_has_its_own_deadline_shown_mailed_and_reminded(app, db, dep
     paid = booking_of(db, exhibitor.user)
     assert (paid.status, paid.amount_paid, paid.payment_due_at) == (BookingStatus.AWAITING_PAYMENT, 6_000_000,
                                                                     balance_due)
+    organiser = app.test_client()
+    login(organiser, app, deposit_hall.organiser)  # who reads Vietnamese
+    words = text_of(organiser.get(f"/manage/events/{deposit_hall.event_id}/booths/bookings/{booking.id}"))
+    with app.test_request_context(), force_locale("vi"):
+        balance_due_vi = " ".join(format_local_datetime(balance_due, "short").split())
+    assert f"Số tiền còn lại 14.000.000 ₫ · hạn thanh toán {balance_due_vi}" in words
     words = text_of(exhibitor.get(f"/booths/bookings/{booking.id}"))
     assert "Deposit ₫6,000,000 · paid" in words
     assert f"Balance ₫14,000,000 · due by {local_time(app, balance_due)}" in words
