@@ -35,3 +35,13 @@ class Invalid(DomainError):
     def __init__(self, message, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InvalidFields(Invalid):
+    """Several fields break their rules at once: `problems` maps each field to its message, so a form shows every
+    one at its field rather than the first alone."""
+
+    def __init__(self, problems: dict) -> None:
+        field, message = next(iter(problems.items()))
+        super().__init__(message, field)
+        self.problems = problems

@@ -22,6 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.phones import PHONE_RULE, is_phone_number
 from portal.tax_codes import TAX_CODE, TAX_CODE_RULE
 
 required = DataRequired(message=_l("This field is required."))
@@ -51,6 +52,18 @@ def tax_code_field(label, *, required_here: bool) -> StringField:
     return StringField(label, filters=[_strip], description=TAX_CODE_RULE, render_kw={"inputmode": "numeric"},
                        validators=[required if required_here else optional, length(14),
                                    Regexp(TAX_CODE, message=TAX_CODE_RULE)])
+
+
+def _phone_number(_form, field) -> None:
+    if field.data and not is_phone_number(field.data):
+        raise ValidationError(PHONE_RULE)
+
+
+def phone_field(label, *, required_here: bool) -> StringField:
+    """A phone number, national or international; the rule is portal.phones'."""
+    return StringField(label, filters=[_strip], validators=[required if required_here else optional, length(32),
+                                                            _phone_number],
+                       render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"})
 
 
 class WholeNumberField(IntegerField):
@@ -163,6 +176,7 @@ class _NumberField(WholeNumberField):
         super().process_formdata(valuelist)
 
 
-def number(label, minimum: int, maximum: int, **kwargs) -> _NumberField:
+def number(label, minimum: int, maximum: int, *, needed: bool = True, **kwargs) -> _NumberField:
     return _NumberField(label, validators=[
-        filled, NumberRange(minimum, maximum, _l("Enter a number between %(min)d and %(max)d."))], **kwargs)
+        filled if needed else optional,
+        NumberRange(minimum, maximum, _l("Enter a number between %(min)d and %(max)d."))], **kwargs)

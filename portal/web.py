@@ -35,9 +35,10 @@ def save_form(form, template: str, save, **context):
         return save(db)
     except DomainError as error:
         end_refused(db)
-        field = getattr(error, "field", None)
-        if field in form:
-            form[field].errors.append(str(error.message))
+        problems = getattr(error, "problems", None) or {getattr(error, "field", None): error.message}
+        if all(field in form for field in problems):
+            for field, message in problems.items():
+                form[field].errors.append(str(message))
             return render_template(template, form=form, **context), error.status_code
         return render_domain_error(error, template, form=form, **context)
 

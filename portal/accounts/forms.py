@@ -23,6 +23,7 @@ from portal.forms import (
     email_field,
     length,
     optional,
+    phone_field,
     required,
     tax_code_field,
 )
@@ -102,7 +103,7 @@ class ChangeEmailForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[required, length(120)], render_kw={"autocomplete": "name"})
-    phone = StringField(_l("Phone"), validators=[optional, length(32)], render_kw={"autocomplete": "tel"})
+    phone = phone_field(_l("Phone"), required_here=False)
     locale = locale_field()
 
 

@@ -24,6 +24,14 @@ from portal.i18n import format_vnd
 
 #: shown states drawn hatched as well as coloured, so that they differ without colour too
 HATCHED = frozenset({"sold", "blocked"})
+#: the widest a booth number's characters are, as a share of its font size (bold capitals and digits): a label is
+#: shrunk until its number fits its booth (the editor's booth_editor.js reads it from the page)
+LABEL_GLYPH_WIDTH = 0.72
+
+
+def label_size(number: str, w: float, h: float, largest: float) -> float:
+    """The font size that fits `number` inside a booth w × h wide and deep (any unit), at most `largest`."""
+    return min(largest, h / 2, w * 0.9 / (LABEL_GLYPH_WIDTH * max(len(number), 1)))
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ def booth_shapes(booths: Iterable[DrawnBooth], shown_ids: Collection[int] | None
         if shown in HATCHED:
             parts.append(f'<rect class="booth-pattern" fill="url(#booth-hatch)" {box}/>')
         parts.append(f'<text class="booth-number" x="{x + w / 2:g}" y="{y + h / 2:g}" '
-                     f'font-size="{min(w / 3.2, h / 2, 1.2):g}" aria-hidden="true">{drawn.number}</text>')
+                     f'font-size="{label_size(drawn.number, w, h, 1.2):.3g}" aria-hidden="true">{drawn.number}</text>')
         parts.append("</a>\n" if drawn.href else "</g>\n")
     return Markup("".join(parts))  # noqa: S704 - every value from outside was escaped above
 

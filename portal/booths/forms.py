@@ -10,7 +10,16 @@ from wtforms.validators import Regexp, ValidationError
 
 from portal.booths.plan import FEATURES, BoothFilter
 from portal.booths.services import Application
-from portal.forms import WholeNumberField, choices, email_field, length, optional, required, tax_code_field
+from portal.forms import (
+    WholeNumberField,
+    choices,
+    email_field,
+    length,
+    optional,
+    phone_field,
+    required,
+    tax_code_field,
+)
 from portal.payments.forms import PaymentChoiceField
 from portal.uploads import STORED_NAME
 
@@ -79,8 +88,7 @@ class ApplicationForm(FlaskForm):
     contact_name = StringField(_l("Contact person"), validators=[required, length(120)],
                                render_kw={"autocomplete": "name"})
     contact_email = email_field(_l("Contact e-mail"))
-    contact_phone = StringField(_l("Contact phone"), validators=[required, length(32)],
-                                render_kw={"autocomplete": "tel", "type": "tel"})
+    contact_phone = phone_field(_l("Contact phone"), required_here=True)
     logo = FileField(_l("Company logo (optional)"), description=_l("PNG, JPEG or WebP, at most 1 MB."),
                      render_kw={"accept": "image/png,image/jpeg,image/webp"})
     logo_name = HiddenField(validators=[optional, Regexp(STORED_NAME.pattern + "$")])

@@ -51,7 +51,8 @@ class FloorPlanForm(FlaskForm):
 
 class BoothForm(FlaskForm):
     number = text(_l("Booth number"), 12, description=_l("Letters and digits joined by hyphens, like A-01."))
-    zone = text(_l("Zone"), ZONE_MAX_CHARS, needed=False, default="")
+    zone = text(_l("Zone"), ZONE_MAX_CHARS, needed=False, default="",
+                description=_l("At most %(count)d characters.", count=ZONE_MAX_CHARS))
     x = whole_number(_l("Left edge (grid units from the left wall)"), 0, MAX_PLAN_UNITS, default=0)
     y = whole_number(_l("Top edge (grid units from the top wall)"), 0, MAX_PLAN_UNITS, default=0)
     w = whole_number(_l("Width (grid units)"), 1, MAX_PLAN_UNITS, default=3)
@@ -105,6 +106,11 @@ class SaleSettingsForm(FlaskForm):
     deposit_percent = whole_number(_l("Deposit (percent of the price)"), 0, 100, default=100,
                                    description=_l("0 or 100: the full price in one payment."))
     payment_days = whole_number(_l("Days to pay each instalment"), 1, 90, default=7)
+    balance_days_before_event = whole_number(
+        _l("The balance is due this many days before the event"), 0, 365, needed=False,
+        description=_l("With a deposit. A balance not paid by then ends the reservation, as a late deposit does; "
+                       "the deposit stays paid for you to settle. Leave empty to give the days to pay above, counted "
+                       "from the deposit, and to chase late balances yourselves."))
     selection_opens_at = HanoiDateTimeField(_l("Selection opens for everyone (Hanoi time)"), validators=[optional],
                                             description=_l("Leave empty until you announce it."))
     selection_closes_at = HanoiDateTimeField(
@@ -118,8 +124,8 @@ class SaleSettingsForm(FlaskForm):
 
     def settings_data(self) -> dict:
         return {name: self[name].data for name in (
-            "hold_minutes", "approval_required", "deposit_percent", "payment_days", "selection_opens_at",
-            "selection_closes_at", "badge_rules")}
+            "hold_minutes", "approval_required", "deposit_percent", "payment_days", "balance_days_before_event",
+            "selection_opens_at", "selection_closes_at", "badge_rules")}
 
 
 class OrganisationChoices(SelectMultipleField):

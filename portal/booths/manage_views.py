@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation
 from portal.booths import plan, services, setup
+from portal.booths.drawing import HATCHED, LABEL_GLYPH_WIDTH
 from portal.booths.labels import BOOKING_STATUS_LABELS, BOOTH_STATE_LABELS, LEGEND_LABELS
 from portal.booths.manage_forms import (
     BoothForm,
@@ -65,7 +66,7 @@ def _json_error(message: str, status: int, **extra):
 @bp.context_processor
 def _labels():
     return {"booking_status_labels": BOOKING_STATUS_LABELS, "booth_state_labels": BOOTH_STATE_LABELS,
-            "legend_labels": LEGEND_LABELS}
+            "legend_labels": LEGEND_LABELS, "hatched_states": HATCHED, "label_glyph_width": LABEL_GLYPH_WIDTH}
 
 
 def _here(endpoint: str, **values) -> str:
@@ -221,7 +222,11 @@ def editor_save():
         end_refused(db)
         if error.status_code in (403, 404):
             return _json_error(str(error.message), error.status_code)
-        return _json_error(str(error.message), error.status_code, field=getattr(error, "field", None),
+        field = getattr(error, "field", None)
+        problems = getattr(error, "problems", None) or ({field: error.message} if field else {})
+        message = _("Please correct the fields marked below.") if len(problems) > 1 else str(error.message)
+        return _json_error(message, error.status_code, field=field,
+                           problems={name: str(text) for name, text in problems.items()},
                            booth=_stored_json(booth_id))
     item = _stored_booth(booth.id)
     # the booth list's row too, drawn by the plan page's own template

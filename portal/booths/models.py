@@ -116,6 +116,7 @@ class BoothSaleSettings(Base):
     __table_args__ = (
         CheckConstraint("deposit_percent BETWEEN 0 AND 100", name="deposit_percent"),
         CheckConstraint("hold_minutes >= 1 AND payment_days >= 1", name="periods_positive"),
+        CheckConstraint("balance_days_before_event >= 0", name="balance_days_not_negative"),
     )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
@@ -127,6 +128,9 @@ class BoothSaleSettings(Base):
     deposit_percent: Mapped[int] = mapped_column(Integer, default=100)
     #: days an exhibitor has for each payment, counted from the reservation (or the approval, or the deposit)
     payment_days: Mapped[int] = mapped_column(Integer, default=7)
+    #: the balance after a deposit is due this many days before the event starts; None: `payment_days` after the
+    #: deposit arrives, like every instalment
+    balance_days_before_event: Mapped[int | None] = mapped_column(Integer)
     #: when everyone may choose (priority windows open earlier for their organisations); None: not announced
     selection_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: no new holds from this moment; None: until the event starts

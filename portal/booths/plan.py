@@ -3,6 +3,7 @@ SQL statements, however many booths and bookings the event has, and treats a hol
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,11 @@ from portal.errors import NotFound
 from portal.events.models import Event, Order
 from portal.events.permissions import can_manage_event
 from portal.exports import ExportFile, Table, check_format, export_file, spreadsheet_time
+
+#: the least a booth on a drawing measures across on screen (WCAG 2.2 target size)
+TAP_TARGET_PX = 24
+#: what the smallest booth is taken to be in a hall without booths yet, in grid units
+TYPICAL_BOOTH_UNITS = 3
 
 
 def floor_plan_of(session: Session, event: Event) -> FloorPlan:
@@ -109,6 +115,14 @@ class Plan:
     @property
     def zones(self) -> list[str]:
         return sorted({b.booth.zone for b in self.booths})
+
+    @property
+    def drawn_size(self) -> tuple[int, int]:
+        """The smallest the drawing may be shown, in screen pixels (width, height): its smallest booth is then
+        TAP_TARGET_PX across. A wider frame stretches it (booths.css, booth_manage.css); a narrower one scrolls."""
+        smallest = min((min(b.booth.w, b.booth.h) for b in self.booths), default=TYPICAL_BOOTH_UNITS)
+        unit = TAP_TARGET_PX / smallest
+        return math.ceil(self.floor_plan.width * unit), math.ceil(self.floor_plan.height * unit)
 
 
 def booth_plan(session: Session, event: Event, viewer: User | None, *, now: datetime | None = None) -> Plan:

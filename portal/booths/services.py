@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -41,6 +41,7 @@ from portal.notifications.models import OutboxMessage
 from portal.notifications.services import absolute_url, queue_mail
 from portal.payments.models import Payment
 from portal.payments.providers import FREE, MANUAL, PROVIDERS
+from portal.phones import PHONE_RULE, is_phone_number
 from portal.tax_codes import TAX_CODE, TAX_CODE_RULE
 from portal.uploads import STORED_NAME
 
@@ -309,6 +310,20 @@ def _payment_deadline(settings: BoothSaleSettings, event: Event, now: datetime) 
     return min(now + timedelta(days=settings.payment_days), event.starts_at)
 
 
+def fixed_balance_deadline(settings: BoothSaleSettings, event: Event) -> datetime | None:
+    """When the organisers want every balance in, if they set a number of days before the event."""
+    if settings.balance_days_before_event is None:
+        return None
+    return event.starts_at - timedelta(days=settings.balance_days_before_event)
+
+
+def _balance_deadline(settings: BoothSaleSettings, event: Event, now: datetime) -> datetime:
+    """The balance's own deadline once the deposit is in: the organisers' date before the event, or, when they set
+    none or a deposit came in after it, the usual days to pay from now."""
+    fixed = fixed_balance_deadline(settings, event)
+    return fixed if fixed is not None and fixed > now else _payment_deadline(settings, event, now)
+
+
 def first_instalment(price: int, deposit_percent: int) -> int:
     """The deposit in whole đồng, rounded up; 0 % and 100 % both ask for the full price at once."""
     if deposit_percent in (0, 100):
@@ -414,8 +429,8 @@ class Application:
     logo: str | None = None
 
     def cleaned(self) -> Application:
-        """Trimmed, and refused (Invalid naming the field) when required text is missing or the tax code is
-        malformed."""
+        """Trimmed, and refused (Invalid naming the field) when required text is missing or the tax code or the
+        phone number is malformed."""
         values = {name: (value.strip() if isinstance(value, str) else value) for name, value in vars(self).items()}
         values["contact_email"] = values["contact_email"].lower()
         for name in ("company_name", "tax_code", "products", "contact_name", "contact_email", "contact_phone"):
@@ -423,6 +438,8 @@ class Application:
                 raise Invalid(_l("This field is required."), name)
         if not TAX_CODE.fullmatch(values["tax_code"]):
             raise Invalid(TAX_CODE_RULE, "tax_code")
+        if not is_phone_number(values["contact_phone"]):
+            raise Invalid(PHONE_RULE, "contact_phone")
         if values["logo"] is not None and not STORED_NAME.fullmatch(values["logo"]):
             raise ValueError(f"not a stored upload: {values['logo']!r}")  # only uploads.store_logo names files
         return Application(**values)
@@ -456,6 +473,45 @@ def submit_application(session: Session, exhibitor: User, booking_id: int, appli
     return booking
 
 
+@dataclass(frozen=True)
+class Instalment:
+    """One of a booking's two payments (a deposit, then its balance) as the exhibitor reads it."""
+
+    is_deposit: bool
+    amount: int
+    #: how much of it has arrived
+    paid: int
+    #: when it must have arrived; None for a balance counted from the deposit's arrival (see `days_after_deposit`)
+    due_at: datetime | None
+    #: whether the reservation ends if it has not arrived by then (balance_is_enforced)
+    ends_reservation: bool
+    days_after_deposit: int | None = None
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid >= self.amount
+
+
+def instalments(session: Session, booking: BoothBooking) -> list[Instalment]:
+    """A submitted booking's deposit and balance, each with its own deadline; none for a booking paid in one go."""
+    if not 0 < booking.deposit_due < booking.amount_due:
+        return []
+    settings = settings_for(session, booking.event)
+    enforced = balance_is_enforced(settings)
+    deposit_paid = min(booking.amount_paid, booking.deposit_due)
+    deposit_in = deposit_paid == booking.deposit_due
+    deposit = Instalment(True, booking.deposit_due, deposit_paid, None if deposit_in else booking.payment_due_at,
+                         ends_reservation=True)
+    balance = booking.amount_due - booking.deposit_due
+    balance_paid = booking.amount_paid - deposit_paid
+    if deposit_in:
+        return [deposit, Instalment(False, balance, balance_paid, booking.payment_due_at, enforced)]
+    fixed = fixed_balance_deadline(settings, booking.event)
+    if fixed is not None and (booking.payment_due_at is None or fixed > booking.payment_due_at):
+        return [deposit, Instalment(False, balance, balance_paid, fixed, enforced)]
+    return [deposit, Instalment(False, balance, balance_paid, None, enforced, days_after_deposit=settings.payment_days)]
+
+
 def _payment_state(amount_due: int) -> BoothState:
     """Where a reservation goes once it may be paid: sold at once when there is nothing to pay."""
     return BoothState.SOLD if amount_due == 0 else BoothState.AWAITING_PAYMENT
@@ -465,7 +521,8 @@ def _set_payment_terms(booking: BoothBooking, settings: BoothSaleSettings, now: 
     if booking.status is BookingStatus.SOLD:
         booking.paid_at, booking.payment_due_at = now, None
     elif booking.status is BookingStatus.AWAITING_PAYMENT:
-        booking.payment_due_at = _payment_deadline(settings, booking.event, now)
+        deadline = _payment_deadline if booking.amount_paid < booking.deposit_due else _balance_deadline
+        booking.payment_due_at = deadline(settings, booking.event, now)
 
 
 # --- the organisers' way ----------------------------------------------------------------------
@@ -639,12 +696,25 @@ def expire_holds(session: Session, now: datetime | None = None) -> list[BoothBoo
     return due
 
 
+#: events whose organisers set a balance deadline, and so hold balances to it
+_ENFORCED_BALANCES = select(BoothSaleSettings.event_id).where(BoothSaleSettings.balance_days_before_event.is_not(None))
+
+
+def balance_is_enforced(settings: BoothSaleSettings) -> bool:
+    """Whether an unpaid balance ends its reservation at its deadline, as an unpaid deposit does: when the
+    organisers set a balance deadline. Without one, a late balance is for them to chase, not for the clock."""
+    return settings.balance_days_before_event is not None
+
+
 def lapse_unpaid_reservations(session: Session, now: datetime | None = None) -> list[BoothBooking]:
-    """Reservations with nothing paid by their deadline free their booths; the exhibitor is told. Once a deposit
-    has arrived, a late balance is for the organisers to chase, not for the clock to cancel."""
+    """Reservations with nothing paid by their deadline free their booths, and so do those whose balance is late
+    where the event enforces its balance deadline (the deposit stays paid, for the organisers to settle); the
+    exhibitor is told."""
     now = now or utcnow()
-    due = _due(session, BoothBooking.status == BookingStatus.AWAITING_PAYMENT, BoothBooking.amount_paid == 0,
-               BoothBooking.payment_due_at <= now)
+    due = _due(session, BoothBooking.status == BookingStatus.AWAITING_PAYMENT, BoothBooking.payment_due_at <= now,
+               or_(BoothBooking.amount_paid == 0,
+                   and_(BoothBooking.amount_paid >= BoothBooking.deposit_due,
+                        BoothBooking.event_id.in_(_ENFORCED_BALANCES))))
     for booking in due:
         step(session, Action.LAPSE, booking.booth, booking, BoothState.AVAILABLE, actor_id=None, now=now)
         _tell_exhibitor(session, booking, "lapsed", key=f"booth:lapsed:{booking.id}")
@@ -672,8 +742,10 @@ def send_payment_reminders(session: Session, now: datetime | None = None) -> int
     queued = 0
     for booking in due:
         if keys[booking.id] not in sent:
-            queued += _tell_exhibitor(session, booking, "reminder", key=keys[booking.id],
-                                      instalment=_instalment(booking))
+            queued += _tell_exhibitor(
+                session, booking, "reminder", key=keys[booking.id], instalment=_instalment(booking),
+                ends_reservation=_instalment(booking) == "deposit" or balance_is_enforced(
+                    settings_for(session, booking.event)))
     return queued
 
 
@@ -699,6 +771,11 @@ def booking_link(booking: BoothBooking) -> str:
     return absolute_url("booths.booking", booking_id=booking.id)
 
 
+def receipt_link(booking: BoothBooking) -> str | None:
+    """The receipt of what the exhibitor has paid so far, once they have paid something."""
+    return absolute_url("receipts.exhibitor_receipt", booking_id=booking.id) if booking.amount_paid else None
+
+
 def _tell_exhibitor(session: Session, booking: BoothBooking, kind: str, *, key: str, **context) -> bool:
     """Mails the exhibitor about their booking, in their language; returns whether it was queued now."""
     exhibitor, event = booking.exhibitor, booking.event
@@ -706,7 +783,8 @@ def _tell_exhibitor(session: Session, booking: BoothBooking, kind: str, *, key: 
         subject = SUBJECTS[kind] % {"event": localized(event, "name")}
     return queue_mail(session, key=key, to=exhibitor.email, locale=exhibitor.locale, template="booth_booking",
                       subject=subject, kind=kind, booking=booking, booth=booking.booth, event=event,
-                      exhibitor=exhibitor, due_now=next_instalment(booking), link=booking_link(booking),
+                      exhibitor=exhibitor, due_now=next_instalment(booking), instalments=instalments(session, booking),
+                      link=booking_link(booking), receipt_link=receipt_link(booking),
                       provider=PROVIDERS.get(booking.provider or MANUAL.key), **context)
 
 

@@ -19,7 +19,7 @@ from portal.audit.services import record
 from portal.booths.models import Booth, BoothBooking, BoothSaleSettings, FloorPlan, PlanImageKind, PriorityWindow
 from portal.booths.plan import floor_plan_of
 from portal.booths.services import settings_for
-from portal.errors import Conflict, Invalid, NotFound
+from portal.errors import Conflict, Invalid, InvalidFields, NotFound
 from portal.events.models import Event
 
 BOOTH_NUMBER = re.compile(r"[A-Z0-9]+(-[A-Z0-9]+)*")
@@ -85,32 +85,36 @@ def _overlap(a: Booth | BoothInput, b: Booth) -> bool:
 
 def save_booth(session: Session, actor: User, event: Event, data: BoothInput, booth_id: int | None = None) -> Booth:
     """Adds a booth to the plan (booth_id None) or changes one: its number is unique in the event, it lies inside
-    the hall and overlaps no other booth. A booking keeps the price it was made at."""
+    the hall and overlaps no other booth. A booking keeps the price it was made at. Every rule broken is named at
+    once (InvalidFields), each at its field."""
     number = data.number.strip().upper()
-    if not BOOTH_NUMBER.fullmatch(number) or len(number) > 12:
-        raise Invalid(_l("A booth number has letters and digits, groups joined by hyphens, at most 12 characters "
-                         "(like A-01)."), "number")
-    plan = floor_plan_of(session, event)
-    if data.w < 1 or data.h < 1:
-        raise Invalid(_l("A booth is at least one grid unit wide and deep."), "w")
-    if data.x < 0 or data.y < 0 or data.x + data.w > plan.width or data.y + data.h > plan.height:
-        raise Invalid(_l("The booth must lie inside the hall (%(width)d × %(height)d grid units).", width=plan.width,
-                         height=plan.height), "x")
-    if data.price < 0:
-        raise Invalid(_l("The price cannot be negative."), "price")
     zone = data.zone.strip()
+    plan = floor_plan_of(session, event)
+    problems = {}
+    if not BOOTH_NUMBER.fullmatch(number) or len(number) > 12:
+        problems["number"] = _l("A booth number has letters and digits, groups joined by hyphens, at most 12 "
+                                "characters (like A-01).")
     if len(zone) > ZONE_MAX_CHARS:  # the editor's JSON is not held to the form's length
-        raise Invalid(_l("A zone name has at most %(count)d characters.", count=ZONE_MAX_CHARS), "zone")
+        problems["zone"] = _l("A zone name has at most %(count)d characters.", count=ZONE_MAX_CHARS)
+    if data.w < 1 or data.h < 1:
+        problems["w"] = _l("A booth is at least one grid unit wide and deep.")
+    elif data.x < 0 or data.y < 0 or data.x + data.w > plan.width or data.y + data.h > plan.height:
+        problems["x"] = _l("The booth must lie inside the hall (%(width)d × %(height)d grid units).",
+                           width=plan.width, height=plan.height)
+    if data.price < 0:
+        problems["price"] = _l("The price cannot be negative.")
     size_m2 = data.size_m2 if data.size_m2 is not None else data.w * data.h * plan.metres_per_unit ** 2
-    if size_m2 <= 0:
-        raise Invalid(_l("The size must be more than 0 m²."), "size_m2")
+    if size_m2 <= 0 and (data.size_m2 is not None or "w" not in problems):  # not a bad width said twice
+        problems["size_m2"] = _l("The size must be more than 0 m².")
     others = [b for b in booths_of(session, event) if b.id != booth_id]
-    if any(b.number == number for b in others):
-        raise Invalid(_l("There is already a booth %(number)s.", number=number), "number")
+    if "number" not in problems and any(b.number == number for b in others):
+        problems["number"] = _l("There is already a booth %(number)s.", number=number)
     overlapped = next((b for b in others if _overlap(data, b)), None)
-    if overlapped is not None:
-        raise Invalid(_l("Booth %(number)s would overlap booth %(other)s. Move or resize one of them.",
-                         number=number, other=overlapped.number), "x")
+    if overlapped is not None and not problems.keys() & {"w", "x"}:
+        problems["x"] = _l("Booth %(number)s would overlap booth %(other)s. Move or resize one of them.",
+                           number=number, other=overlapped.number)
+    if problems:
+        raise InvalidFields(problems)
     booth = Booth(event_id=event.id) if booth_id is None else _booth_of(session, event, booth_id)
     booth.number, booth.zone, booth.size_m2 = number, zone, size_m2
     booth.x, booth.y, booth.w, booth.h, booth.price = data.x, data.y, data.w, data.h, data.price
@@ -157,6 +161,7 @@ def _badge_rules(rules: list[tuple[float | None, int]]) -> list[dict]:
 
 def save_sale_settings(session: Session, actor: User, event: Event, *, hold_minutes: int, approval_required: bool,
                        deposit_percent: int, payment_days: int, selection_opens_at: datetime | None,
+                       balance_days_before_event: int | None = None,
                        selection_closes_at: datetime | None,
                        badge_rules: list[tuple[float | None, int]]) -> BoothSaleSettings:
     if not 1 <= hold_minutes <= 120:
@@ -165,11 +170,14 @@ def save_sale_settings(session: Session, actor: User, event: Event, *, hold_minu
         raise Invalid(_l("The deposit is between 0 and 100 percent of the price."), "deposit_percent")
     if not 1 <= payment_days <= 90:
         raise Invalid(_l("Exhibitors have between 1 and 90 days to pay."), "payment_days")
+    if balance_days_before_event is not None and not 0 <= balance_days_before_event <= 365:
+        raise Invalid(_l("The balance is due between 0 and 365 days before the event."), "balance_days_before_event")
     if selection_opens_at and selection_closes_at and selection_closes_at <= selection_opens_at:
         raise Invalid(_l("The selection deadline must come after the opening."), "selection_closes_at")
     settings = settings_for(session, event)
     settings.hold_minutes, settings.approval_required = hold_minutes, approval_required
     settings.deposit_percent, settings.payment_days = deposit_percent, payment_days
+    settings.balance_days_before_event = balance_days_before_event
     settings.selection_opens_at, settings.selection_closes_at = selection_opens_at, selection_closes_at
     settings.badge_rules = _badge_rules(badge_rules)
     session.add(settings)

@@ -219,9 +219,13 @@ def _own_booking(booking_id: int) -> BoothBooking:
 
 
 def _prefilled(booking: BoothBooking) -> dict:
-    """A new application starts from the exhibitor's account and organisation."""
-    return {"company_name": booking.organisation.name if booking.organisation else "",
-            "contact_name": current_user.full_name, "contact_email": current_user.email}
+    """A new application starts from the exhibitor's organisation (its name and tax code) and account (name, address
+    and phone)."""
+    organisation = booking.organisation
+    return {"company_name": organisation.name if organisation else "",
+            "tax_code": organisation.tax_code if organisation else "",
+            "contact_name": current_user.full_name, "contact_email": current_user.email,
+            "contact_phone": current_user.phone or ""}
 
 
 def _submit(booking: BoothBooking, form: ApplicationForm):
@@ -276,6 +280,7 @@ def booking(booking_id: int):
     now = utcnow()
     return render_template("booths/booking.html", booking=booking, event=booking.event, now=now,
                            next_instalment=services.next_instalment(booking),
+                           instalments=services.instalments(db_session(), booking),
                            may_withdraw=services.may_withdraw(booking),
                            panel=payment_panel(BOOTH_BOOKING, booking, now) if booking.awaits_payment(now) else None)
 

@@ -138,7 +138,7 @@ def refund_sent(refund_id: int):
 def _receipt_response(receipt: receipts.Receipt, as_pdf: bool):
     if as_pdf:
         return send_file(io.BytesIO(receipts.to_pdf(receipt)), mimetype="application/pdf",
-                         download_name=f"receipt-{receipt.order.code}.pdf")
+                         download_name=f"receipt-{receipt.reference}.pdf")
     return render_template("payments/receipt.html", receipt=receipt,
                            not_an_e_invoice=receipts.NOT_AN_E_INVOICE,
                            pdf_url=request.path + ".pdf")
@@ -155,6 +155,16 @@ def receipt(order_id: int, as_pdf: bool):
     return _receipt_response(found, as_pdf)
 
 
+@bp.route("/booth-bookings/<int:booking_id>/receipt.pdf", defaults={"as_pdf": True})
+@bp.route("/booth-bookings/<int:booking_id>/receipt", defaults={"as_pdf": False})
+def booth_receipt(booking_id: int, as_pdf: bool):
+    try:
+        found = receipts.booth_for_event(db_session(), g.event, booking_id)
+    except DomainError as error:
+        abort(error.status_code)
+    return _receipt_response(found, as_pdf)
+
+
 @buyer_bp.route("/<code>.pdf", defaults={"as_pdf": True})
 @buyer_bp.route("/<code>", defaults={"as_pdf": False})
 @login_required
@@ -166,3 +176,15 @@ def buyer_receipt(code: str, as_pdf: bool):
         abort(404)
     return _receipt_response(found, as_pdf)
 
+
+
+@buyer_bp.route("/booths/<int:booking_id>.pdf", defaults={"as_pdf": True})
+@buyer_bp.route("/booths/<int:booking_id>", defaults={"as_pdf": False})
+@login_required
+def exhibitor_receipt(booking_id: int, as_pdf: bool):
+    """The exhibitor's receipt of their booth's payments; anybody else's is not found."""
+    try:
+        found = receipts.for_exhibitor(db_session(), current_user, booking_id)
+    except DomainError:
+        abort(404)
+    return _receipt_response(found, as_pdf)

@@ -38,17 +38,78 @@
     message.setAttribute("role", isError ? "alert" : "status");
   }
 
+  // --- the side form's fields ---------------------------------------------------------------------
+
+  // Takes away every field's message (the server's, from a page sent without JavaScript, too).
+  function clearFieldErrors() {
+    form.querySelectorAll(".field-error").forEach((note) => {
+      const input = form.querySelector(`[aria-describedby~="${note.id}"]`);
+      if (input) {
+        const rest = input.getAttribute("aria-describedby").split(" ").filter((id) => id !== note.id);
+        if (rest.length) {
+          input.setAttribute("aria-describedby", rest.join(" "));
+        } else {
+          input.removeAttribute("aria-describedby");
+        }
+      }
+      note.remove();
+    });
+    form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
+    form.querySelectorAll(".field-invalid").forEach((box) => box.classList.remove("field-invalid"));
+  }
+
+  // Shows each message at its field, as the server's page does: {field name: message}.
+  function showFieldErrors(problems) {
+    for (const [name, text] of Object.entries(problems || {})) {
+      const input = form.elements[name];
+      if (!input || !input.id) {
+        continue;
+      }
+      const note = document.createElement("p");
+      note.className = "field-error";
+      note.id = `${input.id}-error`;
+      note.textContent = text;
+      document.getElementById(note.id)?.remove();
+      input.after(note);
+      input.setAttribute("aria-invalid", "true");
+      const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      input.setAttribute("aria-describedby", [...new Set([...described, note.id])].join(" "));
+      input.closest(".field")?.classList.add("field-invalid");
+    }
+  }
+
+  // A pasted text longer than the field takes is cut by the browser without a word: say so at the field.
+  form.addEventListener("paste", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.maxLength <= 0) {
+      return;
+    }
+    const pasted = event.clipboardData ? event.clipboardData.getData("text") : "";
+    const room = input.maxLength - input.value.length + (input.selectionEnd - input.selectionStart);
+    if (pasted.length > room) {
+      showFieldErrors({ [input.name]: texts.cut.replace("{count}", input.maxLength) });
+    }
+  });
+
   // --- drawing ------------------------------------------------------------------------------------
 
+  const hatched = new Set(texts.hatched.split(" "));
+  // the widest a label's characters are, as a share of its font size (drawing.LABEL_GLYPH_WIDTH)
+  const GLYPH_WIDTH = Number(texts.glyphWidth);
+
+  // The booth's box and hatching where it stands, its number in the middle, shrunk until it fits the box.
   function place(shape, booth) {
-    const rect = shape.querySelector("rect");
+    shape.querySelectorAll("rect").forEach((rect) => {
+      rect.setAttribute("x", booth.x * unit);
+      rect.setAttribute("y", booth.y * unit);
+      rect.setAttribute("width", booth.w * unit);
+      rect.setAttribute("height", booth.h * unit);
+    });
     const label = shape.querySelector("text");
-    rect.setAttribute("x", booth.x * unit);
-    rect.setAttribute("y", booth.y * unit);
-    rect.setAttribute("width", booth.w * unit);
-    rect.setAttribute("height", booth.h * unit);
-    label.setAttribute("x", booth.x * unit + 4);
-    label.setAttribute("y", booth.y * unit + 14);
+    label.setAttribute("x", (booth.x + booth.w / 2) * unit);
+    label.setAttribute("y", (booth.y + booth.h / 2) * unit);
+    const fits = (booth.w * unit * 0.9) / (GLYPH_WIDTH * Math.max(booth.number.length, 1));
+    label.setAttribute("font-size", Math.min(12, (booth.h * unit) / 2, fits).toFixed(1));
     if (shape === selected) {
       placeHandle(booth);
     }
@@ -58,6 +119,8 @@
     shape.dataset.booth = JSON.stringify(booth);
     shape.setAttribute("class", `booth booth-${booth.state}` + (shape === selected ? " is-selected" : ""));
     shape.setAttribute("aria-label", `${booth.number}, ${booth.state_label}`);
+    shape.querySelector("title").textContent = `${booth.number}${booth.zone ? ", " + booth.zone : ""}: ${booth.state_label}`;
+    shape.querySelector(".booth-pattern").setAttribute("visibility", hatched.has(booth.state) ? "visible" : "hidden");
     shape.querySelector("text").textContent = booth.number;
     place(shape, booth);
   }
@@ -65,7 +128,11 @@
   function newShape(booth) {
     const shape = document.createElementNS(SVG_NS, "g");
     shape.setAttribute("tabindex", "0");
-    shape.append(document.createElementNS(SVG_NS, "rect"), document.createElementNS(SVG_NS, "text"));
+    const [box, pattern] = [document.createElementNS(SVG_NS, "rect"), document.createElementNS(SVG_NS, "rect")];
+    box.setAttribute("class", "booth-box");
+    pattern.setAttribute("class", "booth-pattern");
+    pattern.setAttribute("fill", "url(#booth-editor-hatch)");
+    shape.append(document.createElementNS(SVG_NS, "title"), box, pattern, document.createElementNS(SVG_NS, "text"));
     shapes.append(shape);
     draw(shape, booth);
     return shape;
@@ -117,6 +184,7 @@
     });
     title.textContent = booth ? texts.editTitle.replace("{number}", booth.number) : texts.newTitle;
     newButton.hidden = deleteButton.hidden = !booth;
+    clearFieldErrors();
   }
 
   function select(shape) {
@@ -194,10 +262,10 @@
     say(answer.data.error || texts.failed, true);
     if (shape) {
       draw(shape, answer.data.booth || before);
-      if (shape === selected) {
-        fill(boothOf(shape));
-      }
     }
+    // what was typed stays in the form, each refused field with its message
+    clearFieldErrors();
+    showFieldErrors(answer.data.problems);
   }
 
   form.addEventListener("submit", async (event) => {
@@ -318,7 +386,10 @@
     });
   }
 
-  shapes.querySelectorAll(".booth").forEach(watch);
+  shapes.querySelectorAll(".booth").forEach((shape) => {
+    place(shape, boothOf(shape));
+    watch(shape);
+  });
   new MutationObserver((changes) => {
     changes.forEach((change) => change.addedNodes.forEach(watch));
   }).observe(shapes, { childList: true });

@@ -10,10 +10,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from portal.accounts.models import User
+from portal.booths import services
 from portal.booths.models import BookingStatus, BoothBooking
 from tests.browser.steps import log_in, translated
 from tests.support.a11y import assert_accessible
-from tests.support.booths import create_hall
+from tests.support.booths import as_organiser, create_hall, join_organisation
 
 pytestmark = pytest.mark.browser
 
@@ -100,3 +102,58 @@ def test_an_exhibitor_holds_applies_is_approved_pays_and_names_two_badges(page, 
         booking = s.get(BoothBooking, booking_id)
         assert booking.status is BookingStatus.SOLD
         assert sorted(t.attendee_name for t in booking.badge_order.tickets) == ["Lê Thu Hà", "Đỗ Minh Khoa"]
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_an_exhibitor_applies_from_their_organisation_is_told_a_wrong_phone_and_gets_a_deposit_receipt(
+        page, app, db, make_user, width):
+    def vi(message: str, **values) -> str:
+        return translated(app, message, "vi") % values if values else translated(app, message, "vi")
+
+    page.set_viewport_size({"width": width, "height": 800})
+    hall = create_hall(db, make_user, deposit_percent=30, balance_days_before_event=10)
+    exhibitor = make_user(email=EXHIBITOR, name="Lê Thu Hà")
+    join_organisation(db, exhibitor, "Công ty Robot Sông Hồng", tax_code="0101234567")
+    with db.transaction() as s:
+        s.get(User, exhibitor.id).phone = "0912 345 678"
+    booth_id = hall.booths["A-02"]
+
+    log_in(page, EXHIBITOR)
+    page.goto(f"/events/techfest-hanoi-2026/booths?booth={booth_id}#chosen")
+    page.locator("#chosen").get_by_role("button", name=vi("Choose %(number)s", number="A-02")).click()
+    expect(page.get_by_label(vi("Company name"))).to_have_value("Công ty Robot Sông Hồng")
+    expect(page.get_by_label(vi("Tax code"))).to_have_value("0101234567")
+    expect(page.get_by_label(vi("Contact phone"))).to_have_value("0912 345 678")
+
+    page.get_by_label(vi("Products and services you will show")).fill("Rô-bốt phân loại thư")
+    page.get_by_label(vi("Contact phone")).fill("abc")
+    page.get_by_role("button", name=vi("Submit the application")).click()
+    phone = page.get_by_label(vi("Contact phone"))
+    expect(phone).to_have_value("abc")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#contact_phone-error")).to_have_text(
+        vi("Enter a phone number, like 0912 345 678 or +84 912 345 678."))
+    expect(page.get_by_label(vi("Products and services you will show"))).to_have_value("Rô-bốt phân loại thư")
+    assert_accessible(page)
+
+    phone.fill("+84 912 345 678")
+    page.get_by_role("button", name=vi("Submit the application")).click()
+    expect(page.locator("#deposit-terms")).to_contain_text("6.000.000")
+    expect(page.locator("#balance-terms")).to_contain_text("14.000.000")
+    expect(page.locator("#booth-receipt")).to_have_count(0)
+    assert_accessible(page)
+    with db.session_factory() as s:
+        booking_id = s.scalar(select(BoothBooking.id).where(BoothBooking.booth_id == booth_id))
+
+    as_organiser(app, db, services.record_payment, hall, booking_id)
+
+    page.reload()
+    expect(page.locator("#deposit-terms")).to_contain_text(vi("paid"))
+    page.locator("#booth-receipt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(vi("Receipt for booth %(number)s", number="A-02"))
+    expect(page.locator("#receipt-payments")).to_contain_text(vi("Deposit"))
+    expect(page.locator("#receipt-payments")).to_contain_text("6.000.000")
+    expect(page.locator("#receipt-outstanding")).to_contain_text("14.000.000")
+    expect(page.locator("#receipt-tax-code")).to_have_text("0101234567")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page)

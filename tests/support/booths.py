@@ -33,7 +33,8 @@ class Hall:
 
 def create_hall(db, make_user, *, booths=BOOTHS, approval_required: bool = False, deposit_percent: int = 100,
                 payment_days: int = 7, hold_minutes: int = 15, opens_at: datetime | None = None,
-                closes_at: datetime | None = None, event: Event | None = None) -> Hall:
+                closes_at: datetime | None = None, event: Event | None = None,
+                balance_days_before_event: int | None = None) -> Hall:
     """TechFest (or `event`) a month ahead with these booths, selection open to everyone since yesterday unless
     told."""
     organiser = make_user(Role.ORGANISER)
@@ -41,6 +42,7 @@ def create_hall(db, make_user, *, booths=BOOTHS, approval_required: bool = False
     with db.transaction() as s:
         s.add(BoothSaleSettings(event_id=event.id, hold_minutes=hold_minutes, approval_required=approval_required,
                                 deposit_percent=deposit_percent, payment_days=payment_days,
+                                balance_days_before_event=balance_days_before_event,
                                 selection_opens_at=opens_at or utcnow() - timedelta(days=1),
                                 selection_closes_at=closes_at))
     hall = Hall(event.id, organiser, {})
@@ -59,9 +61,10 @@ def add_booths(db, hall: Hall, booths) -> None:
         hall.booths.update({b.number: b.id for b in rows})
 
 
-def join_organisation(db, user: User, name: str, kind: OrganisationKind = OrganisationKind.COMPANY) -> int:
+def join_organisation(db, user: User, name: str, kind: OrganisationKind = OrganisationKind.COMPANY, *,
+                      tax_code: str = "") -> int:
     with db.transaction() as s:
-        organisation = Organisation(name=name, kind=kind)
+        organisation = Organisation(name=name, kind=kind, tax_code=tax_code)
         organisation.members.append(OrganisationMember(user_id=user.id, is_owner=True))
         s.add(organisation)
         s.flush()

@@ -244,7 +244,7 @@ def test_a_booth_booking_asks_for_its_next_instalment(app, db, make_user):
     hall = create_hall(db, make_user, deposit_percent=30)
     exhibitor = make_user(Role.STARTUP, locale="en")
     booking = as_exhibitor(app, db, booth_services.hold_booth, exhibitor, hall.booths["A-01"])
-    application = booth_services.Application("Sen Vàng AI", "0101234567", "AI", "Lan", "lan@example.vn", "0901")
+    application = booth_services.Application("Sen Vàng AI", "0101234567", "AI", "Lan", "lan@example.vn", "0901 234 567")
     as_exhibitor(app, db, booth_services.submit_application, exhibitor, booking.id, application,
                  provider_key="vietqr")
     with app.test_request_context(), force_locale("en"), db.transaction() as s:

@@ -242,6 +242,46 @@ def test_the_editor_refuses_a_zone_longer_than_stored_with_the_rule(app, db, org
     assert _booths_and_audit(db) == before
 
 
+def test_the_editor_names_every_broken_rule_at_once_each_at_its_field(app, db, organiser, hall):
+    before = _booths_and_audit(db)
+    response = post_json(organiser, app, url(hall, "/editor"),
+                         booth_payload(number="a b", zone="Z" * 300, x=59, price=-1))
+    assert response.status_code == 400
+    assert response.json["error"] == "Please correct the fields marked below."
+    assert response.json["problems"] == {
+        "number": "A booth number has letters and digits, groups joined by hyphens, at most 12 characters (like A-01).",
+        "zone": "A zone name has at most 40 characters.",
+        "x": "The booth must lie inside the hall (60 × 40 grid units).",
+        "price": "The price cannot be negative."}
+    assert _booths_and_audit(db) == before
+
+
+def test_the_booth_form_names_every_broken_rule_at_once_keeping_what_was_typed(form, organiser, hall):
+    response = form(organiser, url(hall, "/new"), {"number": "A-01", "zone": "Hall E", "x": "58", "y": "1",
+                                                   "w": "3", "h": "2", "price": "9000000"})
+    assert response.status_code == 400
+    text = page_text(response)
+    assert re.search(r'id="number-error">There is already a booth A-01\.<', text)
+    assert re.search(r'id="x-error">The booth must lie inside the hall \(60 × 40 grid units\)\.<', text)
+    assert 'value="Hall E"' in text and 'value="58"' in text
+
+
+def test_a_zone_name_too_long_is_refused_at_its_field_which_says_its_limit(form, organiser, hall):
+    page = page_text(organiser.get(url(hall)))
+    zone = re.search(r'<input[^>]*name="zone"[^>]*>', page).group(0)
+    assert 'maxlength="40"' in zone and 'aria-describedby="zone-hint"' in zone
+    assert '<p class="hint" id="zone-hint">At most 40 characters.</p>' in page
+
+    typed = ("Khu trưng bày công nghệ " * 13).strip()  # 311 characters
+    response = form(organiser, url(hall, "/new"), {"number": "E-02", "zone": typed, "x": "40", "y": "30", "w": "2",
+                                                   "h": "2", "price": "9000000"})
+
+    assert response.status_code == 400
+    text = page_text(response)
+    assert re.search(r'id="zone-error">Use at most 40 characters\.<', text)
+    assert f'value="{typed}"' in text  # all of it, to shorten
+
+
 def test_a_refused_body_naming_a_booth_gets_that_booth_back_as_stored(app, db, organiser, hall):
     a02 = hall.booths["A-02"]
     response = post_json(organiser, app, url(hall, "/editor"), booth_payload(id=a02, number="A-02", x="far"))
@@ -345,6 +385,7 @@ def test_a_refused_hall_keeps_what_was_typed(app, db, form, organiser, hall, upl
 # --- sale settings and priority windows --------------------------------------------------------
 
 SETTINGS = {"hold_minutes": "20", "approval_required": "y", "deposit_percent": "30", "payment_days": "10",
+            "balance_days_before_event": "14",
             "selection_opens_at": "2026-11-01 09:00", "selection_closes_at": "2026-11-20 17:00",
             "badge_rules": "12: 3\n*: 6"}
 
@@ -354,15 +395,20 @@ def test_the_sale_settings_are_saved_in_hanoi_time(db, form, organiser, hall):
     assert response.status_code == 302
     with db.session_factory() as s:
         settings = s.get(BoothSaleSettings, hall.event_id)
-    assert (settings.hold_minutes, settings.deposit_percent, settings.payment_days) == (20, 30, 10)
+    assert (settings.hold_minutes, settings.deposit_percent, settings.payment_days,
+            settings.balance_days_before_event) == (20, 30, 10, 14)
     assert settings.selection_opens_at.astimezone(HANOI).strftime("%Y-%m-%d %H:%M") == "2026-11-01 09:00"
     assert settings.badge_rules == [{"up_to_m2": 12, "badges": 3}, {"up_to_m2": None, "badges": 6}]
     text = page_text(organiser.get(url(hall, "/settings")))
-    assert 'value="2026-11-20T17:00"' in text and "12: 3\n*: 6" in text
+    assert 'value="2026-11-20T17:00"' in text and "12: 3\n*: 6" in text and 'value="14"' in text
+    form(organiser, url(hall, "/settings"), {**SETTINGS, "balance_days_before_event": ""})
+    with db.session_factory() as s:  # left empty: the days to pay, counted from the deposit
+        assert s.get(BoothSaleSettings, hall.event_id).balance_days_before_event is None
 
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"deposit_percent": "150"}, "Enter a number between 0 and 100."),
+    ({"balance_days_before_event": "400"}, "Enter a number between 0 and 365."),
     ({"selection_closes_at": "2026-10-01 09:00"}, "The selection deadline must come after the opening."),
     ({"badge_rules": "9: 2\n18: 4"}, "the last one for any larger booth"),
     ({"badge_rules": "nine: two"}, "Write one rule per line"),

@@ -10,6 +10,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from portal.accounts.models import User
@@ -17,10 +18,11 @@ from portal.booths import services
 from portal.booths.models import BookingStatus, BoothBooking, FloorPlan, PlanImageKind
 from portal.db import utcnow
 from portal.events.models import Event, EventStatus, Ticket
-from portal.i18n import LOCALE_COOKIE
+from portal.i18n import LOCALE_COOKIE, format_local_datetime
+from portal.notifications.models import OutboxMessage
 from tests.browser.steps import translated
 from tests.conftest import login
-from tests.support.booths import add_booths, as_exhibitor, as_organiser, create_hall
+from tests.support.booths import add_booths, as_exhibitor, as_organiser, create_hall, join_organisation
 from tests.support.payments import enable_demo_card
 from tests.support.ticketing import create_event
 from tests.support.web import count_queries
@@ -282,6 +284,49 @@ def test_a_wrong_field_keeps_everything_typed_including_the_logo(app, db, hall, 
     assert sent.status_code == 302
     assert booking_of(db, exhibitor.user).logo == logo
     assert (Path(app.instance_path) / "uploads" / logo).read_bytes() == PNG
+
+
+@pytest.mark.parametrize("phone", ["abc", "12345", "0912 345 67", "+84"])
+def test_a_phone_number_that_is_not_one_is_refused_on_its_field_keeping_what_was_typed(db, hall, exhibitor, form,
+                                                                                    phone):
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+
+    refused = form(exhibitor, f"/booths/bookings/{booking.id}", {**APPLICATION, "contact_phone": phone})
+
+    assert refused.status_code == 400
+    body = refused.get_data(as_text=True)
+    field = re.search(r'<input[^>]*name="contact_phone"[^>]*>', body).group(0)
+    assert f'value="{html.escape(phone)}"' in field and 'aria-invalid="true"' in field
+    assert "Enter a phone number, like 0912 345 678 or +84 912 345 678." in text_of(refused)
+    assert 'value="Công ty Robot Sông Hồng"' in body
+    assert booking_of(db, exhibitor.user).status is BookingStatus.HELD
+
+
+@pytest.mark.parametrize("phone", ["0912345678", "024 3826 1234", "+84 912 345 678", "(+84) 912.345.678",
+                                   "+33 1 23 45 67 89"])
+def test_vietnamese_and_international_phone_numbers_are_accepted_as_typed(db, hall, exhibitor, form, phone):
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+
+    sent = form(exhibitor, f"/booths/bookings/{booking.id}", {**APPLICATION, "contact_phone": phone})
+
+    assert sent.status_code == 302
+    assert booking_of(db, exhibitor.user).contact_phone == phone
+
+
+def test_a_new_application_starts_from_the_exhibitors_organisation_and_profile(db, hall, exhibitor, form):
+    join_organisation(db, exhibitor.user, "Công ty Robot Sông Hồng", tax_code="0101234567-001")
+    with db.transaction() as s:
+        s.get(User, exhibitor.user.id).phone = "0912 345 678"
+
+    chosen = hold(form, exhibitor, hall.booths["A-02"])
+
+    body = exhibitor.get(chosen.headers["Location"]).get_data(as_text=True)
+    names = "company_name|tax_code|contact_name|contact_phone"
+    fields = dict(re.findall(rf'<input[^>]*name="({names})"[^>]*value="([^"]*)"', body))
+    assert fields == {"company_name": "Công ty Robot Sông Hồng", "tax_code": "0101234567-001",
+                      "contact_name": "Lê Thu Hà", "contact_phone": "0912 345 678"}
 
 
 def test_a_logo_that_is_not_a_picture_is_refused_with_what_was_typed_kept(db, hall, exhibitor, form):
@@ -607,6 +652,145 @@ def test_mails_about_a_booking_link_to_its_page(app, db, hall, exhibitor, form):
     booking = booking_of(db, exhibitor.user)
     with app.test_request_context(), db.session_factory() as s:
         assert services.booking_link(s.get(BoothBooking, booking.id)).endswith(f"/booths/bookings/{booking.id}")
+
+
+def outbox_bodies(db, address: str) -> list[str]:
+    with db.session_factory() as s:
+        return [" ".join(body.split()) for body in s.scalars(
+            select(OutboxMessage.body_text).where(OutboxMessage.to_address == address).order_by(OutboxMessage.id))]
+
+
+def local_time(app, moment) -> str:
+    with app.test_request_context(), force_locale("en"):
+        return " ".join(format_local_datetime(moment, "short").split())
+
+
+@pytest.fixture
+def deposit_hall(db, make_user):
+    """A-02 at ₫20,000,000: a deposit of 30 % (₫6,000,000) within 7 days, the balance (₫14,000,000) 10 days before
+    the event."""
+    return create_hall(db, make_user, deposit_percent=30, payment_days=7, balance_days_before_event=10)
+
+
+def test_the_balance_has_its_own_deadline_shown_mailed_and_reminded(app, db, deposit_hall, exhibitor, form):
+    hold(form, exhibitor, deposit_hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+    form(exhibitor, f"/booths/bookings/{booking.id}", APPLICATION)
+    booking = booking_of(db, exhibitor.user)
+    with db.session_factory() as s:
+        starts_at = s.get(Event, deposit_hall.event_id).starts_at
+    balance_due = starts_at - timedelta(days=10)
+    deposit_due = booking.payment_due_at
+    assert deposit_due < balance_due
+
+    words = text_of(exhibitor.get(f"/booths/bookings/{booking.id}"))
+    assert f"Deposit ₫6,000,000 · due by {local_time(app, deposit_due)}" in words
+    assert f"Balance ₫14,000,000 · due by {local_time(app, balance_due)}" in words
+    assert "To pay now" not in words
+    assert (f"The balance of ₫14,000,000 is due by {local_time(app, balance_due)}."
+            in outbox_bodies(db, "ha@songhong.vn")[-1])
+
+    as_organiser(app, db, services.record_payment, deposit_hall, booking.id)
+
+    paid = booking_of(db, exhibitor.user)
+    assert (paid.status, paid.amount_paid, paid.payment_due_at) == (BookingStatus.AWAITING_PAYMENT, 6_000_000,
+                                                                    balance_due)
+    organiser = app.test_client()
+    login(organiser, app, deposit_hall.organiser)  # who reads Vietnamese
+    words = text_of(organiser.get(f"/manage/events/{deposit_hall.event_id}/booths/bookings/{booking.id}"))
+    with app.test_request_context(), force_locale("vi"):
+        balance_due_vi = " ".join(format_local_datetime(balance_due, "short").split())
+    assert f"Số tiền còn lại 14.000.000 ₫ · hạn thanh toán {balance_due_vi}" in words
+    words = text_of(exhibitor.get(f"/booths/bookings/{booking.id}"))
+    assert "Deposit ₫6,000,000 · paid" in words
+    assert f"Balance ₫14,000,000 · due by {local_time(app, balance_due)}" in words
+    assert f"Still to pay: ₫14,000,000 by {local_time(app, balance_due)}." in outbox_bodies(db, "ha@songhong.vn")[-1]
+
+    with db.transaction() as s:  # the day before the balance is due, not before
+        assert services.send_payment_reminders(s, balance_due - timedelta(days=3)) == 0
+    with app.test_request_context(), db.transaction() as s:
+        assert services.send_payment_reminders(s, balance_due - timedelta(days=1)) == 1
+    reminder = outbox_bodies(db, "ha@songhong.vn")[-1]
+    assert (f"A reminder: ₫14,000,000 for booth A-02 at TechFest Hanoi 2026 is due by "
+            f"{local_time(app, balance_due)}." in reminder)
+    assert "If it has not arrived by then, the reservation ends" in reminder
+
+    with app.test_request_context(), db.transaction() as s:  # the balance date holds, as the deposit's did
+        assert services.lapse_unpaid_reservations(s, balance_due - timedelta(minutes=1)) == []
+    with app.test_request_context(), db.transaction() as s:
+        assert [b.id for b in services.lapse_unpaid_reservations(s, balance_due)] == [booking.id]
+    assert booking_of(db, exhibitor.user).status is BookingStatus.LAPSED
+    assert (f"The balance for booth A-02 at TechFest Hanoi 2026 did not arrive by {local_time(app, balance_due)}, "
+            f"so the reservation has ended and the booth is available again. The organisers will write to you "
+            f"about the ₫6,000,000 you paid." in outbox_bodies(db, "ha@songhong.vn")[-1])
+
+
+def test_without_a_balance_date_a_late_balance_is_for_the_organisers_to_chase(app, db, make_user, exhibitor, form):
+    hall = create_hall(db, make_user, deposit_percent=30, payment_days=7)
+    hold(form, exhibitor, hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+    form(exhibitor, f"/booths/bookings/{booking.id}", APPLICATION)
+    assert "due within 7 days of your deposit" in text_of(exhibitor.get(f"/booths/bookings/{booking.id}"))
+    paid = as_organiser(app, db, services.record_payment, hall, booking.id)
+
+    with app.test_request_context(), db.transaction() as s:
+        assert services.lapse_unpaid_reservations(s, paid.payment_due_at + timedelta(days=1)) == []
+    assert booking_of(db, exhibitor.user).status is BookingStatus.AWAITING_PAYMENT
+
+
+def test_a_deposit_arriving_after_the_balance_date_gives_the_usual_days_to_pay(app, db, deposit_hall, exhibitor,
+                                                                                form):
+    hold(form, exhibitor, deposit_hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+    form(exhibitor, f"/booths/bookings/{booking.id}", APPLICATION)
+    with db.session_factory() as s:
+        starts_at = s.get(Event, deposit_hall.event_id).starts_at
+    late = starts_at - timedelta(days=9)
+
+    paid = as_organiser(app, db, services.record_payment, deposit_hall, booking.id, now=late)
+
+    assert paid.payment_due_at == late + timedelta(days=7)
+
+
+def test_receipts_of_the_deposit_then_the_balance_say_what_was_paid_and_what_is_left(app, db, deposit_hall,
+                                                                                      exhibitor, rival, form):
+    hold(form, exhibitor, deposit_hall.booths["A-02"])
+    booking = booking_of(db, exhibitor.user)
+    form(exhibitor, f"/booths/bookings/{booking.id}", APPLICATION)
+    receipt_url = f"/receipts/booths/{booking.id}"
+    assert receipt_url not in exhibitor.get(f"/booths/bookings/{booking.id}").get_data(as_text=True)
+    assert exhibitor.get(receipt_url).status_code == 404  # nothing paid yet
+
+    as_organiser(app, db, services.record_payment, deposit_hall, booking.id)
+
+    assert f'href="{receipt_url}"' in exhibitor.get(f"/booths/bookings/{booking.id}").get_data(as_text=True)
+    assert f"{receipt_url} " in outbox_bodies(db, "ha@songhong.vn")[-1]
+    words = text_of(exhibitor.get(receipt_url))
+    assert "Receipt for booth A-02" in words
+    assert "Company Công ty Robot Sông Hồng Tax code 0101234567" in words
+    assert "Booth A-02, zone A, 9 m² 1 ₫20,000,000 ₫20,000,000 Total ₫20,000,000" in words
+    assert re.search(r"Deposit · Pay the organiser · [^·]+ · ₫6,000,000", words)
+    assert "Balance ·" not in words
+    assert "Paid in the end: ₫6,000,000" in words and "Still to pay: ₫14,000,000" in words
+    assert "không phải là hóa đơn điện tử" in words
+
+    as_organiser(app, db, services.record_payment, deposit_hall, booking.id, expected_paid=6_000_000)
+
+    words = text_of(exhibitor.get(receipt_url))
+    assert re.search(r"Deposit · Pay the organiser · [^·]+ · ₫6,000,000 Balance · Pay the organiser · [^·]+ · "
+                     r"₫14,000,000", words)
+    assert "Paid in the end: ₫20,000,000" in words and "Still to pay" not in words
+    assert f"{receipt_url} " in outbox_bodies(db, "ha@songhong.vn")[-1]
+    pdf = exhibitor.get(f"{receipt_url}.pdf")
+    assert (pdf.status_code, pdf.mimetype, pdf.data[:5]) == (200, "application/pdf", b"%PDF-")
+    assert rival.get(receipt_url).status_code == 404 and rival.get(f"{receipt_url}.pdf").status_code == 404
+    organiser_receipt = f"/manage/events/{deposit_hall.event_id}/finance/booth-bookings/{booking.id}/receipt"
+    organiser = app.test_client()
+    login(organiser, app, deposit_hall.organiser)  # who reads Vietnamese
+    booking_page = organiser.get(f"/manage/events/{deposit_hall.event_id}/booths/bookings/{booking.id}")
+    assert f'href="{organiser_receipt}"' in booking_page.get_data(as_text=True)
+    assert "Biên nhận cho gian hàng A-02" in text_of(organiser.get(organiser_receipt))
+    assert "20.000.000 ₫" in text_of(organiser.get(organiser_receipt))
 
 
 def test_badges_are_named_up_to_the_allotment_then_refused_clearly(app, db, hall, exhibitor, form):

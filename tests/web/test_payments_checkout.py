@@ -368,7 +368,7 @@ def test_an_exhibitor_pays_a_booth_deposit_with_the_demo_card(app, db, form, log
     hall = create_hall(db, make_user, deposit_percent=30)
     exhibitor = login_as(Role.STARTUP, locale="en", email="lan@example.vn")
     booking = as_exhibitor(app, db, booth_services.hold_booth, exhibitor.user, hall.booths["A-01"])
-    application = booth_services.Application("Sen Vàng AI", "0101234567", "AI", "Lan", "lan@example.vn", "0901")
+    application = booth_services.Application("Sen Vàng AI", "0101234567", "AI", "Lan", "lan@example.vn", "0901 234 567")
     as_exhibitor(app, db, booth_services.submit_application, exhibitor.user, booking.id, application,
                  provider_key="demo_card")
     assert login_as().post(f"/payments/booth-bookings/{booking.id}/pay").status_code == 400  # no token
@@ -500,7 +500,7 @@ def test_a_booth_whose_instalment_a_way_to_pay_cannot_take_is_not_offered_it(app
     assert payment_choices(page) == ["manual", "demo_card"]
 
     application = {"company_name": "Sen Vàng AI", "tax_code": "0101234567", "products": "AI", "contact_name": "Lan",
-                   "contact_email": "lan@example.vn", "contact_phone": "0901"}
+                   "contact_email": "lan@example.vn", "contact_phone": "0901 234 567"}
     refused = form(exhibitor, f"/booths/bookings/{booking.id}", {**application, "provider": "vietqr"})
     assert refused.status_code == 400
     words = html.unescape(refused.get_data(as_text=True))
@@ -522,7 +522,7 @@ def test_the_booth_service_refuses_a_way_to_pay_that_cannot_take_an_instalment(a
     hall = create_hall(db, make_user, booths=(("A-01", "A", 0, 0, 3, 3, 9.0, 600_000_000, True),))
     exhibitor = login_as(Role.STARTUP, locale="en")
     booking = as_exhibitor(app, db, booth_services.hold_booth, exhibitor.user, hall.booths["A-01"])
-    application = booth_services.Application("Sen Vàng AI", "0101234567", "AI", "Lan", "lan@example.vn", "0901")
+    application = booth_services.Application("Sen Vàng AI", "0101234567", "AI", "Lan", "lan@example.vn", "0901 234 567")
     with pytest.raises(DomainError) as refusal:
         as_exhibitor(app, db, booth_services.submit_application, exhibitor.user, booking.id, application,
                      provider_key="vietqr")
