@@ -29,9 +29,13 @@ def normalise_locale(value: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    """The account's language; else the one the visitor chose (the cookie); else, on a first visit, the browser's
+    Accept-Language among ours, Vietnamese first, so a browser asking only for French or for anything (`*`), or
+    asking nothing, gets Vietnamese."""
     if current_user and current_user.is_authenticated:
         return current_user.locale
-    return normalise_locale(request.cookies.get(LOCALE_COOKIE)) or DEFAULT_LOCALE
+    chosen = normalise_locale(request.cookies.get(LOCALE_COOKIE))
+    return chosen or request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
 
 
 def current_locale() -> str:
