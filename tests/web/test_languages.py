@@ -6,13 +6,16 @@ from __future__ import annotations
 import html
 import io
 import re
+from datetime import timedelta
 
 import pytest
 
 from portal.accounts.models import Role
 from portal.audit.labels import ACTION_LABELS
+from portal.i18n import HANOI
 from tests.support.payments import add_bank_account, create_paid_event, open_payment, place_pending_order
 from tests.support.reconciliation import name_reconciler, statement_csv
+from tests.support.ticketing import create_event
 from tests.support.web import csrf_token
 
 #: letters only Vietnamese writes (ASCII names and data keep English pages free of them)
@@ -115,3 +118,27 @@ def test_a_partial_transfers_review_note_reads_in_the_readers_language_with_amou
             in vietnamese)
     assert "was asked for" not in vietnamese and "250000" not in english + vietnamese
     assert VIETNAMESE_LETTERS.search(english.replace("Hoàn Kiếm", "")) is None  # the bank branch is data
+
+
+def test_quotas_and_rooms_are_named_in_each_language_falling_back_to_vietnamese(db, form, login_as):
+    organiser = login_as(Role.ORGANISER, locale="en")
+    event = create_event(db, team=(organiser.user,), quota_names=())
+    manage = f"/manage/events/{event.id}"
+    assert form(organiser, f"{manage}/quotas/new", {"name": "Hội trường chính", "name_en": "Main hall", "size": "300",
+                                                     "ticket_types": [str(event.ticket_types[0].id)]}).status_code == 302
+    assert form(organiser, f"{manage}/quotas/new", {"name": "Ngày 2", "size": "100"}).status_code == 302
+    starts = event.starts_at.astimezone(HANOI) + timedelta(hours=1)  # whole minutes, inside the event
+    assert form(organiser, f"{manage}/programme/new", {
+        "kind": "talk", "title_vi": "Khai mạc", "title_en": "Opening", "stage": "Sân khấu chính",
+        "stage_en": "Main stage", "starts_at": f"{starts:%Y-%m-%dT%H:%M}",
+        "ends_at": f"{starts + timedelta(hours=1):%Y-%m-%dT%H:%M}"}).status_code == 302
+
+    english = visible_text(in_language(organiser, "en").get(f"{manage}/quotas/"))
+    vietnamese = visible_text(in_language(organiser, "vi").get(f"{manage}/quotas/"))
+    assert "Main hall" in english and "Hội trường chính" not in english
+    assert "Hội trường chính" in vietnamese and "Main hall" not in vietnamese
+    assert "Ngày 2" in english  # no English name: the Vietnamese one rather than nothing
+
+    visitor = in_language(organiser, "en")
+    assert "Main stage" in visible_text(visitor.get(f"/events/{event.slug}"))
+    assert "Sân khấu chính" in visible_text(in_language(visitor, "vi").get(f"/events/{event.slug}"))
