@@ -6,6 +6,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_babel import force_locale
 from sqlalchemy import Column, MetaData, Table, Text, func, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from portal.events.models import (
     WaitingListStatus,
 )
 from portal.finance import services as finance
+from portal.i18n import render_stored_message
 from portal.migrate import alembic_config, include_object, upgrade
 from portal.models import metadata
 from portal.payments.models import (
@@ -131,7 +133,7 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
         summary = finance.summary(s, event)
         assert sorted(written, key=str) == sorted([(by_hand.id, None, 500_000, PaymentStatus.SUCCEEDED),
                                                    (None, booking.id, 14_000_000, PaymentStatus.SUCCEEDED)], key=str)
-        assert (summary.received, summary.orders_paid, summary.booths_paid) == (20_750_000, 750_000, 20_000_000)
+        assert (summary.received, summary.unpaidpaid, summary.booths_paid) == (20_750_000, 750_000, 20_000_000)
         assert summary.difference == 0
         s.add(Refund(payment=finance.payment_to_refund(s, event, order_id=by_hand.id), amount=100_000,
                      status=RefundStatus.SUCCEEDED))
@@ -177,7 +179,7 @@ CHECKS_0012 = {
     "events": {"ck_events_pending_order_minutes_positive", "ck_events_waitlist_offer_hours_positive"},
     "ticket_types": {"ck_ticket_types_price_not_negative", "ck_ticket_types_max_per_order_positive"},
     "quotas": {"ck_quotas_size_not_negative"},
-    "orders": {"ck_orders_total_not_negative"},
+    "orders": {"ck_unpaidtotal_not_negative"},
     "tickets": {"ck_tickets_price_not_negative"},
     "booth_floor_plans": {"ck_booth_floor_plans_dimensions_positive"},
     "booths": {"ck_booths_price_not_negative", "ck_booths_size_positive"},
@@ -303,3 +305,41 @@ def test_0014_fills_each_quotas_counter_from_its_tickets_and_offers(tmp_path_fac
             s.execute(update(Quota).values(held=Quota.size + 1))
     finally:
         db.dispose()
+
+
+def test_0016_turns_old_review_notes_into_messages_read_in_each_language(tmp_path_factory, app):
+    """Notes written in English before 0016 (amounts as bare digits) become stored messages: the amounts as money,
+    a refusal as its message, both shown in the reader's language."""
+    url = fresh_database_url(tmp_path_factory, "review_messages")
+    upgrade(url, "0015_mentoring")
+    engine = make_engine(url)
+    now = utcnow()
+    notes = ("asked 250000 VND, received 100000 VND so far", "asked 250000 VND, received 300000 VND",
+             "This order expired before it was paid; its seats may have been sold.")
+    with Session(engine) as s, s.begin():
+        buyer = User(email="mua@example.vn", full_name="Phạm Thu Hà", password_hash="x")
+        event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
+                      starts_at=now, ends_at=now)
+        unpaid = [Order(code=f"DON{n}", event=event, buyer=buyer, status=OrderStatus.PENDING, total=250_000,
+                         provider="vietqr", locale="vi") for n in range(len(notes))]
+        s.add_all(unpaid)
+        s.flush()
+        s.execute(insert(payments_before_0016()), [
+            {"order_id": order.id, "amount": 250_000, "provider": "vietqr", "status": PaymentStatus.SUCCEEDED,
+             "amount_received": 0, "review_note": note} for order, note in zip(unpaid, notes, strict=True)])
+    upgrade(url)
+    with Session(engine) as s:
+        messages = s.scalars(select(Payment.review_message).order_by(Payment.id)).all()
+    shown = {}
+    for locale in ("vi", "en"):
+        with app.test_request_context(), force_locale(locale):
+            shown[locale] = [render_stored_message(message) for message in messages]
+    assert shown["en"] == ["₫250,000 was asked for; ₫100,000 has arrived so far, ₫150,000 is still owed.",
+                           "₫250,000 was asked for; ₫300,000 arrived.", notes[2]]
+    assert shown["vi"][0] == ("Số tiền cần thanh toán là 250.000\xa0₫; đến nay đã nhận 100.000\xa0₫, "
+                              "còn thiếu 150.000\xa0₫.")
+    assert "250.000\xa0₫" in shown["vi"][1] and notes[2] not in shown["vi"]
+    command.downgrade(alembic_config(url), "0015_mentoring")
+    with Session(engine) as s:
+        assert s.scalars(text("SELECT review_note FROM payments ORDER BY id")).all()[2] == notes[2]
+    engine.dispose()

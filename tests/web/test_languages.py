@@ -124,8 +124,9 @@ def test_quotas_and_rooms_are_named_in_each_language_falling_back_to_vietnamese(
     organiser = login_as(Role.ORGANISER, locale="en")
     event = create_event(db, team=(organiser.user,), quota_names=())
     manage = f"/manage/events/{event.id}"
-    assert form(organiser, f"{manage}/quotas/new", {"name": "Hội trường chính", "name_en": "Main hall", "size": "300",
-                                                     "ticket_types": [str(event.ticket_types[0].id)]}).status_code == 302
+    assert form(organiser, f"{manage}/quotas/new", {
+        "name": "Hội trường chính", "name_en": "Main hall", "size": "300",
+        "ticket_types": [str(event.ticket_types[0].id)]}).status_code == 302
     assert form(organiser, f"{manage}/quotas/new", {"name": "Ngày 2", "size": "100"}).status_code == 302
     starts = event.starts_at.astimezone(HANOI) + timedelta(hours=1)  # whole minutes, inside the event
     assert form(organiser, f"{manage}/programme/new", {

@@ -1,7 +1,7 @@
 """quotas and programme rooms get an English name; a payment's review note becomes a stored message (its English
 msgid and parameters, amounts as money) shown in the reader's language
 
-Revision ID: 0016_bilingual_names_review_messages
+Revision ID: 0016_names_review_messages
 Revises: 0015_mentoring
 Create Date: 2026-12-07 13:10:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016_bilingual_names_review_messages'
+revision = '0016_names_review_messages'
 down_revision = '0015_mentoring'
 branch_labels = None
 depends_on = None
