@@ -133,7 +133,7 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
         summary = finance.summary(s, event)
         assert sorted(written, key=str) == sorted([(by_hand.id, None, 500_000, PaymentStatus.SUCCEEDED),
                                                    (None, booking.id, 14_000_000, PaymentStatus.SUCCEEDED)], key=str)
-        assert (summary.received, summary.unpaidpaid, summary.booths_paid) == (20_750_000, 750_000, 20_000_000)
+        assert (summary.received, summary.orders_paid, summary.booths_paid) == (20_750_000, 750_000, 20_000_000)
         assert summary.difference == 0
         s.add(Refund(payment=finance.payment_to_refund(s, event, order_id=by_hand.id), amount=100_000,
                      status=RefundStatus.SUCCEEDED))
@@ -179,7 +179,7 @@ CHECKS_0012 = {
     "events": {"ck_events_pending_order_minutes_positive", "ck_events_waitlist_offer_hours_positive"},
     "ticket_types": {"ck_ticket_types_price_not_negative", "ck_ticket_types_max_per_order_positive"},
     "quotas": {"ck_quotas_size_not_negative"},
-    "orders": {"ck_unpaidtotal_not_negative"},
+    "orders": {"ck_orders_total_not_negative"},
     "tickets": {"ck_tickets_price_not_negative"},
     "booth_floor_plans": {"ck_booth_floor_plans_dimensions_positive"},
     "booths": {"ck_booths_price_not_negative", "ck_booths_size_positive"},

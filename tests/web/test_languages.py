@@ -143,3 +143,15 @@ def test_quotas_and_rooms_are_named_in_each_language_falling_back_to_vietnamese(
     visitor = in_language(organiser, "en")
     assert "Main stage" in visible_text(visitor.get(f"/events/{event.slug}"))
     assert "Sân khấu chính" in visible_text(in_language(visitor, "vi").get(f"/events/{event.slug}"))
+
+
+def test_the_transfer_page_names_the_order_in_the_readers_language(app, db, make_user, login_as):
+    add_bank_account(db)
+    buyer = login_as(locale="vi", email="binh@example.vn")
+    order = place_pending_order(app, db, buyer.user, create_paid_event(db), provider="vietqr")
+    payment = open_payment(app, db, order, "vietqr")
+
+    vietnamese = visible_text(buyer.get(f"/payments/{payment.id}/transfer"))
+    english = visible_text(in_language(buyer, "en").get(f"/payments/{payment.id}/transfer"))
+    assert f"TechFest Hà Nội 2026 – đơn hàng {order.code}" in vietnamese
+    assert f"TechFest Hanoi 2026 – order {order.code}" in english and "Hà Nội" not in english
