@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.services import load_session_user
+from portal.audit import labels as audit_labels
 from portal.config import load_settings
 from portal.db import Database, close_db_session, db_session, end_request, roll_back_request
 from portal.extensions import babel, limiter, login_manager
@@ -49,6 +50,7 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "translations"))
     register_template_helpers(app)
+    audit_labels.register_template_helpers(app)
     # Forms check their own token (FlaskForm), so a refused one re-renders with what was typed; templates
     # only need the token for hand-written forms such as the logout button.
     app.jinja_env.globals["csrf_token"] = generate_csrf

@@ -28,7 +28,7 @@ def navigation_for() -> list[tuple[str, dict, object]]:
              for role, label in ROLE_NAV if current_user.has_role(role)]
     if not items:
         items.append(("core.dashboard", {}, _l("Dashboard")))
-    items.append(("orgs.index", {}, _l("Organisations")))
+    items += [("events.my_tickets", {}, _l("My tickets")), ("orgs.index", {}, _l("Organisations"))]
     if current_user.has_role(Role.STARTUP):
         items.append(("incubation.my_applications", {}, _l("My applications")))
     if current_user.has_role(Role.STARTUP) or current_user.has_role(Role.MENTOR):

@@ -126,14 +126,21 @@ def _posted_csrf_token() -> str | None:
     return token or request.headers.get("X-CSRFToken")
 
 
-def safe_next(target: str | None, default: str) -> str:
-    """Only same-site paths, so a crafted ?next= cannot send users elsewhere."""
-    if not target:
-        return default
+def onward_path(target: str | None) -> str | None:
+    """The page a ?next= names, when it is a path on this site; None for anything else, so a crafted link cannot
+    send anyone elsewhere: another host (`//evil`, `https://…`), a backslash or a control character (browsers read
+    a backslash as a slash and drop tabs and newlines, turning `/<backslash>evil` or `/<tab>/evil` into `//evil`)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
+    return None if parts.scheme or parts.netloc else target
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Where to go after a form: the ?next= when it is a path on this site (onward_path), otherwise `default`."""
+    return onward_path(target) or default
 
 
 def render_form(template: str, form, **context):

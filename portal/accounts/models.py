@@ -140,7 +140,7 @@ class AuthToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose, "token_purpose"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    #: the new address, for an e-mail change
+    #: the new address, for an e-mail change; the page a new account was going to, for a verification
     payload: Mapped[str | None] = mapped_column(String(254))
     #: the account's password and address when the link was issued, hashed (services.credentials_fingerprint): a new
     #: password or address, however it is set, ends every link issued before it

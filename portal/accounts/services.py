@@ -178,9 +178,16 @@ def _mail_link(
     )
 
 
-def send_verification(session: Session, user: User) -> None:
+#: the longest onward page a confirmation link carries (AuthToken.payload); no page of the portal needs more
+ONWARD_MAX_LENGTH = 254
+
+
+def send_verification(session: Session, user: User, onward: str | None = None) -> None:
+    """Mails the confirmation link. `onward` is the page the person was going to when they signed up (a path on
+    this site, checked by the caller): kept with the link, so opening it on another device still leads there."""
     _mail_link(session, user, TokenPurpose.VERIFY_EMAIL, endpoint="accounts.verify_email",
-               template="verify_email", subject=_l("Confirm your e-mail address"))
+               template="verify_email", subject=_l("Confirm your e-mail address"),
+               payload=onward if onward and len(onward) <= ONWARD_MAX_LENGTH else None)
 
 
 def register(
@@ -193,8 +200,9 @@ def register(
     consents: dict[str, bool],
     startup_name: str | None = None,
     ip_address: str | None = None,
+    onward: str | None = None,
 ) -> User | None:
-    """Creates an unverified account and mails the confirmation link.
+    """Creates an unverified account and mails the confirmation link, which leads on to `onward` (send_verification).
 
     A taken address gets the same answer on screen; its owner is told by e-mail instead,
     so the form cannot be used to find out who has an account.
@@ -212,7 +220,7 @@ def register(
             template="signup_existing",
             subject=_l("Someone tried to sign up with your e-mail address"),
             user=existing,
-            login_link=absolute_url("accounts.login"),
+            login_link=absolute_url("accounts.login", next=onward),
             reset_link=absolute_url("accounts.forgot_password"),
         )
         record(session, "auth.signup_existing_email", object_type="user", object_id=existing.id,
@@ -226,23 +234,29 @@ def register(
         create_organisation(session, user, name=startup_name, kind=OrganisationKind.STARTUP)
     record(session, "auth.signup", actor_id=user.id, object_type="user", object_id=user.id,
            ip_address=ip_address)
-    send_verification(session, user)
+    send_verification(session, user, onward)
     return user
 
 
-def verify_email(session: Session, raw: str) -> User:
+def verify_email(session: Session, raw: str) -> str | None:
+    """Confirms the address; returns the page the person was going to when they signed up, if any."""
     token = consume_token(session, raw, TokenPurpose.VERIFY_EMAIL)
     user = token.user
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
         record(session, "auth.email_verified", actor_id=user.id, object_type="user", object_id=user.id)
-    return user
+    return token.payload
 
 
 def resend_verification(session: Session, email: str) -> None:
+    """A new confirmation link, leading on to the same page as the last one."""
     user = find_user_by_email(session, email)
     if user is not None and user.email_verified_at is None:
-        send_verification(session, user)
+        onward = session.scalar(
+            select(AuthToken.payload).where(AuthToken.user_id == user.id,
+                                            AuthToken.purpose == TokenPurpose.VERIFY_EMAIL)
+            .order_by(AuthToken.id.desc()).limit(1))
+        send_verification(session, user, onward)
 
 
 # --- login sessions -------------------------------------------------------------------------

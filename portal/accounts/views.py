@@ -22,11 +22,9 @@ from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import ConfirmForm
 from portal.i18n import LOCALE_COOKIE, current_locale, normalise_locale
-from portal.web import client_ip, render_domain_error, render_form, safe_next
+from portal.web import client_ip, onward_path, render_domain_error, render_form, safe_next
 
 bp = Blueprint("accounts", __name__)
-#: where a visitor who signed up from a link (an invitation) goes once they have confirmed the address and logged in
-NEXT_AFTER_CONFIRMING = "next_after_confirming"
 
 #: password guesses from one address, refused or not
 GUESSES_PER_CLIENT = "30 per minute"
@@ -54,10 +52,11 @@ _current_password_per_account = limiter.shared_limit(
 
 
 def _already_logged_in():
-    """Sends a logged-in visitor on; a post without a valid CSRF token is refused here as on every form."""
+    """Sends a logged-in visitor on, to where they were going; a post without a valid CSRF token is refused here as
+    on every form."""
     if request.method == "POST" and not ConfirmForm().validate_on_submit():
         abort(400)
-    return redirect(url_for("core.dashboard"))
+    return redirect(safe_next(request.args.get("next"), url_for("core.dashboard")))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -73,14 +72,13 @@ def signup():
                 db, email=form.email.data, full_name=form.full_name.data, password=form.password.data,
                 locale=form.locale.data, consents=form.consent_decisions(),
                 startup_name=form.startup_name.data, ip_address=client_ip(),
+                # where they were going (a ticket form, an invitation): the confirmation link leads on there
+                onward=onward_path(request.args.get("next")),
             )
         except DomainError as error:
             end_refused(db)
             return render_domain_error(error, "accounts/signup.html", form=form,
                                        purposes=consent_service.PURPOSES)
-        next_page = safe_next(request.args.get("next"), "")
-        if next_page:  # e.g. the invitation that brought them here: it waits until they have confirmed and logged in
-            session[NEXT_AFTER_CONFIRMING] = next_page
         return redirect(url_for("accounts.check_inbox"))
     return render_form("accounts/signup.html", form, purposes=consent_service.PURPOSES)
 
@@ -95,13 +93,13 @@ def check_inbox():
 def verify_email(token: str):
     db = db_session()
     try:
-        services.verify_email(db, token)
+        onward = services.verify_email(db, token)
     except DomainError as error:
         end_refused(db)
         return render_template("accounts/link_invalid.html", message=error.message,
                                resend_form=EmailOnlyForm()), error.status_code
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
-    return redirect(url_for("accounts.login", next=session.pop(NEXT_AFTER_CONFIRMING, None)))
+    return redirect(url_for("accounts.login", next=onward_path(onward)))
 
 
 @bp.route("/verify/resend", methods=["POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.accounts import services as account_services
@@ -14,11 +15,23 @@ from portal.admin.forms import RoleChangeForm
 from portal.audit.services import list_entries
 from portal.db import db_session, end_refused
 from portal.errors import DomainError
-from portal.notifications.models import OutboxMessage
+from portal.notifications.models import OutboxMessage, OutboxStatus
 from portal.web import page_number, staff_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(staff_only(Role.ADMIN))
+
+MAIL_STATUS_LABELS = {
+    OutboxStatus.PENDING: _l("Waiting"),
+    OutboxStatus.SENDING: _l("Sending"),
+    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.FAILED: _l("Failed"),
+}
+
+
+@bp.context_processor
+def _mail_labels():
+    return {"mail_status_labels": MAIL_STATUS_LABELS}
 
 
 @bp.route("/users")

@@ -14,7 +14,7 @@ from portal.accounts.models import User
 from portal.booths import services as booth_services
 from portal.booths.models import BookingStatus, BoothBooking
 from portal.errors import NotFound
-from portal.i18n import localized
+from portal.i18n import lazy_localized, localized
 from portal.notifications.services import queue_mail
 from portal.payments.models import Payment, Refund
 from portal.payments.payables import Payable, PayableKind, register
@@ -34,12 +34,13 @@ class BoothBookingKind(PayableKind):
 
     def describe(self, booking: BoothBooking, now: datetime) -> Payable:
         exhibitor = booking.exhibitor
+        title = _l("%(event)s – booth %(number)s", event=lazy_localized(booking.event, "name"),
+                   number=booking.booth.number)
         with force_locale(exhibitor.locale):
-            description = str(_l("%(event)s – booth %(number)s", event=localized(booking.event, "name"),
-                                 number=booking.booth.number))
+            description = str(title)
         return Payable(kind=self, target=booking, buyer_id=booking.exhibitor_id,
                        provider_key=booking.provider or MANUAL.key,
-                       amount_due=booth_services.next_instalment(booking), description=description,
+                       amount_due=booth_services.next_instalment(booking), description=description, title=title,
                        buyer_email=exhibitor.email, locale=exhibitor.locale, open=booking.awaits_payment(now),
                        pay_before=booking.payment_due_at)
 

@@ -8,10 +8,13 @@ from sqlalchemy import text
 from portal.accounts.consents import PURPOSES
 from portal.accounts.forms import ROLE_LABELS
 from portal.accounts.models import Role
-from portal.accounts.services import user_organisations
 from portal.admin.services import site_overview
-from portal.db import db_session
-from portal.events.services import all_events, upcoming_published_events
+from portal.booths.services import next_instalment
+from portal.booths.views import NEXT_STEPS
+from portal.core.dashboard import events_to_run, my_things, startup_sessions
+from portal.db import db_session, utcnow
+from portal.events.services import upcoming_published_events
+from portal.incubation.decisions import DECISION_LABELS
 from portal.incubation.review import invitations_of, reviews_of
 from portal.incubation.services import all_calls, applications_of, open_calls
 from portal.mentoring.sessions import upcoming_sessions_of
@@ -50,7 +53,15 @@ def dashboard():
         if current_user.has_role(role):
             return redirect(url_for("core.role_dashboard", role=role.value))
     db = db_session()
-    return render_template("core/dashboard_member.html", events=upcoming_published_events(db), calls=open_calls(db))
+    return render_template("core/dashboard_member.html", events=upcoming_published_events(db), calls=open_calls(db),
+                           **_own_things(db))
+
+
+def _own_things(db) -> dict:
+    """What every dashboard starts with (core.dashboard.my_things) and what its template needs to show it."""
+    now = utcnow()
+    return {"things": my_things(db, current_user, now), "now": now, "next_steps": NEXT_STEPS,
+            "next_instalment": next_instalment}
 
 
 @bp.route("/dashboard/<role>")
@@ -63,12 +74,13 @@ def role_dashboard(role: str):
     if not current_user.has_role(role):
         abort(403)
     db = db_session()
-    context: dict = {"role": role, "status_labels": STATUS_LABELS, "role_labels": ROLE_LABELS}
+    context: dict = {"role": role, "status_labels": STATUS_LABELS, "role_labels": ROLE_LABELS, **_own_things(db)}
     if role is Role.STARTUP:
-        context.update(organisations=user_organisations(db, current_user), calls=open_calls(db),
-                       events=upcoming_published_events(db), applications=applications_of(db, current_user))
+        context.update(calls=open_calls(db), events=upcoming_published_events(db),
+                       applications=applications_of(db, current_user), decision_labels=DECISION_LABELS,
+                       sessions=startup_sessions(db, current_user, context["now"]))
     elif role is Role.ORGANISER:
-        context.update(events=all_events(db))
+        context.update(events=events_to_run(db, current_user, context["now"]))
     elif role is Role.INCUBATOR_MANAGER:
         context.update(calls=all_calls(db))
     elif role is Role.REVIEWER:

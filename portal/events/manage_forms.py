@@ -96,13 +96,15 @@ PROGRAMME_KINDS = [(kind.value, label) for kind, label in PROGRAMME_KIND_LABELS.
 
 
 class ProgrammeItemForm(ModelForm):
-    model_fields = ("kind", "title_vi", "title_en", "stage", "speakers", "starts_at", "ends_at")
+    model_fields = ("kind", "title_vi", "title_en", "stage", "stage_en", "speakers", "starts_at", "ends_at")
 
     kind = SelectField(_l("Kind"), choices=choices(PROGRAMME_KINDS), validators=[required],
                        coerce=lambda value: ProgrammeKind(value) if value else None)
     title_vi = text(_l("Title (Vietnamese)"), 200)
     title_en = text(_l("Title (English)"), 200)
-    stage = text(_l("Stage or room"), 80, needed=False, default="")
+    stage = text(_l("Stage or room (Vietnamese)"), 80, needed=False, default="")
+    stage_en = text(_l("Stage or room (English)"), 80, needed=False, default="",
+                    description=_l("Left empty, English pages show the Vietnamese name."))
     speakers = text(_l("Speakers"), 500, needed=False, default="", description=_l("Names separated by commas."))
     starts_at = HanoiDateTimeField(_l("Starts (Hanoi time)"), validators=[filled])
     ends_at = HanoiDateTimeField(_l("Ends (Hanoi time)"), validators=[
@@ -150,9 +152,12 @@ class TicketTypeChoices(SelectMultipleField):
 
 
 class QuotaForm(ModelForm):
-    model_fields = ("name", "size", "ticket_types")
+    model_fields = ("name", "name_en", "size", "ticket_types")
 
-    name = text(_l("Name"), 120, description=_l("For example: Day 1, Main hall."))
+    name = text(_l("Name (Vietnamese)"), 120, description=_l("For example: Ngày 1, Hội trường chính."))
+    name_en = text(_l("Name (English)"), 120, needed=False, default="",
+                   description=_l("For example: Day 1, Main hall. Left empty, English pages show the Vietnamese "
+                                  "name."))
     size = number(_l("Seats"), 0, 1_000_000)
     ticket_types = TicketTypeChoices(_l("Ticket types it covers"), coerce=int, choices=[],
                                      description=_l("A ticket type may count against several quotas."))

@@ -126,7 +126,9 @@ class ProgrammeItem(Base):
     kind: Mapped[ProgrammeKind] = mapped_column(str_enum(ProgrammeKind, "programme_kind"))
     title_vi: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
+    #: the stage or room in Vietnamese (its name from before rooms had an English one), and in English
     stage: Mapped[str] = mapped_column(String(80), default="")
+    stage_en: Mapped[str] = mapped_column(String(80), default="", server_default="")
     speakers: Mapped[str] = mapped_column(String(500), default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -211,7 +213,9 @@ class Quota(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    #: the name in Vietnamese (from before quotas had an English one), and in English
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
     size: Mapped[int] = mapped_column(Integer)
     #: seats given away: live tickets of orders that hold seats (a pending one until it is released, even past its
     #: time) and open waiting-list offers. Changed in the transaction that takes or frees them, under this row's

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from portal.accounts.models import User
 from portal.events import orders
 from portal.events.models import Order, OrderStatus
-from portal.i18n import localized
+from portal.i18n import lazy_localized, localized
 from portal.notifications.services import absolute_url, queue_mail
 from portal.payments.models import Payment, Refund
 from portal.payments.payables import Payable, PayableKind, register
@@ -29,11 +29,11 @@ class OrderKind(PayableKind):
     reference_prefix = "VE"
 
     def describe(self, order: Order, now: datetime) -> Payable:
+        title = _l("%(event)s – order %(code)s", event=lazy_localized(order.event, "name"), code=order.code)
         with force_locale(order.locale):
-            description = str(_l("%(event)s – order %(code)s", event=localized(order.event, "name"),
-                                 code=order.code))
+            description = str(title)
         return Payable(kind=self, target=order, buyer_id=order.buyer_id, provider_key=order.provider,
-                       amount_due=order.total, description=description, buyer_email=order.buyer.email,
+                       amount_due=order.total, description=description, title=title, buyer_email=order.buyer.email,
                        locale=order.locale, open=order.awaits_payment(now), pay_before=order.expires_at)
 
     def for_buyer(self, session: Session, buyer: User, key: str, now: datetime) -> Payable:

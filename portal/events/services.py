@@ -14,7 +14,3 @@ def upcoming_published_events(session: Session, limit: int = 6) -> list[Event]:
         .order_by(Event.starts_at)
         .limit(limit)
     ))
-
-
-def all_events(session: Session) -> list[Event]:
-    return list(session.scalars(select(Event).order_by(Event.starts_at.desc())))

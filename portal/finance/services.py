@@ -25,6 +25,7 @@ from portal.errors import NotFound
 from portal.events.models import Event, Order, OrderStatus
 from portal.events.payable import ORDER
 from portal.exports import ExportFile, Table, check_format, export_file, spreadsheet_time
+from portal.i18n import render_stored_message
 from portal.payments import refunds
 from portal.payments.models import COLLECTED_STATUSES, Payment, PaymentStatus, Refund, RefundStatus
 from portal.payments.payables import kind_of
@@ -251,7 +252,8 @@ def payment_table(payments: list[Payment], instalment_of: dict[int, str]) -> Tab
          provider_label(payment.provider), str(PAYMENT_STATUS_LABELS[payment.status]), payment.amount,
          payment.amount_received, payment.amount_refunded, payment.amount_kept, payment.transfer_reference or "",
          payment.provider_payment_id or payment.provider_reference or "", spreadsheet_time(payment.created_at),
-         spreadsheet_time(payment.succeeded_at), payment.review_note if payment.review_reason else "",
+         spreadsheet_time(payment.succeeded_at),
+         render_stored_message(payment.review_message) if payment.review_reason else "",
          str(KIND_LABELS[kind_of(payment).key]),
          str(INSTALMENT_LABELS[instalment_of[payment.id]]) if payment.id in instalment_of else ""]
         for payment in payments

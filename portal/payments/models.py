@@ -15,7 +15,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -93,9 +104,9 @@ class Payment(Base):
     #: set when the payment waits for an organiser's decision instead of fulfilling by itself; it stays on a payment
     #: refunded in full, which so settled nothing (finance counts it as returned)
     review_reason: Mapped[ReviewReason | None] = mapped_column(str_enum(ReviewReason, "payment_review_reason"))
-    #: what the provider said, for the organiser reviewing it (amounts, currency, the refusal), in English like the
-    #: audit log: written by webhooks, which have no reader's language
-    review_note: Mapped[str] = mapped_column(Text, default="")
+    #: what the provider said, for the organiser reviewing it (amounts, currency, the refusal): a stored message
+    #: (i18n.stored_message), shown in the reader's language, since webhooks that write it have none
+    review_message: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     #: when the provider stops accepting this attempt (a Checkout Session's expires_at), if it says

@@ -21,6 +21,8 @@ from portal.accounts.models import User
 from portal.notifications.services import absolute_url
 
 if TYPE_CHECKING:
+    from flask_babel.speaklater import LazyString
+
     from portal.payments.models import Payment, Refund
 
 CURRENCY = "VND"
@@ -36,8 +38,11 @@ class Payable:
     provider_key: str
     #: what to pay now, in đồng (a booking's next instalment)
     amount_due: int
-    #: what the buyer paid for, in their language, e.g. "TechFest Hanoi 2026 – order 7K3Q…"
+    #: what the buyer paid for, in their language, e.g. "TechFest Hanoi 2026 – order 7K3Q…": what providers are
+    #: told, the same on every attempt
     description: str
+    #: the same in the language of whoever reads the page
+    title: LazyString
     buyer_email: str
     locale: str
     #: whether money is still expected: waiting for payment and before its deadline

@@ -14,7 +14,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from portal.accounts.models import Role
 from portal.db import db_session, end_refused, utcnow
 from portal.errors import DomainError, NotFound, PermissionDenied
-from portal.i18n import format_vnd
+from portal.i18n import format_vnd, render_stored_message
 from portal.payments import reconciliation, refunds, services
 from portal.payments.models import REVIEW_STATUSES, LineStatus
 from portal.payments.reconciliation_forms import (
@@ -213,7 +213,7 @@ def link_line(line_id: int):
             return _("The transfer has been credited to %(reference)s and its order is paid.",
                      reference=line.reference)
         return _("The transfer has been credited to %(reference)s; the payment still waits for review: %(note)s",
-                 reference=line.reference, note=line.payment.review_note or outcome.value)
+                 reference=line.reference, note=render_stored_message(line.payment.review_message) or outcome.value)
 
     return _review(line_id, form, act)
 

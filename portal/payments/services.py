@@ -23,7 +23,7 @@ from portal.accounts.services import find_user_by_email
 from portal.audit.services import record
 from portal.db import InsertIgnoringDuplicates, after_commit
 from portal.errors import Conflict, DomainError, Invalid, NotFound
-from portal.i18n import format_vnd
+from portal.i18n import format_vnd, money, stored_message, stored_message_of
 from portal.payments import vietqr
 from portal.payments.models import (
     COLLECTED_STATUSES,
@@ -255,15 +255,20 @@ def _move(payment: Payment, target: PaymentStatus, now: datetime) -> None:
         payment.succeeded_at = now
 
 
-def _amounts(payment: Payment, received: int, currency: str) -> str:
-    """The review note of a payment that received another sum than it asked for."""
-    return f"asked {payment.amount} {payment.currency}, received {received} {currency.upper()}"
+#: the review messages of a payment that received another sum, or another currency, than it asked for
+OTHER_AMOUNT = _l("%(asked)s was asked for; %(received)s arrived.")
+PART_OF_THE_AMOUNT = _l("%(asked)s was asked for; %(received)s has arrived so far, %(owed)s is still owed.")
 
 
-def _flag(session: Session, payment: Payment, reason: ReviewReason, note: str) -> Outcome:
-    payment.review_reason, payment.review_note = reason, note
+def _amounts(payment: Payment, received: int, currency: str) -> dict:
+    return stored_message(OTHER_AMOUNT, asked=money(payment.amount, payment.currency),
+                          received=money(received, currency))
+
+
+def _flag(session: Session, payment: Payment, reason: ReviewReason, message: dict) -> Outcome:
+    payment.review_reason, payment.review_message = reason, message
     record(session, "payment.flagged", object_type="payment", object_id=payment.id, provider=payment.provider,
-           reason=reason.value, note=note)
+           reason=reason.value, message=message)
     return Outcome.FLAGGED
 
 
@@ -294,9 +299,8 @@ def _fulfil(session: Session, payment: Payment, now: datetime) -> Outcome:
         # pay two round trips per event for one.
         kind.fulfil(session, target, payment, now)
     except DomainError as refusal:
-        with force_locale("en"):
-            return _flag(session, payment, ReviewReason.NOT_FULFILLED, str(refusal.message))
-    payment.review_reason, payment.review_note = None, ""
+        return _flag(session, payment, ReviewReason.NOT_FULFILLED, stored_message_of(refusal.message))
+    payment.review_reason, payment.review_message = None, None
     return Outcome.FULFILLED
 
 
@@ -391,7 +395,9 @@ def _credit_transfer(session: Session, payment: Payment, amount: int, now: datet
     if received > payment.amount or payment.status in COLLECTED_STATUSES:
         return _flag(session, payment, ReviewReason.AMOUNT_MISMATCH, _amounts(payment, received, payment.currency))
     if received < payment.amount:
-        _flag(session, payment, ReviewReason.AMOUNT_MISMATCH, _amounts(payment, received, payment.currency) + " so far")
+        _flag(session, payment, ReviewReason.AMOUNT_MISMATCH, stored_message(
+            PART_OF_THE_AMOUNT, asked=money(payment.amount, payment.currency),
+            received=money(received, payment.currency), owed=money(payment.amount - received, payment.currency)))
         return Outcome.PARTIAL
     _move(payment, PaymentStatus.SUCCEEDED, now)
     return _fulfil(session, payment, now)
@@ -413,7 +419,7 @@ def accept_payment(session: Session, organiser: User, payment: Payment, *, fulfi
     if fulfil:
         kind.reinstate(session, target, now)
         kind.fulfil(session, target, payment, now)
-    payment.review_reason, payment.review_note = None, ""
+    payment.review_reason, payment.review_message = None, None
     owed = None
     if owed_back > 0:
         with force_locale(kind.describe(target, now).locale):

@@ -6,7 +6,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, insert, inspect, select, text, update
+from flask_babel import force_locale
+from sqlalchemy import Column, MetaData, Table, Text, func, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from portal.events.models import (
     WaitingListStatus,
 )
 from portal.finance import services as finance
+from portal.i18n import render_stored_message
 from portal.migrate import alembic_config, include_object, upgrade
 from portal.models import metadata
 from portal.payments.models import (
@@ -99,6 +101,13 @@ def old_event(s: Session, now) -> int:
                      .returning(Event.__table__.c.id)).scalar_one()
 
 
+def payments_before_0020() -> Table:
+    """The payments table as revisions before 0020 have it: a review note, written empty."""
+    table = Payment.__table__.to_metadata(MetaData())
+    table.append_column(Column("review_note", Text, default=""))
+    return table
+
+
 def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_give_back(tmp_path_factory, app):
     """An order marked paid and booth instalments recorded by hand had no payment: the upgrade writes the manual
     provider's, and the finance page's totals still add up; downgrading takes back only those never refunded."""
@@ -124,7 +133,7 @@ def test_money_recorded_by_hand_before_0009_becomes_payments_that_refunds_can_gi
         s.add(booking)
         s.flush()
         # written column by column: the payments table of 0008 lacks the columns later revisions add
-        s.execute(insert(Payment.__table__), [
+        s.execute(insert(payments_before_0020()), [
             {"order_id": by_card.id, "booth_booking_id": None, "amount": 250_000, "provider": "stripe",
              "status": PaymentStatus.SUCCEEDED, "amount_received": 250_000, "succeeded_at": now},
             {"order_id": None, "booth_booking_id": booking.id, "amount": 6_000_000, "provider": "vietqr",
@@ -252,7 +261,8 @@ def test_0010_gives_each_earlier_bank_transfer_the_account_it_was_most_likely_as
             {"bank_bin": "970436", "bank_name": "Cũ", "account_number": "111", "holder_name": "A", "active": False},
             {"bank_bin": "970415", "bank_name": "Mới", "account_number": "222", "holder_name": "A", "active": True},
         ]).scalars().all()
-        payments = s.execute(insert(Payment.__table__).returning(Payment.__table__.c.id), [
+        old_payments = payments_before_0020()
+        payments = s.execute(insert(old_payments).returning(old_payments.c.id), [
             {"order_id": order.id, "booth_booking_id": None, "amount": 250_000, "provider": provider,
              "status": PaymentStatus.SUCCEEDED, "amount_received": 250_000, "succeeded_at": now,
              "transfer_reference": f"VE 00000{n}" if provider == "vietqr" else None}
@@ -298,8 +308,10 @@ def test_0014_fills_each_quotas_counter_from_its_tickets_and_offers(tmp_path_fac
         assert sum(expected.values()) > 0
         command.downgrade(alembic_config(url), "0013_incubation")
         upgrade(url, "0014_quota_counters")
+        with db.transaction() as s:  # columns, not Quota objects: the schema of 0014 lacks later columns
+            assert dict(s.execute(select(Quota.id, Quota.held)).all()) == expected
+        upgrade(url)
         with db.transaction() as s:
-            assert {quota.id: quota.held for quota in s.scalars(select(Quota))} == expected
             assert orders.repair_quotas(s) == []
         with pytest.raises(IntegrityError), db.transaction() as s:
             s.execute(update(Quota).values(held=Quota.size + 1))
@@ -347,4 +359,41 @@ def test_0016_gives_existing_tickets_distinct_short_codes_and_folds_what_staff_s
     command.downgrade(alembic_config(url), "0015_mentoring")
     with engine.connect() as conn:
         assert "short_code" not in {c["name"] for c in inspect(conn).get_columns("tickets")}
+
+
+def test_0020_turns_old_review_notes_into_messages_read_in_each_language(tmp_path_factory, app):
+    """Notes written in English before 0020 (amounts as bare digits) become stored messages: the amounts as money,
+    a refusal as its message, both shown in the reader's language."""
+    url = fresh_database_url(tmp_path_factory, "review_messages")
+    upgrade(url, "0019_booth_balance_deadline")
+    engine = make_engine(url)
+    now = utcnow()
+    notes = ("asked 250000 VND, received 100000 VND so far", "asked 250000 VND, received 300000 VND",
+             "This order expired before it was paid; its seats may have been sold.")
+    with Session(engine) as s, s.begin():
+        buyer = User(email="mua@example.vn", full_name="Phạm Thu Hà", password_hash="x")
+        event = Event(slug="techfest", name_vi="Techfest", name_en="Techfest", status=EventStatus.PUBLISHED,
+                      starts_at=now, ends_at=now)
+        unpaid = [Order(code=f"DON{n}", event=event, buyer=buyer, status=OrderStatus.PENDING, total=250_000,
+                         provider="vietqr", locale="vi") for n in range(len(notes))]
+        s.add_all(unpaid)
+        s.flush()
+        s.execute(insert(payments_before_0020()), [
+            {"order_id": order.id, "amount": 250_000, "provider": "vietqr", "status": PaymentStatus.SUCCEEDED,
+             "amount_received": 0, "review_note": note} for order, note in zip(unpaid, notes, strict=True)])
+    upgrade(url)
+    with Session(engine) as s:
+        messages = s.scalars(select(Payment.review_message).order_by(Payment.id)).all()
+    shown = {}
+    for locale in ("vi", "en"):
+        with app.test_request_context(), force_locale(locale):
+            shown[locale] = [render_stored_message(message) for message in messages]
+    assert shown["en"] == ["₫250,000 was asked for; ₫100,000 has arrived so far, ₫150,000 is still owed.",
+                           "₫250,000 was asked for; ₫300,000 arrived.", notes[2]]
+    assert shown["vi"][0] == ("Số tiền cần thanh toán là 250.000\xa0₫; đến nay đã nhận 100.000\xa0₫, "
+                              "còn thiếu 150.000\xa0₫.")
+    assert "250.000\xa0₫" in shown["vi"][1] and notes[2] not in shown["vi"]
+    command.downgrade(alembic_config(url), "0019_booth_balance_deadline")
+    with Session(engine) as s:
+        assert s.scalars(text("SELECT review_note FROM payments ORDER BY id")).all()[2] == notes[2]
     engine.dispose()

@@ -21,6 +21,7 @@ from portal.db import utcnow
 from portal.events.models import Event, Order, OrderStatus
 from portal.events.payable import ORDER
 from portal.finance import demo
+from portal.i18n import render_stored_message
 from portal.payments import services, vietqr
 from portal.payments.models import (
     BankAccount,
@@ -48,6 +49,12 @@ def in_transaction(app, db, action):
     """Runs action(session) in a write transaction of its own, as one request or one statement import would."""
     with app.test_request_context(), db.transaction() as s:
         return action(s)
+
+
+def shown(app, review_message: dict, locale: str) -> str:
+    """A payment's review message as an organiser reading in `locale` sees it."""
+    with app.test_request_context(), force_locale(locale):
+        return render_stored_message(review_message)
 
 
 def apply_transfer(app, db, payment: Payment, amount: int, line: str) -> Outcome:
@@ -191,7 +198,10 @@ def test_partial_transfers_wait_for_review_until_they_add_up(app, db, order):
     assert apply_transfer(app, db, payment, 100_000, "line-1") is Outcome.PARTIAL
     saved = load(db, Payment, payment.id)
     assert (saved.status, saved.review_reason) == (PaymentStatus.PENDING, ReviewReason.AMOUNT_MISMATCH)
-    assert saved.review_note == "asked 250000 VND, received 100000 VND so far"
+    assert shown(app, saved.review_message, "vi") == ("Số tiền cần thanh toán là 250.000\xa0₫; đến nay đã nhận "
+                                                      "100.000\xa0₫, còn thiếu 150.000\xa0₫.")
+    assert shown(app, saved.review_message, "en") == ("₫250,000 was asked for; ₫100,000 has arrived so far, "
+                                                      "₫150,000 is still owed.")
     assert load(db, Order, order.id).status is OrderStatus.PENDING
 
     assert apply_transfer(app, db, payment, 150_000, "line-2") is Outcome.FULFILLED
@@ -203,7 +213,8 @@ def test_partial_transfers_wait_for_review_until_they_add_up(app, db, order):
 def test_too_much_money_is_flagged_and_not_fulfilled(app, db, order):
     payment = open_payment(app, db, order, "vietqr")
     assert apply_transfer(app, db, payment, 300_000, "line-1") is Outcome.FLAGGED
-    assert load(db, Payment, payment.id).review_note == "asked 250000 VND, received 300000 VND"
+    assert shown(app, load(db, Payment, payment.id).review_message, "en") == ("₫250,000 was asked for; ₫300,000 "
+                                                                             "arrived.")
     assert load(db, Order, order.id).status is OrderStatus.PENDING
 
 

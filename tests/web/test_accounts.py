@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -135,6 +136,62 @@ def test_a_confirmation_link_works_once(client, form, mailbox):
     again = client.get(link)
     assert again.status_code == 400
     assert shown_as(client.application, "Link not valid", "vi") in again.get_data(as_text=True)
+
+
+# --- the page a newcomer was going to ---------------------------------------------------------
+
+ONWARD = "/events/techfest/register?ticket_type=3"
+
+
+def signed_up_from(client, form, next_page: str):
+    """Follows a page's "log in" link as a visitor does, then the login page's "Create an account" link, and signs
+    up there."""
+    login_page = client.get("/login", query_string={"next": next_page}).get_data(as_text=True)
+    signup_links = {link.replace("&amp;", "&") for link in re.findall(r'href="(/signup[^"]*)"', login_page)}
+    assert len(signup_links) == 1  # the menu's "Sign up" and the page's "Create an account" both keep it
+    (signup_link,) = signup_links
+    return form(client, signup_link, signup_data())
+
+
+def test_the_page_a_newcomer_was_going_to_survives_sign_up_and_confirming_on_another_device(app, form, mailbox):
+    laptop, phone = app.test_client(), app.test_client()
+    assert signed_up_from(laptop, form, ONWARD).status_code == 302
+
+    confirmed = phone.get(confirm_link(mailbox, SIGNUP["email"], "/verify/"))  # the mail opened on the phone
+    assert urlsplit(confirmed.location).path == "/login"
+    assert parse_qs(urlsplit(confirmed.location).query) == {"next": [ONWARD]}
+    logged_in = form(phone, path_of(confirmed.location), {"email": SIGNUP["email"], "password": NEW_PASSWORD})
+    assert path_of(logged_in.location) == ONWARD
+
+
+def test_a_new_confirmation_link_leads_to_the_same_page(app, client, form, mailbox):
+    signed_up_from(client, form, ONWARD)
+    mailbox.deliver()
+    mailbox.wait_for(SIGNUP["email"])
+    form(client, "/verify/resend", {"email": SIGNUP["email"]})
+
+    confirmed = app.test_client().get(confirm_link(mailbox, SIGNUP["email"], "/verify/"))
+    assert parse_qs(urlsplit(confirmed.location).query) == {"next": [ONWARD]}
+
+
+OFF_SITE = ["//evil.example/x", "https://evil.example/x", "http:/evil.example", "/\\evil.example",
+            "\\\\evil.example", "/\t/evil.example", "/\n/evil.example", "javascript:alert(1)", "evil.example"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_sign_up_and_login_never_lead_off_the_site(app, form, mailbox, make_user, target):
+    visitor = app.test_client()
+    signed_up_from(visitor, form, target)
+    confirmed = visitor.get(confirm_link(mailbox, SIGNUP["email"], "/verify/"))
+    assert path_of(confirmed.location) == "/login"
+
+    make_user(email="known@example.vn")
+    returning = app.test_client()
+    logged_in = form(returning, "/login?" + urlencode({"next": target}),
+                     {"email": "known@example.vn", "password": PASSWORD})
+    assert path_of(logged_in.location) == "/dashboard"
+    assert urlsplit(logged_in.location).netloc in ("", "localhost")
+    assert path_of(returning.get("/signup?" + urlencode({"next": target})).location) == "/dashboard"
 
 
 FORM_EXPIRED = "This form has expired. Check what you entered and send it again."

@@ -318,7 +318,8 @@ def test_a_wrong_amount_or_currency_is_flagged_for_review_and_not_fulfilled(clie
     assert order_status(db, order) is OrderStatus.PENDING
     saved = load(db, Payment, payment.id)
     assert (saved.review_reason, saved.amount_received) == (reason, received)
-    assert str(amount) in saved.review_note and currency.upper() in saved.review_note
+    assert saved.review_message["params"] == {"asked": {"amount": payment.amount, "currency": "VND"},
+                                              "received": {"amount": amount, "currency": currency.upper()}}
     assert fulfilments(db, order) == 0
 
 
@@ -329,7 +330,7 @@ def test_money_for_an_order_that_ran_out_of_time_is_flagged(client, db, order, p
     saved = load(db, Payment, payment.id)
     assert saved.status is PaymentStatus.SUCCEEDED  # the money did arrive
     assert saved.review_reason is ReviewReason.NOT_FULFILLED
-    assert "expired before it was paid" in saved.review_note
+    assert "expired before it was paid" in saved.review_message["message"]
     assert order_status(db, order) is OrderStatus.PENDING and fulfilments(db, order) == 0
 
 
