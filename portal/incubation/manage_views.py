@@ -46,6 +46,7 @@ from portal.incubation.models import (
     Review,
     Stage,
 )
+from portal.reminders.pages import Scope, register_rule_pages
 from portal.sectors import SECTORS, sector_labels
 from portal.web import button_action, client_ip, page_number, render_form, save_form, staff_only
 
@@ -516,3 +517,11 @@ def export_figures(file_format: str):
                              name="incubation-figures", what="figures", now=utcnow(), ip_address=client_ip())
     return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
                      download_name=exported.filename)
+
+
+def _call_scope(call_id: int) -> Scope:
+    found = _call(call_id)
+    return Scope(found.id, {"call_id": found.id}, localized(found, "title"))
+
+
+register_rule_pages(bp, "call", "/calls/<int:call_id>/reminders", _call_scope)

@@ -25,6 +25,7 @@ from portal.mentoring.models import (
     MentorStatus,
     SessionStatus,
 )
+from portal.reminders.pages import Scope, register_rule_pages
 from portal.web import button_action, render_form, save_form, staff_only
 
 bp = Blueprint("mentoring_manage", __name__, url_prefix="/mentoring/manage")
@@ -156,3 +157,6 @@ def report():
         MentoringSession.status == SessionStatus.CONFIRMED))
     return render_template("mentoring/manage_report.html", rows=rows, months=months, booked=booked,
                            startups_without=startups_without)
+
+
+register_rule_pages(bp, "mentoring", "/reminders", lambda: Scope(None, {}, _("Mentoring sessions")))
