@@ -19,7 +19,7 @@ BOTH, MENTOR, STARTUP = "both", "mentor", "startup"
 AUDIENCES = {BOTH: _l("The mentor and the startup"), MENTOR: _l("The mentor"), STARTUP: _l("The startup's members")}
 
 
-def _people(rule, moment, *conditions):
+def _people(rule, moment, conditions):
     """The session's mentor and/or the startup's members, per the rule's audience, as candidates at `moment`."""
     recipient = (literal("u") + cast(User.id, String)).label("recipient_ref")
     columns = (MentoringSession.id.label("target_id"), recipient, User.email.label("email"),
