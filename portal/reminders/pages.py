@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from portal.db import db_session, end_refused, utcnow, writes
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.forms import ConfirmForm, choices, number
 from portal.i18n import current_locale
 from portal.reminders import optout, rules
@@ -110,7 +110,7 @@ def register_rule_pages(bp: Blueprint, scope: str, prefix: str, scope_of: Callab
     def edit(rule_id: int | None = None, **values):
         found = scope_of(**values)
         db = db_session()
-        rule = None if rule_id is None else rules.rule_of(db, scope, found.scope_id, rule_id)
+        rule = None if rule_id is None else _rule_or_404(scope, found.scope_id, rule_id)
         kind = KINDS[rule.kind] if rule else KINDS.get(request.args.get("kind", ""))
         if kind is None or kind.scope != scope:
             abort(404)
@@ -151,9 +151,15 @@ def register_rule_pages(bp: Blueprint, scope: str, prefix: str, scope_of: Callab
         if not ConfirmForm().validate_on_submit():
             abort(400)
         db = db_session()
-        rules.delete_rule(db, current_user.id, rules.rule_of(db, scope, found.scope_id, rule_id))
+        rules.delete_rule(db, current_user.id, _rule_or_404(scope, found.scope_id, rule_id))
         flash(_("The reminder rule is deleted."), "success")
         return redirect(url_for(endpoint, **found.url_values), 303)
+
+    def _rule_or_404(scope: str, scope_id: int | None, rule_id: int) -> ReminderRule:
+        try:
+            return rules.rule_of(db_session(), scope, scope_id, rule_id)
+        except NotFound:
+            abort(404)
 
     bp.add_url_rule(prefix, "reminder_rules", listing)
     bp.add_url_rule(f"{prefix}/new", "reminder_rule_new", edit, methods=["GET", "POST"])
