@@ -64,12 +64,11 @@ def upgrade() -> None:
     sa.Column('occurs_at', portal.db.UTCDateTime(), nullable=False),
     sa.Column('planned_at', portal.db.UTCDateTime(), nullable=False),
     sa.Column('queued_at', portal.db.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['rule_id'], ['reminder_rules.id'], name=op.f('fk_reminders_rule_id_reminder_rules'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminders')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_reminders_idempotency_key'))
     )
-    op.create_index('ix_reminders_unqueued', 'reminders', ['queued_at'], unique=False)
-    op.create_index(op.f('ix_reminders_rule_id'), 'reminders', ['rule_id'], unique=False)
+    op.create_index('ix_reminders_unqueued', 'reminders', ['id'], unique=False,
+                    postgresql_where=sa.text('queued_at IS NULL'), sqlite_where=sa.text('queued_at IS NULL'))
     _add_defaults()
 
 
@@ -85,7 +84,6 @@ def _add_defaults() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_reminders_rule_id'), table_name='reminders')
     op.drop_index('ix_reminders_unqueued', table_name='reminders')
     op.drop_table('reminders')
     op.drop_table('reminder_opt_outs')

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from portal.db import UTCDateTime, utcnow
-from portal.notifications.services import queue_mail
+from portal.notifications.services import ComposedAtSend, absolute_url, queue_mail, register_context_builder
 from portal.reminders.kinds import KINDS
 from portal.reminders.models import Reminder, ReminderOptOut, ReminderRule
 from portal.reminders.optout import opt_out_link
@@ -41,7 +41,8 @@ def plan_rule(session: Session, rule: ReminderRule, now: datetime) -> int:
     statement = _insert(session).from_select(
         ["idempotency_key", "rule_id", "target_id", "recipient_ref", "email", "locale", "occurs_at", "planned_at"],
         rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return session.execute(statement).rowcount
+    # without the option SQLAlchemy gives -1 for an INSERT … SELECT on PostgreSQL
+    return session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
 
 
 def plan_due_reminders(session: Session, now: datetime) -> int:
@@ -71,14 +72,30 @@ def queue_planned_reminders(session: Session, now: datetime, limit: int = QUEUE_
 
 
 def _queue(session: Session, rule: ReminderRule, reminder: Reminder, target) -> None:
+    """The subject now, the body by the sender (a burst of reminders is not held up by rendering templates)."""
     kind = KINDS[rule.kind]
-    subject, body = rule_texts(rule, kind, reminder.locale)
+    subject, _body = rule_texts(rule, kind, reminder.locale)
     with force_locale(reminder.locale):
         values = kind.values(target, reminder.recipient_ref)
     queue_mail(session, key=reminder.idempotency_key, to=reminder.email, locale=reminder.locale,
-               template="reminder", subject=fill(subject, values), body=fill(body, values), link=values["link"],
-               opt_out=opt_out_link(reminder.email, rule.kind),
+               template="reminder", subject=fill(subject, values),
+               composed_at_send=ComposedAtSend("reminder", {"reminder_id": reminder.id}),
                attachments=kind.attachments(target, reminder.recipient_ref, reminder.locale))
+
+
+def _mail_context(session: Session, reminder_id: int) -> dict:
+    reminder = session.get(Reminder, reminder_id)
+    rule = session.get(ReminderRule, reminder.rule_id)
+    kind = KINDS[rule.kind]
+    target = kind.load(session, [reminder.target_id]).get(reminder.target_id)
+    _subject, body = rule_texts(rule, kind, reminder.locale)
+    with force_locale(reminder.locale):
+        # a target deleted since the reminder was queued (an event's test order) leaves its placeholders unfilled
+        values = kind.values(target, reminder.recipient_ref) if target else {"link": absolute_url("core.home")}
+    return {"body": fill(body, values), "link": values["link"], "opt_out": opt_out_link(reminder.email, rule.kind)}
+
+
+register_context_builder("reminder", _mail_context)
 
 
 def send_reminders(app: Flask) -> dict[str, int]:

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.audit.services import record
 from portal.errors import Invalid, NotFound
 from portal.i18n import SUPPORTED_LOCALES
 from portal.reminders.kinds import BEFORE, KINDS, ReminderKind, kinds_of_scope
-from portal.reminders.models import ReminderRule
+from portal.reminders.models import Reminder, ReminderRule
 from portal.reminders.templates import fill, rule_texts, template_errors
 
 #: the reminders job runs every 30 seconds, so a reminder always has a run within its late window
@@ -131,6 +131,7 @@ def save_rule(session: Session, actor_id: int, scope_id: int | None, rule: Remin
 def delete_rule(session: Session, actor_id: int, rule: ReminderRule) -> None:
     record(session, "reminder_rule.deleted", actor_id=actor_id, object_type="reminder_rule", object_id=rule.id,
            kind=rule.kind, scope_id=rule.scope_id)
+    session.execute(delete(Reminder).where(Reminder.rule_id == rule.id))
     session.delete(rule)
 
 

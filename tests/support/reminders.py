@@ -8,7 +8,7 @@ import time_machine
 
 from portal.i18n import HANOI
 from portal.reminders.planner import send_reminders
-from portal.reminders.rules import create_default_rules
+from portal.reminders.rules import create_default_rules, rules_of
 
 
 def hanoi(*parts: int) -> datetime:
@@ -24,5 +24,7 @@ def run_at(app, mailbox, moment: datetime) -> dict:
 
 
 def default_rules(db, scope: str, scope_id: int | None) -> None:
+    """The scope's default rules, unless it has rules (the migration gave mentoring its own)."""
     with db.transaction() as s:
-        create_default_rules(s, scope, scope_id)
+        if not rules_of(s, scope, scope_id):
+            create_default_rules(s, scope, scope_id)

@@ -162,8 +162,8 @@ def test_after_downtime_a_reminder_goes_out_once_if_late_enough_to_matter_and_is
 
 def test_two_runs_at_once_write_each_reminder_once(app, db, booked, mailbox):
     found, _mentor, _founder = booked
-    run_at(app, mailbox, hanoi(2026, 12, 9, 14))
-    run_at(app, mailbox, hanoi(2026, 12, 9, 14))
+    assert run_at(app, mailbox, hanoi(2026, 12, 9, 14)) == {"reminders_planned": 2, "reminders_queued": 2}
+    assert run_at(app, mailbox, hanoi(2026, 12, 9, 14)) == {"reminders_planned": 0, "reminders_queued": 0}
     with db.session_factory() as s:
         keys = list(s.scalars(select(Reminder.idempotency_key)))
     assert len(keys) == 2 and len(set(keys)) == 2
