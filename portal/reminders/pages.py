@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,7 +17,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from portal.db import db_session, end_refused, utcnow, writes
 from portal.errors import DomainError, NotFound
 from portal.forms import ConfirmForm, choices, number
-from portal.i18n import current_locale
+from portal.i18n import SUPPORTED_LOCALES, current_locale
 from portal.reminders import optout, rules
 from portal.reminders.kinds import AFTER, BEFORE, KINDS, ReminderKind, kinds_of_scope
 from portal.reminders.models import ReminderRule
@@ -51,8 +52,9 @@ class RuleForm(FlaskForm):
         self.direction.data = BEFORE if rule.offset_minutes < 0 else AFTER
         self.amount.data, self.unit.data = _in_units(abs(rule.offset_minutes))
         self.late_amount.data, self.late_unit.data = _in_units(rule.late_minutes)
-        for locale in ("vi", "en"):
-            self[f"subject_{locale}"].data, self[f"body_{locale}"].data = rule_texts(rule, kind, locale)
+        for locale in SUPPORTED_LOCALES:
+            with force_locale(locale):
+                self[f"subject_{locale}"].data, self[f"body_{locale}"].data = rule_texts(rule, kind, locale)
 
     def change(self, kind: ReminderKind) -> rules.RuleChange:
         return rules.RuleChange(
@@ -71,8 +73,11 @@ def _in_units(minutes: int) -> tuple[int, str]:
 
 def offset_text(rule: ReminderRule) -> str:
     amount, unit = _in_units(abs(rule.offset_minutes))
-    return _("%(amount)d %(unit)s %(direction)s", amount=amount, unit=UNIT_LABELS[unit],
-             direction=_("before") if rule.offset_minutes < 0 else _("after"))
+    counted = {"days": ngettext("%(num)d day", "%(num)d days", amount),
+               "hours": ngettext("%(num)d hour", "%(num)d hours", amount),
+               "minutes": ngettext("%(num)d minute", "%(num)d minutes", amount)}[unit]
+    return _("%(amount)s before", amount=counted) if rule.offset_minutes < 0 else _("%(amount)s after",
+                                                                                      amount=counted)
 
 
 @dataclass(frozen=True)

@@ -53,34 +53,29 @@ def plan_due_reminders(session: Session, now: datetime) -> int:
 
 
 def queue_planned_reminders(session: Session, now: datetime, limit: int = QUEUE_BATCH) -> int:
-    """Writes up to `limit` planned reminders to the outbox; returns how many it took."""
+    """Writes up to `limit` planned reminders to the outbox; returns how many it took. Grouped by rule and language:
+    switching the language reloads the catalogue, which would otherwise cost more than the rest."""
     planned = session.scalars(select(Reminder).where(Reminder.queued_at.is_(None)).order_by(Reminder.id)
                               .limit(limit)).all()
-    by_rule: dict[int, list[Reminder]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[Reminder]] = defaultdict(list)
     for reminder in planned:
-        by_rule[reminder.rule_id].append(reminder)
-    for rule_id, reminders in by_rule.items():
+        reminder.queued_at = now
+        groups[reminder.rule_id, reminder.locale].append(reminder)
+    for (rule_id, locale), reminders in groups.items():
         rule = session.get(ReminderRule, rule_id)
         kind = KINDS[rule.kind]
         targets = kind.load(session, sorted({reminder.target_id for reminder in reminders}))
-        for reminder in reminders:
-            reminder.queued_at = now
-            target = targets.get(reminder.target_id)
-            if target is not None:
-                _queue(session, rule, reminder, target)
+        with force_locale(locale):
+            subject, _body = rule_texts(rule, kind, locale)
+            for reminder in reminders:
+                target = targets.get(reminder.target_id)
+                if target is None:  # deleted since it fell due
+                    continue
+                queue_mail(session, key=reminder.idempotency_key, to=reminder.email, locale=locale,
+                           template="reminder", subject=fill(subject, kind.values(target, reminder.recipient_ref)),
+                           composed_at_send=ComposedAtSend("reminder", {"reminder_id": reminder.id}),
+                           attachments=kind.attachments(target, reminder.recipient_ref, locale))
     return len(planned)
-
-
-def _queue(session: Session, rule: ReminderRule, reminder: Reminder, target) -> None:
-    """The subject now, the body by the sender (a burst of reminders is not held up by rendering templates)."""
-    kind = KINDS[rule.kind]
-    subject, _body = rule_texts(rule, kind, reminder.locale)
-    with force_locale(reminder.locale):
-        values = kind.values(target, reminder.recipient_ref)
-    queue_mail(session, key=reminder.idempotency_key, to=reminder.email, locale=reminder.locale,
-               template="reminder", subject=fill(subject, values),
-               composed_at_send=ComposedAtSend("reminder", {"reminder_id": reminder.id}),
-               attachments=kind.attachments(target, reminder.recipient_ref, reminder.locale))
 
 
 def _mail_context(session: Session, reminder_id: int) -> dict:
@@ -88,8 +83,8 @@ def _mail_context(session: Session, reminder_id: int) -> dict:
     rule = session.get(ReminderRule, reminder.rule_id)
     kind = KINDS[rule.kind]
     target = kind.load(session, [reminder.target_id]).get(reminder.target_id)
-    _subject, body = rule_texts(rule, kind, reminder.locale)
     with force_locale(reminder.locale):
+        _subject, body = rule_texts(rule, kind, reminder.locale)
         # a target deleted since the reminder was queued (an event's test order) leaves its placeholders unfilled
         values = kind.values(target, reminder.recipient_ref) if target else {"link": absolute_url("core.home")}
     return {"body": fill(body, values), "link": values["link"], "opt_out": opt_out_link(reminder.email, rule.kind)}

@@ -147,9 +147,9 @@ def preview(session: Session, kind: ReminderKind, scope_id: int | None, texts: d
             locale: str) -> Preview:
     """The mail as a recipient would read it, filled from a real target of the scope when there is one."""
     rule = ReminderRule(**{name: texts.get(name) or None for name in TEXT_FIELDS})
-    subject, body = rule_texts(rule, kind, locale)
     example = kind.example(session, scope_id)
     with force_locale(locale):
+        subject, body = rule_texts(rule, kind, locale)
         if example is None:
             values = {name: f"[{description}]" for name, description in kind.placeholders.items()}
         else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from portal.reminders.kinds import ReminderKind
@@ -36,7 +35,7 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 
 def rule_texts(rule: ReminderRule, kind: ReminderKind, locale: str) -> tuple[str, str]:
-    """The rule's subject and body in `locale`: the organiser's words, or the kind's default text."""
-    with force_locale(locale):
-        return (getattr(rule, f"subject_{locale}") or str(kind.default_subject),
-                getattr(rule, f"body_{locale}") or str(kind.default_body))
+    """The rule's subject and body in `locale`, which the caller has made the current one (force_locale): the
+    organiser's words, or the kind's default text."""
+    return (getattr(rule, f"subject_{locale}") or str(kind.default_subject),
+            getattr(rule, f"body_{locale}") or str(kind.default_body))

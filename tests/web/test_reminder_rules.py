@@ -30,7 +30,7 @@ def test_an_organiser_sees_the_default_rules_of_a_new_event_and_adds_one(login_a
         "waitlist_offer_hours": "48"})
     event_id = int(path_of(created.location).rsplit("/", 1)[1])
     page = text(organiser.get(f"/manage/events/{event_id}/reminders"))
-    assert "7 days before" in page and "1 days before" in page and "18 hours before" in page
+    assert "7 days before" in page and "1 day before" in page and "18 hours before" in page
 
     response = form(organiser, f"/manage/events/{event_id}/reminders/new?kind=event_ticket", RULE)
     assert response.status_code == 303
