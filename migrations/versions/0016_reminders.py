@@ -1,5 +1,5 @@
 """reminders: rules per event, call or programme (and one set for mentoring), the reminders they made, opt-outs;
-every existing event, call and the mentoring network get the default rules
+every existing event, call and the mentoring network get the default rules; calls get a date reviews are due
 
 Revision ID: 0016_reminders
 Revises: 0015_mentoring
@@ -21,7 +21,8 @@ depends_on = None
 EVENT_DEFAULTS = [("event_ticket", -7 * 1440, 2 * 1440, "attendees"), ("event_ticket", -1440, 720, "attendees"),
                   ("order_payment", -18 * 60, 6 * 60, "buyer"), ("booth_hold", -5, 4, "exhibitor")]
 CALL_DEFAULTS = [("application_deadline", -7 * 1440, 2 * 1440, "members"),
-                 ("application_deadline", -1440, 720, "members")]
+                 ("application_deadline", -1440, 720, "members"),
+                 ("review_deadline", -3 * 1440, 1440, "reviewers"), ("review_deadline", -1440, 720, "reviewers")]
 MENTORING_DEFAULTS = [("mentoring_session", -1440, 720, "both"), ("mentoring_session", -60, 45, "both"),
                       ("mentoring_feedback", 120, 2 * 1440, "both")]
 
@@ -69,6 +70,8 @@ def upgrade() -> None:
     )
     op.create_index('ix_reminders_unqueued', 'reminders', ['id'], unique=False,
                     postgresql_where=sa.text('queued_at IS NULL'), sqlite_where=sa.text('queued_at IS NULL'))
+    with op.batch_alter_table('calls') as batch_op:
+        batch_op.add_column(sa.Column('reviews_close_at', portal.db.UTCDateTime(), nullable=True))
     _add_defaults()
 
 
@@ -84,6 +87,8 @@ def _add_defaults() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('calls') as batch_op:
+        batch_op.drop_column('reviews_close_at')
     op.drop_index('ix_reminders_unqueued', table_name='reminders')
     op.drop_table('reminders')
     op.drop_table('reminder_opt_outs')

@@ -18,7 +18,7 @@ from portal.incubation.models import Call, Criterion, FieldKind, FormField, Form
 from portal.reminders.rules import create_default_rules
 
 CALL_FIELDS = ("programme_id", "slug", "title_vi", "title_en", "description_vi", "description_en", "opens_at",
-               "closes_at", "status", "capacity", "reviewers_per_application", "reviewer_cap")
+               "closes_at", "reviews_close_at", "status", "capacity", "reviewers_per_application", "reviewer_cap")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,59}")
 

@@ -1,16 +1,17 @@
-"""Incubation's reminder kind: a call's deadline, to the members of startups whose application is still a draft."""
+"""Incubation's reminder kinds: a call's deadline, to the members of startups whose application is still a draft;
+the date reviews are due, to reviewers with unfinished reviews."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import OrganisationMember, User
 from portal.i18n import format_local_datetime, localized
-from portal.incubation.models import Application, ApplicationStatus, Call
+from portal.incubation.models import Application, ApplicationStatus, Call, CallReviewer, Review
 from portal.notifications.services import absolute_url
 from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind
 
@@ -57,4 +58,53 @@ register_kind(ReminderKind(
     defaults=(DefaultRule(timedelta(days=-7), timedelta(days=2), MEMBERS),
               DefaultRule(timedelta(days=-1), timedelta(hours=12), MEMBERS)),
     max_offset=timedelta(days=90),
+))
+
+
+def _unfinished_reviewers(rule, after, up_to):
+    unfinished = exists().where(Review.call_reviewer_id == CallReviewer.id, Review.submitted_at.is_(None))
+    return (select(CallReviewer.id.label("target_id"), (literal("u") + cast(User.id, String)).label("recipient_ref"),
+                   User.email.label("email"), User.locale.label("locale"), Call.reviews_close_at.label("occurs_at"))
+            .join(Call, CallReviewer.call_id == Call.id).join(User, CallReviewer.user_id == User.id)
+            .where(CallReviewer.call_id == rule.scope_id, CallReviewer.accepted_at.is_not(None), unfinished,
+                   Call.reviews_close_at > after, Call.reviews_close_at <= up_to))
+
+
+def _load_reviewers(session: Session, ids: list[int]) -> dict[int, CallReviewer]:
+    return {reviewer.id: reviewer for reviewer in session.scalars(
+        select(CallReviewer).where(CallReviewer.id.in_(ids))
+        .options(joinedload(CallReviewer.call), joinedload(CallReviewer.user)))}
+
+
+def _reviewer_values(reviewer: CallReviewer, _recipient: str) -> dict[str, str]:
+    return {"name": reviewer.user.full_name, "call": localized(reviewer.call, "title"),
+            "reviews_close_at": format_local_datetime(reviewer.call.reviews_close_at, "short"),
+            "link": absolute_url("reviewing.home")}
+
+
+def _example_reviewer(session: Session, call_id: int) -> tuple[CallReviewer, str] | None:
+    reviewer_id = session.scalar(select(CallReviewer.id).where(CallReviewer.call_id == call_id,
+                                                               CallReviewer.accepted_at.is_not(None))
+                                 .order_by(CallReviewer.id).limit(1))
+    if reviewer_id is None:
+        return None
+    reviewer = _load_reviewers(session, [reviewer_id])[reviewer_id]
+    # a call without a review date yet has nothing to show for {reviews_close_at}: the placeholders are shown
+    return (reviewer, REVIEWERS) if reviewer.call.reviews_close_at else None
+
+
+REVIEWERS = "reviewers"
+
+register_kind(ReminderKind(
+    name="review_deadline", label=_l("Reviews are due (unfinished reviews)"), scope="call",
+    audiences={REVIEWERS: _l("Reviewers with unfinished reviews")}, directions=frozenset({BEFORE}),
+    default_subject=_l("Reviews for {call} are due {reviews_close_at}"),
+    default_body=_l("Hello {name},\n\nSome of your reviews for {call} are not finished yet. Please submit them by "
+                    "{reviews_close_at}, so the committee can rank the applications."),
+    placeholders={"name": _l("the reviewer's name"), "call": _l("the call's title"),
+                  "reviews_close_at": _l("when reviews are due"), "link": _l("the reviewer's page")},
+    candidates=_unfinished_reviewers, load=_load_reviewers, values=_reviewer_values, example=_example_reviewer,
+    defaults=(DefaultRule(timedelta(days=-3), timedelta(days=1), REVIEWERS),
+              DefaultRule(timedelta(days=-1), timedelta(hours=12), REVIEWERS)),
+    max_offset=timedelta(days=60),
 ))

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import OrganisationMember
 from portal.events.models import Order, OrderStatus, Ticket
-from portal.incubation.models import Application, ApplicationStatus, Call
+from portal.incubation.models import Application, ApplicationStatus, Call, Review
 from portal.mentoring.models import FeedbackSide, MentoringSession, SessionFeedback, SessionStatus
 from portal.reminders.models import Reminder, ReminderRule
 from tests.support import mentoring as mentoring_support
-from tests.support.incubation import make_call
+from tests.support.incubation import make_call, reviewer_in_pool
 from tests.support.incubation import make_startup as make_incubated_startup
 from tests.support.mail import first_link, text_body
 from tests.support.reminders import default_rules, hanoi, run_at
@@ -189,3 +189,30 @@ def test_startups_with_a_draft_are_reminded_before_the_call_closes(app, db, make
     assert len(mailbox.to(drafter.email)) == 2
     with db.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(OrganisationMember)) == 2
+
+
+def test_reviewers_with_unfinished_reviews_are_reminded_before_reviews_are_due(app, db, make_user, mailbox):
+    call_id = make_call(db)
+    due = hanoi(2026, 12, 28, 17)
+    with db.transaction() as s:
+        s.get(Call, call_id).reviews_close_at = due
+    default_rules(db, "call", call_id)
+    behind, behind_id = reviewer_in_pool(app, db, make_user, call_id, name="Chậm", locale="en")
+    done, done_id = reviewer_in_pool(app, db, make_user, call_id, name="Xong")
+    organisation, _members = make_incubated_startup(db, make_user)
+    with db.transaction() as s:
+        application = Application(call_id=call_id, organisation_id=organisation, status=ApplicationStatus.SUBMITTED)
+        s.add(application)
+        s.flush()
+        s.add(Review(application_id=application.id, call_reviewer_id=behind_id))
+        s.add(Review(application_id=application.id, call_reviewer_id=done_id, submitted_at=due - timedelta(days=9)))
+
+    def reminders_to(person):
+        return [mail["Subject"] for mail in mailbox.to(person.email) if "due" in mail["Subject"]
+                or "Hạn chấm" in mail["Subject"]]
+
+    run_at(app, mailbox, due - timedelta(days=3))
+    assert reminders_to(behind) == ["Reviews for Test incubation are due 12/28/26, 5:00 PM"]
+    assert reminders_to(done) == []
+    run_at(app, mailbox, due - timedelta(days=1))
+    assert len(reminders_to(behind)) == 2
