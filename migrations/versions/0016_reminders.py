@@ -1,5 +1,5 @@
 """reminders: rules per event, call or programme (and one set for mentoring), the reminders they made, opt-outs;
-every existing event, call and the mentoring network get the default rules; calls get a date reviews are due
+every existing event, call, programme and the mentoring network get the default rules; calls get a date reviews are due
 
 Revision ID: 0016_reminders
 Revises: 0015_mentoring
@@ -23,6 +23,8 @@ EVENT_DEFAULTS = [("event_ticket", -7 * 1440, 2 * 1440, "attendees"), ("event_ti
 CALL_DEFAULTS = [("application_deadline", -7 * 1440, 2 * 1440, "members"),
                  ("application_deadline", -1440, 720, "members"),
                  ("review_deadline", -3 * 1440, 1440, "reviewers"), ("review_deadline", -1440, 720, "reviewers")]
+PROGRAMME_DEFAULTS = [("cohort_milestone", -7 * 1440, 2 * 1440, "members"),
+                      ("cohort_milestone", -1440, 720, "members"), ("kpi_report", -3 * 1440, 1440, "members")]
 MENTORING_DEFAULTS = [("mentoring_session", -1440, 720, "both"), ("mentoring_session", -60, 45, "both"),
                       ("mentoring_feedback", 120, 2 * 1440, "both")]
 
@@ -80,6 +82,7 @@ def _add_defaults() -> None:
     insert = ("INSERT INTO reminder_rules (kind, scope_id, audience, offset_minutes, late_minutes, active, created_at, "
               "updated_at) SELECT :kind, {scope}, :audience, :offset, :late, :active, :now, :now {source}")
     for defaults, scope, source in ((EVENT_DEFAULTS, "id", "FROM events"), (CALL_DEFAULTS, "id", "FROM calls"),
+                                    (PROGRAMME_DEFAULTS, "id", "FROM programmes"),
                                     (MENTORING_DEFAULTS, "NULL", "")):
         for kind, offset, late, audience in defaults:
             op.execute(sa.text(insert.format(scope=scope, source=source)).bindparams(

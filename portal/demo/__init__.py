@@ -13,7 +13,7 @@ from portal.events.models import Event
 from portal.events.orders import repair_quotas
 from portal.finance import demo as payments_demo
 from portal.incubation import demo as incubation_demo
-from portal.incubation.models import Call
+from portal.incubation.models import Call, Programme
 from portal.mentoring import demo as mentoring_demo
 from portal.reminders.rules import create_default_rules, rules_of
 
@@ -33,10 +33,11 @@ def load_demo(app: Flask) -> dict[str, int]:
 
 
 def _default_reminder_rules(session: Session) -> int:
-    """The default reminder rules of every event and call, and of mentoring, that has none (the demo writes its
-    events and calls as rows, not through the pages that add them)."""
+    """The default reminder rules of every event, call and programme, and of mentoring, that has none (the demo
+    writes its events and calls as rows, not through the pages that add them)."""
     scopes = [("event", event_id) for event_id in session.scalars(select(Event.id))]
     scopes += [("call", call_id) for call_id in session.scalars(select(Call.id))] + [("mentoring", None)]
+    scopes += [("programme", programme_id) for programme_id in session.scalars(select(Programme.id))]
     added = 0
     for scope, scope_id in scopes:
         if not rules_of(session, scope, scope_id):

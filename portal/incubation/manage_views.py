@@ -524,4 +524,12 @@ def _call_scope(call_id: int) -> Scope:
     return Scope(found.id, {"call_id": found.id}, localized(found, "title"))
 
 
+def _programme_scope(programme_id: int) -> Scope:
+    found = db_session().get(Programme, programme_id)
+    if found is None:
+        abort(404)
+    return Scope(found.id, {"programme_id": found.id}, localized(found, "name"))
+
+
 register_rule_pages(bp, "call", "/calls/<int:call_id>/reminders", _call_scope)
+register_rule_pages(bp, "programme", "/programmes/<int:programme_id>/reminders", _programme_scope)

@@ -1,19 +1,32 @@
 """Incubation's reminder kinds: a call's deadline, to the members of startups whose application is still a draft;
-the date reviews are due, to reviewers with unfinished reviews."""
+the date reviews are due, to reviewers with unfinished reviews; a cohort's milestones and its monthly reports, to the
+members of its startups (the reports only to those who have not sent that month's)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, exists, literal, select
+from sqlalchemy import String, cast, exists, false, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import OrganisationMember, User
-from portal.i18n import format_local_datetime, localized
-from portal.incubation.models import Application, ApplicationStatus, Call, CallReviewer, Review
+from portal.db import UTCDateTime, utcnow
+from portal.i18n import HANOI, format_local_date, format_local_datetime, localized
+from portal.incubation import cohorts
+from portal.incubation.models import (
+    Application,
+    ApplicationStatus,
+    Call,
+    CallReviewer,
+    Cohort,
+    CohortMember,
+    KpiReport,
+    Milestone,
+    Review,
+)
 from portal.notifications.services import absolute_url
-from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind
+from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, local_days_in, moment_of_day, register_kind
 
 MEMBERS = "members"
 
@@ -107,4 +120,117 @@ register_kind(ReminderKind(
     defaults=(DefaultRule(timedelta(days=-3), timedelta(days=1), REVIEWERS),
               DefaultRule(timedelta(days=-1), timedelta(hours=12), REVIEWERS)),
     max_offset=timedelta(days=60),
+))
+
+
+#: a date's reminders count from 9:00 in Hanoi that day
+DAY_MOMENT = time(9)
+COHORT_MEMBERS = "members"
+
+
+def _members_of_cohort_startups() -> tuple:
+    return ((literal("u") + cast(User.id, String)).label("recipient_ref"), User.email.label("email"),
+            User.locale.label("locale"))
+
+
+def _milestones(rule, after, up_to):
+    days = local_days_in(after, up_to, DAY_MOMENT)
+    return (select(Milestone.id.label("target_id"), *_members_of_cohort_startups(),
+                   moment_of_day(Milestone.due_on, days).label("occurs_at"))
+            .join(Cohort, Milestone.cohort_id == Cohort.id)
+            .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+            .join(OrganisationMember, OrganisationMember.organisation_id == CohortMember.organisation_id)
+            .join(User, OrganisationMember.user_id == User.id)
+            .where(Cohort.programme_id == rule.scope_id, Milestone.due_on.in_(list(days))))
+
+
+def _load_milestones(session: Session, ids: list[int]) -> dict[int, Milestone]:
+    return {milestone.id: milestone for milestone in session.scalars(
+        select(Milestone).where(Milestone.id.in_(ids)).options(joinedload(Milestone.cohort)))}
+
+
+def _milestone_values(milestone: Milestone, _recipient: str) -> dict[str, str]:
+    return {"milestone": localized(milestone, "title"), "cohort": milestone.cohort.name,
+            "due_on": format_local_date(milestone.due_on, "short"), "link": absolute_url("incubation.reports")}
+
+
+def _example_milestone(session: Session, programme_id: int) -> tuple[Milestone, str] | None:
+    milestone_id = session.scalar(select(Milestone.id).join(Cohort).where(Cohort.programme_id == programme_id)
+                                  .order_by(Milestone.due_on).limit(1))
+    return None if milestone_id is None else (_load_milestones(session, [milestone_id])[milestone_id],
+                                              COHORT_MEMBERS)
+
+
+register_kind(ReminderKind(
+    name="cohort_milestone", label=_l("A cohort milestone is due"), scope="programme",
+    audiences={COHORT_MEMBERS: _l("Members of the cohort's startups")}, directions=frozenset({BEFORE}),
+    default_subject=_l("Milestone due {due_on}: {milestone}"),
+    default_body=_l("Hello,\n\nThe milestone \u201c{milestone}\u201d of {cohort} is due {due_on}."),
+    placeholders={"milestone": _l("the milestone"), "cohort": _l("the cohort"), "due_on": _l("the day it is due"),
+                  "link": _l("the startup's reports page")},
+    candidates=_milestones, load=_load_milestones, values=_milestone_values, example=_example_milestone,
+    defaults=(DefaultRule(timedelta(days=-7), timedelta(days=2), COHORT_MEMBERS),
+              DefaultRule(timedelta(days=-1), timedelta(hours=12), COHORT_MEMBERS)),
+    max_offset=timedelta(days=60),
+))
+
+
+def _reports_due(rule, after, up_to):
+    """Cohort startups that have not reported the month whose report is due on a day of the window (the 10th: at
+    most one in a window, which spans a week at most)."""
+    selects = []
+    for day, moment in local_days_in(after, up_to, DAY_MOMENT).items():
+        if day.day != cohorts.REPORT_DUE_DAY:
+            continue
+        period = cohorts.previous_month(day)
+        reported = exists().where(KpiReport.cohort_member_id == CohortMember.id, KpiReport.period == period)
+        selects.append(
+            select(CohortMember.id.label("target_id"), *_members_of_cohort_startups(),
+                   literal(moment, UTCDateTime()).label("occurs_at"))
+            .join(Cohort, CohortMember.cohort_id == Cohort.id)
+            .join(OrganisationMember, OrganisationMember.organisation_id == CohortMember.organisation_id)
+            .join(User, OrganisationMember.user_id == User.id)
+            .where(Cohort.programme_id == rule.scope_id, Cohort.starts_on < day.replace(day=1),
+                   Cohort.ends_on >= period, ~reported))
+    if not selects:
+        return select(CohortMember.id.label("target_id"), *_members_of_cohort_startups(),
+                      literal(up_to, UTCDateTime()).label("occurs_at")).join(
+            OrganisationMember, OrganisationMember.organisation_id == CohortMember.organisation_id).join(
+            User, OrganisationMember.user_id == User.id).where(false())
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def _load_members(session: Session, ids: list[int]) -> dict[int, CohortMember]:
+    return {member.id: member for member in session.scalars(
+        select(CohortMember).where(CohortMember.id.in_(ids))
+        .options(joinedload(CohortMember.cohort), joinedload(CohortMember.organisation)))}
+
+
+def _report_values(member: CohortMember, _recipient: str) -> dict[str, str]:
+    today = utcnow().astimezone(HANOI).date()
+    due_on = today.replace(day=cohorts.REPORT_DUE_DAY)
+    return {"startup": member.organisation.name, "cohort": member.cohort.name,
+            "month": cohorts.previous_month(due_on).strftime("%m/%Y"), "due_on": format_local_date(due_on, "short"),
+            "link": absolute_url("incubation.reports", member=member.id)}
+
+
+def _example_member(session: Session, programme_id: int) -> tuple[CohortMember, str] | None:
+    member_id = session.scalar(select(CohortMember.id).join(Cohort).where(Cohort.programme_id == programme_id)
+                               .order_by(CohortMember.id).limit(1))
+    return None if member_id is None else (_load_members(session, [member_id])[member_id], COHORT_MEMBERS)
+
+
+register_kind(ReminderKind(
+    name="kpi_report", label=_l("A monthly report is due"), scope="programme",
+    audiences={COHORT_MEMBERS: _l("Members of cohort startups that have not reported")},
+    directions=frozenset({BEFORE}),
+    default_subject=_l("Your figures for {month} are due {due_on}"),
+    default_body=_l("Hello,\n\n{startup} has not reported its figures for {month} to {cohort} yet. They are due "
+                    "{due_on}."),
+    placeholders={"startup": _l("the startup's name"), "cohort": _l("the cohort"), "month": _l("the month"),
+                  "due_on": _l("the day it is due"), "link": _l("the startup's reports page")},
+    candidates=_reports_due, load=_load_members, values=_report_values, example=_example_member,
+    defaults=(DefaultRule(timedelta(days=-3), timedelta(days=1), COHORT_MEMBERS),),
+    # sent between the 1st and the 10th, so the month it names is the one before the current
+    max_offset=timedelta(days=9),
 ))

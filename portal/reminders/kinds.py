@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, case, literal, null
 from sqlalchemy.orm import Session
 
+from portal.db import UTCDateTime
+from portal.i18n import HANOI
 from portal.notifications.services import Attachment, BuiltAtSend
 
 BEFORE, AFTER = "before", "after"
@@ -66,3 +68,21 @@ def register_kind(kind: ReminderKind) -> None:
 
 def kinds_of_scope(scope: str) -> list[ReminderKind]:
     return [kind for kind in KINDS.values() if kind.scope == scope]
+
+
+def local_days_in(after: datetime, up_to: datetime, at: time) -> dict[date, datetime]:
+    """The days whose Hanoi time `at` falls in (after, up_to], each with that moment: for kinds whose moment is a
+    date (a milestone, a report due), the planner's window holds a few days at most."""
+    days, day = {}, after.astimezone(HANOI).date()
+    while (moment := datetime.combine(day, at, HANOI)) <= up_to:
+        if moment > after:
+            days[day] = moment.astimezone(UTC)
+        day += timedelta(days=1)
+    return days
+
+
+def moment_of_day(day_column, days: dict[date, datetime]) -> ColumnElement:
+    """The moment of each row's day, as a column: one CASE over the window's few days, the same on both databases."""
+    if not days:
+        return null()
+    return case({day: literal(moment, UTCDateTime()) for day, moment in days.items()}, value=day_column)

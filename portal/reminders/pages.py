@@ -96,13 +96,14 @@ def register_rule_pages(bp: Blueprint, scope: str, prefix: str, scope_of: Callab
                         nav_template: str | None = None) -> None:
     """The list, the new-rule and the rule pages of `scope` under `prefix` on `bp`, behind its gate. `scope_of`
     takes the view's URL values and gives the Scope (404 when it does not exist)."""
-    endpoint = f"{bp.name}.reminder_rules"
+    name = f"{scope}_reminder_rule"  # one blueprint may hold the pages of two scopes (a call's, a programme's)
+    endpoint = f"{bp.name}.{name}s"
 
     def urls(found: Scope) -> dict:
         return {"list": url_for(endpoint, **found.url_values),
-                "new": lambda kind: url_for(f"{bp.name}.reminder_rule_new", kind=kind, **found.url_values),
-                "rule": lambda rule_id: url_for(f"{bp.name}.reminder_rule", rule_id=rule_id, **found.url_values),
-                "delete": lambda rule_id: url_for(f"{bp.name}.reminder_rule_delete", rule_id=rule_id,
+                "new": lambda kind: url_for(f"{bp.name}.{name}_new", kind=kind, **found.url_values),
+                "rule": lambda rule_id: url_for(f"{bp.name}.{name}", rule_id=rule_id, **found.url_values),
+                "delete": lambda rule_id: url_for(f"{bp.name}.{name}_delete", rule_id=rule_id,
                                                   **found.url_values)}
 
     def listing(**values):
@@ -166,10 +167,10 @@ def register_rule_pages(bp: Blueprint, scope: str, prefix: str, scope_of: Callab
         except NotFound:
             abort(404)
 
-    bp.add_url_rule(prefix, "reminder_rules", listing)
-    bp.add_url_rule(f"{prefix}/new", "reminder_rule_new", edit, methods=["GET", "POST"])
-    bp.add_url_rule(f"{prefix}/<int:rule_id>", "reminder_rule", edit, methods=["GET", "POST"])
-    bp.add_url_rule(f"{prefix}/<int:rule_id>/delete", "reminder_rule_delete", delete, methods=["POST"])
+    bp.add_url_rule(prefix, f"{name}s", listing)
+    bp.add_url_rule(f"{prefix}/new", f"{name}_new", edit, methods=["GET", "POST"])
+    bp.add_url_rule(f"{prefix}/<int:rule_id>", name, edit, methods=["GET", "POST"])
+    bp.add_url_rule(f"{prefix}/<int:rule_id>/delete", f"{name}_delete", delete, methods=["POST"])
 
 
 # --- opting out from a reminder's link --------------------------------------------------------------------------

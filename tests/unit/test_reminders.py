@@ -3,14 +3,23 @@ and rescheduled targets, opt-outs, and what happens after the scheduler was down
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import OrganisationMember
 from portal.events.models import Order, OrderStatus, Ticket
-from portal.incubation.models import Application, ApplicationStatus, Call, Review
+from portal.incubation.models import (
+    Application,
+    ApplicationStatus,
+    Call,
+    Cohort,
+    CohortMember,
+    KpiReport,
+    Milestone,
+    Review,
+)
 from portal.mentoring.models import FeedbackSide, MentoringSession, SessionFeedback, SessionStatus
 from portal.reminders.models import Reminder, ReminderRule
 from tests.support import mentoring as mentoring_support
@@ -216,3 +225,39 @@ def test_reviewers_with_unfinished_reviews_are_reminded_before_reviews_are_due(a
     assert reminders_to(done) == []
     run_at(app, mailbox, due - timedelta(days=1))
     assert len(reminders_to(behind)) == 2
+
+
+@pytest.fixture
+def cohort(db, make_user):
+    """A cohort of the test programme from 1 October to 31 March with one startup (its founder reads English)."""
+    call_id = make_call(db)
+    organisation, [founder] = make_incubated_startup(db, make_user, name="Rau Sạch", locale="en")
+    with db.transaction() as s:
+        programme_id = s.get(Call, call_id).programme_id
+        formed = Cohort(programme_id=programme_id, call_id=call_id, name="Khoá 1", starts_on=date(2026, 10, 1),
+                        ends_on=date(2027, 3, 31))
+        formed.members = [CohortMember(organisation_id=organisation)]
+        formed.milestones = [Milestone(title_vi="Ra mắt MVP", title_en="MVP launched", due_on=date(2026, 12, 15))]
+        s.add(formed)
+        s.flush()
+        member_id = formed.members[0].id
+    default_rules(db, "programme", programme_id)
+    return founder, member_id
+
+
+def test_cohort_startups_are_reminded_of_milestones_and_of_unsent_monthly_reports(app, db, cohort, mailbox):
+    founder, member_id = cohort
+    with db.transaction() as s:  # November is reported: nothing is owed on 10 December
+        s.add(KpiReport(cohort_member_id=member_id, period=date(2026, 11, 1)))
+    run_at(app, mailbox, hanoi(2026, 12, 7, 9))  # 3 days before the 10th
+    run_at(app, mailbox, hanoi(2026, 12, 8, 8, 59))
+    assert mailbox.to(founder.email) == []
+    run_at(app, mailbox, hanoi(2026, 12, 8, 9))  # 7 days before 9:00 on the 15th
+    assert [m["Subject"] for m in mailbox.to(founder.email)] == ["Milestone due 12/15/26: MVP launched"]
+    run_at(app, mailbox, hanoi(2026, 12, 14, 9))
+    assert len(mailbox.to(founder.email)) == 2
+
+    run_at(app, mailbox, hanoi(2027, 1, 7, 9))  # December is not reported: due on 10 January
+    [*_, report] = mailbox.to(founder.email)
+    assert report["Subject"] == "Your figures for 12/2026 are due 1/10/27"
+    assert f"/my/reports?member={member_id}" in text_body(report)
