@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from portal.accounts.models import Role
 from portal.audit.models import AuditEntry
+from portal.incubation.models import Call
+from portal.reminders.kinds import KINDS
 from portal.reminders.models import ReminderOptOut, ReminderRule
 from tests.support.incubation import make_call
 from tests.support.ticketing import add_ticket, create_event
@@ -113,6 +115,14 @@ def test_managers_set_reminders_of_a_call_and_of_mentoring(login_as, form, db, s
                      "body_vi": "{startup}"})
     assert response.status_code == 303
     assert "2 days before" in text(manager.get(f"/incubator/calls/{call_id}/reminders"))
+    with db.session_factory() as s:
+        programme_id = s.get(Call, call_id).programme_id
+    milestone = form(manager, f"/incubator/programmes/{programme_id}/reminders/new?kind=cohort_milestone",
+                     {**RULE, "audience": "members", "amount": "2", "unit": "days", "late_amount": "6",
+                      "subject_en": "{milestone}", "subject_vi": "{milestone}", "body_en": "{cohort} {due_on}",
+                      "body_vi": "{link}"})
+    assert milestone.status_code == 303
+    assert "2 days before" in text(manager.get(f"/incubator/programmes/{programme_id}/reminders"))
 
     feedback = {**RULE, "audience": "startup", "direction": "after", "amount": "1", "unit": "days",
                 "subject_en": "{mentor}", "subject_vi": "{mentor}", "body_en": "{link}", "body_vi": "{topic}"}
@@ -129,7 +139,7 @@ def test_managers_set_reminders_of_a_call_and_of_mentoring(login_as, form, db, s
 def test_a_person_chooses_their_reminders_on_the_account_page(login_as, form, session):
     person = login_as(Role.STARTUP, locale="en", email="an@example.vn")
     assert 'value="mentoring_session" id="kind-mentoring_session" checked' in text(person.get("/account/reminders"))
-    kept = ["event_ticket", "order_payment", "booth_hold", "application_deadline", "mentoring_feedback"]
+    kept = [name for name in KINDS if name != "mentoring_session"]
     response = form(person, "/account/reminders", {"kind": kept})
     assert response.status_code == 302
     assert [(o.email, o.kind) for o in session.scalars(select(ReminderOptOut))] == [("an@example.vn",
