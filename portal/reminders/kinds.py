@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, literal, null
+from sqlalchemy import ColumnElement, Select, case, cast, literal, null
 from sqlalchemy.orm import Session
 
 from portal.db import UTCDateTime
@@ -84,5 +84,5 @@ def local_days_in(after: datetime, up_to: datetime, at: time) -> dict[date, date
 def moment_of_day(day_column, days: dict[date, datetime]) -> ColumnElement:
     """The moment of each row's day, as a column: one CASE over the window's few days, the same on both databases."""
     if not days:
-        return null()
+        return cast(null(), UTCDateTime())  # typed, or PostgreSQL reads the empty column as text
     return case({day: literal(moment, UTCDateTime()) for day, moment in days.items()}, value=day_column)
