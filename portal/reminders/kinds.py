@@ -51,7 +51,8 @@ class ReminderKind:
     values: Callable[[Any, str], dict[str, str]]
     #: (session, scope_id) → (target, recipient_ref) of a real example for the preview, or None
     example: Callable[[Session, int | None], tuple[Any, str] | None]
-    defaults: tuple[DefaultRule, ...] = ()
+    #: the rules each new event, call or programme starts with; the first is also where a new rule's form starts
+    defaults: tuple[DefaultRule, ...]
     #: (target, recipient_ref, locale) → what the mail carries (a ticket, say)
     attachments: Callable[[Any, str, str], list[Attachment | BuiltAtSend]] = field(default=lambda *_: [])
     #: the longest offset that makes sense (a payment has days to run, an event is announced months ahead)

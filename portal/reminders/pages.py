@@ -116,20 +116,19 @@ def register_rule_pages(bp: Blueprint, scope: str, prefix: str, scope_of: Callab
     def edit(rule_id: int | None = None, **values):
         found = scope_of(**values)
         db = db_session()
-        rule = None if rule_id is None else _rule_or_404(scope, found.scope_id, rule_id)
+        rule = None if rule_id is None else _rule_or_404(found, rule_id)
         kind = KINDS[rule.kind] if rule else KINDS.get(request.args.get("kind", ""))
         if kind is None or kind.scope != scope:
             abort(404)
         form = RuleForm()
         form.prepare(kind)
-        if request.method == "GET":
-            default = kind.defaults[0] if kind.defaults else None
+        if request.method == "GET":  # a new rule starts as the kind's first default
+            default = kind.defaults[0]
             form.fill_from(rule or ReminderRule(
-                kind=kind.name, audience=next(iter(kind.audiences)), active=True,
-                offset_minutes=int(default.offset.total_seconds() // 60) if default else -1440,
-                late_minutes=int(default.late.total_seconds() // 60) if default else 720), kind)
-        context = {"scope": found, "rule": rule, "urls": urls(found), "nav_template": nav_template,
-                   "kind": kind,
+                kind=kind.name, audience=default.audience, active=True,
+                offset_minutes=int(default.offset.total_seconds() // 60),
+                late_minutes=int(default.late.total_seconds() // 60)), kind)
+        context = {"scope": found, "rule": rule, "urls": urls(found), "nav_template": nav_template, "kind": kind,
                    "preview": None, **found.context}
         if request.method == "POST" and form.validate_on_submit():
             change = form.change(kind)
@@ -157,13 +156,13 @@ def register_rule_pages(bp: Blueprint, scope: str, prefix: str, scope_of: Callab
         if not ConfirmForm().validate_on_submit():
             abort(400)
         db = db_session()
-        rules.delete_rule(db, current_user.id, _rule_or_404(scope, found.scope_id, rule_id))
+        rules.delete_rule(db, current_user.id, _rule_or_404(found, rule_id))
         flash(_("The reminder rule is deleted."), "success")
         return redirect(url_for(endpoint, **found.url_values), 303)
 
-    def _rule_or_404(scope: str, scope_id: int | None, rule_id: int) -> ReminderRule:
+    def _rule_or_404(found: Scope, rule_id: int) -> ReminderRule:
         try:
-            return rules.rule_of(db_session(), scope, scope_id, rule_id)
+            return rules.rule_of(db_session(), scope, found.scope_id, rule_id)
         except NotFound:
             abort(404)
 
