@@ -189,7 +189,10 @@ def opt_out(token: str):
         return render_template("reminders/opt_out.html", invalid=refused.message), 403
     stopped = kind in optout.opted_out_kinds(db, email)
     if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
+        # RFC 8058: a mail client's one-click unsubscribe POSTs this body, without our page's CSRF token; the signed
+        # token is the permission, and stopping reminders is all it can do
+        one_click = request.form.get("List-Unsubscribe") == "One-Click"
+        if not one_click and not ConfirmForm().validate_on_submit():
             abort(400)
         if request.form.get("action") == "resume":
             optout.set_opt_outs(db, email, optout.opted_out_kinds(db, email) - {kind})
