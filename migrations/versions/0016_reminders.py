@@ -19,7 +19,8 @@ depends_on = None
 
 #: the defaults as they were when this revision was written: (kind, offset minutes, late minutes, audience)
 EVENT_DEFAULTS = [("event_ticket", -7 * 1440, 2 * 1440, "attendees"), ("event_ticket", -1440, 720, "attendees"),
-                  ("order_payment", -18 * 60, 6 * 60, "buyer"), ("booth_hold", -5, 4, "exhibitor")]
+                  ("order_payment", -18 * 60, 6 * 60, "buyer"), ("booth_hold", -5, 4, "exhibitor"),
+                  ("booth_payment", -2 * 1440, 1440, "exhibitor")]
 CALL_DEFAULTS = [("application_deadline", -7 * 1440, 2 * 1440, "members"),
                  ("application_deadline", -1440, 720, "members"),
                  ("review_deadline", -3 * 1440, 1440, "reviewers"), ("review_deadline", -1440, 720, "reviewers")]

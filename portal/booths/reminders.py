@@ -1,4 +1,5 @@
-"""Booths' reminder kind: a booth held on the plan, to the exhibitor before the hold runs out."""
+"""Booths' reminder kinds: a booth held on the plan, to the exhibitor before the hold runs out; a reservation's
+payment, before its deadline (after a deposit, the balance has a deadline of its own, so it is reminded too)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import User
 from portal.booths.models import BookingStatus, BoothBooking
-from portal.i18n import format_local_datetime, localized
+from portal.booths.services import next_instalment
+from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.services import absolute_url
 from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind
 
@@ -56,4 +58,41 @@ register_kind(ReminderKind(
     # holds last 15 minutes by default
     defaults=(DefaultRule(timedelta(minutes=-5), timedelta(minutes=4), EXHIBITOR),),
     max_offset=timedelta(days=14),
+))
+
+
+def _awaiting_payment(rule, after, up_to):
+    return (select(BoothBooking.id.label("target_id"), (literal("u") + cast(User.id, String)).label("recipient_ref"),
+                   User.email.label("email"), User.locale.label("locale"),
+                   BoothBooking.payment_due_at.label("occurs_at"))
+            .join(User, BoothBooking.exhibitor_id == User.id)
+            .where(BoothBooking.event_id == rule.scope_id, BoothBooking.status == BookingStatus.AWAITING_PAYMENT,
+                   BoothBooking.payment_due_at > after, BoothBooking.payment_due_at <= up_to))
+
+
+def _payment_values(booking: BoothBooking, _recipient: str) -> dict[str, str]:
+    return {**_values(booking, _recipient), "amount": format_vnd(next_instalment(booking)),
+            "due_at": format_local_datetime(booking.payment_due_at, "short")}
+
+
+def _example_payment(session: Session, event_id: int) -> tuple[BoothBooking, str] | None:
+    booking_id = session.scalar(select(BoothBooking.id).where(BoothBooking.event_id == event_id,
+                                                              BoothBooking.payment_due_at.is_not(None))
+                                .order_by(BoothBooking.id).limit(1))
+    return None if booking_id is None else (_load(session, [booking_id])[booking_id], EXHIBITOR)
+
+
+register_kind(ReminderKind(
+    name="booth_payment", label=_l("A booth payment is due"), scope="event",
+    audiences={EXHIBITOR: _l("The exhibitor")}, directions=frozenset({BEFORE}),
+    default_subject=_l("Payment reminder: your booth at {event}"),
+    default_body=_l("Hello {name},\n\nA reminder: {amount} for booth {booth} at {event} is due by {due_at}. If "
+                    "nothing has arrived by then, the reservation ends and the booth is offered to other exhibitors; "
+                    "if you have already paid, thank you: you can ignore this reminder."),
+    placeholders={"name": _l("the exhibitor's name"), "event": _l("the event's name"), "booth": _l("the booth"),
+                  "amount": _l("the amount to pay now"), "due_at": _l("when it is due"),
+                  "link": _l("the booking's page")},
+    candidates=_awaiting_payment, load=_load, values=_payment_values, example=_example_payment,
+    defaults=(DefaultRule(timedelta(days=-2), timedelta(days=1), EXHIBITOR),),
+    max_offset=timedelta(days=60),
 ))
