@@ -179,7 +179,7 @@ def test_after_downtime_a_reminder_goes_out_once_if_late_enough_to_matter_and_is
     assert len(mailbox.to(founder.email)) == 2
 
 
-def test_two_runs_at_once_write_each_reminder_once(app, db, booked, mailbox):
+def test_a_second_run_at_the_same_moment_writes_nothing_again(app, db, booked, mailbox):
     found, _mentor, _founder = booked
     assert run_at(app, mailbox, hanoi(2026, 12, 9, 14)) == {"reminders_planned": 2, "reminders_queued": 2}
     assert run_at(app, mailbox, hanoi(2026, 12, 9, 14)) == {"reminders_planned": 0, "reminders_queued": 0}
