@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     limiter.init_app(app)
     install_security_headers(app)
     _register_payables()
+    _register_reminder_kinds()
     _register_blueprints(app)
     _register_error_pages(app)
     _register_commands(app)
@@ -95,6 +96,14 @@ def _register_payables() -> None:
     import portal.events.payable  # noqa: F401
 
 
+def _register_reminder_kinds() -> None:
+    """What reminders can be about: each domain registers its kinds with portal.reminders.kinds."""
+    import portal.booths.reminders  # noqa: F401
+    import portal.events.reminders  # noqa: F401
+    import portal.incubation.reminders  # noqa: F401
+    import portal.mentoring.reminders  # noqa: F401
+
+
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.organisation_views import bp as orgs_bp
     from portal.accounts.views import bp as accounts_bp
@@ -118,11 +127,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.payments.reconciliation_views import bp as reconciliation_bp
     from portal.payments.views import bank_accounts_bp
     from portal.payments.views import bp as payments_bp
+    from portal.reminders.pages import bp as reminders_bp
 
     for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp, event_dashboard_bp, waitlist_bp, waitlist_manage_bp,
                       checkin_bp, events_bp, manage_bp, payments_bp, bank_accounts_bp, reconciliation_bp, booths_bp,
                       booth_manage_bp, finance_bp, receipts_bp, incubation_bp, reviewing_bp, incubator_bp,
-                      mentoring_bp, mentoring_manage_bp):
+                      mentoring_bp, mentoring_manage_bp, reminders_bp):
         app.register_blueprint(blueprint)
 
 
@@ -205,6 +215,7 @@ def _register_commands(app: Flask) -> None:
     import portal.finance.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.mentoring.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.notifications.tasks  # noqa: F401 - registers the scheduler's jobs
+    import portal.reminders.tasks  # noqa: F401 - registers the scheduler's jobs
 
     @app.cli.group("db")
     def db_group():

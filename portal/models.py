@@ -9,5 +9,6 @@ from portal.incubation import models as incubation  # noqa: F401
 from portal.mentoring import models as mentoring  # noqa: F401
 from portal.notifications import models as notifications  # noqa: F401
 from portal.payments import models as payments  # noqa: F401
+from portal.reminders import models as reminders  # noqa: F401
 
 metadata = Base.metadata

@@ -37,7 +37,6 @@ from portal.db import utcnow
 from portal.errors import Conflict, Invalid, NotFound
 from portal.events.models import Event, EventStatus
 from portal.i18n import format_local_datetime, format_vnd, localized
-from portal.notifications.models import OutboxMessage
 from portal.notifications.services import absolute_url, queue_mail
 from portal.payments.models import Payment
 from portal.payments.providers import FREE, MANUAL, PROVIDERS
@@ -46,7 +45,6 @@ from portal.tax_codes import TAX_CODE, TAX_CODE_RULE
 from portal.uploads import STORED_NAME
 
 #: how long before a payment deadline the exhibitor is reminded
-REMINDER_LEAD = timedelta(days=2)
 
 
 class BoothTaken(Conflict):
@@ -721,34 +719,6 @@ def lapse_unpaid_reservations(session: Session, now: datetime | None = None) -> 
     return due
 
 
-def _instalment(booking: BoothBooking) -> str:
-    return "deposit" if booking.amount_paid < booking.deposit_due else "balance"
-
-
-def send_payment_reminders(session: Session, now: datetime | None = None) -> int:
-    """One reminder per instalment, REMINDER_LEAD before its deadline; returns how many were queued now. The
-    outbox key makes a second run (or a second scheduler) queue nothing."""
-    now = now or utcnow()
-    due = list(session.scalars(
-        select(BoothBooking)
-        .where(BoothBooking.status == BookingStatus.AWAITING_PAYMENT, BoothBooking.payment_due_at > now,
-               BoothBooking.payment_due_at <= now + REMINDER_LEAD)
-        .options(selectinload(BoothBooking.booth), selectinload(BoothBooking.event),
-                 selectinload(BoothBooking.exhibitor))
-    ))
-    keys = {booking.id: f"booth:reminder:{booking.id}:{_instalment(booking)}" for booking in due}
-    sent = set(session.scalars(select(OutboxMessage.idempotency_key)
-                               .where(OutboxMessage.idempotency_key.in_(list(keys.values())))))
-    queued = 0
-    for booking in due:
-        if keys[booking.id] not in sent:
-            queued += _tell_exhibitor(
-                session, booking, "reminder", key=keys[booking.id], instalment=_instalment(booking),
-                ends_reservation=_instalment(booking) == "deposit" or balance_is_enforced(
-                    settings_for(session, booking.event)))
-    return queued
-
-
 # --- mail -------------------------------------------------------------------------------------
 
 #: the subject of each kind of mail; `kind` also picks the paragraph of mail/booth_booking
@@ -758,7 +728,6 @@ SUBJECTS = {
     "rejected": _l("Your booth application for %(event)s"),
     "payment_recorded": _l("Payment received for your booth at %(event)s"),
     "paid": _l("Your booth at %(event)s is paid"),
-    "reminder": _l("Payment reminder: your booth at %(event)s"),
     "lapsed": _l("Your booth reservation for %(event)s has ended"),
     "cancelled": _l("Your booth booking for %(event)s is cancelled"),
     "moved": _l("Your booth at %(event)s has changed"),

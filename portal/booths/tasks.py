@@ -1,5 +1,5 @@
-"""Booth sales' scheduled job: free the booths of holds that ran out and of reservations nobody paid for, and
-remind exhibitors before their payment deadlines."""
+"""Booth sales' scheduled job: free the booths of holds that ran out and of reservations nobody paid for (exhibitors
+are reminded before by the rules booth_hold and booth_payment, portal/booths/reminders.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ def sweep_booths(app: Flask) -> dict[str, int]:
         expired = len(services.expire_holds(session, now))
     with database.transaction() as session:
         lapsed = len(services.lapse_unpaid_reservations(session, now))
-    with database.transaction() as session:
-        reminded = services.send_payment_reminders(session, now)
-    return {"holds_expired": expired, "reservations_lapsed": lapsed, "payment_reminders": reminded}
+    return {"holds_expired": expired, "reservations_lapsed": lapsed}
 
 
 register_job("sweep_booths", sweep_booths, every_seconds=60)

@@ -37,6 +37,7 @@ from portal.events.models import (
 )
 from portal.events.signals import seats_freed
 from portal.i18n import format_local_datetime, localized
+from portal.reminders.rules import create_default_rules
 from portal.search import matches
 
 
@@ -79,6 +80,7 @@ def create_event(session: Session, creator: User, data: dict, *, cover: FileStor
     event.team.append(EventOrganiser(user=creator))
     session.add(event)
     session.flush()
+    create_default_rules(session, "event", event.id)
     record(session, "event.created", actor_id=creator.id, object_type="event", object_id=event.id, slug=event.slug)
     return event
 

@@ -32,7 +32,9 @@ from portal.events.orders import seats_taken
 from portal.events.payable import ORDER
 from portal.events.permissions import managed_events
 from portal.forms import ConfirmForm
+from portal.i18n import localized
 from portal.payments.services import received_so_far
+from portal.reminders.pages import Scope, register_rule_pages
 from portal.web import button_action, page_number, safe_next, save_form, upload_folder
 
 #: covers are served to everyone: they appear on the public event pages
@@ -253,3 +255,8 @@ def order_action(order_id: int, action: str):
         return str(done if changed else already) % {"code": order.code}, "success" if changed else "info"
 
     return button_action(run, back=safe_next(request.form.get("next"), url_for("manage.orders", event_id=event.id)))
+
+
+register_rule_pages(bp, "event", "/<int:event_id>/reminders",
+                    lambda: Scope(g.event.id, {"event_id": g.event.id}, localized(g.event, "name"), {"event": g.event}),
+                    nav_template="events/manage_nav.html")

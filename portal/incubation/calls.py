@@ -15,9 +15,10 @@ from portal.incubation import eligibility
 from portal.incubation.defaults import add_default_form, add_default_rubric
 from portal.incubation.form import CHOICE_KINDS, check_field_change, check_field_removal, option_key
 from portal.incubation.models import Call, Criterion, FieldKind, FormField, FormSection
+from portal.reminders.rules import create_default_rules
 
 CALL_FIELDS = ("programme_id", "slug", "title_vi", "title_en", "description_vi", "description_en", "opens_at",
-               "closes_at", "status", "capacity", "reviewers_per_application", "reviewer_cap")
+               "closes_at", "reviews_close_at", "status", "capacity", "reviewers_per_application", "reviewer_cap")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,59}")
 
@@ -40,6 +41,7 @@ def create_call(session: Session, data: dict, rules: dict, actor: User) -> Call:
     add_default_rubric(call)
     session.add(call)
     session.flush()
+    create_default_rules(session, "call", call.id)
     record(session, "call.created", actor_id=actor.id, object_type="call", object_id=call.id)
     return call
 

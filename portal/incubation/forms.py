@@ -189,6 +189,9 @@ class CallForm(FlaskForm):
     opens_at = HanoiDateTimeField(_l("Opens (Hanoi time)"), validators=[filled])
     closes_at = HanoiDateTimeField(_l("Deadline (Hanoi time)"), validators=[
         filled, EndsAfter("opens_at", _l("The deadline must come after the opening."))])
+    reviews_close_at = HanoiDateTimeField(_l("Reviews due (Hanoi time)"), validators=[
+        Optional(), EndsAfter("closes_at", _l("Reviews are due after the call closes."))],
+        description=_l("Reviewers with unfinished reviews are reminded before it."))
     status = SelectField(_l("Status"), choices=choices([(CallStatus.DRAFT.value, _l("Draft (not public)")),
                                                         (CallStatus.OPEN.value, _l("Open")),
                                                         (CallStatus.CLOSED.value, _l("Closed"))]))
@@ -207,7 +210,7 @@ class CallForm(FlaskForm):
     def call_data(self) -> dict:
         return {name: self[name].data for name in (
             "programme_id", "slug", "title_vi", "title_en", "description_vi", "description_en", "opens_at",
-            "closes_at", "capacity", "reviewers_per_application", "reviewer_cap")} | {
+            "closes_at", "reviews_close_at", "capacity", "reviewers_per_application", "reviewer_cap")} | {
             "status": CallStatus(self.status.data)}
 
     def rules(self) -> dict:

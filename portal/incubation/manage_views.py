@@ -46,6 +46,7 @@ from portal.incubation.models import (
     Review,
     Stage,
 )
+from portal.reminders.pages import Scope, register_rule_pages
 from portal.search import matches
 from portal.sectors import SECTORS, sector_labels
 from portal.web import button_action, client_ip, page_number, render_form, save_form, staff_only
@@ -517,3 +518,19 @@ def export_figures(file_format: str):
                              name="incubation-figures", what="figures", now=utcnow(), ip_address=client_ip())
     return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
                      download_name=exported.filename)
+
+
+def _call_scope(call_id: int) -> Scope:
+    found = _call(call_id)
+    return Scope(found.id, {"call_id": found.id}, localized(found, "title"))
+
+
+def _programme_scope(programme_id: int) -> Scope:
+    found = db_session().get(Programme, programme_id)
+    if found is None:
+        abort(404)
+    return Scope(found.id, {"programme_id": found.id}, localized(found, "name"))
+
+
+register_rule_pages(bp, "call", "/calls/<int:call_id>/reminders", _call_scope)
+register_rule_pages(bp, "programme", "/programmes/<int:programme_id>/reminders", _programme_scope)

@@ -79,6 +79,8 @@ class Call(Base):
     description_en: Mapped[str] = mapped_column(Text, default="")
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: when reviewers should have finished; their reminders count back from it (None: not set)
+    reviews_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[CallStatus] = mapped_column(
         str_enum(CallStatus, "call_status"),
         default=CallStatus.DRAFT,

@@ -26,6 +26,7 @@ from portal.mentoring.models import (
     MentorStatus,
 )
 from portal.mentoring.report import hours_report
+from portal.reminders.pages import Scope, register_rule_pages
 from portal.web import button_action, client_ip, page_number, render_form, save_form, staff_only
 
 bp = Blueprint("mentoring_manage", __name__, url_prefix="/mentoring/manage")
@@ -144,3 +145,6 @@ def export_hours(file_format: str):
     exported = report_service.export_hours(db_session(), current_user, file_format, utcnow(), client_ip())
     return send_file(io.BytesIO(exported.content), mimetype=exported.mimetype, as_attachment=True,
                      download_name=exported.filename)
+
+
+register_rule_pages(bp, "mentoring", "/reminders", lambda: Scope(None, {}, _("Mentoring sessions")))

@@ -1,7 +1,7 @@
 """Pending payments closed once what they pay for can no longer be paid.
 
 The order or booking itself expires elsewhere (events.orders.expire_pending_orders, booths' sweeps), and the buyer
-is reminded to pay by its own package (events.payment_reminders); this module only tidies the payments left
+is reminded to pay by the reminder rules (events.reminders); this module only tidies the payments left
 behind, so a finance page never shows money as still expected for an order that is gone. A transfer that arrives
 anyway is still matched by its reference and lands in the review queue (reconciliation.py), because an expired
 payment may still succeed (services.TRANSITIONS).

@@ -16,6 +16,8 @@ from portal.errors import Conflict, Invalid, NotFound
 from portal.notifications.models import OutboxMessage
 from portal.notifications.scheduler import build_scheduler, run_job
 from tests.support.booths import as_exhibitor, as_organiser, create_hall
+from tests.support.mail import text_body
+from tests.support.reminders import default_rules, run_at
 from tests.support.ticketing import create_event
 
 APPLICATION = services.Application(
@@ -194,27 +196,27 @@ def test_a_reservation_unpaid_by_its_deadline_ends_but_one_with_a_deposit_stays(
     assert mails(db, "late@example.vn")[-1].subject == "Your booth reservation for TechFest Hanoi 2026 has ended"
 
 
-def test_one_payment_reminder_per_instalment_however_often_the_sweep_runs(app, db, make_user):
+def test_one_payment_reminder_per_instalment_however_often_the_reminders_run(app, db, make_user, mailbox):
     hall = create_hall(db, make_user, deposit_percent=50, payment_days=7)
+    default_rules(db, "event", hall.event_id)
     now = utcnow()
     reserved = reserve(app, db, make_user(locale="en", email="remind@example.vn"), hall.booths["A-01"], now=now)
 
-    def sweep(at) -> int:
-        with app.test_request_context(), db.transaction() as s:
-            return services.send_payment_reminders(s, at)
+    def reminders() -> list:
+        return [m for m in mailbox.to("remind@example.vn") if m["Subject"].startswith("Payment reminder")]
 
-    assert sweep(now + timedelta(days=4)) == 0  # more than two days before the deadline
-    assert sweep(now + timedelta(days=5, minutes=1)) == 1
-    assert sweep(now + timedelta(days=5, minutes=2)) == 0
-    assert sweep(now + timedelta(days=6)) == 0
-    reminders = [m for m in mails(db, "remind@example.vn") if m.subject.startswith("Payment reminder")]
-    assert len(reminders) == 1
-    assert "₫10,000,000 for booth A-01 at TechFest Hanoi 2026 is due by" in reminders[0].body_text
+    run_at(app, mailbox, now + timedelta(days=4))  # more than two days before the deadline
+    assert reminders() == []
+    for later in (timedelta(days=5, minutes=1), timedelta(days=5, minutes=2), timedelta(days=6)):
+        run_at(app, mailbox, now + later)
+    [reminder] = reminders()
+    assert "₫10,000,000 for booth A-01 at TechFest Hanoi 2026 is due by" in text_body(reminder)
 
     paid_at = now + timedelta(days=6)
     as_organiser(app, db, services.record_payment, hall, reserved.id, now=paid_at)
-    assert sweep(paid_at + timedelta(days=5, minutes=1)) == 1  # the balance is reminded once too
-    assert sweep(paid_at + timedelta(days=5, minutes=2)) == 0
+    run_at(app, mailbox, paid_at + timedelta(days=5, minutes=1))  # the balance is reminded once too
+    run_at(app, mailbox, paid_at + timedelta(days=5, minutes=2))
+    assert len(reminders()) == 2
 
 
 def test_the_booth_sweep_runs_every_minute_and_expires_holds(app, db, make_user):

@@ -1,18 +1,21 @@
-"""Unpaid orders running out of time: one reminder before they expire, and their pending payments expired after."""
+"""Unpaid orders running out of time: one reminder (the default rule) before they expire, and their pending
+payments expired after."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+import time_machine
 
-from portal.events import orders, payment_reminders
-from portal.events.models import Order
-from portal.finance.tasks import remind_and_expire_payments
+from portal.events import orders
+from portal.events.models import Order, TicketType
+from portal.finance.tasks import expire_payments
 from portal.payments import expiry
 from portal.payments.models import Payment, PaymentStatus
 from tests.support.mail import text_body
 from tests.support.payments import create_paid_event, load, open_payment, place_pending_order
+from tests.support.reminders import default_rules, run_at
 
 BUYER = "thu.ha@example.vn"
 
@@ -28,31 +31,38 @@ def order(app, db, make_user, ticket_type_id) -> Order:
     return place_pending_order(app, db, buyer, ticket_type_id, provider="vietqr")
 
 
-def remind(app, db, now) -> int:
-    with app.app_context(), db.transaction() as s:
-        return payment_reminders.remind_unpaid_orders(s, now)
+def remind(app, db, mailbox, now) -> None:
+    run_at(app, mailbox, now)
 
 
-def test_the_reminder_goes_out_once_when_a_quarter_of_the_time_is_left(app, db, order, mailbox):
-    time_to_pay = order.expires_at - order.created_at
-    quarter_left = order.expires_at - time_to_pay / 4
+@pytest.fixture
+def rules(db, ticket_type_id):
+    with db.session_factory() as s:
+        event_id = s.get(TicketType, ticket_type_id).event_id
+    default_rules(db, "event", event_id)
 
-    assert remind(app, db, quarter_left - timedelta(minutes=1)) == 0
-    assert remind(app, db, quarter_left) == 1
-    assert remind(app, db, quarter_left + timedelta(hours=1)) == 0
-    assert remind(app, db, order.expires_at + timedelta(minutes=1)) == 0
 
-    mailbox.deliver()
+def test_the_reminder_goes_out_once_18_hours_before_the_order_expires(app, db, order, rules, mailbox):
+    due = order.expires_at - timedelta(hours=18)
+
+    remind(app, db, mailbox, due - timedelta(minutes=1))
+    assert mailbox.to(BUYER) == []
+    remind(app, db, mailbox, due)
+    remind(app, db, mailbox, due + timedelta(hours=1))
+    remind(app, db, mailbox, order.expires_at + timedelta(minutes=1))
+
     [mail] = mailbox.to(BUYER)
     assert "waiting for payment" in mail["Subject"] and "TechFest Hanoi 2026" in mail["Subject"]
     body = text_body(mail)
     assert order.code in body and f"/orders/{order.code}" in body
 
 
-def test_a_paid_order_gets_no_reminder(app, db, order):
+def test_a_paid_order_gets_no_reminder(app, db, order, rules, mailbox):
     with db.transaction() as s:
         orders.mark_paid(s, None, s.get(Order, order.id), now=order.created_at)
-    assert remind(app, db, order.expires_at - timedelta(minutes=1)) == 0
+    remind(app, db, mailbox, order.expires_at - timedelta(hours=18))
+    assert [mail["Subject"] for mail in mailbox.to(BUYER) if "waiting for payment" in mail["Subject"]] == []
+    assert mailbox.to(BUYER)  # the confirmation of the payment itself
 
 
 def test_the_payments_of_an_expired_order_expire_and_others_stay_open(app, db, make_user, order, ticket_type_id):
@@ -71,14 +81,10 @@ def test_the_payments_of_an_expired_order_expire_and_others_stay_open(app, db, m
         assert expiry.expire_abandoned_payments(s, after) == 0
 
 
-def test_the_scheduled_job_reminds_and_expires(app, db, make_user, order, mailbox):
-    """Wired as the scheduler runs it: an order placed long ago and nearly out of time gets its reminder."""
+def test_the_scheduled_job_expires_payments(app, db, order):
+    open_payment(app, db, order, "vietqr")
     with db.transaction() as s:
-        placed = s.get(Order, order.id)
-        placed.expires_at = placed.created_at + timedelta(minutes=5)
-        placed.created_at -= timedelta(hours=1)
-    with app.app_context():  # as scheduler.run_job runs it
-        assert remind_and_expire_payments(app) == {"payment_reminders": 1, "payments_expired": 0}
-        assert remind_and_expire_payments(app) == {"payment_reminders": 0, "payments_expired": 0}
-    mailbox.deliver()
-    assert len(mailbox.to(BUYER)) == 1
+        orders.expire_pending_orders(s, order.expires_at + timedelta(minutes=1))
+    with time_machine.travel(order.expires_at + timedelta(minutes=1), tick=False), app.app_context():
+        assert expire_payments(app) == {"payments_expired": 1}
+        assert expire_payments(app) == {"payments_expired": 0}

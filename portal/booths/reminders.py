@@ -1,0 +1,98 @@
+"""Booths' reminder kinds: a booth held on the plan, to the exhibitor before the hold runs out; a reservation's
+payment, before its deadline (after a deposit, the balance has a deadline of its own, so it is reminded too)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, cast, literal, select
+from sqlalchemy.orm import Session, joinedload
+
+from portal.accounts.models import User
+from portal.booths.models import BookingStatus, BoothBooking
+from portal.booths.services import next_instalment
+from portal.i18n import format_local_datetime, format_vnd, localized
+from portal.notifications.services import absolute_url
+from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind
+
+EXHIBITOR = "exhibitor"
+
+
+def _holds(rule, after, up_to):
+    return (select(BoothBooking.id.label("target_id"), (literal("u") + cast(User.id, String)).label("recipient_ref"),
+                   User.email.label("email"), User.locale.label("locale"),
+                   BoothBooking.hold_expires_at.label("occurs_at"))
+            .join(User, BoothBooking.exhibitor_id == User.id)
+            .where(BoothBooking.event_id == rule.scope_id, BoothBooking.status == BookingStatus.HELD,
+                   BoothBooking.hold_expires_at > after, BoothBooking.hold_expires_at <= up_to))
+
+
+def _load(session: Session, ids: list[int]) -> dict[int, BoothBooking]:
+    return {booking.id: booking for booking in session.scalars(
+        select(BoothBooking).where(BoothBooking.id.in_(ids))
+        .options(joinedload(BoothBooking.booth), joinedload(BoothBooking.event), joinedload(BoothBooking.exhibitor)))}
+
+
+def _values(booking: BoothBooking, _recipient: str) -> dict[str, str]:
+    return {"name": booking.exhibitor.full_name, "event": localized(booking.event, "name"),
+            "booth": booking.booth.number, "expires_at": format_local_datetime(booking.hold_expires_at, "short"),
+            "link": absolute_url("booths.booking", booking_id=booking.id)}
+
+
+def _example(session: Session, event_id: int) -> tuple[BoothBooking, str] | None:
+    booking_id = session.scalar(select(BoothBooking.id).where(BoothBooking.event_id == event_id)
+                                .order_by(BoothBooking.id).limit(1))
+    return None if booking_id is None else (_load(session, [booking_id])[booking_id], EXHIBITOR)
+
+
+register_kind(ReminderKind(
+    name="booth_hold", label=_l("A booth hold runs out"), scope="event",
+    audiences={EXHIBITOR: _l("The exhibitor")}, directions=frozenset({BEFORE}),
+    default_subject=_l("Booth {booth} at {event} is held for you until {expires_at}"),
+    default_body=_l("Hello {name},\n\nBooth {booth} at {event} is held for you until {expires_at}. Submit your "
+                    "application before then, or the booth becomes free for others."),
+    placeholders={"name": _l("the exhibitor's name"), "event": _l("the event's name"), "booth": _l("the booth"),
+                  "expires_at": _l("when the hold runs out"), "link": _l("the booking's page")},
+    candidates=_holds, load=_load, values=_values, example=_example,
+    # holds last 15 minutes by default
+    defaults=(DefaultRule(timedelta(minutes=-5), timedelta(minutes=4), EXHIBITOR),),
+    max_offset=timedelta(days=14),
+))
+
+
+def _awaiting_payment(rule, after, up_to):
+    return (select(BoothBooking.id.label("target_id"), (literal("u") + cast(User.id, String)).label("recipient_ref"),
+                   User.email.label("email"), User.locale.label("locale"),
+                   BoothBooking.payment_due_at.label("occurs_at"))
+            .join(User, BoothBooking.exhibitor_id == User.id)
+            .where(BoothBooking.event_id == rule.scope_id, BoothBooking.status == BookingStatus.AWAITING_PAYMENT,
+                   BoothBooking.payment_due_at > after, BoothBooking.payment_due_at <= up_to))
+
+
+def _payment_values(booking: BoothBooking, _recipient: str) -> dict[str, str]:
+    return {**_values(booking, _recipient), "amount": format_vnd(next_instalment(booking)),
+            "due_at": format_local_datetime(booking.payment_due_at, "short")}
+
+
+def _example_payment(session: Session, event_id: int) -> tuple[BoothBooking, str] | None:
+    booking_id = session.scalar(select(BoothBooking.id).where(BoothBooking.event_id == event_id,
+                                                              BoothBooking.payment_due_at.is_not(None))
+                                .order_by(BoothBooking.id).limit(1))
+    return None if booking_id is None else (_load(session, [booking_id])[booking_id], EXHIBITOR)
+
+
+register_kind(ReminderKind(
+    name="booth_payment", label=_l("A booth payment is due"), scope="event",
+    audiences={EXHIBITOR: _l("The exhibitor")}, directions=frozenset({BEFORE}),
+    default_subject=_l("Payment reminder: your booth at {event}"),
+    default_body=_l("Hello {name},\n\nA reminder: {amount} for booth {booth} at {event} is due by {due_at}. If "
+                    "nothing has arrived by then, the reservation ends and the booth is offered to other exhibitors; "
+                    "if you have already paid, thank you: you can ignore this reminder."),
+    placeholders={"name": _l("the exhibitor's name"), "event": _l("the event's name"), "booth": _l("the booth"),
+                  "amount": _l("the amount to pay now"), "due_at": _l("when it is due"),
+                  "link": _l("the booking's page")},
+    candidates=_awaiting_payment, load=_load, values=_payment_values, example=_example_payment,
+    defaults=(DefaultRule(timedelta(days=-2), timedelta(days=1), EXHIBITOR),),
+    max_offset=timedelta(days=60),
+))
