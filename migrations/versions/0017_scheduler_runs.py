@@ -1,4 +1,4 @@
-"""scheduler: the leader's row, each job run, the outbox's claimer and its cancelled status
+"""scheduler: the leader's row, each job run, the outbox's claimer, its cancelled status and an index of mail sent
 
 Revision ID: 0017_scheduler_runs
 Revises: 0015_mentoring
@@ -42,6 +42,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_scheduler_job_runs_started_at'), ['started_at'], unique=False)
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claimed_by', sa.String(length=120), nullable=True))
+        batch_op.create_index(batch_op.f('ix_outbox_messages_sent_at'), ['sent_at'], unique=False)
         batch_op.alter_column('status', existing_type=sa.Enum('pending', 'sending', 'sent', 'failed', name='outbox_status', native_enum=False, length=32),
                               type_=sa.Enum('pending', 'sending', 'sent', 'failed', 'cancelled', name='outbox_status', native_enum=False, length=32),
                               existing_nullable=False)
@@ -50,6 +51,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE outbox_messages SET status = 'failed' WHERE status = 'cancelled'")
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_sent_at'))
         batch_op.drop_column('claimed_by')
     with op.batch_alter_table('scheduler_job_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scheduler_job_runs_started_at'))

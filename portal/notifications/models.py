@@ -47,7 +47,7 @@ class OutboxMessage(Base):
     #: the sender holding a SENDING row ('host:pid'), so a scheduler that takes over from a dead one frees its rows
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
 
 class SchedulerLeader(Base):

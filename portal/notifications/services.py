@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from portal.db import Database, InsertIgnoringDuplicates, utcnow
+from portal.errors import NotFound
 from portal.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -423,3 +424,25 @@ def deliver_outbox(app, keep_going: Callable[[], bool] = lambda: True) -> dict[s
         results = [future.result() for future in [pool.submit(one_connection)
                                                   for _ in range(CONNECTIONS_PER_SENDER)]]
     return {key: sum(result[key] for result in results) for key in results[0]}
+
+
+def resend(session: Session, message_id: int) -> bool:
+    """A failed message goes back to the queue with its attempts anew; False when it was not failed (pressed
+    twice, or sent meanwhile): nothing changes."""
+    return _change_status(session, message_id, OutboxStatus.FAILED, status=OutboxStatus.PENDING, attempts=0,
+                          next_attempt_at=utcnow())
+
+
+def cancel(session: Session, message_id: int) -> bool:
+    """A message waiting to be sent will not be; False when it was no longer waiting (a sender took it)."""
+    return _change_status(session, message_id, OutboxStatus.PENDING, status=OutboxStatus.CANCELLED)
+
+
+def _change_status(session: Session, message_id: int, expected: OutboxStatus, **values) -> bool:
+    # one conditional UPDATE: a sender claiming the row at the same moment makes it match nothing
+    changed = session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                          OutboxMessage.status == expected)
+                              .values(**values).execution_options(synchronize_session=False)).rowcount
+    if not changed and session.get(OutboxMessage, message_id) is None:
+        raise NotFound()
+    return bool(changed)
