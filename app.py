@@ -199,6 +199,7 @@ def _chunked_body_too_large(environ: dict, limit: int) -> bool:
 
 
 def _register_commands(app: Flask) -> None:
+    import portal.admin.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.booths.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.events.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.finance.tasks  # noqa: F401 - registers the scheduler's jobs
