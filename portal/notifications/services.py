@@ -288,23 +288,20 @@ def _held_by(claimer: str, ids):
 
 @contextmanager
 def _outcome_recorder(db: Database) -> Iterator[Connection]:
-    """One connection for a batch's outcomes, each committed on its own. On PostgreSQL without waiting for the
-    disk: a sender killed loses nothing committed, only a crash of PostgreSQL itself could lose the last few
-    outcomes (those mails would go again), and waiting on each one halves the rate."""
+    """One connection for a batch's outcomes, each committed on its own. On PostgreSQL each is one statement in
+    autocommit (one round trip, not three) and does not wait for the disk: a sender killed loses nothing committed;
+    only a crash of PostgreSQL itself could lose the last few outcomes, whose mails would then go again."""
     with db.engine.connect() as connection:
-        connection = connection.execution_options(sqlite_immediate=True)
         if db.is_sqlite:
-            yield connection
+            yield connection.execution_options(sqlite_immediate=True)
             return
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.exec_driver_sql("SET synchronous_commit = off")
-        connection.commit()
         try:
             yield connection
         finally:
             try:
-                connection.rollback()
                 connection.exec_driver_sql("RESET synchronous_commit")
-                connection.commit()
             except Exception:  # noqa: BLE001 - a broken connection must not go back to the pool with the setting
                 connection.invalidate()
 
