@@ -297,6 +297,7 @@ def _outcome_recorder(db: Database) -> Iterator[Connection]:
             return
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.exec_driver_sql("SET synchronous_commit = off")
+        connection.commit()  # ends the Transaction object SQLAlchemy began, so each outcome may begin its own
         try:
             yield connection
         finally:
