@@ -279,6 +279,7 @@ def _register_commands(app: Flask) -> None:
             click.echo(deliver_outbox(app))
             return
         stop = _stop_on_signals()
+        log.info("mail sender running until stopped")
         while not stop.is_set():
             counts = deliver_outbox(app, keep_going=lambda: not stop.is_set())
             if any(counts.values()):
