@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 import click
@@ -210,6 +211,7 @@ def _chunked_body_too_large(environ: dict, limit: int) -> bool:
 
 
 def _register_commands(app: Flask) -> None:
+    import portal.admin.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.booths.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.events.tasks  # noqa: F401 - registers the scheduler's jobs
     import portal.finance.tasks  # noqa: F401 - registers the scheduler's jobs
@@ -256,12 +258,11 @@ def _register_commands(app: Flask) -> None:
 
     @scheduler_group.command("run")
     def scheduler_run():
-        from portal.notifications.scheduler import build_scheduler
+        """Leads, or stands by while another process on the same database leads (README: production layout)."""
+        from portal.notifications.scheduler import run_scheduler
 
-        scheduler = build_scheduler(app)
-        click.echo("scheduler running; Ctrl+C stops it")
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):
-            scheduler.start()
+        click.echo("scheduler starting; Ctrl+C stops it")
+        run_scheduler(app, _stop_on_signals())
 
     @app.cli.group("quotas")
     def quotas_group():
@@ -283,9 +284,29 @@ def _register_commands(app: Flask) -> None:
         """The outbox."""
 
     @mail_group.command("send")
-    def mail_send():
+    @click.option("--loop", is_flag=True, help="Keep sending what falls due until stopped (a delivery worker).")
+    def mail_send(loop: bool):
+        """Sends the mail that is due. Any number may run beside the scheduler: each message goes to one sender."""
         from portal.notifications.services import deliver_outbox
 
-        click.echo(deliver_outbox(app))
+        if not loop:
+            click.echo(deliver_outbox(app))
+            return
+        stop = _stop_on_signals()
+        log.info("mail sender running until stopped")
+        while not stop.is_set():
+            counts = deliver_outbox(app, keep_going=lambda: not stop.is_set())
+            if any(counts.values()):
+                log.info("mail sent: %s", counts)
+            else:
+                stop.wait(1.0)
+
+
+def _stop_on_signals() -> threading.Event:
+    """Set by SIGTERM (systemd stopping the unit) or Ctrl+C: the process finishes the message it is sending."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
 
 

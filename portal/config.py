@@ -41,6 +41,10 @@ class Settings:
     smtp_user: str | None
     smtp_password: str | None
     smtp_starttls: bool
+    #: seconds one step of an SMTP exchange may take before the sender gives up on the server for now
+    smtp_timeout: float
+    #: days kept: delivered (or cancelled) mail, scheduler job runs, ended sessions and used or expired links
+    retention_days: int
     mail_sender: str
     mail_transport: str
     base_url: str
@@ -64,6 +68,8 @@ class Settings:
             "SMTP_USER": self.smtp_user,
             "SMTP_PASSWORD": self.smtp_password,
             "SMTP_STARTTLS": self.smtp_starttls,
+            "SMTP_TIMEOUT": self.smtp_timeout,
+            "RETENTION_DAYS": self.retention_days,
             "MAIL_SENDER": self.mail_sender,
             "MAIL_TRANSPORT": self.mail_transport,
             "BASE_URL": self.base_url,
@@ -134,6 +140,8 @@ def load_settings(instance_path: Path, environ: dict[str, str] | None = None) ->
         smtp_user=environ.get("SMTP_USER") or None,
         smtp_password=environ.get("SMTP_PASSWORD") or None,
         smtp_starttls=_bool(environ.get("SMTP_STARTTLS")),
+        smtp_timeout=float(environ.get("SMTP_TIMEOUT", "20")),
+        retention_days=int(environ.get("RETENTION_DAYS", "90")),
         mail_sender=environ.get("MAIL_SENDER", "Cổng ĐMST Hà Nội <no-reply@innovation.hanoi.example>"),
         mail_transport=environ.get("MAIL_TRANSPORT", default_transport),
         base_url=environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),

@@ -43,5 +43,6 @@ def navigation_for() -> list[tuple[str, dict, object]]:
         items += [("manage.index", {}, _l("Events")), ("reconciliation.index", {}, _l("Bank transfers"))]
     if current_user.has_role(Role.ADMIN):
         items += [("admin.users", {}, _l("Users")), ("admin.audit", {}, _l("Audit log")),
-                  ("admin.mail", {}, _l("Mail")), ("bank_accounts.index", {}, _l("Bank accounts"))]
+                  ("admin.mail", {}, _l("Mail")), ("admin.scheduler", {}, _l("Scheduler")),
+                  ("bank_accounts.index", {}, _l("Bank accounts"))]
     return items

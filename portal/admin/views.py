@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,13 +11,14 @@ from flask_login import current_user
 from portal.accounts import services as account_services
 from portal.accounts.forms import ROLE_LABELS
 from portal.accounts.models import Role, User
-from portal.admin import services
+from portal.admin import jobs, services
 from portal.admin.forms import RoleChangeForm
-from portal.audit.services import list_entries
+from portal.audit.services import list_entries, record
 from portal.db import db_session, end_refused
 from portal.errors import DomainError
+from portal.notifications import services as outbox
 from portal.notifications.models import OutboxMessage, OutboxStatus
-from portal.web import page_number, staff_only
+from portal.web import button_action, client_ip, page_number, staff_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(staff_only(Role.ADMIN))
@@ -99,3 +101,35 @@ def mail_detail(message_id: int):
     if message is None:
         abort(404)
     return render_template("admin/mail_detail.html", message=message)
+
+
+@bp.route("/scheduler")
+def scheduler():
+    db = db_session()
+    counts = {status.value: count for status, count in jobs.queue_counts(db).items()}
+    chart_rows = [(format_date(day, "EEE d/M"), sent) for day, sent in jobs.sent_per_day(db)]
+    return render_template("admin/scheduler.html", jobs=jobs.job_statuses(db), leadership=jobs.leadership(db),
+                           failed_runs=jobs.failed_runs(db), queue=jobs.queue(db), counts=counts,
+                           chart_rows=chart_rows, list_limit=jobs.LIST_LIMIT)
+
+
+@bp.post("/mail/<int:message_id>/resend")
+def resend_mail(message_id: int):
+    def run(db):
+        if not outbox.resend(db, message_id):
+            return _("Nothing changed: this message had not failed."), "info"
+        record(db, "mail.resent", actor_id=current_user.id, object_type="outbox_message", object_id=message_id,
+               ip_address=client_ip())
+        return _("The message is queued again; it goes out within seconds.")
+    return button_action(run, back=url_for("admin.scheduler"))
+
+
+@bp.post("/mail/<int:message_id>/cancel")
+def cancel_mail(message_id: int):
+    def run(db):
+        if not outbox.cancel(db, message_id):
+            return _("Nothing changed: this message was no longer waiting to be sent."), "info"
+        record(db, "mail.cancelled", actor_id=current_user.id, object_type="outbox_message", object_id=message_id,
+               ip_address=client_ip())
+        return _("The message is cancelled; it will not be sent.")
+    return button_action(run, back=url_for("admin.scheduler"))

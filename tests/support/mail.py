@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
@@ -17,6 +18,8 @@ class _Handler:
         self.sink = sink
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         with self.sink.lock:
             self.sink.messages.append(message)
@@ -26,6 +29,8 @@ class _Handler:
 class SmtpSink:
     def __init__(self, port: int) -> None:
         self.messages: list[EmailMessage] = []
+        #: seconds each message takes to accept, so that a batch lasts long enough to be interrupted
+        self.delay = 0.0
         self.lock = threading.Lock()
         self.port = port
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=port)

@@ -220,7 +220,7 @@ def test_one_payment_reminder_per_instalment_however_often_the_reminders_run(app
 
 
 def test_the_booth_sweep_runs_every_minute_and_expires_holds(app, db, make_user):
-    scheduler = build_scheduler(app, blocking=False)
+    scheduler = build_scheduler(app)
     scheduler.start(paused=True)
     try:
         assert scheduler.get_job("sweep_booths").trigger.interval.total_seconds() == 60

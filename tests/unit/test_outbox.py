@@ -1,6 +1,7 @@
 """The outbox: one message per idempotency key, delivered over real SMTP, retried with backoff."""
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -94,7 +95,11 @@ def test_a_body_composed_at_send_is_rendered_by_the_sender_and_kept_for_the_admi
 
 
 class _Failing:
-    def send(self, message):
+    @contextmanager
+    def connection(self):
+        yield self
+
+    def send_message(self, message):
         raise ConnectionRefusedError("smtp down")
 
 

@@ -6,7 +6,7 @@ from portal.notifications.services import queue_mail
 
 
 def test_the_scheduler_runs_the_mail_sender_with_safe_job_settings(app):
-    scheduler = build_scheduler(app, blocking=False)
+    scheduler = build_scheduler(app)
     scheduler.start(paused=True)
     try:
         job = scheduler.get_job("deliver_outbox")
@@ -23,7 +23,7 @@ def test_a_scheduled_run_delivers_queued_mail_once(app, db, mailbox):
     with app.test_request_context(), db.transaction() as s:
         queue_mail(s, key="sched", to="s@example.vn", locale="en", template="verify_email", subject="Hi",
                    user=type("U", (), {"full_name": "S"})(), link="http://x/verify/1")
-    build_scheduler(app, blocking=False)
+    build_scheduler(app)
     run_job("deliver_outbox")
     run_job("deliver_outbox")  # a second wake-up finds nothing to send
     assert len(mailbox.wait_for("s@example.vn")) == 1

@@ -61,7 +61,7 @@ def mails_to(db, address: str) -> int:
 
 
 def test_the_registration_job_runs_every_minute(app):
-    scheduler = build_scheduler(app, blocking=False)
+    scheduler = build_scheduler(app)
     scheduler.start(paused=True)
     try:
         assert scheduler.get_job("release_and_offer_seats").trigger.interval.total_seconds() == 60

@@ -90,7 +90,7 @@ def offer_seats(app, db, sale: Sale) -> list[int]:
 
 def run_registration_job(app) -> None:
     """One wake-up of the scheduler's registration job."""
-    build_scheduler(app, blocking=False)
+    build_scheduler(app)
     run_job("release_and_offer_seats")
 
 
