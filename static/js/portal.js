@@ -24,9 +24,9 @@ function setUpMenuButton() {
   });
 }
 
-// A table.table-stack shows one card per row on phones; each cell names its column there (components.css).
+// On phones a table shows one card per row, each cell naming its column (components.css, "Tables").
 function labelStackedTables() {
-  document.querySelectorAll("table.table-stack").forEach((table) => {
+  document.querySelectorAll(".table-wrap > table:not(.table-scroll)").forEach((table) => {
     const headings = [];
     table.querySelectorAll("thead tr:last-child th").forEach((th) => {
       for (let span = 0; span < th.colSpan; span += 1) headings.push(th.textContent.trim());
