@@ -24,10 +24,12 @@ class Page:
     label: object
     under: tuple[str, ...] = ()
 
-    def holds(self, endpoint: str | None) -> bool:
-        if endpoint is None:
-            return False
-        return endpoint == self.endpoint or endpoint.startswith((f"{self.endpoint}_", *self.under))
+    def closeness(self, endpoint: str) -> int:
+        """How closely this tab names `endpoint`: its own endpoint beats the longest prefix; 0 when not at all."""
+        if endpoint == self.endpoint:
+            return len(endpoint) + 1
+        return max((len(prefix) for prefix in (f"{self.endpoint}_", *self.under) if endpoint.startswith(prefix)),
+                   default=0)
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,13 @@ def _href(endpoint: str, values: dict) -> str:
     return url_for(endpoint, **values)
 
 
-def _is_current(page: Page) -> bool:
-    if "/" in page.endpoint:
-        return request.path == _href(page.endpoint, {})
-    return page.holds(request.endpoint)
+def _current_page(section: Section) -> Page | None:
+    """The tab of the page being drawn: the one naming its endpoint most closely (a role's dashboard: its path)."""
+    pages = [page for group in section.groups for page in group.pages]
+    if any("/" in page.endpoint for page in pages):
+        return next((page for page in pages if request.path == _href(page.endpoint, {})), None)
+    closeness, page = max(((page.closeness(request.endpoint or ""), page) for page in pages), key=lambda pair: pair[0])
+    return page if closeness else None
 
 
 def _section(key: str) -> Section:
@@ -146,9 +151,10 @@ def _section(key: str) -> Section:
 def section_menu_groups(section: Section) -> list[MenuGroup]:
     """The groups of `section` with their links, the current page's group marked."""
     values = section.values()
+    current = _current_page(section)
     groups = []
     for group in section.groups:
-        pages = [MenuLink(_href(page.endpoint, values), page.label, _is_current(page)) for page in group.pages]
+        pages = [MenuLink(_href(page.endpoint, values), page.label, page is current) for page in group.pages]
         groups.append(MenuGroup(group.label, pages[0].href, any(page.current for page in pages), pages))
     return groups
 

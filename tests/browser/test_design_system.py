@@ -15,9 +15,11 @@ from portal.accounts.models import Role
 from portal.events.models import Event, TicketType
 from tests.browser.steps import log_in, translated
 from tests.support.a11y import assert_accessible
+from tests.support.booths import create_hall
 from tests.support.finance import pay_booth_by_hand, pay_by_hand, reserve_booth
 from tests.support.layout import header_rows, layout_problems
 from tests.support.payments import add_bank_account, create_paid_event
+from tests.support.ticketing import add_ticket, create_event
 
 pytestmark = pytest.mark.browser
 
@@ -90,6 +92,8 @@ def test_the_header_is_one_row_on_a_desktop_for_every_role(page, signed_in, role
     if roles:
         signed_in(*roles, name="Nguyễn Thị Phương Thảo Linh")
     page.goto("/dashboard" if roles else "/")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"header-{roles[0].value if roles else 'visitor'}-1280.png")
     assert header_rows(page) == 1
     assert layout_problems(page) == []
 
@@ -109,3 +113,22 @@ def test_on_a_phone_the_menu_button_opens_the_menu_moves_focus_into_it_and_escap
     expect(menu).to_have_attribute("aria-expanded", "false")
     expect(menu).to_be_focused()
     expect(page.locator("#site-nav")).to_be_hidden()
+
+
+def test_on_a_phone_ticket_quantities_booth_choices_and_ticket_actions_stay_on_the_screen(page, db, make_user):
+    event = create_event(db, name_vi=LONG_EVENT_NAME, ticket_types=(
+        ("Investor pass", LONG_TICKET_NAME, LARGEST), ("Visitor pass", "Vé khách tham quan", 0)))
+    create_hall(db, make_user, event=event)
+    buyer = make_user(name="Nguyễn Thị Phương Thảo", email="thao@example.vn")
+    add_ticket(db, event, buyer, type_index=1, name="Nguyễn Thị Phương Thảo Linh", email="thao.linh@example.vn")
+    log_in(page, buyer.email)
+    pages = {"event-page": (f"/events/{event.slug}", "select"),
+             "booth-plan": (f"/events/{event.slug}/booths", ".booth-table tbody tr >> nth=0"),
+             "my-tickets": ("/tickets", "td >> nth=0")}
+    for name, (path, control) in pages.items():
+        _visit(page, name, path, "phone")
+        page.locator(control).first.scroll_into_view_if_needed()
+        expect(page.locator(control).first).to_be_in_viewport(ratio=0.95)
+        problems = layout_problems(page)
+        assert not problems, f"{name}: " + "; ".join(problems)
+        assert_accessible(page)
