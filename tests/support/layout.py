@@ -37,7 +37,8 @@ _MEASURE = """(minTarget) => {
     if (!shown(control) || control.closest('svg')) return;
     const rect = control.getBoundingClientRect();
     if (rect.left < -1 || rect.right > width + 1)
-      problems.push(`control "${name(control)}" is outside the screen (${Math.round(rect.left)}–${Math.round(rect.right)}px)`);
+      problems.push(`control "${name(control)}" is outside the screen `
+        + `(${Math.round(rect.left)}–${Math.round(rect.right)}px)`);
     // WCAG's exception: a link inside a sentence is as tall as the sentence's line.
     const inSentence = control.tagName === 'A' && getComputedStyle(control).display === 'inline'
       && control.parentElement.textContent.trim().length > control.textContent.trim().length;

@@ -47,7 +47,8 @@ def test_the_style_guide_shows_every_component_with_long_vietnamese_text_and_ten
 def demo(app, db):
     load_demo(app)
     with db.session_factory() as s:
-        return s.scalars(select(Event.id).order_by(Event.id)).first(), s.scalars(select(Call.id).order_by(Call.id)).first()
+        return (s.scalars(select(Event.id).order_by(Event.id)).first(),
+                s.scalars(select(Call.id).order_by(Call.id)).first())
 
 
 def test_every_management_page_has_its_section_menu_with_itself_marked(app, login_as, demo):
@@ -55,7 +56,8 @@ def test_every_management_page_has_its_section_menu_with_itself_marked(app, logi
     values = {"event": {"event_id": event_id}, "call": {"call_id": call_id}}
     admin = login_as(Role.ADMIN)
     with app.test_request_context():
-        pages = {key: [url_for(page.endpoint, **values.get(key, {})) for group in section.groups for page in group.pages]
+        pages = {key: [url_for(page.endpoint, **values.get(key, {}))
+                       for group in section.groups for page in group.pages]
                  for key, section in SECTIONS.items()}
         pages["event"] += [url_for("manage.ticket_types_new", event_id=event_id)]
     for key, paths in pages.items():
