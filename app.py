@@ -24,7 +24,7 @@ from portal.config import load_settings
 from portal.db import Database, close_db_session, db_session, end_request, roll_back_request
 from portal.extensions import babel, limiter, login_manager
 from portal.i18n import register_template_helpers, select_locale
-from portal.navigation import navigation_for
+from portal.navigation import navigation_for, section_menu
 from portal.security import install_security_headers
 
 ROOT = Path(__file__).resolve().parent
@@ -64,6 +64,7 @@ def create_app(overrides: dict | None = None, instance_path: str | Path | None =
     _register_error_pages(app)
     _register_commands(app)
     app.context_processor(lambda: {"navigation": navigation_for()})
+    app.jinja_env.globals["section_menu"] = section_menu
     return app
 
 
@@ -108,6 +109,7 @@ def _register_reminder_kinds() -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.organisation_views import bp as orgs_bp
     from portal.accounts.views import bp as accounts_bp
+    from portal.admin.styleguide import bp as styleguide_bp
     from portal.admin.views import bp as admin_bp
     from portal.booths.manage_views import bp as booth_manage_bp
     from portal.booths.views import bp as booths_bp
@@ -133,7 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (core_bp, accounts_bp, orgs_bp, admin_bp, event_dashboard_bp, waitlist_bp, waitlist_manage_bp,
                       checkin_bp, events_bp, manage_bp, payments_bp, bank_accounts_bp, reconciliation_bp, booths_bp,
                       booth_manage_bp, finance_bp, receipts_bp, incubation_bp, reviewing_bp, incubator_bp,
-                      mentoring_bp, mentoring_manage_bp, reminders_bp):
+                      mentoring_bp, mentoring_manage_bp, reminders_bp, styleguide_bp):
         app.register_blueprint(blueprint)
 
 

@@ -21,6 +21,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+#: the order in which a person holding several roles is sent to a dashboard, and sees their dashboards listed
+DASHBOARD_ORDER = (Role.ADMIN, Role.ORGANISER, Role.INCUBATOR_MANAGER, Role.REVIEWER, Role.MENTOR, Role.STARTUP)
+
+
 class OrganisationKind(enum.StrEnum):
     STARTUP = "startup"
     COMPANY = "company"

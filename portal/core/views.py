@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from portal.accounts.consents import PURPOSES
 from portal.accounts.forms import ROLE_LABELS
-from portal.accounts.models import Role
+from portal.accounts.models import DASHBOARD_ORDER, Role
 from portal.admin.services import site_overview
 from portal.booths.services import next_instalment
 from portal.booths.views import NEXT_STEPS
@@ -21,8 +21,6 @@ from portal.mentoring.sessions import upcoming_sessions_of
 
 bp = Blueprint("core", __name__)
 
-#: the order in which a person holding several roles is sent to a dashboard
-DASHBOARD_ORDER = (Role.ADMIN, Role.ORGANISER, Role.INCUBATOR_MANAGER, Role.REVIEWER, Role.MENTOR, Role.STARTUP)
 STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published"), "open": _l("Open"), "closed": _l("Closed")}
 
 

@@ -532,5 +532,7 @@ def _programme_scope(programme_id: int) -> Scope:
     return Scope(found.id, {"programme_id": found.id}, localized(found, "name"))
 
 
-register_rule_pages(bp, "call", "/calls/<int:call_id>/reminders", _call_scope)
-register_rule_pages(bp, "programme", "/programmes/<int:programme_id>/reminders", _programme_scope)
+register_rule_pages(bp, "call", "/calls/<int:call_id>/reminders", _call_scope,
+                    nav_template="incubation/manage_nav.html")
+register_rule_pages(bp, "programme", "/programmes/<int:programme_id>/reminders", _programme_scope,
+                    nav_template="incubation/incubator_nav.html")

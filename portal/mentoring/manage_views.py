@@ -147,4 +147,5 @@ def export_hours(file_format: str):
                      download_name=exported.filename)
 
 
-register_rule_pages(bp, "mentoring", "/reminders", lambda: Scope(None, {}, _("Mentoring sessions")))
+register_rule_pages(bp, "mentoring", "/reminders", lambda: Scope(None, {}, _("Mentoring sessions")),
+                    nav_template="incubation/incubator_nav.html")

@@ -50,7 +50,8 @@ def test_a_transfer_on_the_imported_statement_sends_the_tickets(page, app, db, m
 
     books = new_context().new_page()
     log_in(books, organiser.email)
-    books.get_by_role("link", name=vi("Bank transfers")).click()
+    books.locator("#site-nav").get_by_role("link", name=vi("Events"), exact=True).click()
+    books.locator(".section-menu").get_by_role("link", name=vi("Bank transfers")).click()
     expect(books.get_by_role("heading", level=1)).to_have_text(vi("Bank transfers"))
     assert_accessible(books)
     books.get_by_label(vi("Statement (CSV)")).set_input_files(str(statement))

@@ -220,7 +220,7 @@ def test_the_registrations_chart_counts_live_tickets_per_hanoi_day(db, organiser
 
     assert '<svg role="img" aria-labelledby="chart-title chart-desc"' in page
     assert "<title id=\"chart-title\">Tickets registered per day</title>" in page
-    table = re.search(r'<table class="dashboard-visually-hidden" id="registrations-table">(.*?)</table>', page,
+    table = re.search(r'<table class="visually-hidden" id="registrations-table">(.*?)</table>', page,
                       re.S).group(1)
     days = re.findall(r'<tr><th scope="row">([^<]*)</th><td>(\d+)</td></tr>', table)
     assert len(days) == 30

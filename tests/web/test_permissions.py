@@ -34,6 +34,11 @@ def navigation_links(response) -> list[str]:
     return re.findall(r'<a href="(/[^"]*)"', nav)
 
 
+def section_menu_links(response) -> list[str]:
+    menu = re.search(r'<nav class="section-menu".*?</nav>', response.get_data(as_text=True), re.S)
+    return re.findall(r'<a href="(/[^"]*)"', menu.group(0)) if menu else []
+
+
 @pytest.fixture
 def clients_by_role(login_as):
     """A logged-in English-speaking client for every role, and one (None) for a user without any."""
@@ -69,14 +74,22 @@ def test_each_role_sees_its_own_navigation(clients_by_role):
         dashboards = {link for link in links if link.startswith("/dashboard")}
         assert dashboards == ({f"/dashboard/{role.value}"} if role else {"/dashboard"}), role
         admin_links = {link for link in links if link.startswith("/admin")}
-        assert admin_links == (set(ADMIN_PAGES) if role is Role.ADMIN else set()), role
+        assert admin_links == ({"/admin/users"} if role is Role.ADMIN else set()), role
+
+
+def test_every_admin_page_has_the_administration_tabs(clients_by_role):
+    admin = clients_by_role[Role.ADMIN]
+    for path in [*ADMIN_PAGES, "/styleguide"]:
+        response = admin.get(path)
+        assert section_menu_links(response) == [*ADMIN_PAGES, "/styleguide"], path
+        assert f'<a href="{path}" aria-current="page">' in response.get_data(as_text=True), path
 
 
 def test_a_person_with_several_roles_sees_each_dashboard(login_as):
     client = login_as(Role.MENTOR, Role.REVIEWER, locale="en")
     links = navigation_links(client.get("/account"))
-    dashboards = [link for link in links if link.startswith("/dashboard")]
-    assert dashboards == ["/dashboard/mentor", "/dashboard/reviewer"]
+    assert [link for link in links if link.startswith("/dashboard")] == ["/dashboard/reviewer"]
+    assert section_menu_links(client.get("/dashboard/mentor")) == ["/dashboard/reviewer", "/dashboard/mentor"]
     assert client.get("/dashboard/mentor").status_code == 200
     assert client.get("/dashboard/reviewer").status_code == 200
     assert client.get("/dashboard/organiser").status_code == 403
