@@ -21,7 +21,7 @@ from portal.events.payable import ORDER
 from portal.forms import email_field, length, required
 from portal.i18n import localized
 from portal.payments.views import begin_payment
-from portal.web import button_action, render_domain_error, render_form, save_form
+from portal.web import button_action, refuse_forged_post, render_domain_error, render_form, save_form
 
 bp = Blueprint("waitlist", __name__)
 
@@ -84,12 +84,13 @@ def join(slug: str, ticket_type_id: int):
 @login_required
 def leave(entry_id: int):
     """Asks before taking the person off the list; a second POST (another tab) says they are off it already."""
+    refuse_forged_post()
+    form = FlaskForm()
     db = db_session()
     try:
         entry = waitlist.own_entry(db, current_user, entry_id)
     except DomainError as error:
         _abort_on(error)
-    form = FlaskForm()
     type_name = localized(entry.ticket_type, "name")
 
     def left(db):

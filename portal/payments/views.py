@@ -23,7 +23,7 @@ from portal.payments.forms import BankAccountForm, PaymentMethodForm, Reconciler
 from portal.payments.models import COLLECTED_STATUSES, BankAccount, Payment, PaymentStatus
 from portal.payments.payables import Payable, PayableKind
 from portal.payments.providers import DEMO_CARD, HOOKS, PROVIDERS, STRIPE, VIETQR
-from portal.web import button_action, render_domain_error, render_form, staff_only
+from portal.web import button_action, refuse_forged_post, render_domain_error, render_form, staff_only
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -91,6 +91,7 @@ def change_method(kind: PayableKind, key: str):
     """The panel's "pay another way" form: notes the way chosen, then starts paying through it as begin_payment
     does. A refusal (nothing chosen, a way that cannot take the amount, money already arriving) goes back to the
     page saying why."""
+    refuse_forged_post()
     db, now = db_session(), utcnow()
     try:
         payable = kind.for_buyer(db, current_user, key, now)

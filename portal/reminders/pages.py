@@ -182,6 +182,11 @@ bp = Blueprint("reminders", __name__)
 def opt_out(token: str):
     """The link in every reminder: no login (a ticket holder may have no account). The page asks for one click, so a
     mail scanner that opens links stops nothing; the signed token is the permission."""
+    # RFC 8058: a mail client's one-click unsubscribe POSTs this body, without our page's CSRF token; the signed
+    # token is the permission, and stopping reminders is all it can do. Any other POST shows our token first.
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    if request.method == "POST" and not one_click and not ConfirmForm().validate_on_submit():
+        abort(400)
     db = db_session()
     try:
         email, kind = optout.read_opt_out_token(token)
@@ -189,12 +194,7 @@ def opt_out(token: str):
         return render_template("reminders/opt_out.html", invalid=refused.message), 403
     stopped = kind in optout.opted_out_kinds(db, email)
     if request.method == "POST":
-        # RFC 8058: a mail client's one-click unsubscribe POSTs this body, without our page's CSRF token; the signed
-        # token is the permission, and stopping reminders is all it can do
-        one_click = request.form.get("List-Unsubscribe") == "One-Click"
-        if not one_click and not ConfirmForm().validate_on_submit():
-            abort(400)
-        if request.form.get("action") == "resume":
+        if request.form.get("action") == "resume" and not one_click:
             optout.set_opt_outs(db, email, optout.opted_out_kinds(db, email) - {kind})
             stopped = False
         else:

@@ -137,6 +137,7 @@ def test_an_exhibitor_applies_from_their_organisation_is_told_a_wrong_phone_and_
     assert_accessible(page)
 
     phone.fill("+84 912 345 678")
+    page.get_by_label(vi("Pay the organiser")).check()
     page.get_by_role("button", name=vi("Submit the application")).click()
     expect(page.locator("#deposit-terms")).to_contain_text("6.000.000")
     expect(page.locator("#balance-terms")).to_contain_text("14.000.000")

@@ -55,17 +55,7 @@ PAGE_CHECKS = (Path(__file__).parent / "page_checks.js").read_text(encoding="utf
 _OUTSIDE = "control outside the screen"
 _PHONE_TABLE = "item 13: a wide table scrolls sideways with its controls outside a phone's screen"
 KNOWN_PROBLEMS: dict[tuple[str, str], str] = {
-    ("/events/<slug>", _OUTSIDE): "item 13: the ticket quantity",
     ("/events/<slug>/booths", _OUTSIDE): "item 13: the booths' Choose buttons",
-    ("/events/<slug>/booths", "tap target"): "item 13: booths on the plan are 13 px at 375 px",
-    ("/tickets", _OUTSIDE): "item 13: the ticket actions",
-    ("/booths/mine", _OUTSIDE): _PHONE_TABLE,
-    ("/booths/bookings/<int:booking_id>/badges", _OUTSIDE): _PHONE_TABLE,
-    ("/admin/bank-accounts", _OUTSIDE): _PHONE_TABLE,
-    ("/incubator/calls/<int:call_id>/ranking", _OUTSIDE): _PHONE_TABLE,
-    ("/manage/events/<int:event_id>/orders", _OUTSIDE): _PHONE_TABLE,
-    ("/manage/events/<int:event_id>/programme/", _OUTSIDE): _PHONE_TABLE,
-    ("/manage/events/<int:event_id>/ticket-types/", _OUTSIDE): _PHONE_TABLE,
 }
 #: what organisers typed in one language, with no field for the other (item 11 may add one): user data
 ONE_LANGUAGE_DATA = frozenset(name for quotas in events_demo.QUOTAS.values() for _key, name, _size in quotas)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from portal.notifications.models import OutboxMessage, OutboxStatus, SchedulerLeader
-from portal.notifications.services import queue_mail
+from portal.notifications.services import CONNECTIONS_PER_SENDER, queue_mail
 from tests.support.processes import FlaskProcess, portal_env
 
 
@@ -78,15 +78,15 @@ def test_the_standby_takes_over_from_a_killed_leader_and_every_mail_arrives_once
     assert "took over from" in second.log()
     received = _received(smtp_sink)
     twice = {address for address, copies in received.items() if copies > 1}
-    # Outcomes are recorded one message at a time, so only the message whose exchange the kill cut (accepted by the
-    # server, not yet recorded) may arrive twice; it is counted here, and was sent twice by name in the outbox.
-    assert len(twice) <= 1, twice
+    # Outcomes are recorded one message at a time on each of the sender's connections, so only a message whose
+    # exchange the kill cut (accepted by the server, not yet recorded) may arrive twice: one per connection at most,
+    # each counted here and sent twice by name in the outbox.
+    assert len(twice) <= CONNECTIONS_PER_SENDER, twice
     assert max(received.values()) <= 2
     with db.session_factory() as s:
         assert s.scalar(select(func.count()).where(OutboxMessage.status != OutboxStatus.SENT)) == 0
         assert s.get(SchedulerLeader, "scheduler").pid == second.pid
-        if twice:
-            assert s.scalar(select(OutboxMessage.attempts).where(OutboxMessage.to_address.in_(twice))) == 2
+        assert set(s.scalars(select(OutboxMessage.attempts).where(OutboxMessage.to_address.in_(twice)))) <= {2}
 
 
 def _leader_host(db) -> str:

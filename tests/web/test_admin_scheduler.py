@@ -3,6 +3,7 @@ mail sent per day; SMTP failures retried with backoff in controlled time."""
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -131,7 +132,7 @@ def test_the_page_shows_the_leader_each_jobs_runs_and_mail_sent_per_day(app, db,
     assert "<code>deliver_outbox</code>" in page and "done" in page
     # the chart's table: today has one message
     assert 'id="mail-per-day-table"' in page
-    assert "<td>1</td>" in page
+    assert re.search(r"<td[^>]*>1</td>", page)
 
 
 def test_a_failing_job_is_recorded_with_its_error(app, db, admin, monkeypatch):

@@ -292,7 +292,7 @@ def test_the_demo_dashboard_figures_agree(app, login_as):
     per_stage = [sum(int(n) for n in re.findall(r"<td>(\d+)</td>", row)[:len(STAGE_LABELS)])
                  for row in re.findall(r"<tr>(.*?)</tr>", calls, re.S)]
     all_calls = re.search(r'<tr id="all-calls">(.*?)</tr>', page, re.S).group(1)
-    chart_total = {chart: sum(int(n) for n in re.findall(r"<td>(\d+)</td>", re.search(
+    chart_total = {chart: sum(int(n) for n in re.findall(r"<td[^>]*>(\d+)</td>", re.search(
         rf'id="{chart}-table".*?<tbody>(.*?)</tbody>', page, re.S).group(1))) for chart in ("per-call", "sectors")}
     assert submitted > 0
     assert sum(per_stage) == sum(int(n) for n in re.findall(r"<td>(\d+)</td>", all_calls)[:len(STAGE_LABELS)])

@@ -163,7 +163,7 @@ def test_the_hours_report_sums_sessions_held_per_programme_mentor_and_hanoi_mont
     assert re.search(r"Incubation 2026</th><td>2</td><td>2\.0</td>", per_programme)
     assert re.search(r"No programme</th><td>1</td><td>1\.0</td>", per_programme)
     assert re.search(r"=Ms Banker</th><td>2</td><td>2\.5</td>", page)
-    assert re.search(r"11/2026</th><td>1\.5</td>", page) and re.search(r"12/2026</th><td>1\.5</td>", page)
+    assert re.search(r"11/2026</th><td[^>]*>1\.5</td>", page) and re.search(r"12/2026</th><td[^>]*>1\.5</td>", page)
     exported = post_form(manager, app, "/mentoring/manage/report/hours.csv")
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
     lines = exported.get_data(as_text=True).lstrip("\ufeff").splitlines()
@@ -297,5 +297,5 @@ def test_the_report_s_cards_rows_and_chart_count_the_same_sessions(app, db, logi
     hours = sum((booked.ends_at - booked.starts_at).total_seconds() / 3600 for booked in held)
     assert int(figure("stat-held")) == sum(int(count) for count, _hours in rows) == len(held)
     assert float(figure("stat-hours")) == round(sum(float(h) for _count, h in rows), 1) == round(hours, 1)
-    assert round(sum(float(h) for h in re.findall(r"<td>([\d.]+)</td>", months)), 1) == round(hours, 1)
+    assert round(sum(float(h) for h in re.findall(r"<td[^>]*>([\d.]+)</td>", months)), 1) == round(hours, 1)
     assert int(figure("stat-upcoming")) == len(confirmed) - len(held)

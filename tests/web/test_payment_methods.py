@@ -265,7 +265,7 @@ def test_an_exhibitor_paying_the_organiser_sees_how_and_switches_to_the_demo_car
     booking = rows(db, BoothBooking)[0]
     form(exhibitor, f"/booths/bookings/{booking.id}", {
         "company_name": "Sen Vàng AI", "tax_code": "0101234567", "products": "AI", "contact_name": "Lan",
-        "contact_email": "lan@example.vn", "contact_phone": "0901", "provider": "manual"})
+        "contact_email": "lan@example.vn", "contact_phone": "0901 234 567", "provider": "manual"})
     words = words_of(exhibitor.get(f"/booths/bookings/{booking.id}"))
     for shown in ("How to pay: Pay the organiser", INSTRUCTIONS_EN, "Booth A-02 – Sen Vàng AI",
                   "Invoice made out to Sen Vàng AI (tax code 0101234567)", "Change how you pay"):
@@ -333,7 +333,7 @@ def test_approving_a_booth_application_mails_how_to_pay(app, db, make_user, logi
     booking = rows(db, BoothBooking)[0]
     form(exhibitor, f"/booths/bookings/{booking.id}", {
         "company_name": "Sen Vàng AI", "tax_code": "0101234567", "products": "AI", "contact_name": "Lan",
-        "contact_email": "lan@example.vn", "contact_phone": "0901", "provider": "manual"})
+        "contact_email": "lan@example.vn", "contact_phone": "0901 234 567", "provider": "manual"})
     organiser = app.test_client()
     login(organiser, app, hall.organiser)
     form(organiser, f"/manage/events/{hall.event_id}/booths/bookings/{booking.id}/approve", {"message": ""})
@@ -402,7 +402,7 @@ def test_a_partly_paid_booth_shows_in_the_organisers_bookings(app, db, make_user
     booking = rows(db, BoothBooking)[0]
     form(exhibitor, f"/booths/bookings/{booking.id}", {
         "company_name": "Sen Vàng AI", "tax_code": "0101234567", "products": "AI", "contact_name": "Lan",
-        "contact_email": "lan@example.vn", "contact_phone": "0901", "provider": "vietqr"})
+        "contact_email": "lan@example.vn", "contact_phone": "0901 234 567", "provider": "vietqr"})
     form(exhibitor, f"/booths/bookings/{booking.id}/pay")
     payment = rows(db, Payment)[0]
     transfer_part(app, db, payment, 5_000_000)

@@ -19,7 +19,7 @@ DASHBOARD_HEADINGS = {
     Role.ADMIN: "Administration",
 }
 ADMIN_PAGES = {"/admin/users": "Users", "/admin/audit": "Audit log", "/admin/mail": "Mail",
-               "/admin/bank-accounts": "Bank accounts"}
+               "/admin/scheduler": "Scheduler", "/admin/bank-accounts": "Bank accounts"}
 
 
 def protected_pages() -> dict[str, tuple[Role, str]]:

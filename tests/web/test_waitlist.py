@@ -584,6 +584,6 @@ def test_a_person_who_left_may_join_again_at_the_end(app, db, form, login_as, ma
 
 def test_the_organisers_waiting_list_has_the_events_tabs(app, db, organiser, sale):
     page = organiser.get(f"/manage/events/{sale.event_id}/waitlist").get_data(as_text=True)
-    nav = re.search(r'<nav class="filter-form" aria-label="Event management">.*?</nav>', page, re.S).group(0)
+    nav = re.search(r'<nav class="section-menu" aria-label="Event management">.*?</nav>', page, re.S).group(0)
     assert f'href="/manage/events/{sale.event_id}/waitlist" aria-current="page"' in nav
-    assert f'href="/manage/events/{sale.event_id}/checkin/"' in nav
+    assert f'href="/manage/events/{sale.event_id}/orders"' in nav
