@@ -58,8 +58,11 @@ async ({ axeRules }) => {
   const controls = [...document.querySelectorAll(CONTROLS)].filter(shown).map((el) => ({ el, box: el.getBoundingClientRect() }))
     // pushed off the screen until focused, as the skip link is
     .filter(({ box }) => box.width > 1 && box.height > 1 && box.right > 0 && box.bottom > 0);
-  // a control in a box that scrolls sideways is outside the screen too until one scrolls that box
+  // a control in a box that scrolls sideways is outside the screen too until one scrolls that box; a map is the
+  // exception: a floor plan is panned inside its frame (so its booths stay big enough to tap), and every booth on
+  // it is also in the list below the plan, with its button on the screen
   for (const { el, box } of controls) {
+    if (el.closest('.booth-plan-scroll')) continue;
     if (box.right > width + 1 || box.left < -1) {
       const where = insideScrollingBox(el) ? ', in a box that scrolls sideways' : '';
       problems.push({ check: 'control outside the screen', detail: `${describe(el)} spans ${Math.round(box.left)}–${Math.round(box.right)}px of ${width}px${where}` });

@@ -50,13 +50,6 @@ NOT_PAGES = re.compile(r"\.(pdf|png|svg|csv|xlsx|ics)$|/files/|/logo$|/backgroun
 LAYOUT_AXE_RULES = ["scrollable-region-focusable"]
 PAGE_CHECKS = (Path(__file__).parent / "page_checks.js").read_text(encoding="utf-8")
 
-#: Problems known until the design system lands (issue 15, item 13, fixed on its own branch), by URL pattern
-#: and check. The lead empties this list when merging them; a problem found outside it fails the test.
-_OUTSIDE = "control outside the screen"
-_PHONE_TABLE = "item 13: a wide table scrolls sideways with its controls outside a phone's screen"
-KNOWN_PROBLEMS: dict[tuple[str, str], str] = {
-    ("/events/<slug>/booths", _OUTSIDE): "item 13: the booths' Choose buttons",
-}
 #: what organisers typed in one language, with no field for the other (item 11 may add one): user data
 ONE_LANGUAGE_DATA = frozenset(name for quotas in events_demo.QUOTAS.values() for _key, name, _size in quotas)
 
@@ -243,13 +236,7 @@ def test_every_page_each_demo_role_reaches_fits_both_screens_and_speaks_one_lang
 
     assert all(count > 5 for count in pages.values()), f"some role reached almost nothing: {pages}"
     found = list(crawl.problems.values())
-    unknown = [p for p in found if (p.page, p.check) not in KNOWN_PROBLEMS]
-    known = [p for p in found if (p.page, p.check) in KNOWN_PROBLEMS]
-    assert not unknown, f"problems on the pages each role reaches ({pages}):\n{crawl.report(unknown)}"
-    gone = set(KNOWN_PROBLEMS) - {(p.page, p.check) for p in known}
-    assert not gone, f"fixed: remove {sorted(gone)} from KNOWN_PROBLEMS"
-    if known:
-        pytest.xfail(f"problems other branches fix (KNOWN_PROBLEMS):\n{crawl.report(known)}")
+    assert not found, f"problems on the pages each role reaches ({pages}):\n{crawl.report(found)}"
 
 
 BROKEN_PAGE = """<!doctype html><html lang="vi"><head><title>Thử</title></head><body><main>
@@ -275,7 +262,8 @@ def test_the_checks_find_each_problem_on_a_page_made_to_have_them(browser, app):
     finally:
         context.close()
     checks = {problem["check"]: problem["detail"] for problem in found["problems"]}
-    assert {"page overflow", "text overflow", "tap target", _OUTSIDE, "axe image-alt"} <= set(checks), checks
+    expected = {"page overflow", "text overflow", "tap target", "control outside the screen", "axe image-alt"}
+    assert expected <= set(checks), checks
     assert "chính sách" not in str(found["problems"])
     crawl = Crawl(app)
     _check_language(crawl, "/test", "visitor", "vi", found["texts"])
