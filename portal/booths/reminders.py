@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import User
@@ -14,14 +14,13 @@ from portal.booths.models import BookingStatus, BoothBooking
 from portal.booths.services import next_instalment
 from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.services import absolute_url
-from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind
+from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind, user_recipient
 
 EXHIBITOR = "exhibitor"
 
 
 def _holds(rule, after, up_to):
-    return (select(BoothBooking.id.label("target_id"), (literal("u") + cast(User.id, String)).label("recipient_ref"),
-                   User.email.label("email"), User.locale.label("locale"),
+    return (select(BoothBooking.id.label("target_id"), *user_recipient(),
                    BoothBooking.hold_expires_at.label("occurs_at"))
             .join(User, BoothBooking.exhibitor_id == User.id)
             .where(BoothBooking.event_id == rule.scope_id, BoothBooking.status == BookingStatus.HELD,
@@ -62,8 +61,7 @@ register_kind(ReminderKind(
 
 
 def _awaiting_payment(rule, after, up_to):
-    return (select(BoothBooking.id.label("target_id"), (literal("u") + cast(User.id, String)).label("recipient_ref"),
-                   User.email.label("email"), User.locale.label("locale"),
+    return (select(BoothBooking.id.label("target_id"), *user_recipient(),
                    BoothBooking.payment_due_at.label("occurs_at"))
             .join(User, BoothBooking.exhibitor_id == User.id)
             .where(BoothBooking.event_id == rule.scope_id, BoothBooking.status == BookingStatus.AWAITING_PAYMENT,

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import User
 from portal.events.models import Event, Order, OrderStatus, Ticket
 from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.services import BuiltAtSend, absolute_url
-from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind
+from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind, user_recipient
 
 ATTENDEES, BUYER = "attendees", "buyer"
 
@@ -67,8 +67,7 @@ register_kind(ReminderKind(
 
 
 def _unpaid_orders(rule, after, up_to):
-    return (select(Order.id.label("target_id"), (literal("u") + cast(User.id, String)).label("recipient_ref"),
-                   User.email.label("email"), Order.locale.label("locale"), Order.expires_at.label("occurs_at"))
+    return (select(Order.id.label("target_id"), *user_recipient(Order.locale), Order.expires_at.label("occurs_at"))
             .join(User, Order.buyer_id == User.id)
             .where(Order.event_id == rule.scope_id, Order.status == OrderStatus.PENDING, Order.total > 0,
                    Order.expires_at > after, Order.expires_at <= up_to))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, exists, false, literal, select, union_all
+from sqlalchemy import exists, false, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import OrganisationMember, User
@@ -26,14 +26,21 @@ from portal.incubation.models import (
     Review,
 )
 from portal.notifications.services import absolute_url
-from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, local_days_in, moment_of_day, register_kind
+from portal.reminders.kinds import (
+    BEFORE,
+    DefaultRule,
+    ReminderKind,
+    local_days_in,
+    moment_of_day,
+    register_kind,
+    user_recipient,
+)
 
 MEMBERS = "members"
 
 
 def _drafts(rule, after, up_to):
-    return (select(Application.id.label("target_id"), (literal("u") + cast(User.id, String)).label("recipient_ref"),
-                   User.email.label("email"), User.locale.label("locale"), Call.closes_at.label("occurs_at"))
+    return (select(Application.id.label("target_id"), *user_recipient(), Call.closes_at.label("occurs_at"))
             .join(Call, Application.call_id == Call.id)
             .join(OrganisationMember, OrganisationMember.organisation_id == Application.organisation_id)
             .join(User, OrganisationMember.user_id == User.id)
@@ -76,8 +83,7 @@ register_kind(ReminderKind(
 
 def _unfinished_reviewers(rule, after, up_to):
     unfinished = exists().where(Review.call_reviewer_id == CallReviewer.id, Review.submitted_at.is_(None))
-    return (select(CallReviewer.id.label("target_id"), (literal("u") + cast(User.id, String)).label("recipient_ref"),
-                   User.email.label("email"), User.locale.label("locale"), Call.reviews_close_at.label("occurs_at"))
+    return (select(CallReviewer.id.label("target_id"), *user_recipient(), Call.reviews_close_at.label("occurs_at"))
             .join(Call, CallReviewer.call_id == Call.id).join(User, CallReviewer.user_id == User.id)
             .where(CallReviewer.call_id == rule.scope_id, CallReviewer.accepted_at.is_not(None), unfinished,
                    Call.reviews_close_at > after, Call.reviews_close_at <= up_to))
@@ -128,14 +134,9 @@ DAY_MOMENT = time(9)
 COHORT_MEMBERS = "members"
 
 
-def _members_of_cohort_startups() -> tuple:
-    return ((literal("u") + cast(User.id, String)).label("recipient_ref"), User.email.label("email"),
-            User.locale.label("locale"))
-
-
 def _milestones(rule, after, up_to):
     days = local_days_in(after, up_to, DAY_MOMENT)
-    return (select(Milestone.id.label("target_id"), *_members_of_cohort_startups(),
+    return (select(Milestone.id.label("target_id"), *user_recipient(),
                    moment_of_day(Milestone.due_on, days).label("occurs_at"))
             .join(Cohort, Milestone.cohort_id == Cohort.id)
             .join(CohortMember, CohortMember.cohort_id == Cohort.id)
@@ -185,7 +186,7 @@ def _reports_due(rule, after, up_to):
         period = cohorts.previous_month(day)
         reported = exists().where(KpiReport.cohort_member_id == CohortMember.id, KpiReport.period == period)
         selects.append(
-            select(CohortMember.id.label("target_id"), *_members_of_cohort_startups(),
+            select(CohortMember.id.label("target_id"), *user_recipient(),
                    literal(moment, UTCDateTime()).label("occurs_at"))
             .join(Cohort, CohortMember.cohort_id == Cohort.id)
             .join(OrganisationMember, OrganisationMember.organisation_id == CohortMember.organisation_id)
@@ -193,7 +194,7 @@ def _reports_due(rule, after, up_to):
             .where(Cohort.programme_id == rule.scope_id, Cohort.starts_on < day.replace(day=1),
                    Cohort.ends_on >= period, ~reported))
     if not selects:
-        return select(CohortMember.id.label("target_id"), *_members_of_cohort_startups(),
+        return select(CohortMember.id.label("target_id"), *user_recipient(),
                       literal(up_to, UTCDateTime()).label("occurs_at")).join(
             OrganisationMember, OrganisationMember.organisation_id == CohortMember.organisation_id).join(
             User, OrganisationMember.user_id == User.id).where(false())

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, exists, literal, select, union_all
+from sqlalchemy import exists, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import OrganisationMember, User
 from portal.i18n import format_local_datetime, localized
 from portal.mentoring.models import FeedbackSide, MentoringSession, MentorProfile, SessionFeedback, SessionStatus
 from portal.notifications.services import absolute_url
-from portal.reminders.kinds import AFTER, BEFORE, DefaultRule, ReminderKind, register_kind
+from portal.reminders.kinds import AFTER, BEFORE, DefaultRule, ReminderKind, register_kind, user_recipient
 
 BOTH, MENTOR, STARTUP = "both", "mentor", "startup"
 AUDIENCES = {BOTH: _l("The mentor and the startup"), MENTOR: _l("The mentor"), STARTUP: _l("The startup's members")}
@@ -21,9 +21,7 @@ AUDIENCES = {BOTH: _l("The mentor and the startup"), MENTOR: _l("The mentor"), S
 
 def _people(rule, moment, conditions):
     """The session's mentor and/or the startup's members, per the rule's audience, as candidates at `moment`."""
-    recipient = (literal("u") + cast(User.id, String)).label("recipient_ref")
-    columns = (MentoringSession.id.label("target_id"), recipient, User.email.label("email"),
-               User.locale.label("locale"), moment.label("occurs_at"))
+    columns = (MentoringSession.id.label("target_id"), *user_recipient(), moment.label("occurs_at"))
     mentors = (select(*columns).join(MentorProfile, MentoringSession.mentor_id == MentorProfile.id)
                .join(User, MentorProfile.user_id == User.id).where(*conditions(FeedbackSide.MENTOR)))
     members = (select(*columns).join(OrganisationMember,

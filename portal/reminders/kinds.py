@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, cast, literal, null
+from sqlalchemy import ColumnElement, Select, String, case, cast, literal, null
 from sqlalchemy.orm import Session
 
+from portal.accounts.models import User
 from portal.db import UTCDateTime
 from portal.i18n import HANOI
 from portal.notifications.services import Attachment, BuiltAtSend
@@ -61,6 +62,13 @@ class ReminderKind:
 
 #: kind name → kind, in the order registered
 KINDS: dict[str, ReminderKind] = {}
+
+
+def user_recipient(locale: ColumnElement | None = None) -> tuple:
+    """The recipient columns of a kind's query for a person with an account: the reference, the address and the
+    language (the user's, unless the target has its own, as an order does)."""
+    return ((literal("u") + cast(User.id, String)).label("recipient_ref"), User.email.label("email"),
+            (User.locale if locale is None else locale).label("locale"))
 
 
 def register_kind(kind: ReminderKind) -> None:
