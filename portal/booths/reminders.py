@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from portal.accounts.models import User
 from portal.booths.models import BookingStatus, BoothBooking
-from portal.booths.services import next_instalment
+from portal.booths.services import balance_is_enforced, next_instalment, settings_for
 from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.services import absolute_url
 from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind, user_recipient
@@ -69,8 +69,14 @@ def _awaiting_payment(rule, after, up_to):
 
 
 def _payment_values(booking: BoothBooking, _recipient: str) -> dict[str, str]:
+    # a late deposit always ends the reservation; a late balance only where the organisers set its deadline (the
+    # settings come from the session's identity map after the first booking of an event)
+    ends = booking.amount_paid < booking.deposit_due or balance_is_enforced(
+        settings_for(object_session(booking), booking.event))
     return {**_values(booking, _recipient), "amount": format_vnd(next_instalment(booking)),
-            "due_at": format_local_datetime(booking.payment_due_at, "short")}
+            "due_at": format_local_datetime(booking.payment_due_at, "short"),
+            "if_late": str(_l("the reservation ends and the booth is offered to other exhibitors") if ends
+                           else _l("the organisers will write to you about the balance"))}
 
 
 def _example_payment(session: Session, event_id: int) -> tuple[BoothBooking, str] | None:
@@ -85,10 +91,11 @@ register_kind(ReminderKind(
     audiences={EXHIBITOR: _l("The exhibitor")}, directions=frozenset({BEFORE}),
     default_subject=_l("Payment reminder: your booth at {event}"),
     default_body=_l("Hello {name},\n\nA reminder: {amount} for booth {booth} at {event} is due by {due_at}. If "
-                    "nothing has arrived by then, the reservation ends and the booth is offered to other exhibitors; "
-                    "if you have already paid, thank you: you can ignore this reminder."),
+                    "nothing has arrived by then, {if_late}; if you have already paid, thank you: you can ignore this "
+                    "reminder."),
     placeholders={"name": _l("the exhibitor's name"), "event": _l("the event's name"), "booth": _l("the booth"),
                   "amount": _l("the amount to pay now"), "due_at": _l("when it is due"),
+                  "if_late": _l("what happens if it is late"),
                   "link": _l("the booking's page")},
     candidates=_awaiting_payment, load=_load, values=_payment_values, example=_example_payment,
     defaults=(DefaultRule(timedelta(days=-2), timedelta(days=1), EXHIBITOR),),

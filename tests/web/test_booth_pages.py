@@ -732,13 +732,21 @@ def test_the_balance_has_its_own_deadline_shown_mailed_and_reminded(app, db, dep
             f"about the ₫6,000,000 you paid." in outbox_bodies(db, "ha@songhong.vn")[-1])
 
 
-def test_without_a_balance_date_a_late_balance_is_for_the_organisers_to_chase(app, db, make_user, exhibitor, form):
+def test_without_a_balance_date_a_late_balance_is_for_the_organisers_to_chase(app, db, make_user, exhibitor, form,
+                                                                              mailbox):
     hall = create_hall(db, make_user, deposit_percent=30, payment_days=7)
     hold(form, exhibitor, hall.booths["A-02"])
     booking = booking_of(db, exhibitor.user)
     form(exhibitor, f"/booths/bookings/{booking.id}", APPLICATION)
     assert "due within 7 days of your deposit" in text_of(exhibitor.get(f"/booths/bookings/{booking.id}"))
     paid = as_organiser(app, db, services.record_payment, hall, booking.id)
+
+    default_rules(db, "event", hall.event_id)  # the balance's reminder does not threaten what will not happen
+    run_at(app, mailbox, paid.payment_due_at - timedelta(days=2, minutes=-1))
+    [reminder] = [m for m in mailbox.to("ha@songhong.vn") if m["Subject"].startswith("Payment reminder")]
+    words = " ".join(text_body(reminder).split())
+    assert "If nothing has arrived by then, the organisers will write to you about the balance;" in words
+    assert "the reservation ends" not in words
 
     with app.test_request_context(), db.transaction() as s:
         assert services.lapse_unpaid_reservations(s, paid.payment_due_at + timedelta(days=1)) == []
