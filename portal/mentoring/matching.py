@@ -5,13 +5,13 @@ over capacity, conflicts excluded, total score maximised and proved optimal)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, Select, delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Organisation, OrganisationMember, User
@@ -26,12 +26,15 @@ from portal.mentoring.models import (
     MentorProfile,
     MentorStatus,
     StartupNeeds,
+    WeeklyHours,
 )
 from portal.mentoring.taxonomy import FUNCTIONS, LANGUAGES
 from portal.notifications.services import absolute_url, queue_mail
 from portal.sectors import sector_labels
 
 SUGGESTIONS = 5
+#: the startups a matching is for: their ids, or a query that selects them
+Startups = Sequence[int] | Select
 
 
 #: the weights until a manager sets them
@@ -73,6 +76,10 @@ class Side:
     sector: np.ndarray
     functions: np.ndarray
     languages: np.ndarray
+
+    def take(self, rows: np.ndarray) -> Side:
+        return Side(ids=[self.ids[i] for i in rows], sector=self.sector[rows], functions=self.functions[rows],
+                    languages=self.languages[rows])
 
 
 _FUNCTION_BITS = {key: 1 << i for i, key in enumerate(FUNCTIONS)}
@@ -124,31 +131,42 @@ def reasons(needs: StartupNeeds | None, mentor: MentorProfile, free_this_week: b
     return found
 
 
+#: mentors in the directory: approved and shown
+_LISTED = (MentorProfile.status == MentorStatus.APPROVED, MentorProfile.visible.is_(True))
+
+
 def _directory(session: Session) -> list[MentorProfile]:
-    return list(session.scalars(select(MentorProfile).where(
-        MentorProfile.status == MentorStatus.APPROVED, MentorProfile.visible.is_(True))
-        .options(selectinload(MentorProfile.user), selectinload(MentorProfile.weekly_hours))
-        .order_by(MentorProfile.id)))
+    return list(session.scalars(select(MentorProfile).where(*_LISTED)
+                                .options(selectinload(MentorProfile.user), selectinload(MentorProfile.weekly_hours))
+                                .order_by(MentorProfile.id)))
+
+
+def _directory_figures(session: Session) -> list[Row]:
+    """The directory's mentors as the matching reads them: only the columns it scores, thousands at once."""
+    has_hours = select(WeeklyHours.id).where(WeeklyHours.mentor_id == MentorProfile.id).exists()
+    return list(session.execute(select(
+        MentorProfile.id, MentorProfile.user_id, MentorProfile.mentee_capacity, MentorProfile.sectors,
+        MentorProfile.functions, MentorProfile.languages, MentorProfile.sessions_per_week,
+        has_hours.label("has_weekly_hours")).where(*_LISTED).order_by(MentorProfile.id)))
 
 
 def has_mentors(session: Session) -> bool:
-    return session.scalar(select(MentorProfile.id).where(
-        MentorProfile.status == MentorStatus.APPROVED, MentorProfile.visible.is_(True)).limit(1)) is not None
+    return session.scalar(select(MentorProfile.id).where(*_LISTED).limit(1)) is not None
 
 
-def _available(session: Session, mentors: list[MentorProfile], now: datetime) -> np.ndarray:
+def _available(session: Session, mentors: list[MentorProfile] | list[Row], now: datetime) -> np.ndarray:
     """Whether each mentor can take another session this week: weekly hours and room under the weekly limit (a
     stand-in for computing every mentor's slots, which costs too much across a directory)."""
     this_week = dict(session.execute(select(MentoringSession.mentor_id, func.count()).where(
         MentoringSession.status.in_(("pending", "confirmed")), MentoringSession.starts_at >= now,
         MentoringSession.starts_at < now + _WEEK).group_by(MentoringSession.mentor_id)).all())
-    return np.array([bool(m.weekly_hours) and this_week.get(m.id, 0) < m.sessions_per_week for m in mentors])
+    return np.array([m.has_weekly_hours and this_week.get(m.id, 0) < m.sessions_per_week for m in mentors])
 
 
 _WEEK = timedelta(days=7)
 
 
-def _mentor_arrays(mentors: list[MentorProfile], sector_index: dict[str, int]):
+def _mentor_arrays(mentors: list[MentorProfile] | list[Row], sector_index: dict[str, int]):
     mentor_side = side([m.id for m in mentors], [None] * len(mentors), [m.functions for m in mentors],
                        [m.languages for m in mentors], sector_index)
     mentor_sectors = np.zeros((len(mentors), len(sector_index)), dtype=np.int64)
@@ -188,13 +206,14 @@ def suggestions(session: Session, organisation_id: int, now: datetime, limit: in
     return [Suggestion(mentors[j], int(row[j]), reasons(needs, mentors[j], bool(available[j]))) for j in best]
 
 
-def _conflicts(session: Session, organisation_ids: list[int], mentors: list[MentorProfile]) -> dict[int, set[int]]:
+def _conflicts(session: Session, startups: Startups, mentors: list[MentorProfile] | list[Row]) -> dict[int, set[int]]:
     """organisation id → mentor columns that may not mentor it: a mentor who belongs to the startup."""
     column = {m.user_id: j for j, m in enumerate(mentors)}
     found: dict[int, set[int]] = {}
     for organisation_id, user_id in session.execute(select(
             OrganisationMember.organisation_id, OrganisationMember.user_id).where(
-            OrganisationMember.organisation_id.in_(organisation_ids), OrganisationMember.user_id.in_(list(column)))):
+            OrganisationMember.organisation_id.in_(startups),
+            OrganisationMember.user_id.in_(select(MentorProfile.user_id).where(*_LISTED)))):
         found.setdefault(organisation_id, set()).add(column[user_id])
     return found
 
@@ -215,6 +234,7 @@ class Proposal:
     """What a matching found, before it is saved."""
 
     organisation_ids: list[int]
+    startups: Startups  # the ids, or the query that gave them
     #: (organisation id, mentor id, score)
     pairs: list[tuple[int, int, int]]
     result: MatchingResult
@@ -233,70 +253,101 @@ def _no_progress(_step: Step) -> None:
     pass
 
 
-def match(session: Session, organisation_ids: list[int], per_startup: int, actor: User,
-          now: datetime) -> MatchingResult:
+def match(session: Session, startups: Startups, per_startup: int, actor: User, now: datetime) -> MatchingResult:
     """Proposes up to `per_startup` mentors for each startup, optimally, in one transaction."""
-    proposed = propose(session, organisation_ids, per_startup, now)
+    proposed = propose(session, startups, per_startup, now)
     save_proposal(session, proposed, actor, now)
     return proposed.result
 
 
-def propose(session: Session, organisation_ids: list[int], per_startup: int, now: datetime,
+def propose(session: Session, startups: Startups, per_startup: int, now: datetime,
             progress: Callable[[Step], None] = _no_progress) -> Proposal:
-    """Up to `per_startup` mentors for each startup, the best total score, proved optimal; reads only, so a
-    matching of a large cohort can report its progress from another transaction while it runs. Published matches
-    stay, and count against the mentors' capacity."""
+    """Up to `per_startup` mentors for each startup (their ids, or a query of them: thousands of ids are better
+    sent to the database as the query), the best total score, proved optimal; reads only, so a matching of a large
+    cohort can report its progress from another transaction while it runs. Published matches stay, and count
+    against the mentors' capacity."""
     if not 1 <= per_startup <= 5:
         raise Invalid(_l("Each startup gets from 1 to 5 mentors."), "per_startup")
     progress(Step.LOADING)
-    mentors = _directory(session)
+    organisation_ids = list(session.scalars(startups) if isinstance(startups, Select) else startups)
+    mentors = _directory_figures(session)
     if not organisation_ids or not mentors:
         raise Conflict(_l("There must be startups to match and mentors in the directory."))
     published = session.execute(select(MentorMatch.mentor_id, MentorMatch.organisation_id).where(
         MentorMatch.status == MatchStatus.PUBLISHED)).all()
     index = _sector_positions()
-    needs = {n.organisation_id: n for n in session.scalars(
-        select(StartupNeeds).where(StartupNeeds.organisation_id.in_(organisation_ids)))}
-    conflicts = _conflicts(session, organisation_ids, mentors)
+    needs = {organisation_id: (sector, functions, languages) for organisation_id, sector, functions, languages
+             in session.execute(select(StartupNeeds.organisation_id, StartupNeeds.sector, StartupNeeds.functions,
+                                       StartupNeeds.languages).where(
+                 StartupNeeds.organisation_id.in_(startups)))}
+    conflicts = _conflicts(session, startups, mentors)
     available = _available(session, mentors, now)
     weights = current_weights(session)
     progress(Step.SCORING)
-    startups = side(organisation_ids, [needs[o].sector if o in needs else None for o in organisation_ids],
-                    [needs[o].functions if o in needs else [] for o in organisation_ids],
-                    [needs[o].languages if o in needs else [] for o in organisation_ids], index)
-    mentor_side, mentor_sectors = _mentor_arrays(mentors, index)
-    weight = scores(startups, mentor_sectors, mentor_side, available, weights)
-    allowed = weight > 0
+    no_needs = (None, [], [])
+    startup_side = side(organisation_ids, *zip(*(needs.get(o, no_needs) for o in organisation_ids), strict=True),
+                        index)
     row = {o: i for i, o in enumerate(organisation_ids)}
     column = {m.id: j for j, m in enumerate(mentors)}
     capacity = np.array([m.mentee_capacity for m in mentors], dtype=np.int64)
     need = np.full(len(organisation_ids), per_startup, dtype=np.int64)
+    taken = {}  # row → mentor columns it may not get: mentors already matched to it, or who belong to it
     for mentor_id, organisation_id in published:
         if mentor_id in column:
             capacity[column[mentor_id]] -= 1
             if organisation_id in row:
                 need[row[organisation_id]] -= 1
-                allowed[row[organisation_id], column[mentor_id]] = False
+                taken.setdefault(row[organisation_id], set()).add(column[mentor_id])
     for organisation_id, columns in conflicts.items():
-        allowed[row[organisation_id], list(columns)] = False
+        taken.setdefault(row[organisation_id], set()).update(columns)
+    groups = _alike(startup_side, taken)
+    mentor_side, mentor_sectors = _mentor_arrays(mentors, index)
+    weight = scores(startup_side.take(groups.first), mentor_sectors, mentor_side, available, weights)
+    allowed = weight > 0
+    for row_index, columns in taken.items():
+        allowed[groups.of[row_index], list(columns)] = False
     progress(Step.SOLVING)
-    solution = solve(Problem.build(need=np.maximum(need, 0), capacity=np.maximum(capacity, 0), weight=weight,
-                                   allowed=allowed, exact=False))
-    filled = np.bincount([i for i, _j in solution.pairs], minlength=len(organisation_ids))
+    solution = solve(Problem.build(need=np.maximum(need[groups.first], 0), capacity=np.maximum(capacity, 0),
+                                   weight=weight, allowed=allowed, size=groups.size, exact=False))
+    rows = [int(groups.members[member]) for member, _j in solution.pairs]
+    filled = np.bincount(rows, minlength=len(organisation_ids))
     return Proposal(
-        organisation_ids=list(organisation_ids),
-        pairs=[(organisation_ids[i], mentors[j].id, int(weight[i, j])) for i, j in solution.pairs],
+        organisation_ids=organisation_ids, startups=startups,
+        pairs=[(organisation_ids[i], mentors[j].id, int(weight[groups.of[i], j]))
+               for i, (_member, j) in zip(rows, solution.pairs, strict=True)],
         result=MatchingResult(proposed=len(solution.pairs), unmatched=int((filled < need).sum()),
                               objective=solution.objective, optimal=solution.optimal,
                               solve_seconds=solution.solve_seconds))
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """Startups with the same needs, interchangeable for the matching: each group is one left node of the problem."""
+
+    first: np.ndarray  # a startup row of each group
+    of: np.ndarray  # each startup row's group
+    size: np.ndarray  # startups per group
+    members: np.ndarray  # startup rows group after group: the solver's member numbers
+
+
+def _alike(startups: Side, taken: dict[int, set[int]]) -> _Groups:
+    """Groups startups by sector, functions and languages; one with mentors it may not get stays alone."""
+    profile = ((startups.sector + 1) << len(FUNCTIONS) | startups.functions) << len(LANGUAGES) | startups.languages
+    alone = np.array(sorted(taken), dtype=np.int64)
+    profile[alone] = -1 - alone
+    _profiles, first, group_of, size = np.unique(profile, return_index=True, return_inverse=True,
+                                                 return_counts=True)
+    return _Groups(first=first, of=group_of, size=size, members=np.argsort(group_of, kind="stable"))
+
+
 def save_proposal(session: Session, proposed: Proposal, actor: User, now: datetime) -> None:
     """Replaces the earlier unpublished proposal of these startups with this one."""
-    session.execute(delete(MentorMatch).where(MentorMatch.organisation_id.in_(proposed.organisation_ids),
-                                              MentorMatch.status == MatchStatus.PROPOSED))
+    # written as plain statements: no match of these is loaded in the session, and thousands go at once
+    session.execute(delete(MentorMatch).where(MentorMatch.organisation_id.in_(proposed.startups),
+                                              MentorMatch.status == MatchStatus.PROPOSED)
+                    .execution_options(synchronize_session=False))
     if proposed.pairs:
-        session.execute(insert(MentorMatch), [
+        session.execute(insert(MentorMatch.__table__), [
             {"mentor_id": mentor_id, "organisation_id": organisation_id, "status": MatchStatus.PROPOSED,
              "score": score, "reasons": [], "created_by_id": actor.id, "created_at": now}
             for organisation_id, mentor_id, score in proposed.pairs])

@@ -79,6 +79,10 @@ class MentorProfile(Base):
         cascade="all, delete-orphan", order_by="(WeeklyHours.weekday, WeeklyHours.starts)")
     overrides: Mapped[list[DateOverride]] = relationship(cascade="all, delete-orphan", order_by="DateOverride.day")
 
+    @property
+    def has_weekly_hours(self) -> bool:
+        return bool(self.weekly_hours)
+
 
 class WeeklyHours(Base):
     """A stretch of a weekday the mentor is usually free, in the mentor's own time zone (0 = Monday)."""

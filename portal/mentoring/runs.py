@@ -40,10 +40,6 @@ def startups_query(cohort_id: int | None) -> Select:
             .order_by(CohortMember.organisation_id))
 
 
-def startups_of(session: Session, cohort_id: int | None) -> list[int]:
-    return list(session.scalars(startups_query(cohort_id)))
-
-
 def start(session: Session, actor: User, cohort_id: int | None, per_startup: int, now: datetime) -> MatchingRun:
     """Queues a matching; refused while another one is queued or running."""
     if not 1 <= per_startup <= 5:
@@ -103,7 +99,7 @@ def execute(db: Database, run_id: int) -> None:
     try:
         with db.session_factory() as reading:
             run = run_of(reading, run_id)
-            proposal = matching.propose(reading, startups_of(reading, run.cohort_id), run.per_startup, utcnow(),
+            proposal = matching.propose(reading, startups_query(run.cohort_id), run.per_startup, utcnow(),
                                         progress=lambda step: _set(db, run_id, step=step))
         _set(db, run_id, step=matching.Step.SAVING)
         with db.transaction() as session:

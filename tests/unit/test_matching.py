@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.instances import SHARED_INSTANCES, read_instance, violations
+from bench.instances import SHARED_INSTANCES, one_row_per_member, read_instance, violations
 from portal.matching import Problem, solve
 
 
@@ -52,7 +52,7 @@ def problems(draw):
 @given(problem=problems(), shortlist=st.integers(1, 3))
 def test_the_solver_finds_the_reference_optimum_or_says_how_far_it_is_from_feasible(problem, shortlist):
     optimum, most_filled = reference(problem)
-    solution = solve(problem, candidates_per_left=shortlist)
+    solution = solve(problem, row_candidates=shortlist, column_candidates=shortlist)
     if optimum is None:
         assert not solution.feasible
         assert solution.pairs == []
@@ -63,12 +63,38 @@ def test_the_solver_finds_the_reference_optimum_or_says_how_far_it_is_from_feasi
         assert violations(problem, solution) == []
 
 
+@st.composite
+def grouped_problems(draw):
+    """Problems whose left nodes stand for one to three interchangeable members (startups with the same needs)."""
+    problem = draw(problems())
+    size = draw(st.lists(st.integers(1, 3), min_size=problem.shape[0], max_size=problem.shape[0]))
+    return Problem.build(need=problem.need, capacity=problem.capacity, weight=problem.weight,
+                         allowed=problem.allowed, exact=problem.exact, size=size)
+
+
+@settings(max_examples=300, deadline=None)
+@given(problem=grouped_problems(), shortlist=st.integers(1, 3))
+def test_members_of_one_left_node_get_what_they_would_get_one_by_one(problem, shortlist):
+    """The units on a pair are dealt to distinct members: no member gets a right node twice or more than its slots,
+    and the total is the optimum of the problem written out member by member."""
+    members = one_row_per_member(problem)
+    optimum, most_filled = reference(members)
+    solution = solve(problem, row_candidates=shortlist, column_candidates=shortlist)
+    if optimum is None:
+        assert (solution.feasible, solution.pairs) == (False, [])
+        assert solution.shortfall == int(members.need.sum()) - most_filled
+    else:
+        assert solution.objective == optimum
+        assert violations(members, solution) == []
+
+
 def test_a_shortlist_that_misses_the_optimum_is_corrected_by_the_proof():
-    """Each application's two best reviewers fill every slot, but badly: the third application ends on its worst
-    reviewer. Only the proof finds that the first one's third choice frees the best pair overall."""
-    weight = np.array([[50, 49, 48], [50, 49, 0], [0, 100, 1]])
+    """Each application's two best reviewers and each reviewer's best application fill every slot, but badly: the
+    third application ends on its worse reviewer. Only the proof finds that the first one's third choice frees the
+    best pair overall."""
+    weight = np.array([[50, 49, 48], [50, 49, 0], [0, 100, 49]])
     problem = Problem.build(need=[1, 1, 1], capacity=[1, 1, 1], weight=weight, allowed=np.ones((3, 3)))
-    solution = solve(problem, candidates_per_left=2)
+    solution = solve(problem, row_candidates=2, column_candidates=1)
     assert solution.rounds == 2
     assert solution.objective == reference(problem)[0] == 48 + 50 + 100
     assert sorted(solution.pairs) == [(0, 2), (1, 0), (2, 1)]

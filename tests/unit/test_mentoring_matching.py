@@ -73,3 +73,28 @@ def test_the_cohort_matching_keeps_capacities_and_conflicts_and_is_published_onc
     assert len(mails) == 3 + 4
     with db.transaction() as s, pytest.raises(Invalid):
         matching.match(s, ids, 9, s.get(User, manager.id), utcnow())
+
+
+def test_startups_with_the_same_needs_each_get_distinct_mentors(app, db, make_user):
+    """Alike startups are one row of the problem; its mentors are dealt out so that no startup gets one twice, and
+    one already matched to a mentor is matched again only to others."""
+    manager = make_user()
+    mentors = [make_mentor(db, make_user, name=f"M{i}", capacity=2)[1] for i in range(3)]
+    startups = [make_startup(db, make_user, f"S{i}")[1] for i in range(3)]
+    for organisation_id in startups:
+        needs(db, organisation_id, "fintech", ["fundraising"], ["en"])
+    with db.transaction() as s:  # S2 already has M0, published
+        s.add(MentorMatch(mentor_id=mentors[0], organisation_id=startups[2], status=MatchStatus.PUBLISHED,
+                          score=75, reasons=[], created_by_id=manager.id, created_at=utcnow()))
+    with db.transaction() as s:
+        result = matching.match(s, startups, 2, s.get(User, manager.id), utcnow())
+    with db.session_factory() as s:
+        proposed = s.execute(select(MentorMatch.organisation_id, MentorMatch.mentor_id).where(
+            MentorMatch.status == MatchStatus.PROPOSED)).all()
+    by_startup = {o: sorted(m for o2, m in proposed if o2 == o) for o in startups}
+    # five places left (M0 gave one to S2); S0 and S1 want two each, S2 one more: all five are used
+    assert result.proposed == len(proposed) == 5 and result.unmatched == 0
+    assert all(len(set(found)) == len(found) for found in by_startup.values())
+    assert [len(by_startup[o]) for o in startups] == [2, 2, 1]
+    assert mentors[0] not in by_startup[startups[2]]
+    assert sum(1 for _o, m in proposed if m == mentors[0]) == 1  # its capacity of 2 less the published match
