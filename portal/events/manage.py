@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import Select, func, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import FileStorage
@@ -208,8 +209,9 @@ def _check_quota(session: Session, event: Event, data: dict, item: Quota | None)
     orders.lock_quotas(session, [q.id for q in event.quotas])
     held = sum(orders.seats_held_counted(session, chosen).values())
     if data["size"] < held:
-        raise Invalid(_l("%(held)d seats of these ticket types are already taken, so the quota cannot be smaller.",
-                         held=held), "size")
+        raise Invalid(lazy_ngettext(
+            "%(num)d seat of these ticket types is already taken, so the quota cannot be smaller.",
+            "%(num)d seats of these ticket types are already taken, so the quota cannot be smaller.", held), "size")
     return {"ticket_types": [own[type_id] for type_id in chosen], "held": held}
 
 

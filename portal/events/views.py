@@ -6,7 +6,7 @@ from collections import Counter
 from itertools import groupby
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_time, get_timezone
+from flask_babel import format_time, get_timezone, lazy_ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -125,7 +125,9 @@ def _chosen_tickets(event: Event) -> list[tuple[TicketType, int]]:
         orders.check_ticket_type(db_session(), event, ticket_type, count, current_user, utcnow())
         if count > seats[ticket_type.id]:
             name = localized(ticket_type, "name")
-            raise orders.SoldOut(_l("Only %(n)d seats are left for %(name)s.", n=seats[ticket_type.id], name=name)
+            raise orders.SoldOut(lazy_ngettext("Only %(num)d seat is left for %(name)s.",
+                                               "Only %(num)d seats are left for %(name)s.", seats[ticket_type.id],
+                                               name=name)
                                  if seats[ticket_type.id] else _l("Sorry, %(name)s is sold out.", name=name))
         chosen.append((ticket_type, count))
     if not chosen:

@@ -8,6 +8,7 @@ import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -178,7 +179,8 @@ def move(call_id: int):
 
     def run(db):
         moved = review.move(db, found, form.application_ids.data, Stage(form.stage.data), current_user)
-        return _("%(count)d applications moved to %(stage)s.", count=moved, stage=STAGE_LABELS[Stage(form.stage.data)])
+        return ngettext("%(num)d application moved to %(stage)s.", "%(num)d applications moved to %(stage)s.", moved,
+                        stage=STAGE_LABELS[Stage(form.stage.data)])
 
     return button_action(run, back=back)
 
@@ -296,9 +298,9 @@ def assign(call_id: int):
 
     def run(db):
         result = review.assign(db, found, current_user, utcnow())
-        return _("%(assigned)d reviews assigned to %(reviewers)d reviewers (%(kept)d kept); the total expertise "
-                 "match is %(objective)d, the best possible.", assigned=result.assigned, reviewers=result.reviewers,
-                 kept=result.kept, objective=result.objective)
+        return _("Reviews assigned: %(assigned)d. Reviewers: %(reviewers)d. Reviews kept: %(kept)d. Total "
+                 "expertise match: %(objective)d, the best possible.", assigned=result.assigned,
+                 reviewers=result.reviewers, kept=result.kept, objective=result.objective)
 
     return button_action(run, back=url_for(".reviewers", call_id=found.id))
 
@@ -347,7 +349,8 @@ def send_letters(call_id: int):
 
     def run(db):
         count = decisions.send_letters(db, found, current_user, utcnow())
-        return _("%(count)d decision letters are on their way.", count=count) if count else \
+        return ngettext("%(num)d decision letter is on its way.", "%(num)d decision letters are on their way.",
+                        count) if count else \
             _("Every decided startup has its letter already.")
 
     return button_action(run, back=url_for(".letters", call_id=found.id))

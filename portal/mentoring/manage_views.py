@@ -7,6 +7,7 @@ import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
@@ -127,7 +128,8 @@ def remove_match(match_id: int):
 def publish():
     def run(db):
         count = matching.publish(db, current_user, utcnow())
-        return _("%(count)d matches published; mentors and startups are told.", count=count)
+        return ngettext("%(num)d match published; the mentor and the startup are told.",
+                        "%(num)d matches published; mentors and startups are told.", count)
 
     return button_action(run, back=url_for(".matching_page"))
 

@@ -80,11 +80,11 @@ def test_from_a_draft_to_the_decision_letter(page, app, db, make_user, new_conte
     manager_page.get_by_label("Select Nông Sạch Tech").check()
     manager_page.get_by_label("Move the selected applications to").select_option("dossier")
     manager_page.get_by_role("button", name="Move").click()
-    expect(manager_page.locator(".flashes")).to_contain_text("1 applications moved")
+    expect(manager_page.locator(".flashes")).to_contain_text("1 application moved to Dossier review.")
     manager_page.goto(f"/incubator/calls/{call_id}/reviewers")
     assert_accessible(manager_page)
     manager_page.get_by_role("button", name="Assign reviewers").click()
-    expect(manager_page.locator(".flashes")).to_contain_text("1 reviews assigned to 1 reviewers")
+    expect(manager_page.locator(".flashes")).to_contain_text("Reviews assigned: 1. Reviewers: 1.")
 
     # the reviewer scores
     reviewer_page = new_context().new_page()
@@ -108,12 +108,13 @@ def test_from_a_draft_to_the_decision_letter(page, app, db, make_user, new_conte
     manager_page.get_by_role("combobox", name="Decision").select_option("accept")
     manager_page.get_by_label("Feedback for the startup").fill("Welcome to the cohort.")
     manager_page.get_by_role("button", name="Record the decision").click()
+    expect(manager_page.locator(".flashes")).to_contain_text("The decision is recorded.")
     assert_accessible(manager_page)
     manager_page.goto(f"/incubator/calls/{call_id}/letters?lang=en")
     expect(manager_page.locator(".letter-preview")).to_contain_text("Welcome to the cohort.")
     assert_accessible(manager_page)
-    manager_page.get_by_role("button", name="Send these 1 letters").click()
-    expect(manager_page.locator(".flashes")).to_contain_text("1 decision letters are on their way.")
+    manager_page.get_by_role("button", name="Send this letter").click()
+    expect(manager_page.locator(".flashes")).to_contain_text("1 decision letter is on its way.")
 
     # the startup reads it
     page.goto("/my/applications")

@@ -194,7 +194,7 @@ def test_the_cycle_from_reviewers_to_the_letter_the_startup_reads(app, db, make_
         invitation_id = s.scalar(select(CallReviewer.id))
     post_form(reviewer_client, app, f"/reviewing/invitations/{invitation_id}/accept")
     assigned = post_form(manager, app, f"/incubator/calls/{call_id}/assign")
-    assert "1 reviews assigned to 1 reviewers" in text_of(manager.get(assigned.headers["Location"]))
+    assert "Reviews assigned: 1. Reviewers: 1. Reviews kept: 0." in text_of(manager.get(assigned.headers["Location"]))
     with db.session_factory() as s:
         review_id = s.scalar(select(Review.id))
     scores = {"team": "8", "innovation": "7", "market": "11", "business_model": "6", "traction": "5",

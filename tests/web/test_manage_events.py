@@ -576,7 +576,7 @@ def test_orders_are_listed_newest_first_filtered_and_paged(db, organiser, event,
     assert pending_code in first_page
 
     only_pending = page_text(organiser.get(f"/manage/events/{event.id}/orders?status=pending"))
-    assert "1 orders" in only_pending and pending_code in only_pending
+    assert "1 order" in only_pending and "1 orders" not in only_pending and pending_code in only_pending
 
 
 def test_the_orders_page_costs_the_same_queries_for_few_or_many_orders(db, app, organiser, event, make_user):

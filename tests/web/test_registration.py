@@ -238,6 +238,7 @@ def test_a_refused_choice_of_tickets_says_why_on_the_event_page(buyer, techfest,
 
 @pytest.mark.parametrize(("seats", "message"), [
     (2, "Only 2 seats are left for Investor pass."),
+    (1, "Only 1 seat is left for Investor pass."),
     (0, "Sorry, Investor pass is sold out."),
 ])
 def test_choosing_more_tickets_than_seats_left_is_refused(db, buyer, seats, message):
