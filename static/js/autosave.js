@@ -1,6 +1,6 @@
 // Saves an application's section while the applicant types, so closing the browser loses nothing.
 // Without JavaScript the Save buttons do the same; with it, the page says when it last saved.
-document.addEventListener("DOMContentLoaded", () => {
+const startAutosave = () => {
   const form = document.querySelector("form[data-autosave=on]");
   if (!form) return;
   const state = form.querySelector(".save-state");
@@ -36,10 +36,18 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   };
 
-  form.addEventListener("input", () => {
+  const saveSoon = () => {
     clearTimeout(timer);
     timer = setTimeout(save, 1500);
+  };
+  form.addEventListener("input", saveSoon);
+  // what was typed before this script ran (a slow phone, a quick hand) is saved too
+  const typedAlready = [...form.elements].some((field) => {
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") return [...field.options].some((option) => option.selected !== option.defaultSelected);
+    return field.type !== "file" && "defaultValue" in field && field.value !== field.defaultValue;
   });
+  if (typedAlready) saveSoon();
 
   form.querySelectorAll(".word-count").forEach((counter) => {
     const area = document.getElementById(counter.dataset.for);
@@ -53,4 +61,7 @@ document.addEventListener("DOMContentLoaded", () => {
     area.addEventListener("input", update);
     update();
   });
-});
+};
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startAutosave);
+else startAutosave();

@@ -126,3 +126,21 @@ def test_from_a_draft_to_the_decision_letter(page, app, db, make_user, new_conte
     with db.session_factory() as s:
         company = s.scalar(select(Answer.value).join(FormField).where(FormField.key == "company_name"))
     assert company == "Nông Sạch Tech"
+
+
+def test_what_is_typed_before_the_autosave_script_runs_is_saved_too(page, app, db, make_user):
+    """On a slow phone the page can be typed into before its script has run: the script saves that on arrival."""
+    make_call(db, slug=SLUG, k=1)
+    _organisation_id, (founder,) = make_startup(db, make_user, "Nông Sạch Tech", locale="en")
+    log_in(page, founder.email)
+    page.goto(f"/calls/{SLUG}")
+    page.get_by_role("button", name="Start an application").click()
+    page.route("**/autosave.js", lambda route: route.abort())  # the script has not arrived yet
+    page.get_by_role("link", name="Edit The company").click()
+    page.get_by_label("Company or project name").fill("Nông Sạch Tech")
+    page.unroute("**/autosave.js")
+    page.add_script_tag(url="/static/js/autosave.js")  # ... and now it has
+    expect(page.locator(".save-state")).to_contain_text("Saved at", timeout=30_000)
+    with db.session_factory() as s:
+        company = s.scalar(select(Answer.value).join(FormField).where(FormField.key == "company_name"))
+    assert company == "Nông Sạch Tech"
