@@ -155,7 +155,7 @@ def _ranked(cost: np.ndarray, tie_breaker: np.ndarray, excluded: np.ndarray) -> 
     """Sort keys of the pairs by cost, ties at random, the excluded last (the key type's largest value); a key is
     negative exactly when its cost is. 32-bit keys when the costs allow: half the memory, a faster partition."""
     small = 1 << (31 - _TIE_BITS)
-    keys = cost.astype(np.int32 if -small < cost.min() and cost.max() < small - 1 else np.int64)
+    keys = cost.astype(np.int32 if -small < cost.min(initial=0) and cost.max(initial=0) < small - 1 else np.int64)
     keys <<= _TIE_BITS
     keys += tie_breaker
     keys[excluded] = np.iinfo(keys.dtype).max
