@@ -14,7 +14,15 @@ from portal.booths.models import BookingStatus, BoothBooking
 from portal.booths.services import balance_is_enforced, next_instalment, settings_for
 from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.services import absolute_url
-from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind, user_recipient
+from portal.reminders.kinds import (
+    BEFORE,
+    DefaultRule,
+    ReminderKind,
+    first_example,
+    loader,
+    register_kind,
+    user_recipient,
+)
 
 EXHIBITOR = "exhibitor"
 
@@ -27,10 +35,8 @@ def _holds(rule, after, up_to):
                    BoothBooking.hold_expires_at > after, BoothBooking.hold_expires_at <= up_to))
 
 
-def _load(session: Session, ids: list[int]) -> dict[int, BoothBooking]:
-    return {booking.id: booking for booking in session.scalars(
-        select(BoothBooking).where(BoothBooking.id.in_(ids))
-        .options(joinedload(BoothBooking.booth), joinedload(BoothBooking.event), joinedload(BoothBooking.exhibitor)))}
+_load = loader(BoothBooking, joinedload(BoothBooking.booth), joinedload(BoothBooking.event),
+               joinedload(BoothBooking.exhibitor))
 
 
 def _values(booking: BoothBooking, _recipient: str) -> dict[str, str]:
@@ -40,9 +46,8 @@ def _values(booking: BoothBooking, _recipient: str) -> dict[str, str]:
 
 
 def _example(session: Session, event_id: int) -> tuple[BoothBooking, str] | None:
-    booking_id = session.scalar(select(BoothBooking.id).where(BoothBooking.event_id == event_id)
-                                .order_by(BoothBooking.id).limit(1))
-    return None if booking_id is None else (_load(session, [booking_id])[booking_id], EXHIBITOR)
+    return first_example(session, _load, select(BoothBooking.id).where(BoothBooking.event_id == event_id)
+                         .order_by(BoothBooking.id), EXHIBITOR)
 
 
 register_kind(ReminderKind(
@@ -80,10 +85,9 @@ def _payment_values(booking: BoothBooking, _recipient: str) -> dict[str, str]:
 
 
 def _example_payment(session: Session, event_id: int) -> tuple[BoothBooking, str] | None:
-    booking_id = session.scalar(select(BoothBooking.id).where(BoothBooking.event_id == event_id,
-                                                              BoothBooking.payment_due_at.is_not(None))
-                                .order_by(BoothBooking.id).limit(1))
-    return None if booking_id is None else (_load(session, [booking_id])[booking_id], EXHIBITOR)
+    return first_example(session, _load, select(BoothBooking.id).where(
+        BoothBooking.event_id == event_id, BoothBooking.payment_due_at.is_not(None)).order_by(BoothBooking.id),
+        EXHIBITOR)
 
 
 register_kind(ReminderKind(

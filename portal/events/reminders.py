@@ -13,7 +13,15 @@ from portal.accounts.models import User
 from portal.events.models import Event, Order, OrderStatus, Ticket
 from portal.i18n import format_local_datetime, format_vnd, localized
 from portal.notifications.services import BuiltAtSend, absolute_url
-from portal.reminders.kinds import BEFORE, DefaultRule, ReminderKind, register_kind, user_recipient
+from portal.reminders.kinds import (
+    BEFORE,
+    DefaultRule,
+    ReminderKind,
+    first_example,
+    loader,
+    register_kind,
+    user_recipient,
+)
 
 ATTENDEES, BUYER = "attendees", "buyer"
 
@@ -27,10 +35,7 @@ def _tickets(rule, after, up_to):
                    Event.starts_at > after, Event.starts_at <= up_to))
 
 
-def _load_tickets(session: Session, ids: list[int]) -> dict[int, Ticket]:
-    return {ticket.id: ticket for ticket in session.scalars(
-        select(Ticket).where(Ticket.id.in_(ids))
-        .options(joinedload(Ticket.order).joinedload(Order.event), joinedload(Ticket.ticket_type)))}
+_load_tickets = loader(Ticket, joinedload(Ticket.order).joinedload(Order.event), joinedload(Ticket.ticket_type))
 
 
 def _ticket_values(ticket: Ticket, _recipient: str) -> dict[str, str]:
@@ -42,9 +47,8 @@ def _ticket_values(ticket: Ticket, _recipient: str) -> dict[str, str]:
 
 
 def _example_ticket(session: Session, event_id: int) -> tuple[Ticket, str] | None:
-    ticket_id = session.scalar(select(Ticket.id).join(Order).where(Order.event_id == event_id)
-                               .order_by(Ticket.id).limit(1))
-    return None if ticket_id is None else (_load_tickets(session, [ticket_id])[ticket_id], "t")
+    return first_example(session, _load_tickets, select(Ticket.id).join(Order).where(Order.event_id == event_id)
+                         .order_by(Ticket.id), "t")
 
 
 register_kind(ReminderKind(
@@ -73,9 +77,7 @@ def _unpaid_orders(rule, after, up_to):
                    Order.expires_at > after, Order.expires_at <= up_to))
 
 
-def _load_orders(session: Session, ids: list[int]) -> dict[int, Order]:
-    return {order.id: order for order in session.scalars(
-        select(Order).where(Order.id.in_(ids)).options(joinedload(Order.event), joinedload(Order.buyer)))}
+_load_orders = loader(Order, joinedload(Order.event), joinedload(Order.buyer))
 
 
 def _order_values(order: Order, _recipient: str) -> dict[str, str]:
@@ -85,9 +87,8 @@ def _order_values(order: Order, _recipient: str) -> dict[str, str]:
 
 
 def _example_order(session: Session, event_id: int) -> tuple[Order, str] | None:
-    order_id = session.scalar(select(Order.id).where(Order.event_id == event_id, Order.total > 0)
-                              .order_by(Order.id).limit(1))
-    return None if order_id is None else (_load_orders(session, [order_id])[order_id], "buyer")
+    return first_example(session, _load_orders, select(Order.id).where(Order.event_id == event_id, Order.total > 0)
+                         .order_by(Order.id), "buyer")
 
 
 register_kind(ReminderKind(

@@ -30,6 +30,8 @@ from portal.reminders.kinds import (
     BEFORE,
     DefaultRule,
     ReminderKind,
+    first_example,
+    loader,
     local_days_in,
     moment_of_day,
     register_kind,
@@ -48,10 +50,7 @@ def _drafts(rule, after, up_to):
                    Call.closes_at > after, Call.closes_at <= up_to))
 
 
-def _load(session: Session, ids: list[int]) -> dict[int, Application]:
-    return {application.id: application for application in session.scalars(
-        select(Application).where(Application.id.in_(ids))
-        .options(joinedload(Application.call), joinedload(Application.organisation)))}
+_load = loader(Application, joinedload(Application.call), joinedload(Application.organisation))
 
 
 def _values(application: Application, _recipient: str) -> dict[str, str]:
@@ -61,9 +60,8 @@ def _values(application: Application, _recipient: str) -> dict[str, str]:
 
 
 def _example(session: Session, call_id: int) -> tuple[Application, str] | None:
-    application_id = session.scalar(select(Application.id).where(Application.call_id == call_id)
-                                    .order_by(Application.id).limit(1))
-    return None if application_id is None else (_load(session, [application_id])[application_id], MEMBERS)
+    return first_example(session, _load, select(Application.id).where(Application.call_id == call_id)
+                         .order_by(Application.id), MEMBERS)
 
 
 register_kind(ReminderKind(
@@ -89,10 +87,7 @@ def _unfinished_reviewers(rule, after, up_to):
                    Call.reviews_close_at > after, Call.reviews_close_at <= up_to))
 
 
-def _load_reviewers(session: Session, ids: list[int]) -> dict[int, CallReviewer]:
-    return {reviewer.id: reviewer for reviewer in session.scalars(
-        select(CallReviewer).where(CallReviewer.id.in_(ids))
-        .options(joinedload(CallReviewer.call), joinedload(CallReviewer.user)))}
+_load_reviewers = loader(CallReviewer, joinedload(CallReviewer.call), joinedload(CallReviewer.user))
 
 
 def _reviewer_values(reviewer: CallReviewer, _recipient: str) -> dict[str, str]:
@@ -102,14 +97,10 @@ def _reviewer_values(reviewer: CallReviewer, _recipient: str) -> dict[str, str]:
 
 
 def _example_reviewer(session: Session, call_id: int) -> tuple[CallReviewer, str] | None:
-    reviewer_id = session.scalar(select(CallReviewer.id).where(CallReviewer.call_id == call_id,
-                                                               CallReviewer.accepted_at.is_not(None))
-                                 .order_by(CallReviewer.id).limit(1))
-    if reviewer_id is None:
-        return None
-    reviewer = _load_reviewers(session, [reviewer_id])[reviewer_id]
+    found = first_example(session, _load_reviewers, select(CallReviewer.id).where(
+        CallReviewer.call_id == call_id, CallReviewer.accepted_at.is_not(None)).order_by(CallReviewer.id), REVIEWERS)
     # a call without a review date yet has nothing to show for {reviews_close_at}: the placeholders are shown
-    return (reviewer, REVIEWERS) if reviewer.call.reviews_close_at else None
+    return found if found and found[0].call.reviews_close_at else None
 
 
 REVIEWERS = "reviewers"
@@ -145,9 +136,7 @@ def _milestones(rule, after, up_to):
             .where(Cohort.programme_id == rule.scope_id, Milestone.due_on.in_(list(days))))
 
 
-def _load_milestones(session: Session, ids: list[int]) -> dict[int, Milestone]:
-    return {milestone.id: milestone for milestone in session.scalars(
-        select(Milestone).where(Milestone.id.in_(ids)).options(joinedload(Milestone.cohort)))}
+_load_milestones = loader(Milestone, joinedload(Milestone.cohort))
 
 
 def _milestone_values(milestone: Milestone, _recipient: str) -> dict[str, str]:
@@ -156,10 +145,8 @@ def _milestone_values(milestone: Milestone, _recipient: str) -> dict[str, str]:
 
 
 def _example_milestone(session: Session, programme_id: int) -> tuple[Milestone, str] | None:
-    milestone_id = session.scalar(select(Milestone.id).join(Cohort).where(Cohort.programme_id == programme_id)
-                                  .order_by(Milestone.due_on).limit(1))
-    return None if milestone_id is None else (_load_milestones(session, [milestone_id])[milestone_id],
-                                              COHORT_MEMBERS)
+    return first_example(session, _load_milestones, select(Milestone.id).join(Cohort).where(
+        Cohort.programme_id == programme_id).order_by(Milestone.due_on), COHORT_MEMBERS)
 
 
 register_kind(ReminderKind(
@@ -201,10 +188,7 @@ def _reports_due(rule, after, up_to):
     return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
-def _load_members(session: Session, ids: list[int]) -> dict[int, CohortMember]:
-    return {member.id: member for member in session.scalars(
-        select(CohortMember).where(CohortMember.id.in_(ids))
-        .options(joinedload(CohortMember.cohort), joinedload(CohortMember.organisation)))}
+_load_members = loader(CohortMember, joinedload(CohortMember.cohort), joinedload(CohortMember.organisation))
 
 
 def _report_values(member: CohortMember, _recipient: str) -> dict[str, str]:
@@ -216,9 +200,8 @@ def _report_values(member: CohortMember, _recipient: str) -> dict[str, str]:
 
 
 def _example_member(session: Session, programme_id: int) -> tuple[CohortMember, str] | None:
-    member_id = session.scalar(select(CohortMember.id).join(Cohort).where(Cohort.programme_id == programme_id)
-                               .order_by(CohortMember.id).limit(1))
-    return None if member_id is None else (_load_members(session, [member_id])[member_id], COHORT_MEMBERS)
+    return first_example(session, _load_members, select(CohortMember.id).join(Cohort).where(
+        Cohort.programme_id == programme_id).order_by(CohortMember.id), COHORT_MEMBERS)
 
 
 register_kind(ReminderKind(

@@ -13,7 +13,16 @@ from portal.accounts.models import OrganisationMember, User
 from portal.i18n import format_local_datetime, localized
 from portal.mentoring.models import FeedbackSide, MentoringSession, MentorProfile, SessionFeedback, SessionStatus
 from portal.notifications.services import absolute_url
-from portal.reminders.kinds import AFTER, BEFORE, DefaultRule, ReminderKind, register_kind, user_recipient
+from portal.reminders.kinds import (
+    AFTER,
+    BEFORE,
+    DefaultRule,
+    ReminderKind,
+    first_example,
+    loader,
+    register_kind,
+    user_recipient,
+)
 
 BOTH, MENTOR, STARTUP = "both", "mentor", "startup"
 AUDIENCES = {BOTH: _l("The mentor and the startup"), MENTOR: _l("The mentor"), STARTUP: _l("The startup's members")}
@@ -43,11 +52,8 @@ def _sessions_ended(rule, after, up_to):
         ~exists().where(SessionFeedback.session_id == MentoringSession.id, SessionFeedback.side == side)))
 
 
-def _load(session: Session, ids: list[int]) -> dict[int, MentoringSession]:
-    return {booked.id: booked for booked in session.scalars(
-        select(MentoringSession).where(MentoringSession.id.in_(ids))
-        .options(joinedload(MentoringSession.mentor).joinedload(MentorProfile.user),
-                 joinedload(MentoringSession.organisation)))}
+_load = loader(MentoringSession, joinedload(MentoringSession.mentor).joinedload(MentorProfile.user),
+               joinedload(MentoringSession.organisation))
 
 
 def _values(booked: MentoringSession, _recipient: str) -> dict[str, str]:
@@ -65,8 +71,7 @@ def _common_values(booked: MentoringSession) -> dict[str, str]:
 
 
 def _example(session: Session, _scope_id: None) -> tuple[MentoringSession, str] | None:
-    session_id = session.scalar(select(MentoringSession.id).order_by(MentoringSession.id.desc()).limit(1))
-    return None if session_id is None else (_load(session, [session_id])[session_id], "u0")
+    return first_example(session, _load, select(MentoringSession.id).order_by(MentoringSession.id.desc()), "u0")
 
 
 PLACEHOLDERS = {"mentor": _l("the mentor's name"), "startup": _l("the startup's name"),

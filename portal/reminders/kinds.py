@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, case, cast, literal, null
+from sqlalchemy import ColumnElement, Select, String, case, cast, literal, null, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
@@ -69,6 +69,21 @@ def user_recipient(locale: ColumnElement | None = None) -> tuple:
     language (the user's, unless the target has its own, as an order does)."""
     return ((literal("u") + cast(User.id, String)).label("recipient_ref"), User.email.label("email"),
             (User.locale if locale is None else locale).label("locale"))
+
+
+def loader(model: Any, *options: Any) -> Callable[[Session, list[int]], dict[int, Any]]:
+    """A kind's `load`: the targets with these ids, with what its values read (`options`) loaded alongside."""
+    def load(session: Session, ids: list[int]) -> dict[int, Any]:
+        return {target.id: target for target in session.scalars(
+            select(model).where(model.id.in_(ids)).options(*options))}
+    return load
+
+
+def first_example(session: Session, load: Callable[[Session, list[int]], dict[int, Any]], target_ids: Select,
+                  recipient_ref: str) -> tuple[Any, str] | None:
+    """A kind's `example`: the first target `target_ids` selects, loaded as the kind loads it, or None."""
+    target_id = session.scalar(target_ids.limit(1))
+    return None if target_id is None else (load(session, [target_id])[target_id], recipient_ref)
 
 
 def register_kind(kind: ReminderKind) -> None:
